@@ -1,0 +1,11 @@
+# Debian packages the tests use. Installs only what is missing, so a machine that has them pays nothing.
+berth_apt_packages=(postgresql chromium skopeo docker-registry dnsutils containernetworking-plugins iproute2)
+berth_missing=()
+for p in "${berth_apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || berth_missing+=("$p")
+done
+if [ ${#berth_missing[@]} -gt 0 ]; then
+  echo "installing: ${berth_missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${berth_missing[@]}" >/dev/null
+fi

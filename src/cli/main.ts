@@ -1,0 +1,43 @@
+// The `berth` command: dispatches the first word to a command module. Each module exports
+// `run(args)` that resolves to the process exit status; modules load lazily so that a quick
+// command such as `berth check` never pays for the server's imports.
+
+/** A command module: parses its own arguments and returns the exit status. */
+export interface CommandModule {
+  run(args: readonly string[]): Promise<number>;
+}
+
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  server: { summary: 'run the Berth server', load: () => import('./server.ts') },
+  login: { summary: 'log in and store a token', load: () => import('./session.ts').then((m) => m.login) },
+  logout: { summary: 'forget the stored token', load: () => import('./session.ts').then((m) => m.logout) },
+  whoami: { summary: 'show who the stored token belongs to', load: () => import('./session.ts').then((m) => m.whoami) },
+  users: { summary: 'manage users', load: () => import('./users.ts') },
+  tokens: { summary: 'manage personal API tokens', load: () => import('./tokens.ts') },
+  audit: { summary: 'list, export and verify the audit log', load: () => import('./audit.ts') },
+  check: { summary: 'offline admission preflight (LimitRange, ResourceQuota, QoS)', load: () => import('./check.ts') },
+  registry: { summary: 'manage the image registry', load: () => import('./registry.ts') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: berth <command> [flags]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`berth: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const mod = await command.load();
+  return mod.run(rest);
+}
+
+process.exitCode = await main(process.argv.slice(2));
