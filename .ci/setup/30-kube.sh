@@ -1,0 +1,7 @@
+# Real Kubernetes control planes for tests: builds etcd and the Kubernetes binaries once
+# (cached under ${BERTH_CACHE_DIR:-$HOME/.cache/berth}/kube/, shared by every clone on the
+# machine) and tells the tests where they are. Fails, with build.sh's one sentence, when it
+# cannot build; tests never skip for want of a cluster.
+BERTH_KUBE_BIN="$(test/clusters/build.sh | tail -1)"
+export BERTH_KUBE_BIN
+echo "kube binaries: ${BERTH_KUBE_BIN}"
