@@ -1,0 +1,152 @@
+// Shapes of the Berth REST API (/api/v1) as the console reads and writes them.
+
+/** A cause inside a Kubernetes `Status`: which field was refused and why. */
+export interface StatusCause {
+  readonly field?: string;
+  readonly message?: string;
+  readonly reason?: string;
+}
+
+/** The Kubernetes `Status` object every API error answers with. */
+export interface Status {
+  readonly kind: 'Status';
+  readonly apiVersion: 'v1';
+  readonly status: 'Failure' | 'Success';
+  readonly message: string;
+  readonly reason: string;
+  readonly code: number;
+  readonly details?: { readonly causes?: readonly StatusCause[] };
+}
+
+/** Answer of `POST /api/v1/login`. */
+export interface LoginResponse {
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly user: { readonly name: string; readonly platformRoles: readonly string[] };
+}
+
+/** A role the caller holds inside one tenant. */
+export interface TenantRole {
+  readonly tenant: string;
+  readonly role: string;
+}
+
+/** Answer of `GET /api/v1/whoami`; `permissions` are `<resource>:<verb>` strings. */
+export interface WhoAmI {
+  readonly name: string;
+  readonly platformRoles: readonly string[];
+  readonly tenantRoles: readonly TenantRole[];
+  readonly permissions: readonly string[];
+}
+
+/** Continuation metadata of a paginated list. */
+export interface ListMeta {
+  readonly continue?: string;
+}
+
+/** A Berth user as the API shows it (never its password). */
+export interface User {
+  readonly name: string;
+  readonly email?: string;
+  readonly platformRoles: readonly string[];
+  readonly disabled: boolean;
+  readonly createdAt: string;
+  readonly resourceVersion: string;
+}
+
+/** Answer of `GET /api/v1/users`. */
+export interface UserList {
+  readonly kind: 'UserList';
+  readonly items: readonly User[];
+  readonly metadata: ListMeta;
+}
+
+/** Body of `POST /api/v1/users`. */
+export interface UserCreate {
+  readonly name: string;
+  readonly password: string;
+  readonly email?: string;
+  readonly platformRoles?: readonly string[];
+}
+
+/** Body of `PATCH /api/v1/users/{name}`; `resourceVersion` guards against lost updates. */
+export interface UserPatch {
+  readonly disabled?: boolean;
+  readonly platformRoles?: readonly string[];
+  readonly password?: string;
+  readonly email?: string;
+  readonly resourceVersion: string;
+}
+
+/** One of the caller's API tokens (never its secret). */
+export interface Token {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly lastUsedAt?: string;
+  readonly revoked: boolean;
+}
+
+/** Answer of `GET /api/v1/tokens`. */
+export interface TokenList {
+  readonly kind: 'TokenList';
+  readonly items: readonly Token[];
+}
+
+/** Answer of `POST /api/v1/tokens`: the only time the secret `token` is ever shown. */
+export interface CreatedToken {
+  readonly id: string;
+  readonly name: string;
+  readonly token: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+/** One record of the hash-chained audit log. */
+export interface AuditRecord {
+  readonly seq: number;
+  readonly time: string;
+  readonly actor: string;
+  readonly sourceIp: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly name: string;
+  readonly tenant: string;
+  readonly outcome: string;
+  readonly code: number;
+  readonly requestId: string;
+  readonly detail: unknown;
+  readonly hash: string;
+}
+
+/** Answer of `GET /api/v1/audit` (newest first). */
+export interface AuditList {
+  readonly kind: 'AuditList';
+  readonly items: readonly AuditRecord[];
+  readonly metadata: ListMeta;
+}
+
+/** Filters of `GET /api/v1/audit` and `/api/v1/audit/export`; empty ones are not sent. */
+export interface AuditFilter {
+  readonly actor?: string;
+  readonly tenant?: string;
+  readonly resource?: string;
+  readonly action?: string;
+  readonly outcome?: string;
+  /** UTC ISO 8601, inclusive lower bound. */
+  readonly since?: string;
+  /** UTC ISO 8601, upper bound. */
+  readonly until?: string;
+}
+
+/** Answer of `GET /api/v1/audit/verify`. */
+export interface AuditVerifyResult {
+  readonly ok: boolean;
+  readonly checked: number;
+  readonly firstBad?: {
+    readonly seq: number;
+    readonly problem: 'altered' | 'inserted' | 'deleted';
+    readonly message: string;
+  };
+}

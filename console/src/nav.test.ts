@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { allowedPages, can, resolveRoute } from './nav.ts';
+
+const admin = ['users:list', 'users:create', 'tokens:list', 'tokens:create', 'audit:list', 'audit:verify'];
+const auditor = ['audit:list', 'audit:export', 'audit:verify'];
+const developer = ['tokens:list', 'tokens:create', 'tokens:delete'];
+
+test('allowedPages shows each page only with its list permission, in navigation order', () => {
+  assert.deepEqual(allowedPages(admin).map((p) => p.id), ['tokens', 'users', 'audit']);
+  assert.deepEqual(allowedPages(auditor).map((p) => p.id), ['audit']);
+  assert.deepEqual(allowedPages(developer).map((p) => p.id), ['tokens']);
+  assert.deepEqual(allowedPages(['users:create', 'audit:export']).map((p) => p.id), []);
+  assert.deepEqual(allowedPages([]), []);
+});
+
+test('can matches whole permission strings only', () => {
+  assert.equal(can(admin, 'users:create'), true);
+  assert.equal(can(admin, 'users:delete'), false);
+  assert.equal(can(['users:list'], 'users'), false);
+});
+
+test('resolveRoute opens allowed pages and redirects the rest', () => {
+  const cases: readonly [string, readonly string[], unknown][] = [
+    ['/users', admin, { kind: 'page', id: 'users' }],
+    ['/users/', admin, { kind: 'page', id: 'users' }],
+    ['/', admin, { kind: 'redirect', to: '/tokens' }],
+    ['/login', admin, { kind: 'redirect', to: '/tokens' }],
+    ['/users', auditor, { kind: 'redirect', to: '/audit' }],
+    ['/', auditor, { kind: 'redirect', to: '/audit' }],
+    ['/tokens', [], { kind: 'none' }],
+    ['/', [], { kind: 'none' }],
+    ['/nope', admin, { kind: 'notFound' }],
+  ];
+  for (const [path, perms, want] of cases) {
+    const got = resolveRoute(path, perms);
+    const shown = got.kind === 'page' ? { kind: 'page', id: got.page.id } : got;
+    assert.deepEqual(shown, want, `${path} with ${perms.join(',')}`);
+  }
+});

@@ -1,0 +1,55 @@
+// Which pages a user may open, decided from the permission strings of /api/v1/whoami. Pure.
+import type { MessageKey } from './i18n/messages.ts';
+
+/** A page of the console that sits behind a permission. */
+export interface PageDef {
+  readonly id: 'tokens' | 'users' | 'audit';
+  readonly path: string;
+  /** The `<resource>:<verb>` permission that shows the page. */
+  readonly permission: string;
+  readonly label: MessageKey;
+}
+
+/** Every page in navigation order. */
+export const pages: readonly PageDef[] = [
+  { id: 'tokens', path: '/tokens', permission: 'tokens:list', label: 'nav.tokens' },
+  { id: 'users', path: '/users', permission: 'users:list', label: 'nav.users' },
+  { id: 'audit', path: '/audit', permission: 'audit:list', label: 'nav.audit' },
+];
+
+/** The path of the login page. */
+export const loginPath = '/login';
+
+/** The pages whose permission is among `permissions`, in navigation order. */
+export function allowedPages(permissions: readonly string[]): readonly PageDef[] {
+  const granted = new Set(permissions);
+  return pages.filter((p) => granted.has(p.permission));
+}
+
+/** True when `permissions` grants `permission` (exact `<resource>:<verb>` match). */
+export function can(permissions: readonly string[], permission: string): boolean {
+  return permissions.includes(permission);
+}
+
+/** Where a logged-in user's request for `pathname` ends up. */
+export type Route =
+  | { readonly kind: 'page'; readonly page: PageDef }
+  | { readonly kind: 'redirect'; readonly to: string }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'notFound' };
+
+/**
+ * Resolves the path a logged-in user asked for: an allowed page opens; '/', '/login' and pages
+ * the user may not open redirect to the first allowed page, or give 'none' when the user may
+ * open no page at all; any other path is 'notFound'.
+ */
+export function resolveRoute(pathname: string, permissions: readonly string[]): Route {
+  const allowed = allowedPages(permissions);
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+  const page = allowed.find((p) => p.path === path);
+  if (page) return { kind: 'page', page };
+  const known = path === '/' || path === loginPath || pages.some((p) => p.path === path);
+  if (!known) return { kind: 'notFound' };
+  if (allowed.length === 0) return { kind: 'none' };
+  return { kind: 'redirect', to: allowed[0].path };
+}
