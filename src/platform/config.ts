@@ -1,0 +1,79 @@
+// Configuration: flags first, then BERTH_* environment variables, then defaults that work on a laptop.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { BerthError } from './errors.ts';
+
+/** Everything `berth server` needs to start. Plain data, resolved once at start-up. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** PostgreSQL URL; absent means the embedded SQLite file under dataDir. */
+  readonly databaseUrl?: string;
+  /** The first admin's password; absent means one is generated and printed once. */
+  readonly adminPassword?: string;
+  /** Hex or base64 key for audit chaining and credential encryption; absent means a key file under dataDir. */
+  readonly secretKey?: string;
+  readonly logLevel: string;
+  /** Where the console's built files are; absent means console/dist beside the sources. */
+  readonly consoleDir?: string;
+  /** The externally visible base URL (registry token realm, links). */
+  readonly publicUrl?: string;
+  /** Largest accepted JSON request body, bytes. */
+  readonly bodyLimit: number;
+  /** Session lifetime, seconds. */
+  readonly sessionTtlSeconds: number;
+}
+
+const options = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'database-url': { type: 'string' },
+  'log-level': { type: 'string' },
+  'console-dir': { type: 'string' },
+  'public-url': { type: 'string' },
+} as const;
+
+/**
+ * Resolves the configuration from argv flags and an environment. Pure apart from reading
+ * its arguments; throws `BerthError('Invalid')` naming the flag or variable that is wrong.
+ */
+export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new BerthError('BadRequest', (err as Error).message);
+  }
+  const pick = (flag: keyof typeof options, envName: string): string | undefined => {
+    const v = values[flag];
+    if (typeof v === 'string' && v !== '') return v;
+    const e = env[envName];
+    return e === undefined || e === '' ? undefined : e;
+  };
+  const port = Number(pick('port', 'BERTH_PORT') ?? '8080');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new BerthError('Invalid', `port must be an integer from 0 to 65535, got "${pick('port', 'BERTH_PORT')}"`);
+  }
+  const num = (name: string, def: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return def;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new BerthError('Invalid', `${name} must be a positive number, got "${raw}"`);
+    return n;
+  };
+  return {
+    host: pick('host', 'BERTH_HOST') ?? '0.0.0.0',
+    port,
+    dataDir: resolve(pick('data-dir', 'BERTH_DATA_DIR') ?? './data'),
+    databaseUrl: pick('database-url', 'BERTH_DATABASE_URL'),
+    adminPassword: env.BERTH_ADMIN_PASSWORD || undefined,
+    secretKey: env.BERTH_SECRET_KEY || undefined,
+    logLevel: pick('log-level', 'BERTH_LOG_LEVEL') ?? 'info',
+    consoleDir: pick('console-dir', 'BERTH_CONSOLE_DIR'),
+    publicUrl: pick('public-url', 'BERTH_PUBLIC_URL'),
+    bodyLimit: num('BERTH_BODY_LIMIT', 1024 * 1024),
+    sessionTtlSeconds: num('BERTH_SESSION_TTL', 12 * 3600),
+  };
+}

@@ -1,0 +1,117 @@
+// The database handle every store uses: Kysely over node:sqlite (default) or pg (PostgreSQL),
+// one transaction helper, and the mapping of "database unreachable" to 503.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import { openSqlite } from './sqlite-dialect.ts';
+import { unavailable, BerthError } from '../errors.ts';
+import type { PlatformTables } from './schema.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** A Kysely handle, or a transaction on one; stores accept either. */
+export type Queryable<T> = Kysely<T> | Transaction<T>;
+
+/** Connection-pool figures for /metrics. */
+export interface PoolStats {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+}
+
+/** An open database: the Kysely handle and the few operations around it. */
+export interface Database {
+  readonly kysely: Kysely<PlatformTables>;
+  readonly dialect: Dialect;
+  /**
+   * Runs `fn` in one transaction, committed when it resolves and rolled back when it throws.
+   * A lost connection surfaces as `BerthError('ServiceUnavailable')`.
+   */
+  transaction<R>(fn: (tx: Transaction<PlatformTables>) => Promise<R>): Promise<R>;
+  /** Resolves when the database answers a trivial query; throws ServiceUnavailable otherwise. */
+  ping(): Promise<void>;
+  poolStats(): PoolStats;
+  /** Closes every connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+const unavailableCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND',
+  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300',
+]);
+
+/** True when an error means the database cannot be reached (rather than a bad query). */
+export function isUnavailableError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && unavailableCodes.has(code)) return true;
+  if (err instanceof AggregateError) return err.errors.some(isUnavailableError);
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(err.message);
+}
+
+/** Rethrows database-unreachable errors as ServiceUnavailable, everything else unchanged. */
+export function mapDatabaseError(err: unknown): never {
+  if (err instanceof BerthError) throw err;
+  if (isUnavailableError(err)) throw unavailable('the database is not reachable; try again shortly', err);
+  throw err;
+}
+
+/** True when an error is a unique-constraint violation on either backend. */
+export function isUniqueViolation(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === '23505' || /UNIQUE constraint failed/.test(err.message);
+}
+
+/**
+ * Opens the database named by `url` (postgres://…) or, without one, the SQLite file
+ * `<dataDir>/berth.db` (the folder is created). Does not migrate: see migrations.ts.
+ */
+export function openDatabase(opts: { url?: string; dataDir: string; poolSize?: number }): Database {
+  if (opts.url) return openPostgres(opts.url, opts.poolSize ?? 10);
+  mkdirSync(opts.dataDir, { recursive: true });
+  const kysely = new Kysely<PlatformTables>({ dialect: new SqliteDialect({ database: openSqlite(join(opts.dataDir, 'berth.db')) }) });
+  return wrap(kysely, 'sqlite', () => ({ total: 1, idle: 1, waiting: 0 }));
+}
+
+function openPostgres(url: string, max: number): Database {
+  // int8 (counts, sizes) as JS numbers: Berth's values stay far below 2^53.
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+  };
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30000, types });
+  // An idle client whose server went away emits 'error'; without a listener the process dies.
+  pool.on('error', () => {});
+  const kysely = new Kysely<PlatformTables>({ dialect: new PostgresDialect({ pool }) });
+  return wrap(kysely, 'postgres', () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
+}
+
+function wrap(kysely: Kysely<PlatformTables>, dialect: Dialect, poolStats: () => PoolStats): Database {
+  let closed = false;
+  return {
+    kysely,
+    dialect,
+    poolStats,
+    async transaction(fn) {
+      try {
+        return await kysely.transaction().execute(fn);
+      } catch (err) {
+        return mapDatabaseError(err);
+      }
+    },
+    async ping() {
+      try {
+        await sql`select 1`.execute(kysely);
+      } catch (err) {
+        mapDatabaseError(err);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await kysely.destroy();
+    },
+  };
+}

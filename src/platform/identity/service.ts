@@ -1,0 +1,330 @@
+// Identity use cases: the first admin, login and sessions, personal API tokens, users, and the
+// authentication of bearer secrets. Every change is audited in its own transaction.
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../db/database.ts';
+import { isUniqueViolation } from '../db/database.ts';
+import type { AuditLog } from '../audit/service.ts';
+import { BerthError, alreadyExists, conflict, invalid, notFound, tooManyRequests, unauthorized, type Cause } from '../errors.ts';
+import { actorOf, type AuthPrincipal, type RequestContext } from '../context.ts';
+import { dns1123SubdomainErrors } from '../validation.ts';
+import { hashPassword, newId, newSecret, secretDigest, verifyPassword } from './secrets.ts';
+import { isPlatformRole, platformPermissions, tenantRoles, type PlatformRole, type Permission } from './rbac.ts';
+import { LoginLimiter } from './login-limiter.ts';
+import { countUsers, findTokenWithUser, findUser, listUsers, tenantBindings, toToken, toUser, type Token, type User } from './store.ts';
+
+export type { User, Token } from './store.ts';
+
+/** What `whoami` answers. */
+export interface WhoAmI {
+  readonly name: string;
+  readonly platformRoles: readonly PlatformRole[];
+  readonly tenantRoles: readonly { tenant: string; role: string }[];
+  readonly permissions: readonly Permission[];
+}
+
+export interface IdentityOptions {
+  readonly sessionTtlSeconds: number;
+  readonly limiter?: LoginLimiter;
+  readonly now?: () => Date;
+  /** How long an authenticated bearer stays cached in memory (ms). */
+  readonly cacheMs?: number;
+}
+
+const minPasswordLength = 8;
+const maxTokenDays = 366;
+
+function passwordCauses(password: string, field = 'password'): Cause[] {
+  if (password.length < minPasswordLength) return [{ field, message: `must be at least ${minPasswordLength} characters`, reason: 'FieldValueInvalid' }];
+  if (password.length > 1024) return [{ field, message: 'must be no more than 1024 characters', reason: 'FieldValueTooLong' }];
+  return [];
+}
+
+function roleCauses(roles: readonly string[]): Cause[] {
+  return roles.filter((r) => !isPlatformRole(r)).map((r) => ({
+    field: 'platformRoles', reason: 'FieldValueNotSupported', message: `Unsupported value: "${r}": supported values: "user", "auditor", "platform-admin"`,
+  }));
+}
+
+/** Users, sessions and tokens. One instance per server. */
+export class Identity {
+  readonly #db: Database;
+  readonly #audit: AuditLog;
+  readonly #o: Required<Omit<IdentityOptions, 'limiter'>>;
+  readonly #limiter: LoginLimiter;
+  // Bearer digest → principal, for a short time: most requests then cost no query.
+  readonly #cache = new Map<string, { principal: AuthPrincipal; until: number; expiresAt: number }>();
+  readonly #touched = new Map<string, number>();
+
+  constructor(db: Database, audit: AuditLog, opts: IdentityOptions) {
+    this.#db = db;
+    this.#audit = audit;
+    this.#limiter = opts.limiter ?? new LoginLimiter();
+    this.#o = { sessionTtlSeconds: opts.sessionTtlSeconds, now: opts.now ?? (() => new Date()), cacheMs: opts.cacheMs ?? 2000 };
+  }
+
+  /**
+   * Creates the `admin` user (platform-admin) when there is no user at all. Returns the password
+   * when it generated one (to print once), `undefined` when it used `password` or did nothing.
+   */
+  async bootstrapAdmin(password: string | undefined): Promise<{ created: boolean; generatedPassword?: string }> {
+    if ((await countUsers(this.#db.kysely)) > 0) return { created: false };
+    const pw = password ?? randomBytes(12).toString('base64url');
+    const causes = passwordCauses(pw, 'BERTH_ADMIN_PASSWORD');
+    if (causes.length) throw invalid('User', 'admin', causes);
+    const hash = await hashPassword(pw);
+    const now = this.#o.now().toISOString();
+    try {
+      await this.#db.transaction(async (tx) => {
+        await tx.insertInto('users').values({
+          name: 'admin', email: null, password_hash: hash, platform_roles: JSON.stringify(['platform-admin']), disabled: 0,
+          created_at: now, updated_at: now, resource_version: 1,
+        }).execute();
+        await this.#audit.record(tx, { actor: 'system', sourceIp: '', action: 'create', resource: 'users', name: 'admin', outcome: 'success', code: 201, requestId: 'bootstrap', detail: { platformRoles: ['platform-admin'] } });
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) return { created: false };
+      throw err;
+    }
+    return { created: true, generatedPassword: password ? undefined : pw };
+  }
+
+  /**
+   * Checks a username and password and opens a session. Throws Unauthorized for bad credentials
+   * (the same answer for an unknown user) and TooManyRequests during a lockout. Audited.
+   */
+  async login(username: string, password: string, ctx: RequestContext): Promise<{ token: string; expiresAt: string; user: User }> {
+    const now = this.#o.now();
+    const wait = this.#limiter.check(username, ctx.sourceIp, now.getTime());
+    const audit = (outcome: 'success' | 'failure', code: number, detail: Record<string, unknown> = {}) =>
+      ({ actor: username, sourceIp: ctx.sourceIp, action: 'login', resource: 'sessions', name: username, outcome, code, requestId: ctx.requestId, detail });
+    if (wait > 0) {
+      await this.#audit.recordAlone(audit('failure', 429, { reason: 'locked out' }));
+      throw tooManyRequests(`too many login attempts for "${username}"; try again in ${wait} seconds`, wait);
+    }
+    const row = await findUser(this.#db.kysely, username);
+    const ok = await verifyPassword(password, row?.password_hash);
+    if (!row || !ok || row.disabled) {
+      this.#limiter.fail(username, now.getTime());
+      await this.#audit.recordAlone(audit('failure', 401, { reason: row?.disabled ? 'user disabled' : 'bad credentials' }));
+      throw unauthorized('invalid username or password');
+    }
+    this.#limiter.succeed(username);
+    const secret = newSecret('bs');
+    const expiresAt = new Date(now.getTime() + this.#o.sessionTtlSeconds * 1000).toISOString();
+    await this.#db.transaction(async (tx) => {
+      await tx.insertInto('tokens').values({
+        id: newId(), user_name: username, kind: 'session', name: 'login', token_hash: secretDigest(secret),
+        created_at: now.toISOString(), expires_at: expiresAt, last_used_at: null, revoked_at: null,
+      }).execute();
+      await this.#audit.record(tx, audit('success', 200));
+    });
+    return { token: secret, expiresAt, user: toUser(row) };
+  }
+
+  /**
+   * Resolves a bearer secret to its principal, or throws Unauthorized (unknown, expired, revoked,
+   * or its user disabled). Cached for a couple of seconds; revocations in this process are immediate.
+   */
+  async authenticate(secret: string): Promise<AuthPrincipal> {
+    const digest = secretDigest(secret);
+    const nowMs = this.#o.now().getTime();
+    const hit = this.#cache.get(digest);
+    if (hit && hit.until > nowMs && hit.expiresAt > nowMs) return hit.principal;
+    const row = await findTokenWithUser(this.#db.kysely, digest);
+    if (!row || row.revoked_at !== null) throw unauthorized('the token is not valid; log in again');
+    const expiresAt = Date.parse(row.expires_at);
+    if (expiresAt <= nowMs) throw unauthorized('the token has expired; log in again');
+    if (row.disabled) throw unauthorized(`user "${row.name}" is disabled`);
+    const principal: AuthPrincipal = {
+      type: 'user', name: row.name, tokenId: row.id,
+      platformRoles: (JSON.parse(row.platform_roles) as string[]).filter(isPlatformRole),
+      tenantRoles: await tenantBindings(this.#db.kysely, row.name),
+    };
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(digest, { principal, until: nowMs + this.#o.cacheMs, expiresAt });
+    await this.#touch(row.id, nowMs);
+    return principal;
+  }
+
+  /**
+   * Authenticates a username with a password or with one of the user's API tokens as the
+   * password (registry clients and scripts). Throws Unauthorized.
+   */
+  async authenticatePassword(username: string, password: string, ctx: RequestContext): Promise<AuthPrincipal> {
+    if (password.startsWith('bt_') || password.startsWith('bs_')) {
+      const p = await this.authenticate(password);
+      if (p.name !== username) throw unauthorized('invalid username or password');
+      return p;
+    }
+    const now = this.#o.now().getTime();
+    const wait = this.#limiter.check(username, ctx.sourceIp, now);
+    if (wait > 0) throw tooManyRequests(`too many login attempts for "${username}"; try again in ${wait} seconds`, wait);
+    const row = await findUser(this.#db.kysely, username);
+    const ok = await verifyPassword(password, row?.password_hash);
+    if (!row || !ok || row.disabled) {
+      this.#limiter.fail(username, now);
+      throw unauthorized('invalid username or password');
+    }
+    this.#limiter.succeed(username);
+    return {
+      type: 'user', name: row.name,
+      platformRoles: (JSON.parse(row.platform_roles) as string[]).filter(isPlatformRole),
+      tenantRoles: await tenantBindings(this.#db.kysely, row.name),
+    };
+  }
+
+  /** Ends the caller's session (revokes the token it used). Idempotent. */
+  async logout(ctx: RequestContext): Promise<void> {
+    const p = ctx.principal;
+    if (!p?.tokenId) return;
+    await this.#revoke(p.tokenId, p.name, ctx, 'sessions');
+  }
+
+  whoami(p: AuthPrincipal): WhoAmI {
+    const perms = new Set<Permission>(platformPermissions(p));
+    for (const b of p.tenantRoles) for (const perm of tenantRoles[b.role]) perms.add(perm);
+    return { name: p.name, platformRoles: p.platformRoles, tenantRoles: p.tenantRoles, permissions: [...perms].sort() };
+  }
+
+  /** Creates a personal API token for the caller; the secret is returned once and stored hashed. */
+  async createToken(ctx: RequestContext, name: string, expiresInDays = 90): Promise<Token & { token: string }> {
+    const p = ctx.principal;
+    if (!p) throw unauthorized();
+    const causes: Cause[] = [];
+    if (name.length < 1 || name.length > 100) causes.push({ field: 'name', message: 'must be 1 to 100 characters', reason: 'FieldValueInvalid' });
+    if (!Number.isInteger(expiresInDays) || expiresInDays < 1 || expiresInDays > maxTokenDays) {
+      causes.push({ field: 'expiresInDays', message: `must be a whole number of days from 1 to ${maxTokenDays}`, reason: 'FieldValueInvalid' });
+    }
+    if (causes.length) throw invalid('Token', name, causes);
+    const now = this.#o.now();
+    const secret = newSecret('bt');
+    const row = {
+      id: newId(), user_name: p.name, kind: 'api', name, token_hash: secretDigest(secret), created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + expiresInDays * 86_400_000).toISOString(), last_used_at: null, revoked_at: null,
+    };
+    await this.#db.transaction(async (tx) => {
+      await tx.insertInto('tokens').values(row).execute();
+      await this.#audit.record(tx, { actor: p.name, sourceIp: ctx.sourceIp, action: 'create', resource: 'tokens', name: row.id, outcome: 'success', code: 201, requestId: ctx.requestId, detail: { tokenName: name, expiresAt: row.expires_at } });
+    });
+    return { ...toToken(row), token: secret };
+  }
+
+  /** The caller's API tokens, newest first. */
+  async listTokens(ctx: RequestContext): Promise<Token[]> {
+    const p = ctx.principal;
+    if (!p) throw unauthorized();
+    const rows = await this.#db.kysely.selectFrom('tokens').selectAll().where('user_name', '=', p.name).where('kind', '=', 'api')
+      .orderBy('created_at', 'desc').execute();
+    return rows.map(toToken);
+  }
+
+  /** Revokes one of the caller's tokens. NotFound for another user's token. */
+  async revokeToken(ctx: RequestContext, id: string): Promise<void> {
+    const p = ctx.principal;
+    if (!p) throw unauthorized();
+    await this.#revoke(id, p.name, ctx, 'tokens');
+  }
+
+  async #revoke(id: string, owner: string, ctx: RequestContext, resource: string): Promise<void> {
+    const now = this.#o.now().toISOString();
+    await this.#db.transaction(async (tx) => {
+      const row = await tx.selectFrom('tokens').select(['id', 'token_hash', 'revoked_at']).where('id', '=', id).where('user_name', '=', owner).executeTakeFirst();
+      if (!row) throw notFound('tokens', id);
+      if (row.revoked_at === null) await tx.updateTable('tokens').set({ revoked_at: now }).where('id', '=', id).execute();
+      this.#cache.delete(row.token_hash);
+      await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'delete', resource, name: id, outcome: 'success', code: 200, requestId: ctx.requestId });
+    });
+  }
+
+  async listUsers(limit: number, after?: string): Promise<{ items: User[]; next?: string }> {
+    const rows = await listUsers(this.#db.kysely, limit + 1, after);
+    const more = rows.length > limit;
+    const items = (more ? rows.slice(0, limit) : rows).map(toUser);
+    return { items, next: more ? items[items.length - 1].name : undefined };
+  }
+
+  async getUser(name: string): Promise<User> {
+    const row = await findUser(this.#db.kysely, name);
+    if (!row) throw notFound('users', name);
+    return toUser(row);
+  }
+
+  /** Creates a user. Invalid for a bad name, password or role; AlreadyExists for a taken name. */
+  async createUser(ctx: RequestContext, input: { name: string; password: string; email?: string; platformRoles?: readonly string[] }): Promise<User> {
+    const roles = input.platformRoles ?? ['user'];
+    const causes: Cause[] = [
+      ...dns1123SubdomainErrors(input.name).map((m) => ({ field: 'name', message: m, reason: 'FieldValueInvalid' })),
+      ...passwordCauses(input.password),
+      ...roleCauses(roles),
+    ];
+    if (causes.length) throw invalid('User', input.name, causes);
+    const hash = await hashPassword(input.password);
+    const now = this.#o.now().toISOString();
+    const row = {
+      name: input.name, email: input.email ?? null, password_hash: hash, platform_roles: JSON.stringify(roles), disabled: 0,
+      created_at: now, updated_at: now, resource_version: 1,
+    };
+    try {
+      await this.#db.transaction(async (tx) => {
+        await tx.insertInto('users').values(row).execute();
+        await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'create', resource: 'users', name: input.name, outcome: 'success', code: 201, requestId: ctx.requestId, detail: { platformRoles: roles } });
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw alreadyExists('users', input.name);
+      throw err;
+    }
+    return toUser(row);
+  }
+
+  /** Updates a user with optimistic concurrency: a stale `resourceVersion` is a Conflict. */
+  async updateUser(ctx: RequestContext, name: string, patch: { resourceVersion?: string; disabled?: boolean; platformRoles?: readonly string[]; password?: string; email?: string }): Promise<User> {
+    const causes: Cause[] = [
+      ...(patch.platformRoles ? roleCauses(patch.platformRoles) : []),
+      ...(patch.password !== undefined ? passwordCauses(patch.password) : []),
+    ];
+    if (causes.length) throw invalid('User', name, causes);
+    const hash = patch.password !== undefined ? await hashPassword(patch.password) : undefined;
+    return this.#db.transaction(async (tx) => {
+      const row = await findUser(tx, name);
+      if (!row) throw notFound('users', name);
+      if (patch.resourceVersion !== undefined && patch.resourceVersion !== String(row.resource_version)) {
+        throw conflict('users', name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      const next = {
+        ...row,
+        ...(patch.email !== undefined ? { email: patch.email } : {}),
+        ...(patch.disabled !== undefined ? { disabled: patch.disabled ? 1 : 0 } : {}),
+        ...(patch.platformRoles ? { platform_roles: JSON.stringify(patch.platformRoles) } : {}),
+        ...(hash ? { password_hash: hash } : {}),
+        updated_at: this.#o.now().toISOString(),
+        resource_version: row.resource_version + 1,
+      };
+      const res = await tx.updateTable('users').set(next).where('name', '=', name).where('resource_version', '=', row.resource_version).executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) throw conflict('users', name, 'the object has been modified; please apply your changes to the latest version and try again');
+      if (patch.disabled || hash) await tx.updateTable('tokens').set({ revoked_at: next.updated_at }).where('user_name', '=', name).where('kind', '=', 'session').where('revoked_at', 'is', null).execute();
+      const changed = Object.keys(patch).filter((k) => k !== 'resourceVersion' && k !== 'password');
+      await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'update', resource: 'users', name, outcome: 'success', code: 200, requestId: ctx.requestId, detail: { changed: hash ? [...changed, 'password'] : changed } });
+      this.#cache.clear();
+      return toUser(next);
+    });
+  }
+
+  async deleteUser(ctx: RequestContext, name: string): Promise<void> {
+    if (ctx.principal?.name === name) throw new BerthError('Forbidden', `user "${name}" cannot delete itself`);
+    await this.#db.transaction(async (tx) => {
+      const res = await tx.deleteFrom('users').where('name', '=', name).executeTakeFirst();
+      if (Number(res.numDeletedRows) !== 1) throw notFound('users', name);
+      await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'delete', resource: 'users', name, outcome: 'success', code: 200, requestId: ctx.requestId });
+    });
+    this.#cache.clear();
+  }
+
+  // last_used_at is written at most once a minute per token: a read must not become a write.
+  async #touch(id: string, nowMs: number): Promise<void> {
+    const last = this.#touched.get(id) ?? 0;
+    if (nowMs - last < 60_000) return;
+    this.#touched.set(id, nowMs);
+    if (this.#touched.size > 10_000) this.#touched.clear();
+    await this.#db.kysely.updateTable('tokens').set({ last_used_at: new Date(nowMs).toISOString() }).where('id', '=', id).execute();
+  }
+}
