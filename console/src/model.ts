@@ -44,6 +44,12 @@ export interface ListMeta {
   readonly continue?: string;
 }
 
+/** The platform roles the server knows, offered when creating a user (the server validates). */
+export const knownPlatformRoles: readonly string[] = ['user', 'auditor', 'platform-admin'];
+
+/** The outcomes an audit record can have. */
+export const auditOutcomes: readonly string[] = ['success', 'failure'];
+
 /** A Berth user as the API shows it (never its password). */
 export interface User {
   readonly name: string;

@@ -20,7 +20,11 @@ const pageComponents = {
 } as const;
 
 function Loading() {
-  return <Spin size="large" style={{ display: 'block', margin: '20vh auto' }} />;
+  return (
+    <div style={{ display: 'flex', justifyContent: 'center', padding: '20vh 0' }}>
+      <Spin size="large" />
+    </div>
+  );
 }
 
 /** Renders the login page or the logged-in console, following the browser path. */

@@ -32,6 +32,7 @@ export const en = {
   'common.confirmDelete': 'Delete {name}?',
   'common.yes': 'Yes',
   'common.no': 'No',
+  'common.previous': 'Previous page',
   'common.next': 'Next page',
   'common.first': 'First page',
   'common.pageSize': '{count} / page',

@@ -32,6 +32,7 @@ export const zh: Messages = {
   'common.confirmDelete': '确定删除 {name}？',
   'common.yes': '是',
   'common.no': '否',
+  'common.previous': '上一页',
   'common.next': '下一页',
   'common.first': '第一页',
   'common.pageSize': '{count} 条/页',

@@ -8,6 +8,7 @@ import type { Dayjs } from 'dayjs';
 import { exportFileName, toAuditFilter } from '../audit-filter.ts';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n/i18n-provider.tsx';
+import { auditOutcomes } from '../model.ts';
 import type { AuditFilter, AuditRecord, AuditVerifyResult } from '../model.ts';
 import { can } from '../nav.ts';
 import { currentToken, firstPage, nextPage, pageNumber, previousPage } from '../pager.ts';
@@ -153,7 +154,9 @@ export default function AuditPage() {
         <Form.Item name="tenant" label={t('audit.tenant')}><Input allowClear placeholder={t('audit.any')} style={{ width: 140 }} /></Form.Item>
         <Form.Item name="resource" label={t('audit.resource')}><Input allowClear placeholder={t('audit.any')} style={{ width: 140 }} /></Form.Item>
         <Form.Item name="action" label={t('audit.action')}><Input allowClear placeholder={t('audit.any')} style={{ width: 120 }} /></Form.Item>
-        <Form.Item name="outcome" label={t('audit.outcome')}><Input allowClear placeholder={t('audit.any')} style={{ width: 120 }} /></Form.Item>
+        <Form.Item name="outcome" label={t('audit.outcome')}>
+          <Select allowClear placeholder={t('audit.any')} style={{ width: 120 }} options={auditOutcomes.map((o) => ({ value: o, label: o }))} />
+        </Form.Item>
         <Form.Item name="range" label={t('audit.timeRange')}>
           <DatePicker.RangePicker showTime allowEmpty={[true, true]} />
         </Form.Item>
@@ -186,7 +189,7 @@ export default function AuditPage() {
       />
       <Space>
         <Button disabled={pageNumber(pager) === 1} onClick={() => setPager(firstPage)}>{t('common.first')}</Button>
-        <Button disabled={pageNumber(pager) === 1} onClick={() => setPager(previousPage(pager))}>‹</Button>
+        <Button disabled={pageNumber(pager) === 1} onClick={() => setPager(previousPage(pager))}>{t('common.previous')}</Button>
         <Typography.Text>{pageNumber(pager)}</Typography.Text>
         <Button disabled={!cont} onClick={() => cont && setPager(nextPage(pager, cont))}>{t('common.next')}</Button>
         <Select<number>

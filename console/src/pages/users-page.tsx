@@ -4,6 +4,7 @@ import { Alert, App as AntApp, Button, Form, Input, Modal, Popconfirm, Select, S
 import type { TableColumnsType } from 'antd';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n/i18n-provider.tsx';
+import { knownPlatformRoles } from '../model.ts';
 import type { User } from '../model.ts';
 import { can } from '../nav.ts';
 import { currentToken, firstPage, nextPage, pageNumber, previousPage } from '../pager.ts';
@@ -142,7 +143,7 @@ export default function UsersPage() {
         pagination={false}
       />
       <Space>
-        <Button disabled={pageNumber(pager) === 1} onClick={() => setPager(previousPage(pager))}>‹</Button>
+        <Button disabled={pageNumber(pager) === 1} onClick={() => setPager(previousPage(pager))}>{t('common.previous')}</Button>
         <Typography.Text>{pageNumber(pager)}</Typography.Text>
         <Button disabled={!cont} onClick={() => cont && setPager(nextPage(pager, cont))}>{t('common.next')}</Button>
       </Space>
@@ -175,7 +176,7 @@ export default function UsersPage() {
             <Input autoComplete="off" />
           </Form.Item>
           <Form.Item name="platformRoles" label={t('users.roles')}>
-            <Select mode="tags" options={me.platformRoles.map((r) => ({ value: r, label: r }))} />
+            <Select mode="tags" options={knownPlatformRoles.map((r) => ({ value: r, label: r }))} />
           </Form.Item>
           {createError !== null && <Alert type="error" showIcon title={createError} />}
         </Form>
