@@ -1,0 +1,163 @@
+// The shared conformance suite every blob-store driver runs (as CNCF Distribution does for its
+// storage drivers): call `blobStoreConformance(name, factory)` from the driver's test file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { digestOf, parseDigest, type Digest } from '../digest.ts';
+import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobStore } from './types.ts';
+
+/** A fresh, empty store and how to dispose of it. */
+export interface StoreFixture {
+  readonly store: BlobStore;
+  /** A second handle on the same storage, as a restarted process would open it. */
+  reopen(): BlobStore;
+  dispose(): Promise<void>;
+}
+
+function d(bytes: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha256'): Digest {
+  const parsed = parseDigest(digestOf(bytes, algorithm));
+  assert.ok(parsed);
+  return parsed;
+}
+
+async function readAll(r: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of r) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
+  for (const p of parts) yield p;
+}
+
+async function* failingAfter(part: Uint8Array): AsyncIterable<Uint8Array> {
+  yield part;
+  throw new Error('client went away');
+}
+
+async function put(store: BlobStore, bytes: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha256'): Promise<string> {
+  const id = randomUUID();
+  await store.startUpload(id);
+  await store.append(id, 0, chunks(bytes));
+  return (await store.commit(id, d(bytes, algorithm))).digest;
+}
+
+/** Registers the suite for the driver `name`; `factory` makes an empty store per test. */
+export function blobStoreConformance(name: string, factory: () => Promise<StoreFixture>): void {
+  const withStore = (title: string, fn: (f: StoreFixture) => Promise<void>) =>
+    test(`${name} blob store: ${title}`, async () => {
+      const f = await factory();
+      try {
+        await fn(f);
+      } finally {
+        await f.dispose();
+      }
+    });
+
+  withStore('a committed blob reads back whole and by range, and stat reports its size', async ({ store }) => {
+    const bytes = randomBytes(300_000);
+    const digest = await put(store, bytes);
+    assert.equal(digest, digestOf(bytes));
+    assert.equal((await store.stat(digest))?.size, bytes.length);
+    assert.deepEqual(await readAll(await store.read(digest)), bytes);
+    assert.deepEqual(await readAll(await store.read(digest, { start: 10, end: 19 })), bytes.subarray(10, 20));
+  });
+
+  withStore('sha512 and the empty blob are stored like any other', async ({ store }) => {
+    const bytes = randomBytes(1000);
+    const digest = await put(store, bytes, 'sha512');
+    assert.match(digest, /^sha512:[a-f0-9]{128}$/);
+    assert.deepEqual(await readAll(await store.read(digest)), bytes);
+    const empty = await put(store, new Uint8Array(0));
+    assert.equal((await store.stat(empty))?.size, 0);
+  });
+
+  withStore('chunks append in order; a chunk at the wrong offset is refused and writes nothing', async ({ store }) => {
+    const a = randomBytes(5000);
+    const b = randomBytes(7000);
+    const id = randomUUID();
+    await store.startUpload(id);
+    assert.equal(await store.append(id, 0, chunks(a)), a.length);
+    await assert.rejects(store.append(id, 1, chunks(b)), UploadOffsetError);
+    assert.equal(await store.uploadSize(id), a.length);
+    assert.equal(await store.append(id, a.length, chunks(b)), a.length + b.length);
+    const all = Buffer.concat([a, b]);
+    assert.equal((await store.commit(id, d(all))).size, all.length);
+    assert.deepEqual(await readAll(await store.read(digestOf(all))), all);
+    assert.equal(await store.uploadSize(id), undefined);
+  });
+
+  withStore('a digest mismatch stores nothing and removes the upload', async ({ store }) => {
+    const bytes = randomBytes(2000);
+    const other = randomBytes(2000);
+    const id = randomUUID();
+    await store.startUpload(id);
+    await store.append(id, 0, chunks(bytes));
+    await assert.rejects(store.commit(id, d(other)), DigestMismatchError);
+    assert.equal(await store.stat(digestOf(other)), undefined);
+    assert.equal(await store.stat(digestOf(bytes)), undefined);
+    assert.equal(await store.uploadSize(id), undefined);
+  });
+
+  withStore('a body that fails midway leaves the upload as it was and no blob', async ({ store }) => {
+    const a = randomBytes(4000);
+    const id = randomUUID();
+    await store.startUpload(id);
+    await store.append(id, 0, chunks(a));
+    await assert.rejects(store.append(id, a.length, failingAfter(randomBytes(9000))), /client went away/);
+    assert.equal(await store.uploadSize(id), a.length);
+    const b = randomBytes(100);
+    await store.append(id, a.length, chunks(b));
+    const all = Buffer.concat([a, b]);
+    assert.equal((await store.commit(id, d(all))).digest, digestOf(all));
+  });
+
+  withStore('an upload survives a restart and commits from the reopened store', async (f) => {
+    const a = randomBytes(3000);
+    const b = randomBytes(3000);
+    const id = randomUUID();
+    await f.store.startUpload(id);
+    await f.store.append(id, 0, chunks(a));
+    const again = f.reopen();
+    assert.equal(await again.uploadSize(id), a.length);
+    await again.append(id, a.length, chunks(b));
+    const all = Buffer.concat([a, b]);
+    assert.equal((await again.commit(id, d(all))).digest, digestOf(all));
+    assert.deepEqual(await readAll(await f.store.read(digestOf(all))), all);
+  });
+
+  withStore('two uploads of the same content commit concurrently and both succeed', async ({ store }) => {
+    const bytes = randomBytes(200_000);
+    const results = await Promise.all([put(store, bytes), put(store, bytes), put(store, bytes)]);
+    assert.deepEqual(results, [digestOf(bytes), digestOf(bytes), digestOf(bytes)]);
+    assert.deepEqual(await readAll(await store.read(digestOf(bytes))), bytes);
+  });
+
+  withStore('delete is idempotent; list shows blobs and listUploads shows uploads', async ({ store }) => {
+    const x = await put(store, randomBytes(10));
+    const y = await put(store, randomBytes(20));
+    const id = randomUUID();
+    await store.startUpload(id);
+    const listed: string[] = [];
+    for await (const b of store.list()) listed.push(b.digest);
+    assert.deepEqual(listed.sort(), [x, y].sort());
+    const uploads: string[] = [];
+    for await (const u of store.listUploads()) uploads.push(u.id);
+    assert.deepEqual(uploads, [id]);
+    assert.equal(await store.delete(x), true);
+    assert.equal(await store.delete(x), false);
+    assert.equal(await store.stat(x), undefined);
+    await assert.rejects(store.read(x), BlobStoreNotFoundError);
+    await store.cancel(id);
+    await store.cancel(id);
+    assert.equal(await store.uploadSize(id), undefined);
+  });
+
+  withStore('append past the limit is refused and leaves the upload unchanged', async ({ store }) => {
+    const id = randomUUID();
+    await store.startUpload(id);
+    await assert.rejects(store.append(id, 0, chunks(randomBytes(600), randomBytes(600)), 1000), RangeError);
+    assert.equal(await store.uploadSize(id), 0);
+  });
+}

@@ -1,0 +1,226 @@
+// The filesystem blob store: blobs at <root>/blobs/<algorithm>/<2 hex>/<encoded>, uploads at
+// <root>/uploads/<id>. An upload is the temporary file; commit hashes (or reuses the hash taken
+// while appending), fsyncs, and renames it into place, so a blob path only ever names whole,
+// verified content. rename(2) replaces atomically, so racing commits of one digest both succeed.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, opendir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { newHasher, parseDigest, type Digest } from '../digest.ts';
+import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobInfo, type BlobStore, type ByteRange, type UploadInfo } from './types.ts';
+
+const uploadIdPattern = /^[A-Za-z0-9-]{8,64}$/;
+
+function missing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/** A blob store on a local filesystem. One instance per root; uploads are per-process hash state plus files. */
+export class FilesystemBlobStore implements BlobStore {
+  readonly #root: string;
+  // The sha256 state of uploads appended by this process: commit then need not re-read the file.
+  // Lost on restart; commit re-hashes the file then.
+  readonly #hashes = new Map<string, { hash: Hash; size: number }>();
+  // One append at a time per upload, so offsets cannot interleave.
+  readonly #busy = new Set<string>();
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  #blobPath(d: Digest): string {
+    return join(this.#root, 'blobs', d.algorithm, d.encoded.slice(0, 2), d.encoded);
+  }
+
+  #uploadPath(id: string): string {
+    if (!uploadIdPattern.test(id)) throw new BlobStoreNotFoundError(`upload "${id}"`);
+    return join(this.#root, 'uploads', id);
+  }
+
+  #parse(digest: string): Digest | undefined {
+    return parseDigest(digest);
+  }
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    const d = this.#parse(digest);
+    if (!d) return undefined;
+    try {
+      const s = await stat(this.#blobPath(d));
+      return { digest, size: s.size, modifiedAt: s.mtime };
+    } catch (err) {
+      if (missing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async read(digest: string, range?: ByteRange): Promise<Readable> {
+    const d = this.#parse(digest);
+    if (!d) throw new BlobStoreNotFoundError(`blob ${digest}`);
+    const fh = await open(this.#blobPath(d), 'r').catch((err: unknown) => {
+      if (missing(err)) throw new BlobStoreNotFoundError(`blob ${digest}`);
+      throw err;
+    });
+    return createReadStream('', { fd: fh, ...(range ? { start: range.start, end: range.end } : {}), highWaterMark: 1024 * 1024 });
+  }
+
+  async delete(digest: string): Promise<boolean> {
+    const d = this.#parse(digest);
+    if (!d) return false;
+    try {
+      await rm(this.#blobPath(d));
+      return true;
+    } catch (err) {
+      if (missing(err)) return false;
+      throw err;
+    }
+  }
+
+  async *list(): AsyncIterable<BlobInfo> {
+    for (const algorithm of ['sha256', 'sha512']) {
+      const base = join(this.#root, 'blobs', algorithm);
+      for (const prefix of await listDir(base)) {
+        for (const encoded of await listDir(join(base, prefix))) {
+          try {
+            const s = await stat(join(base, prefix, encoded));
+            yield { digest: `${algorithm}:${encoded}`, size: s.size, modifiedAt: s.mtime };
+          } catch (err) {
+            if (!missing(err)) throw err;
+          }
+        }
+      }
+    }
+  }
+
+  async startUpload(id: string): Promise<void> {
+    const path = this.#uploadPath(id);
+    await mkdir(join(this.#root, 'uploads'), { recursive: true });
+    const fh = await open(path, 'wx');
+    await fh.close();
+    this.#hashes.set(id, { hash: newHasher('sha256'), size: 0 });
+  }
+
+  async uploadSize(id: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.#uploadPath(id))).size;
+    } catch (err) {
+      if (missing(err) || err instanceof BlobStoreNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async append(id: string, offset: number, body: AsyncIterable<Uint8Array>, limit = Number.MAX_SAFE_INTEGER): Promise<number> {
+    const path = this.#uploadPath(id);
+    if (this.#busy.has(id)) throw new UploadOffsetError(await this.uploadSize(id) ?? 0, offset);
+    this.#busy.add(id);
+    try {
+      const size = await this.uploadSize(id);
+      if (size === undefined) throw new BlobStoreNotFoundError(`upload "${id}"`);
+      if (size !== offset) throw new UploadOffsetError(size, offset);
+      const state = this.#hashes.get(id);
+      const hash = state && state.size === size ? state.hash : undefined;
+      this.#hashes.delete(id);
+      const out = createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: 1024 * 1024 });
+      await once(out, 'open');
+      let written = 0;
+      try {
+        for await (const chunk of body) {
+          written += chunk.length;
+          if (written > limit) throw new RangeError(`the upload exceeds ${limit} bytes`);
+          hash?.update(chunk);
+          if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error').then(([e]) => { throw e as Error; })]);
+        }
+        out.end();
+        await once(out, 'finish');
+      } catch (err) {
+        out.destroy();
+        await once(out, 'close').catch(() => undefined);
+        await truncate(path, offset).catch(() => undefined);
+        throw err;
+      }
+      if (hash) this.#hashes.set(id, { hash, size: offset + written });
+      return offset + written;
+    } finally {
+      this.#busy.delete(id);
+    }
+  }
+
+  async commit(id: string, digest: Digest): Promise<BlobInfo> {
+    const path = this.#uploadPath(id);
+    const state = this.#hashes.get(id);
+    this.#hashes.delete(id);
+    const fh = await open(path, 'r').catch((err: unknown) => {
+      if (missing(err)) throw new BlobStoreNotFoundError(`upload "${id}"`);
+      throw err;
+    });
+    let size: number;
+    let actual: string;
+    try {
+      size = (await fh.stat()).size;
+      if (digest.algorithm === 'sha256' && state && state.size === size) {
+        actual = state.hash.digest('hex');
+      } else {
+        const h = newHasher(digest.algorithm);
+        for await (const chunk of fh.createReadStream({ autoClose: false, highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+        actual = h.digest('hex');
+      }
+      if (actual === digest.encoded) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    if (actual !== digest.encoded) {
+      await rm(path, { force: true });
+      throw new DigestMismatchError(digest.value, `${digest.algorithm}:${actual}`);
+    }
+    const target = this.#blobPath(digest);
+    const dir = join(target, '..');
+    await mkdir(dir, { recursive: true });
+    await rename(path, target);
+    await syncDir(dir);
+    const s = await stat(target);
+    return { digest: digest.value, size, modifiedAt: s.mtime };
+  }
+
+  async cancel(id: string): Promise<void> {
+    this.#hashes.delete(id);
+    try {
+      await rm(this.#uploadPath(id), { force: true });
+    } catch (err) {
+      if (!(err instanceof BlobStoreNotFoundError)) throw err;
+    }
+  }
+
+  async *listUploads(): AsyncIterable<UploadInfo> {
+    const base = join(this.#root, 'uploads');
+    for (const id of await listDir(base)) {
+      try {
+        const s = await stat(join(base, id));
+        yield { id, size: s.size, modifiedAt: s.mtime };
+      } catch (err) {
+        if (!missing(err)) throw err;
+      }
+    }
+  }
+}
+
+async function listDir(path: string): Promise<string[]> {
+  try {
+    const out: string[] = [];
+    for await (const e of await opendir(path)) out.push(e.name);
+    return out;
+  } catch (err) {
+    if (missing(err)) return [];
+    throw err;
+  }
+}
+
+// The rename is durable only once the directory entry is on disk.
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
