@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { digestOf, parseDigest, type Digest } from '../digest.ts';
 import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobStore } from './types.ts';
 

@@ -1,5 +1,5 @@
 // The blob store contract: content-addressable bytes and resumable uploads. Every driver
-// (filesystem now, S3 later) implements it and runs the shared suite in conformance.ts.
+// (drivers/: filesystem now, S3 later) implements it and runs the shared suite in conformance.ts.
 import type { Readable } from 'node:stream';
 import type { Digest } from '../digest.ts';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blobStoreConformance } from './conformance.ts';
+import { blobStoreConformance } from '../conformance.ts';
 import { FilesystemBlobStore } from './filesystem.ts';
 
 blobStoreConformance('filesystem', async () => {

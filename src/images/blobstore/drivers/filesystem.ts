@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { newHasher, parseDigest, type Digest } from '../digest.ts';
-import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobInfo, type BlobStore, type ByteRange, type UploadInfo } from './types.ts';
+import { newHasher, parseDigest, type Digest } from '../../digest.ts';
+import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobInfo, type BlobStore, type ByteRange, type UploadInfo } from '../types.ts';
 
 const uploadIdPattern = /^[A-Za-z0-9-]{8,64}$/;
 
