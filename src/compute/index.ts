@@ -16,3 +16,8 @@ export type {
   PortReservation,
   RandomInt,
 } from './nodeport.ts';
+
+export { compareQuantities, parseQuantity, quantityValue, zeroQuantity } from './quantity.ts';
+export type { Quantity } from './quantity.ts';
+export { labelSelectorAsSelector } from './labels.ts';
+export type { LabelSelector, Selector } from './labels.ts';

@@ -1,0 +1,144 @@
+// The compute area's types: the parts of Kubernetes objects that admission reads, with
+// quantities already parsed. Every typed object keeps the manifest it came from (`raw`) so that
+// what admission returns is the full object with only the fields it changed.
+import type { Quantity } from './quantity.ts';
+import type { LabelSelector } from './labels.ts';
+
+/** corev1.ResourceList: resource name to quantity. */
+export type ResourceList = Readonly<Record<string, Quantity>>;
+
+/** A JSON object as read from a manifest. */
+export type JsonObject = Readonly<Record<string, unknown>>;
+
+/** corev1.ResourceRequirements; absent maps are undefined, as nil maps are in Go. */
+export interface ResourceRequirements {
+  readonly requests?: ResourceList;
+  readonly limits?: ResourceList;
+}
+
+/** A container or init container. `restartPolicy: Always` on an init container makes it a sidecar. */
+export interface Container {
+  readonly name: string;
+  readonly resources: ResourceRequirements;
+  readonly restartPolicy?: string;
+}
+
+/** metav1.ObjectMeta, the fields admission reads. */
+export interface ObjectMeta {
+  readonly name: string;
+  readonly generateName?: string;
+  readonly namespace?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** Kubernetes group/kind/resource of an object, e.g. apps/Deployment/deployments. */
+export interface ObjectType {
+  readonly group: string;
+  readonly kind: string;
+  /** The plural resource name, e.g. `pods`. */
+  readonly resource: string;
+  readonly namespaced: boolean;
+}
+
+interface TypedObject {
+  readonly type: ObjectType;
+  readonly metadata: ObjectMeta;
+  readonly raw: JsonObject;
+}
+
+/** A Pod. `crossNamespaceAffinity` is precomputed from spec.affinity for the quota scope. */
+export interface Pod extends TypedObject {
+  readonly kind: 'Pod';
+  readonly containers: readonly Container[];
+  readonly initContainers: readonly Container[];
+  /** spec.resources (pod-level resources). */
+  readonly resources?: ResourceRequirements;
+  readonly overhead?: ResourceList;
+  readonly priorityClassName?: string;
+  readonly activeDeadlineSeconds?: number;
+  readonly crossNamespaceAffinity: boolean;
+  readonly phase?: string;
+  /** status.qosClass when the manifest carries one (existing pods). */
+  readonly statusQosClass?: QosClass;
+}
+
+/** A PersistentVolumeClaim. */
+export interface PersistentVolumeClaim extends TypedObject {
+  readonly kind: 'PersistentVolumeClaim';
+  readonly requests?: ResourceList;
+  readonly limits?: ResourceList;
+  /** The class per storagehelpers.GetPersistentVolumeClaimClass (beta annotation first). */
+  readonly storageClassName?: string;
+  readonly allocatedResources?: ResourceList;
+}
+
+/** One Service port. */
+export interface ServicePort {
+  readonly nodePort?: number;
+}
+
+/** A Service. */
+export interface Service extends TypedObject {
+  readonly kind: 'Service';
+  readonly serviceType: string;
+  readonly ports: readonly ServicePort[];
+  readonly allocateLoadBalancerNodePorts?: boolean;
+}
+
+/** The LimitRange item types. */
+export type LimitType = 'Container' | 'Pod' | 'PersistentVolumeClaim';
+
+/** corev1.LimitRangeItem. */
+export interface LimitRangeItem {
+  readonly type: string;
+  readonly max?: ResourceList;
+  readonly min?: ResourceList;
+  readonly default?: ResourceList;
+  readonly defaultRequest?: ResourceList;
+  readonly maxLimitRequestRatio?: ResourceList;
+}
+
+/** A LimitRange. */
+export interface LimitRange extends TypedObject {
+  readonly kind: 'LimitRange';
+  readonly limits: readonly LimitRangeItem[];
+}
+
+/** The quota scopes. */
+export type QuotaScope = 'Terminating' | 'NotTerminating' | 'BestEffort' | 'NotBestEffort' | 'PriorityClass' | 'CrossNamespacePodAffinity' | 'VolumeAttributesClass';
+
+/** corev1.ScopedResourceSelectorRequirement. */
+export interface ScopedResourceSelectorRequirement {
+  readonly scopeName: string;
+  readonly operator: string;
+  readonly values?: readonly string[];
+}
+
+/** A ResourceQuota. `used` is status.used when the manifest carries it. */
+export interface ResourceQuota extends TypedObject {
+  readonly kind: 'ResourceQuota';
+  readonly hard: ResourceList;
+  readonly scopes: readonly string[];
+  readonly scopeSelector: readonly ScopedResourceSelectorRequirement[];
+  readonly statusUsed?: ResourceList;
+}
+
+/** A Namespace. */
+export interface Namespace extends TypedObject {
+  readonly kind: 'Namespace';
+}
+
+/** Any other kind: quota counts it as an object (`count/<resource>.<group>`). */
+export interface OtherObject extends TypedObject {
+  readonly kind: 'Other';
+}
+
+/** Every object admission understands. */
+export type KubeObject = Pod | PersistentVolumeClaim | Service | LimitRange | ResourceQuota | Namespace | OtherObject;
+
+/** The pod QoS classes. */
+export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
+
+/** Re-exported for the selector fields of the model. */
+export type { LabelSelector };
