@@ -1,0 +1,354 @@
+// Which PersistentVolume a PersistentVolumeClaim binds to, decided as kube-controller-manager's
+// PV controller decides it (pkg/controller/volume/persistentvolume: syncUnboundClaim, the
+// access-mode index of index.go, checkVolumeSatisfyClaim) with the matching rules of
+// component-helpers storage/volume FindMatchingVolume, which the scheduler shares.
+
+import { compareQuantities, labelSelectorAsSelector, parseQuantity, quantityValue, zeroQuantity, type Quantity } from '../compute/index.ts';
+import type {
+  NodeInfo,
+  NodeSelectorRequirement,
+  NodeSelectorTerm,
+  PersistentVolume,
+  PersistentVolumeAccessMode,
+  PersistentVolumeClaim,
+  StorageClass,
+} from './model.ts';
+
+/** The legacy annotation that, when present, overrides `spec.storageClassName` on PVs and PVCs. */
+export const betaStorageClassAnnotation = 'volume.beta.kubernetes.io/storage-class';
+/** Set on a PV (and PVC) when the controller, not the user, made the binding. */
+export const boundByControllerAnnotation = 'pv.kubernetes.io/bound-by-controller';
+const defaultClassAnnotations = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'];
+
+/** The claim's class (GetPersistentVolumeClaimClass): the beta annotation, else `spec.storageClassName`, else `""`. */
+export function claimStorageClass(claim: PersistentVolumeClaim): string {
+  const annotated = claim.metadata.annotations?.[betaStorageClassAnnotation];
+  if (annotated !== undefined) return annotated;
+  return claim.spec.storageClassName ?? '';
+}
+
+/** The volume's class (GetPersistentVolumeClass): the beta annotation, else `spec.storageClassName`, else `""`. */
+export function volumeStorageClass(volume: PersistentVolume): string {
+  const annotated = volume.metadata.annotations?.[betaStorageClassAnnotation];
+  if (annotated !== undefined) return annotated;
+  return volume.spec.storageClassName ?? '';
+}
+
+/**
+ * The class the DefaultStorageClass admission plugin would pick (GetDefaultClass): among classes
+ * annotated `storageclass.kubernetes.io/is-default-class: "true"` (or the beta annotation), the
+ * newest by `creationTimestamp`, ties to the smallest name. `undefined` when there is none.
+ */
+export function defaultStorageClassName(classes: readonly StorageClass[]): string | undefined {
+  const defaults = classes.filter((c) => defaultClassAnnotations.some((a) => c.metadata.annotations?.[a] === 'true'));
+  const created = (c: StorageClass) => (c.metadata.creationTimestamp ? Date.parse(c.metadata.creationTimestamp) : 0);
+  defaults.sort((a, b) => created(b) - created(a) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  return defaults[0]?.metadata.name;
+}
+
+/**
+ * The claim as the DefaultStorageClass admission plugin leaves it: a claim with neither
+ * `spec.storageClassName` (absent or null) nor the beta annotation gets `defaultClass`;
+ * any other claim, including one asking for `""`, is returned unchanged.
+ */
+export function withDefaultStorageClass(claim: PersistentVolumeClaim, defaultClass: string | undefined): PersistentVolumeClaim {
+  if (defaultClass === undefined) return claim;
+  if (claim.spec.storageClassName !== undefined && claim.spec.storageClassName !== null) return claim;
+  if (claim.metadata.annotations?.[betaStorageClassAnnotation] !== undefined) return claim;
+  return { ...claim, spec: { ...claim.spec, storageClassName: defaultClass } };
+}
+
+/**
+ * IsDelayBindingMode: true when the claim's class exists and binds `WaitForFirstConsumer`.
+ * A claim with class `""` or an unknown class binds immediately.
+ */
+export function isDelayBinding(claim: PersistentVolumeClaim, classes: readonly StorageClass[]): boolean {
+  const name = claimStorageClass(claim);
+  if (name === '') return false;
+  return classes.find((c) => c.metadata.name === name)?.volumeBindingMode === 'WaitForFirstConsumer';
+}
+
+/**
+ * IsVolumeBoundToClaim: the volume's claimRef names this claim's namespace and name, and its
+ * UID when the claimRef has one (a pre-bound PV often has none).
+ */
+export function isVolumeBoundToClaim(volume: PersistentVolume, claim: PersistentVolumeClaim): boolean {
+  const ref = volume.spec.claimRef;
+  if (!ref) return false;
+  if (ref.name !== claim.metadata.name || ref.namespace !== claim.metadata.namespace) return false;
+  return !ref.uid || ref.uid === claim.metadata.uid;
+}
+
+function storageOf(text: string | undefined): Quantity {
+  return text === undefined ? zeroQuantity() : parseQuantity(text);
+}
+
+function volumeModeOf(mode: string | undefined): string {
+  return mode ?? 'Filesystem';
+}
+
+/** CheckAccessModes: the volume offers every mode the claim asks for. */
+export function volumeHasAccessModes(volume: PersistentVolume, modes: readonly PersistentVolumeAccessMode[]): boolean {
+  const offered = new Set(volume.spec.accessModes ?? []);
+  return modes.every((m) => offered.has(m));
+}
+
+/**
+ * CheckNodeAffinity: a volume without `nodeAffinity.required` fits every node; otherwise one
+ * of its terms must match the node (a term with no requirements matches nothing).
+ */
+export function volumeFitsNode(volume: PersistentVolume, node: NodeInfo): boolean {
+  const required = volume.spec.nodeAffinity?.required;
+  if (!required) return true;
+  return required.nodeSelectorTerms.some((term) => termMatches(term, node));
+}
+
+function termMatches(term: NodeSelectorTerm, node: NodeInfo): boolean {
+  const expressions = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (expressions.length === 0 && fields.length === 0) return false;
+  return expressions.every((r) => requirementMatches(r, node.labels)) && fields.every((r) => r.key === 'metadata.name' && requirementMatches(r, { 'metadata.name': node.name }));
+}
+
+function requirementMatches(r: NodeSelectorRequirement, labels: Readonly<Record<string, string>>): boolean {
+  const has = Object.hasOwn(labels, r.key);
+  const values = r.values ?? [];
+  switch (r.operator) {
+    case 'In':
+      return has && values.includes(labels[r.key]);
+    case 'NotIn':
+      return !has || !values.includes(labels[r.key]);
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+    case 'Gt':
+    case 'Lt': {
+      if (!has || values.length !== 1 || !/^-?\d+$/.test(values[0]) || !/^-?\d+$/.test(labels[r.key])) return false;
+      const label = BigInt(labels[r.key]);
+      const bound = BigInt(values[0]);
+      return r.operator === 'Gt' ? label > bound : label < bound;
+    }
+  }
+}
+
+/** Options of {@link findMatchingVolume}. */
+export interface MatchOptions {
+  /** The claim's class binds `WaitForFirstConsumer`: only a volume pre-bound to the claim is returned. */
+  readonly delayBinding?: boolean;
+  /**
+   * The scheduler path: the node a pod is being placed on. Node affinity and access modes are
+   * checked, and delayed binding does not hold back unbound volumes.
+   */
+  readonly node?: NodeInfo;
+  /** Names of volumes already chosen for other claims of the same pod (scheduler path). */
+  readonly excluded?: ReadonlySet<string>;
+}
+
+/**
+ * FindMatchingVolume over `volumes`, in their order: skips volumes bound or pre-bound to another
+ * claim, too small, of another volumeMode, being deleted, or (scheduler path) not fitting the
+ * node. A volume bound to this claim is returned at once. Otherwise the smallest volume that is
+ * `Available`, matches the claim's selector and class (and, on the scheduler path, its access
+ * modes) wins; among equal sizes, the first. Unbound volumes are never returned under delayed
+ * binding on the controller path. Throws when a quantity or the selector is invalid.
+ */
+export function findMatchingVolume(claim: PersistentVolumeClaim, volumes: readonly PersistentVolume[], options: MatchOptions = {}): PersistentVolume | undefined {
+  const requested = storageOf(claim.spec.resources?.requests?.storage);
+  const requestedClass = claimStorageClass(claim);
+  const selector = claim.spec.selector ? labelSelectorAsSelector(claim.spec.selector) : undefined;
+  const node = options.node;
+  let smallest: PersistentVolume | undefined;
+  let smallestSize: Quantity | undefined;
+  for (const volume of volumes) {
+    if (options.excluded?.has(volume.metadata.name)) continue;
+    if (volume.spec.claimRef && !isVolumeBoundToClaim(volume, claim)) continue;
+    const size = storageOf(volume.spec.capacity?.storage);
+    if (compareQuantities(size, requested) < 0) continue;
+    if (volumeModeOf(volume.spec.volumeMode) !== volumeModeOf(claim.spec.volumeMode)) continue;
+    if (volume.metadata.deletionTimestamp) continue;
+    const fitsNode = node ? volumeFitsNode(volume, node) : true;
+    if (isVolumeBoundToClaim(volume, claim)) return fitsNode ? volume : undefined;
+    if (!node && options.delayBinding) continue;
+    if (volume.status?.phase !== 'Available') continue;
+    if (selector && !selector.matches(volume.metadata.labels ?? {})) continue;
+    if (volumeStorageClass(volume) !== requestedClass) continue;
+    if (!fitsNode) continue;
+    if (node && !volumeHasAccessModes(volume, claim.spec.accessModes ?? [])) continue;
+    if (!smallestSize || compareQuantities(smallestSize, size) > 0) {
+      smallest = volume;
+      smallestSize = size;
+    }
+  }
+  return smallest;
+}
+
+const accessModeAbbreviations: readonly (readonly [PersistentVolumeAccessMode, string])[] = [
+  ['ReadWriteOnce', 'RWO'],
+  ['ReadOnlyMany', 'ROX'],
+  ['ReadWriteMany', 'RWX'],
+  ['ReadWriteOncePod', 'RWOP'],
+];
+
+/** GetAccessModesAsString: `RWO,ROX,RWX,RWOP` order, each mode once. */
+export function accessModesKey(modes: readonly PersistentVolumeAccessMode[]): string {
+  return accessModeAbbreviations.filter(([mode]) => modes.includes(mode)).map(([, short]) => short).join(',');
+}
+
+/**
+ * The PV controller's search for an unbound claim without `volumeName` (findBestMatchForClaim):
+ * volumes are grouped by their set of access modes; the groups whose modes include all the
+ * claim's are tried from the fewest modes up, and the first group with a match decides
+ * ({@link findMatchingVolume} within it). So a claim for RWO takes an RWO volume over a
+ * smaller RWO+ROX one. Upstream's order between groups of equal size is unspecified (map
+ * order); here it is the order of {@link accessModesKey}, for determinism.
+ */
+export function findBestMatchForClaim(claim: PersistentVolumeClaim, volumes: readonly PersistentVolume[], delayBinding: boolean): PersistentVolume | undefined {
+  const groups = new Map<string, { modes: number; volumes: PersistentVolume[] }>();
+  const wanted = claim.spec.accessModes ?? [];
+  for (const volume of volumes) {
+    const key = accessModesKey(volume.spec.accessModes ?? []);
+    let group = groups.get(key);
+    if (!group) {
+      group = { modes: key === '' ? 0 : key.split(',').length, volumes: [] };
+      groups.set(key, group);
+    }
+    group.volumes.push(volume);
+  }
+  const candidates = [...groups.entries()]
+    .filter(([, g]) => volumeHasAccessModes(g.volumes[0], wanted))
+    .sort(([ka, a], [kb, b]) => a.modes - b.modes || (ka < kb ? -1 : ka > kb ? 1 : 0));
+  for (const [, group] of candidates) {
+    const match = findMatchingVolume(claim, group.volumes, { delayBinding });
+    if (match) return match;
+  }
+  return undefined;
+}
+
+/**
+ * checkVolumeSatisfyClaim, for a claim that names its volume: the reason the volume cannot
+ * serve the claim, worded as the controller's event, or `undefined` when it can.
+ * Sizes compare as whole units rounded up (Quantity.Value), as upstream does here.
+ */
+export function volumeSatisfiesClaim(volume: PersistentVolume, claim: PersistentVolumeClaim): string | undefined {
+  if (volume.metadata.deletionTimestamp) return `the volume is marked for deletion "${volume.metadata.name}"`;
+  if (quantityValue(storageOf(volume.spec.capacity?.storage)) < quantityValue(storageOf(claim.spec.resources?.requests?.storage))) {
+    return 'requested PV is too small';
+  }
+  if (volumeStorageClass(volume) !== claimStorageClass(claim)) return 'storageClassName does not match';
+  if (volumeModeOf(volume.spec.volumeMode) !== volumeModeOf(claim.spec.volumeMode)) return 'incompatible volumeMode';
+  if (!volumeHasAccessModes(volume, claim.spec.accessModes ?? [])) return 'incompatible accessMode';
+  return undefined;
+}
+
+/** What the PV controller does with an unbound claim. */
+export type BindingDecision =
+  /** Bind the claim to this volume. */
+  | { readonly action: 'Bind'; readonly volume: PersistentVolume }
+  /** No volume matches; the claim's class provisions one dynamically. */
+  | { readonly action: 'Provision'; readonly storageClassName: string }
+  /** The class binds WaitForFirstConsumer: the scheduler binds once a pod uses the claim. */
+  | { readonly action: 'WaitForFirstConsumer' }
+  /** The claim stays Pending; `message` is the controller's event text. */
+  | { readonly action: 'Pending'; readonly message: string };
+
+/** Inputs of {@link decideBinding} besides the claim. */
+export interface BindingContext {
+  readonly volumes: readonly PersistentVolume[];
+  readonly classes: readonly StorageClass[];
+  /**
+   * The default class the DefaultStorageClass admission gives a claim without a class; when
+   * absent, {@link defaultStorageClassName} of `classes` is used.
+   */
+  readonly defaultStorageClass?: string;
+}
+
+/**
+ * syncUnboundClaim's decision for one claim, after the DefaultStorageClass admission:
+ * - with `spec.volumeName`: that volume if it is free (and satisfies the claim) or already
+ *   bound to this claim; Pending otherwise;
+ * - without: {@link findBestMatchForClaim}; failing that, WaitForFirstConsumer for a delayed
+ *   class, Provision for any other non-empty class, Pending for `""`.
+ * Pure: the volumes are not changed. Throws when a quantity or selector is invalid.
+ */
+export function decideBinding(claim: PersistentVolumeClaim, context: BindingContext): BindingDecision {
+  const admitted = withDefaultStorageClass(claim, context.defaultStorageClass ?? defaultStorageClassName(context.classes));
+  const wantedName = admitted.spec.volumeName;
+  if (wantedName) {
+    const volume = context.volumes.find((v) => v.metadata.name === wantedName);
+    if (!volume) return { action: 'Pending', message: `volume "${wantedName}" requested by the claim does not exist` };
+    if (!volume.spec.claimRef) {
+      const mismatch = volumeSatisfiesClaim(volume, admitted);
+      return mismatch ? { action: 'Pending', message: `Cannot bind to requested volume "${wantedName}": ${mismatch}` } : { action: 'Bind', volume };
+    }
+    if (isVolumeBoundToClaim(volume, admitted)) return { action: 'Bind', volume };
+    return { action: 'Pending', message: `volume "${wantedName}" already bound to a different claim.` };
+  }
+  const delayBinding = isDelayBinding(admitted, context.classes);
+  const volume = findBestMatchForClaim(admitted, context.volumes, delayBinding);
+  if (volume) return { action: 'Bind', volume };
+  if (delayBinding) return { action: 'WaitForFirstConsumer' };
+  const className = claimStorageClass(admitted);
+  if (className !== '') return { action: 'Provision', storageClassName: className };
+  return { action: 'Pending', message: 'no persistent volumes available for this claim and no storage class is set' };
+}
+
+/**
+ * The volume after the controller binds it to the claim (GetBindVolumeToClaim plus the phase
+ * update): claimRef set to the claim with its UID, `bound-by-controller` annotated when the
+ * user had not pre-bound it, phase Bound. Returns a new object.
+ */
+export function bindVolumeToClaim(volume: PersistentVolume, claim: PersistentVolumeClaim): PersistentVolume {
+  const preBound = isVolumeBoundToClaim(volume, claim);
+  const annotations = { ...volume.metadata.annotations };
+  if (!preBound && annotations[boundByControllerAnnotation] === undefined) annotations[boundByControllerAnnotation] = 'yes';
+  return {
+    ...volume,
+    metadata: { ...volume.metadata, annotations },
+    spec: {
+      ...volume.spec,
+      claimRef: { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: claim.metadata.namespace, name: claim.metadata.name, uid: claim.metadata.uid },
+    },
+    status: { ...volume.status, phase: 'Bound' },
+  };
+}
+
+/** One claim's outcome in {@link bindClaims}. */
+export interface ClaimBinding {
+  /** `namespace/name`. */
+  readonly claim: string;
+  readonly decision: BindingDecision;
+}
+
+/** The result of {@link bindClaims}: a decision per claim, in order, and the volumes after binding. */
+export interface BindingPlan {
+  readonly bindings: readonly ClaimBinding[];
+  readonly volumes: readonly PersistentVolume[];
+}
+
+/**
+ * Binds a set of claims one after another, each seeing the volumes the earlier ones took
+ * (bound volumes carry a claimRef, so later claims skip them).
+ *
+ * Order assumption: the controller works claims off a queue fed by watch events, so claims
+ * created together are handled in creation order; pass `claims` in that order. Upstream
+ * guarantees nothing stronger, so when two claims compete for one volume the earlier one
+ * wins here, and a claim that names a volume (`volumeName`) can lose it to an earlier claim
+ * that matched it, as in a real cluster. Pure: inputs are not changed.
+ */
+export function bindClaims(claims: readonly PersistentVolumeClaim[], context: BindingContext): BindingPlan {
+  const volumes = [...context.volumes];
+  const bindings: ClaimBinding[] = [];
+  for (const claim of claims) {
+    const decision = decideBinding(claim, { ...context, volumes });
+    if (decision.action === 'Bind') {
+      const index = volumes.indexOf(decision.volume);
+      const bound = bindVolumeToClaim(decision.volume, claim);
+      volumes[index] = bound;
+      bindings.push({ claim: `${claim.metadata.namespace}/${claim.metadata.name}`, decision: { action: 'Bind', volume: bound } });
+    } else {
+      bindings.push({ claim: `${claim.metadata.namespace}/${claim.metadata.name}`, decision });
+    }
+  }
+  return { bindings, volumes };
+}
