@@ -151,6 +151,18 @@ describe('findMatchingVolume (controller path)', () => {
       want: 'block',
     },
     {
+      name: 'VolumeAttributesClass must match, even for a pre-bound volume',
+      claim: pvc('c', '1Gi', { volumeAttributesClassName: 'gold-iops' }),
+      volumes: [pv('plain', '1Gi'), pv('reserved-silver', '1Gi', { spec: { volumeAttributesClassName: 'silver', claimRef: { namespace: 'team-a', name: 'c' } } }), pv('gold', '2Gi', { spec: { volumeAttributesClassName: 'gold-iops' } })],
+      want: 'gold',
+    },
+    {
+      name: 'a claim without VolumeAttributesClass skips volumes that have one',
+      claim: pvc('c', '1Gi', { volumeAttributesClassName: null }),
+      volumes: [pv('gold', '1Gi', { spec: { volumeAttributesClassName: 'gold-iops' } }), pv('plain', '2Gi')],
+      want: 'plain',
+    },
+    {
       name: 'a claim without volumeMode is Filesystem',
       claim: pvc('c', '1Gi'),
       volumes: [pv('block', '1Gi', { spec: { volumeMode: 'Block' } }), pv('fs', '4Gi', { spec: { volumeMode: 'Filesystem' } })],
@@ -279,6 +291,7 @@ describe('decideBinding (syncUnboundClaim)', () => {
     { name: 'volumeName: a free volume that satisfies the claim', claim: pvc('c', '1Gi', { volumeName: 'named' }), volumes: [pv('smaller-other', '1Gi'), pv('named', '9Gi')], want: 'Bind named' },
     { name: 'volumeName: too small', claim: pvc('c', '10Gi', { volumeName: 'named' }), volumes: [pv('named', '1Gi')], want: 'Pending Cannot bind to requested volume "named": requested PV is too small' },
     { name: 'volumeName: wrong class', claim: pvc('c', '1Gi', { volumeName: 'named' }), volumes: [pv('named', '1Gi', { spec: { storageClassName: 'fast' } })], want: 'Pending Cannot bind to requested volume "named": storageClassName does not match' },
+    { name: 'volumeName: wrong VolumeAttributesClass', claim: pvc('c', '1Gi', { volumeName: 'named' }), volumes: [pv('named', '1Gi', { spec: { volumeAttributesClassName: 'gold' } })], want: 'Pending Cannot bind to requested volume "named": volumeAttributesClassName does not match' },
     { name: 'volumeName: wrong volumeMode', claim: pvc('c', '1Gi', { volumeName: 'named', volumeMode: 'Block' }), volumes: [pv('named', '1Gi')], want: 'Pending Cannot bind to requested volume "named": incompatible volumeMode' },
     { name: 'volumeName: wrong access mode', claim: pvc('c', '1Gi', { volumeName: 'named', accessModes: ['ReadWriteMany'] }), volumes: [pv('named', '1Gi')], want: 'Pending Cannot bind to requested volume "named": incompatible accessMode' },
     { name: 'volumeName: bound to another claim', claim: pvc('c', '1Gi', { volumeName: 'named' }), volumes: [pv('named', '1Gi', { spec: { claimRef: { namespace: 'team-a', name: 'x', uid: 'u' } }, phase: 'Bound' })], want: 'Pending volume "named" already bound to a different claim.' },

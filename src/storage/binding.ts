@@ -87,6 +87,11 @@ function volumeModeOf(mode: string | undefined): string {
   return mode ?? 'Filesystem';
 }
 
+// VolumeAttributesClass is GA (1.34): an unset name and "" are the same, and must be equal on both sides.
+function attributesClassMatches(volume: PersistentVolume, claim: PersistentVolumeClaim): boolean {
+  return (volume.spec.volumeAttributesClassName ?? '') === (claim.spec.volumeAttributesClassName ?? '');
+}
+
 /** CheckAccessModes: the volume offers every mode the claim asks for. */
 export function volumeHasAccessModes(volume: PersistentVolume, modes: readonly PersistentVolumeAccessMode[]): boolean {
   const offered = new Set(volume.spec.accessModes ?? []);
@@ -147,7 +152,7 @@ export interface MatchOptions {
 
 /**
  * FindMatchingVolume over `volumes`, in their order: skips volumes bound or pre-bound to another
- * claim, too small, of another volumeMode, being deleted, or (scheduler path) not fitting the
+ * claim, too small, of another volumeMode or VolumeAttributesClass, being deleted, or (scheduler path) not fitting the
  * node. A volume bound to this claim is returned at once. Otherwise the smallest volume that is
  * `Available`, matches the claim's selector and class (and, on the scheduler path, its access
  * modes) wins; among equal sizes, the first. Unbound volumes are never returned under delayed
@@ -166,6 +171,7 @@ export function findMatchingVolume(claim: PersistentVolumeClaim, volumes: readon
     const size = storageOf(volume.spec.capacity?.storage);
     if (compareQuantities(size, requested) < 0) continue;
     if (volumeModeOf(volume.spec.volumeMode) !== volumeModeOf(claim.spec.volumeMode)) continue;
+    if (!attributesClassMatches(volume, claim)) continue;
     if (volume.metadata.deletionTimestamp) continue;
     const fitsNode = node ? volumeFitsNode(volume, node) : true;
     if (isVolumeBoundToClaim(volume, claim)) return fitsNode ? volume : undefined;
@@ -236,6 +242,7 @@ export function volumeSatisfiesClaim(volume: PersistentVolume, claim: Persistent
     return 'requested PV is too small';
   }
   if (volumeStorageClass(volume) !== claimStorageClass(claim)) return 'storageClassName does not match';
+  if (!attributesClassMatches(volume, claim)) return 'volumeAttributesClassName does not match';
   if (volumeModeOf(volume.spec.volumeMode) !== volumeModeOf(claim.spec.volumeMode)) return 'incompatible volumeMode';
   if (!volumeHasAccessModes(volume, claim.spec.accessModes ?? [])) return 'incompatible accessMode';
   return undefined;

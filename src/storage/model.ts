@@ -74,6 +74,7 @@ export interface PersistentVolume {
     readonly volumeMode?: PersistentVolumeMode;
     readonly claimRef?: ClaimReference;
     readonly nodeAffinity?: VolumeNodeAffinity;
+    readonly volumeAttributesClassName?: string;
   };
   readonly status?: { readonly phase?: PersistentVolumePhase };
 }
@@ -91,6 +92,7 @@ export interface PersistentVolumeClaim {
     readonly volumeMode?: PersistentVolumeMode;
     readonly selector?: LabelSelector;
     readonly volumeName?: string;
+    readonly volumeAttributesClassName?: string | null;
   };
 }
 
