@@ -3,109 +3,60 @@
 // creation in the audit log, exports and verifies the log, manages a user, switches to Chinese.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { startBerth } from './console-server.ts';
+import type { BerthUnderTest } from './console-server.ts';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
 const chromiumPath = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
 const chromiumArgs = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
-const adminPassword = `e2e-${crypto.randomUUID()}`;
 const screenshotPath = process.env.BERTH_CONSOLE_SCREENSHOT ?? join(tmpdir(), 'berth-console-audit.png');
-
-let work = '';
-let server: ChildProcess | undefined;
-let serverLog = '';
-let baseUrl = '';
-let browser: Browser | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (server?.exitCode !== null && server?.exitCode !== undefined) {
-      throw new Error(`berth server exited with ${server.exitCode} before it was ready:\n${serverLog}`);
-    }
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.status === 200) return;
-      last = `readyz answered ${res.status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`berth server not ready after ${timeoutMs} ms (${last}):\n${serverLog}`);
-}
 
 const chromiumMissing = !existsSync(chromiumPath);
 // Locally a machine without Chromium skips with a reason; in CI the missing browser is a failure.
 const skip = chromiumMissing && process.env.CI !== 'true' ? `Chromium not installed at ${chromiumPath}` : false;
 
+let berth: BerthUnderTest | undefined;
+let baseUrl = '';
+let adminPassword = '';
+let browser: Browser | undefined;
+
 before(async () => {
   if (skip) return;
   assert.ok(!chromiumMissing, `Chromium is required in CI but ${chromiumPath} does not exist`);
-  work = await mkdtemp(join(tmpdir(), 'berth-console-'));
-  // Built into a private folder so that the test always runs the current sources and never
-  // races another test that serves console/dist.
-  const consoleDir = join(work, 'console');
-  const build = spawnSync(process.execPath, [join(repo, 'node_modules/vite/bin/vite.js'), 'build', 'console', '--outDir', consoleDir, '--emptyOutDir', '--logLevel', 'warn'],
-    { cwd: repo, encoding: 'utf8' });
-  assert.equal(build.status, 0, `console build failed:\n${build.stdout}\n${build.stderr}`);
-
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, [join(repo, 'src/cli/main.ts'), 'server', '--port', String(port), '--data-dir', join(work, 'data')], {
-    cwd: repo,
-    env: { ...process.env, BERTH_ADMIN_PASSWORD: adminPassword, BERTH_HOST: '127.0.0.1', BERTH_CONSOLE_DIR: consoleDir, BERTH_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout?.on('data', (d: Buffer) => { serverLog += d.toString(); });
-  server.stderr?.on('data', (d: Buffer) => { serverLog += d.toString(); });
-  await waitReady(baseUrl, 60_000);
+  berth = await startBerth();
+  baseUrl = berth.url;
+  adminPassword = berth.adminPassword;
   browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server?.once('exit', r));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
-  if (work) await rm(work, { recursive: true, force: true });
+  await berth?.stop();
 });
 
-async function login(page: Page): Promise<void> {
+async function login(page: Page, username = 'admin', password = adminPassword): Promise<void> {
   await page.goto(baseUrl);
   await page.waitForURL('**/login');
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(adminPassword);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL('**/tokens');
+}
+
+function apiAsAdmin(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${berth?.adminToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 test('console: log in, create a token, find it in the audit log, switch to Chinese', { skip }, async () => {
@@ -234,5 +185,35 @@ test('console: an admin creates, disables and deletes a user', { skip }, async (
     assert.equal(res.status, 401, 'the deleted user can no longer log in');
   } finally {
     await context.close();
+  }
+});
+
+test('console: the navigation shows only the pages the permissions allow', { skip }, async () => {
+  assert.ok(browser);
+  const suffix = Date.now().toString(36);
+  const password = `pw-${crypto.randomUUID()}`;
+  const cases = [
+    { role: 'user', pages: ['API tokens'] },
+    { role: 'auditor', pages: ['API tokens', 'Audit log'] },
+  ];
+  for (const { role, pages } of cases) {
+    const name = `e2e-${role}-${suffix}`;
+    const created = await apiAsAdmin('POST', '/api/v1/users', { name, password, platformRoles: [role] });
+    assert.equal(created.status, 201, await created.clone().text());
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    try {
+      await login(page, name, password);
+      await page.getByTestId('current-user').getByText(name).waitFor();
+      const items = (await page.getByRole('menu').getByRole('menuitem').allInnerTexts()).map((t) => t.trim());
+      assert.deepEqual(items, pages, `menu of a ${role}`);
+      // A page the user may not open is not reachable by typing its path either.
+      await page.goto(`${baseUrl}/users`);
+      await page.waitForURL('**/tokens');
+      assert.equal(await page.getByRole('button', { name: 'New user' }).count(), 0);
+    } finally {
+      await context.close();
+      await apiAsAdmin('DELETE', `/api/v1/users/${name}`);
+    }
   }
 });

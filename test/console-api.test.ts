@@ -1,0 +1,129 @@
+// The console's API client against a real `berth server`: bearer tokens, Status errors, the
+// session ending on 401, optimistic concurrency, lockout, exports.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiClient } from '../console/src/api-client.ts';
+import { ApiError } from '../console/src/http.ts';
+import { startBerth } from './console-server.ts';
+import type { BerthUnderTest } from './console-server.ts';
+
+let berth: BerthUnderTest;
+
+before(async () => {
+  berth = await startBerth();
+});
+
+after(async () => {
+  await berth?.stop();
+});
+
+function client(token: string | null) {
+  let unauthorized = 0;
+  const api = new ApiClient({ baseUrl: berth.url, getToken: () => token, onUnauthorized: () => { unauthorized += 1; } });
+  return { api, unauthorized: () => unauthorized };
+}
+
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+
+test('login answers a token; a wrong password rejects with the Status message and ends no session', async () => {
+  const c = client('left-over-token');
+  const ok = await c.api.login('admin', berth.adminPassword);
+  assert.ok(ok.token.length > 0);
+  assert.equal(ok.user.name, 'admin');
+  await assert.rejects(c.api.login('admin', 'wrong password'), (err: unknown) =>
+    err instanceof ApiError && err.code === 401 && err.message.length > 0);
+  assert.equal(c.unauthorized(), 0, 'a failed login is not an expired session');
+});
+
+test('whoami with the session token lists the admin permissions the console gates pages on', async () => {
+  const me = await client(berth.adminToken).api.whoami();
+  assert.equal(me.name, 'admin');
+  for (const p of ['users:list', 'tokens:list', 'audit:list', 'audit:export', 'audit:verify']) {
+    assert.ok(me.permissions.includes(p), `admin has ${p}`);
+  }
+});
+
+test('a token the server refuses rejects with 401 and ends the session', async () => {
+  const c = client('not-a-token');
+  await assert.rejects(c.api.whoami(), (err: unknown) => err instanceof ApiError && err.code === 401);
+  assert.equal(c.unauthorized(), 1);
+});
+
+test('a stale resourceVersion is refused with 409 and the session stays', async () => {
+  const c = client(berth.adminToken);
+  const name = unique('rv');
+  const user = await c.api.createUser({ name, password: `pw-${crypto.randomUUID()}`, platformRoles: ['user'] });
+  const disabled = await c.api.patchUser(name, { disabled: true, resourceVersion: user.resourceVersion });
+  assert.equal(disabled.disabled, true);
+  assert.notEqual(disabled.resourceVersion, user.resourceVersion);
+  await assert.rejects(c.api.patchUser(name, { disabled: false, resourceVersion: user.resourceVersion }), (err: unknown) =>
+    err instanceof ApiError && err.code === 409 && err.message.includes(name));
+  assert.equal(c.unauthorized(), 0);
+  await c.api.deleteUser(name);
+  const list = await c.api.listUsers(500);
+  assert.ok(!list.items.some((u) => u.name === name));
+});
+
+test('repeated failures lock a user out with 429 and a Retry-After the client reads', async () => {
+  const c = client(berth.adminToken);
+  const name = unique('lock');
+  await c.api.createUser({ name, password: `pw-${crypto.randomUUID()}`, platformRoles: ['user'] });
+  let locked: ApiError | undefined;
+  for (let i = 0; i < 10 && !locked; i++) {
+    try {
+      await c.api.login(name, 'wrong');
+      assert.fail('a wrong password was accepted');
+    } catch (err) {
+      assert.ok(err instanceof ApiError);
+      if (err.code === 429) locked = err;
+      else assert.equal(err.code, 401);
+    }
+  }
+  assert.ok(locked, 'the user was locked out within 10 failures');
+  assert.ok(locked.retryAfter !== undefined && locked.retryAfter > 0, `Retry-After seconds: ${locked.retryAfter}`);
+  assert.ok(locked.message.length > 0);
+  await c.api.deleteUser(name);
+});
+
+test('tokens: create with and without expiry, use, revoke', async () => {
+  const c = client(berth.adminToken);
+  const name = unique('tok');
+  const created = await c.api.createToken(name, 2);
+  const days = (Date.parse(created.expiresAt) - Date.parse(created.createdAt)) / 86_400_000;
+  assert.ok(Math.abs(days - 2) < 0.01, `expires in ${days} days`);
+  assert.equal((await client(created.token).api.whoami()).name, 'admin');
+  const listed = (await c.api.listTokens()).items.find((t) => t.id === created.id);
+  assert.ok(listed && !listed.revoked && listed.name === name);
+  assert.ok(!('token' in listed), 'the list never shows the secret');
+  await c.api.revokeToken(created.id);
+  await assert.rejects(client(created.token).api.whoami(), (err: unknown) => err instanceof ApiError && err.code === 401);
+  const defaulted = await c.api.createToken(unique('tok'));
+  assert.ok(Date.parse(defaulted.expiresAt) > Date.parse(defaulted.createdAt));
+  await c.api.revokeToken(defaulted.id);
+});
+
+test('audit: filtered list, export with the server file name, verify', async () => {
+  const c = client(berth.adminToken);
+  const created = await c.api.createToken(unique('audited'));
+  const page = await c.api.listAudit({ resource: 'tokens', action: 'create' }, 50);
+  const record = page.items.find((r) => r.name === created.id);
+  assert.ok(record, 'the token creation is in the audit log');
+  assert.equal(record.actor, 'admin');
+  assert.ok(page.items.every((r) => r.resource === 'tokens' && r.action === 'create'));
+
+  const jsonl = await c.api.exportAudit({ resource: 'tokens' }, 'jsonl', 'fallback.jsonl');
+  assert.match(jsonl.fileName, /\.jsonl$/);
+  assert.notEqual(jsonl.fileName, 'fallback.jsonl', 'the name comes from Content-Disposition');
+  const lines = (await jsonl.blob.text()).trim().split('\n').map((l) => JSON.parse(l) as { name: string; resource: string });
+  assert.ok(lines.some((l) => l.name === created.id));
+  assert.ok(lines.every((l) => l.resource === 'tokens'));
+
+  const csv = await c.api.exportAudit({ resource: 'tokens' }, 'csv', 'fallback.csv');
+  assert.match(csv.fileName, /\.csv$/);
+  assert.ok((await csv.blob.text()).includes(created.id));
+
+  const verified = await c.api.verifyAudit();
+  assert.equal(verified.ok, true);
+  assert.ok(verified.checked >= page.items.length);
+  await c.api.revokeToken(created.id);
+});

@@ -1,0 +1,101 @@
+// Starts a real `berth server` (child process, loopback, temporary data directory) serving a
+// freshly built console, for the console's integration and browser tests.
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+
+/** A running server; `stop` ends it and removes its data. */
+export interface BerthUnderTest {
+  readonly url: string;
+  readonly adminPassword: string;
+  /** A session token of the admin, from one login (logins are rate-limited per address). */
+  readonly adminToken: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, log: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`berth server exited with ${child.exitCode} before it was ready:\n${log()}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.status === 200) return;
+      last = `readyz answered ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`berth server not ready after ${timeoutMs} ms (${last}):\n${log()}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/**
+ * Builds the console into a private folder (so the test runs the current sources and never races
+ * another test serving console/dist), then starts `berth server --port P --data-dir D` with
+ * BERTH_ADMIN_PASSWORD set, waits for /readyz and logs the admin in. Throws with the server's
+ * output when it does not come up.
+ */
+export async function startBerth(): Promise<BerthUnderTest> {
+  const work = await mkdtemp(join(tmpdir(), 'berth-console-'));
+  const consoleDir = join(work, 'console');
+  const build = spawnSync(process.execPath, [join(repo, 'node_modules/vite/bin/vite.js'), 'build', 'console', '--outDir', consoleDir, '--emptyOutDir', '--logLevel', 'warn'],
+    { cwd: repo, encoding: 'utf8' });
+  if (build.status !== 0) {
+    await rm(work, { recursive: true, force: true });
+    throw new Error(`console build failed:\n${build.stdout}\n${build.stderr}`);
+  }
+  const adminPassword = `e2e-${crypto.randomUUID()}`;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let log = '';
+  const child = spawn(process.execPath, [join(repo, 'src/cli/main.ts'), 'server', '--port', String(port), '--data-dir', join(work, 'data')], {
+    cwd: repo,
+    env: { ...process.env, BERTH_ADMIN_PASSWORD: adminPassword, BERTH_HOST: '127.0.0.1', BERTH_CONSOLE_DIR: consoleDir, BERTH_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => { log += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { log += d.toString(); });
+  const stop = async () => {
+    await stopChild(child);
+    await rm(work, { recursive: true, force: true });
+  };
+  try {
+    await waitReady(url, child, () => log, 60_000);
+    const res = await fetch(`${url}/api/v1/login`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }),
+    });
+    if (res.status !== 200) throw new Error(`admin login answered ${res.status}: ${await res.text()}`);
+    const { token } = (await res.json()) as { token: string };
+    return { url, adminPassword, adminToken: token, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
