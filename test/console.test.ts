@@ -103,6 +103,7 @@ test('console: log in, create a token, find it in the audit log, switch to Chine
     // The audit log records the creation: action create, resource tokens, named by the token id.
     await nav.getByText('Audit log', { exact: true }).click();
     await page.waitForURL('**/audit');
+    assert.equal(await page.title(), 'Audit log · Berth');
     const auditRow = page.getByRole('row').filter({ hasText: tokenId });
     await auditRow.waitFor();
     const cells = await auditRow.getByRole('cell').allInnerTexts();
@@ -139,6 +140,7 @@ test('console: log in, create a token, find it in the audit log, switch to Chine
     await page.getByRole('button', { name: '校验哈希链' }).waitFor();
     await page.getByPlaceholder('开始日期').waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+    assert.equal(await page.title(), '审计日志 · Berth');
     await page.reload();
     await page.getByRole('menu').getByText('API 令牌', { exact: true }).waitFor();
 

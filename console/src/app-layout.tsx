@@ -1,5 +1,6 @@
 // The logged-in frame: side navigation limited to the user's permissions, a header with the
 // language switch, the user's name and log out.
+import { useEffect } from 'react';
 import type { ReactNode } from 'react';
 import { Button, Layout, Menu, Space, Typography } from 'antd';
 import { useI18n } from './i18n/i18n-provider.tsx';
@@ -14,8 +15,14 @@ export function AppLayout({ current, children }: { readonly current?: PageDef['i
   const { t } = useI18n();
   const { user, logout } = useSession();
   const [, go] = usePath();
-  const items = allowedPages(user.permissions).map((p) => ({ key: p.path, label: t(p.label), 'data-page': p.id }));
-  const selected = allowedPages(user.permissions).filter((p) => p.id === current).map((p) => p.path);
+  const items = allowedPages(user.permissions).map((p) => ({ key: p.path, label: t(p.label) }));
+  const open = allowedPages(user.permissions).find((p) => p.id === current);
+  const selected = open ? [open.path] : [];
+  const title = open ? `${t(open.label)} · ${t('app.title')}` : t('app.title');
+
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
 
   return (
     <Layout style={{ minHeight: '100vh' }}>
