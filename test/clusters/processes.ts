@@ -78,6 +78,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
  */
 export async function stopComponents(components: readonly Component[], graceMs: number): Promise<void> {
   const running = components.filter((c) => c.exit === undefined);
+  // The children are unref'd; waiting for their exit must still keep the event loop alive.
+  for (const c of running) c.child.ref();
   const exited = running.map((c) => new Promise<void>((resolve) => {
     if (c.exit !== undefined) resolve();
     else c.child.once('exit', () => resolve());
