@@ -71,6 +71,7 @@ export class ApiClient {
     return this.#json('GET', `/api/v1/users${toQuery({ limit, continue: cont })}`);
   }
 
+  /** Creates a user; a taken name rejects with a 409 ApiError, an invalid one with 422. */
   createUser(user: UserCreate): Promise<User> {
     return this.#json('POST', '/api/v1/users', user);
   }
@@ -80,6 +81,7 @@ export class ApiClient {
     return this.#json('PATCH', `/api/v1/users/${encodeURIComponent(name)}`, patch);
   }
 
+  /** Deletes a user; rejects with a 404 ApiError when there is none. */
   async deleteUser(name: string): Promise<void> {
     await this.#send('DELETE', `/api/v1/users/${encodeURIComponent(name)}`);
   }
@@ -94,6 +96,7 @@ export class ApiClient {
     return this.#json('POST', '/api/v1/tokens', expiresInDays === undefined ? { name } : { name, expiresInDays });
   }
 
+  /** Revokes one of the caller's tokens; it stops authenticating at once. */
   async revokeToken(id: string): Promise<void> {
     await this.#send('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
   }

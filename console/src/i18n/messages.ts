@@ -50,4 +50,5 @@ export function translator(language: Language): Translate {
   return (key, vars) => format(dict[key], vars);
 }
 
+/** Keys and dictionaries, re-exported so that the rest of the console imports i18n from one module. */
 export type { MessageKey, Messages };
