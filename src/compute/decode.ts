@@ -10,10 +10,12 @@ import type {
 /** A field of a manifest that cannot be decoded. `field` is a path such as `spec.containers[0].name`. */
 export class DecodeError extends Error {
   readonly field: string;
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
+  readonly reason: string;
+  constructor(field: string, reason: string) {
+    super(`${field}: ${reason}`);
     this.name = 'DecodeError';
     this.field = field;
+    this.reason = reason;
   }
 }
 
