@@ -12,6 +12,6 @@ if (only.length === 0) {
   run('npx', ['tsc', '--noEmit']);
   run('npx', ['eslint', '.']);
 }
-const files = only.length > 0 ? only : ['src/**/*.test.ts', 'test/**/*.test.ts'];
+const files = only.length > 0 ? only : ['src/**/*.test.ts', 'console/src/**/*.test.ts', 'test/**/*.test.ts'];
 const concurrency = process.env.BERTH_TEST_CONCURRENCY ?? '3';
 run(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files]);

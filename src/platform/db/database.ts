@@ -82,8 +82,10 @@ function openPostgres(url: string, max: number): Database {
       oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
   };
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30000, types });
-  // An idle client whose server went away emits 'error'; without a listener the process dies.
+  // A client whose server went away emits 'error' (idle ones through the pool, checked-out ones
+  // on themselves); without a listener the process dies. The query in flight rejects anyway.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const kysely = new Kysely<PlatformTables>({ dialect: new PostgresDialect({ pool }) });
   return wrap(kysely, 'postgres', () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
 }

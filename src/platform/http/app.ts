@@ -93,7 +93,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
   });
 
+  // On shutdown, requests already received finish; their connections then close instead of
+  // idling until the keep-alive timeout holds the process open.
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('onSend', async (_req, reply) => { if (closing) reply.header('connection', 'close'); });
+
   app.addHook('onResponse', async (req, reply) => {
+    if (closing) app.server.closeIdleConnections();
     const route = req.routeOptions.url ?? 'unmatched';
     deps.metrics.requestDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });

@@ -1,0 +1,59 @@
+// A real Berth server for HTTP tests, in this process, on a free port, on either backend.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/platform/config.ts';
+import { startServer, type RunningServer } from '../../src/platform/server.ts';
+import { databaseFor, type Backend } from './pg.ts';
+
+export const adminPassword = 'admin-password-1';
+
+export interface TestServer {
+  readonly url: string;
+  readonly server: RunningServer;
+  readonly dataDir: string;
+  readonly databaseUrl?: string;
+  /** Calls the API; returns status, parsed body and headers. */
+  api(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Logs in and returns the session token. */
+  login(username?: string, password?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts a server with a fresh data folder and database; `close()` removes both. */
+export async function startTestServer(backend: Backend = 'sqlite', env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-test-'));
+  const db = await databaseFor(backend);
+  const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
+    BERTH_ADMIN_PASSWORD: adminPassword, ...(db.url ? { BERTH_DATABASE_URL: db.url } : {}), ...env,
+  });
+  const server = await startServer(config, { logger: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }) });
+  const api: TestServer['api'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.raw;
+    if (opts.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.body);
+    }
+    const res = await fetch(server.url + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try { parsed = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+  return {
+    url: server.url, server, dataDir, databaseUrl: db.url, api,
+    async login(username = 'admin', password = adminPassword) {
+      const r = await api('POST', '/api/v1/login', { body: { username, password } });
+      if (r.status !== 200) throw new Error(`login ${username} failed: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.token as string;
+    },
+    async close() {
+      await server.close();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// Berth as a separate process (`berth server`), for tests that kill it or send it signals.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** A free loopback TCP port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface SpawnedServer {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal) when the process ends. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs `berth server` on a free port and waits until /readyz answers 200. */
+export async function spawnServer(opts: { dataDir: string; env?: Record<string, string>; port?: number }): Promise<SpawnedServer> {
+  const port = opts.port ?? await freePort();
+  const child = spawn(process.execPath, [join(root, 'src', 'cli', 'main.ts'), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', opts.dataDir], {
+    env: { ...process.env, BERTH_LOG_LEVEL: 'warn', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`berth server exited early (${child.exitCode}):\n${out}`);
+    try {
+      const r = await fetch(`${url}/readyz`);
+      if (r.status === 200) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`berth server not ready after 30 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, child, exited, output: () => out };
+}
