@@ -66,18 +66,32 @@ export class AuditLog {
     }
   }
 
-  /** Walks the whole chain and reports the first altered, inserted or deleted record. Read-only. */
+  /**
+   * Walks the whole chain and reports the first altered, inserted or deleted record. Read-only,
+   * and safe while others append: it verifies up to the head it read, then follows the head
+   * while it moves; a row past a head that no longer moves was inserted.
+   */
   async verify(): Promise<VerifyResult> {
     let cursor = chainStart;
     for (;;) {
-      const page = await scanAudit(this.#db.kysely, {}, cursor.seq, 2000);
-      if (page.length === 0) break;
-      const r = verifyRecords(this.#key, page, cursor);
-      if ('problem' in r) return { ok: false, checked: cursor.checked, firstBad: r };
-      cursor = r;
+      const head = await auditHead(this.#db.kysely);
+      const headSeq = head?.seq ?? 0;
+      while (cursor.seq < headSeq) {
+        const page = (await scanAudit(this.#db.kysely, {}, cursor.seq, 2000)).filter((r) => r.seq <= headSeq);
+        if (page.length === 0) break;
+        const r = verifyRecords(this.#key, page, cursor);
+        if ('problem' in r) return { ok: false, checked: cursor.checked, firstBad: r };
+        cursor = r;
+      }
+      const bad = verifyHead(cursor, head);
+      if (bad) return { ok: false, checked: cursor.checked, firstBad: bad };
+      const beyond = await scanAudit(this.#db.kysely, {}, headSeq, 1);
+      if (beyond.length === 0) return { ok: true, checked: cursor.checked };
+      const again = await auditHead(this.#db.kysely);
+      if ((again?.seq ?? 0) === headSeq) {
+        return { ok: false, checked: cursor.checked, firstBad: { seq: beyond[0].seq, problem: 'inserted', message: `audit record ${beyond[0].seq} was inserted after the recorded end of the log` } };
+      }
     }
-    const bad = verifyHead(cursor, await auditHead(this.#db.kysely));
-    return bad ? { ok: false, checked: cursor.checked, firstBad: bad } : { ok: true, checked: cursor.checked };
   }
 }
 
