@@ -45,12 +45,36 @@ function decodeAt(raw: unknown, source: string, document: number, prefix: string
 }
 
 /**
+ * A JSON manifest decoded as the API machinery's YAML-or-JSON decoder does for text that opens
+ * with a brace: with a JSON parser, which is also far faster than a YAML one. Undefined when
+ * the text is not a single JSON object, so that YAML parsing (and its error positions) applies.
+ */
+function parseJsonDocument(text: string): unknown {
+  const start = text.trimStart();
+  if (!start.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(start);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Parses every document of a YAML or JSON text. Empty documents are skipped; a List's items
  * are returned in order in its place. YAML 1.1 scalars are used, as kubectl's decoder does.
  * @throws ManifestError for a syntax error or an object that cannot be decoded.
  */
 export function parseManifests(text: string, source: string): ManifestObject[] {
   const out: ManifestObject[] = [];
+  const json = parseJsonDocument(text);
+  if (json !== undefined) {
+    if (isObject(json) && isList(json)) {
+      (json.items as unknown[]).forEach((item, i) => out.push({ source, document: 0, object: decodeAt(item, source, 0, `items[${i}]`) }));
+    } else {
+      out.push({ source, document: 0, object: decodeAt(json, source, 0, '') });
+    }
+    return out;
+  }
   const docs = parseAllDocuments(text, { version: '1.1', prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, document) => {
