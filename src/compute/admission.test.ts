@@ -1,0 +1,83 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { AdmissionState } from './admission.ts';
+import { parseManifests } from './manifests.ts';
+
+function state(yaml: string): AdmissionState {
+  const s = new AdmissionState();
+  for (const m of parseManifests(yaml, 'state.yaml')) s.addExisting(m.object);
+  return s;
+}
+function admitAll(s: AdmissionState, yaml: string) {
+  return parseManifests(yaml, 'in.yaml').map((m) => s.admit(m.object));
+}
+
+const base = `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: compute, namespace: team-a}
+spec: {hard: {requests.cpu: "4", limits.cpu: "4", pods: "3"}}
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: defaults, namespace: team-a}
+spec:
+  limits:
+  - {type: Container, default: {cpu: "1"}, defaultRequest: {cpu: 500m}}
+`;
+
+describe('AdmissionState: LimitRanger then ResourceQuota, in order', () => {
+  it('defaults before quota, and each admitted pod counts for the next', () => {
+    const s = state(base);
+    const pod = (n: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${n}, namespace: team-a}\nspec: {containers: [{name: app}]}\n`;
+    const results = admitAll(s, [pod('a'), pod('b'), pod('c'), pod('d')].join('---\n'));
+    assert.deepEqual(results.map((r) => r.allowed), [true, true, true, false]);
+    assert.equal(results[3].reason, 'pods "d" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=3, limited: pods=3');
+    assert.equal(results[0].qosClass, 'Burstable');
+    const spec = results[0].object.spec as { containers: { resources: unknown }[] };
+    assert.deepEqual(spec.containers[0].resources, { requests: { cpu: '500m' }, limits: { cpu: '1' } });
+    assert.deepEqual(s.quotaReports(), [{ namespace: 'team-a', name: 'compute', hard: { 'requests.cpu': '4', 'limits.cpu': '4', pods: '3' }, used: { 'requests.cpu': '1500m', 'limits.cpu': '3', pods: '3' } }]);
+  });
+  it('a refused object changes nothing', () => {
+    const s = state(base);
+    const r = admitAll(s, 'apiVersion: v1\nkind: Pod\nmetadata: {name: big, namespace: team-a}\nspec: {containers: [{name: app, resources: {limits: {cpu: "5"}}}]}\n');
+    assert.equal(r[0].allowed, false);
+    assert.equal(r[0].reason, 'pods "big" is forbidden: exceeded quota: compute, requested: limits.cpu=5,requests.cpu=5, used: limits.cpu=0,requests.cpu=0, limited: limits.cpu=4,requests.cpu=4');
+    assert.deepEqual(s.quotaReports()[0].used, { 'requests.cpu': '0', 'limits.cpu': '0', pods: '0' });
+  });
+  it('a default limit below the request makes the pod invalid, as validation runs after LimitRanger mutation', () => {
+    const s = state(base);
+    const r = admitAll(s, 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: team-a}\nspec: {containers: [{name: app, resources: {requests: {cpu: "2"}}}]}\n');
+    assert.equal(r[0].reason, 'Pod "p" is invalid: spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 1');
+  });
+  it('objects that exist already are refused by name', () => {
+    const s = state(`${base}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: team-a}\n`);
+    const r = admitAll(s, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: team-a}\n');
+    assert.equal(r[0].reason, 'configmaps "cfg" already exists');
+  });
+  it('a quota created in the input counts what exists and applies to what follows', () => {
+    const s = state('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: ns}\n');
+    const r = admitAll(s, [
+      'apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: objects, namespace: ns}\nspec: {hard: {configmaps: "2"}}\n',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: ns}\n',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ns}\n',
+    ].join('---\n'));
+    assert.deepEqual(r.map((x) => x.allowed), [true, true, false]);
+    assert.equal(r[2].reason, 'configmaps "c" is forbidden: exceeded quota: objects, requested: configmaps=1, used: configmaps=2, limited: configmaps=2');
+  });
+  it('namespaces are independent; a missing namespace is default', () => {
+    const s = state(base);
+    const r = admitAll(s, 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: app, resources: {limits: {cpu: "9"}}}]}\n');
+    assert.equal(r[0].allowed, true);
+    assert.equal(r[0].namespace, 'default');
+    assert.equal(r[0].qosClass, 'Burstable');
+  });
+  it('must-specify applies after LimitRange defaults have filled the gaps', () => {
+    const s = state(`apiVersion: v1
+kind: ResourceQuota
+metadata: {name: mem, namespace: team-a}
+spec: {hard: {limits.memory: 1Gi}}
+`);
+    const r = admitAll(s, 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: team-a}\nspec:\n  initContainers: [{name: setup}]\n  containers: [{name: app, resources: {limits: {memory: 512Mi}}}]\n');
+    assert.equal(r[0].reason, 'pods "p" is forbidden: failed quota: mem: must specify limits.memory for: setup');
+  });
+});
