@@ -1,0 +1,110 @@
+// The registry's REST API under /api/v1/registry: projects, members, robots, repositories and
+// artifacts. Project-level roles are not platform permissions, so routes ask only for an
+// authenticated caller and the service decides (a project the caller cannot see is NotFound).
+import type { FastifyInstance } from 'fastify';
+import { projectRoles, repositoryActions } from './model.ts';
+import type { ProjectService } from './project-service.ts';
+
+const limit = { type: 'integer', minimum: -1 } as const;
+const nameParam = { type: 'object', required: ['project'], properties: { project: { type: 'string', maxLength: 63 } } } as const;
+const authenticated = { auth: 'authenticated' as const };
+
+/** Registers the registry API on `api` (mounted under /api/v1/registry). */
+export async function apiRoutes(api: FastifyInstance, projects: ProjectService): Promise<void> {
+  api.post<{ Body: { name: string; tenant?: string; public?: boolean; storageLimit?: number; artifactLimit?: number; rateLimit?: number } }>('/projects', {
+    config: authenticated,
+    schema: {
+      tags: ['registry'], summary: 'Create a registry project',
+      body: {
+        type: 'object', required: ['name'], additionalProperties: false,
+        properties: { name: { type: 'string', maxLength: 63 }, tenant: { type: 'string', maxLength: 63 }, public: { type: 'boolean' }, storageLimit: limit, artifactLimit: limit, rateLimit: limit },
+      },
+    },
+  }, async (req, reply) => reply.code(201).send(await projects.createProject(req.ctx, req.body)));
+
+  api.get('/projects', { config: authenticated, schema: { tags: ['registry'], summary: 'List the registry projects the caller may see' } },
+    async (req) => ({ items: await projects.listProjects(req.ctx) }));
+
+  api.get<{ Params: { project: string } }>('/projects/:project', { config: authenticated, schema: { tags: ['registry'], params: nameParam } },
+    async (req) => projects.getProject(req.ctx, req.params.project));
+
+  api.patch<{ Params: { project: string }; Body: { public?: boolean; storageLimit?: number; artifactLimit?: number; rateLimit?: number } }>('/projects/:project', {
+    config: authenticated,
+    schema: {
+      tags: ['registry'], summary: 'Change a project\'s visibility and quotas', params: nameParam,
+      body: { type: 'object', additionalProperties: false, properties: { public: { type: 'boolean' }, storageLimit: limit, artifactLimit: limit, rateLimit: limit } },
+    },
+  }, async (req) => projects.updateProject(req.ctx, req.params.project, req.body));
+
+  api.delete<{ Params: { project: string } }>('/projects/:project', { config: authenticated, schema: { tags: ['registry'], params: nameParam } },
+    async (req, reply) => {
+      await projects.deleteProject(req.ctx, req.params.project);
+      return reply.code(200).send({ kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name: req.params.project, kind: 'Project' } });
+    });
+
+  api.get<{ Params: { project: string } }>('/projects/:project/members', { config: authenticated, schema: { tags: ['registry'], params: nameParam } },
+    async (req) => ({ items: await projects.listMembers(req.ctx, req.params.project) }));
+
+  api.put<{ Params: { project: string; user: string }; Body: { role: string; repositories?: string } }>('/projects/:project/members/:user', {
+    config: authenticated,
+    schema: {
+      tags: ['registry'], summary: 'Grant a role on the project, or on repositories matching a pattern',
+      params: { type: 'object', required: ['project', 'user'], properties: { project: { type: 'string' }, user: { type: 'string', maxLength: 253 } } },
+      body: { type: 'object', required: ['role'], additionalProperties: false, properties: { role: { type: 'string', enum: [...projectRoles] }, repositories: { type: 'string', maxLength: 255 } } },
+    },
+  }, async (req) => projects.setMember(req.ctx, req.params.project, req.params.user, req.body.role, req.body.repositories ?? ''));
+
+  api.delete<{ Params: { project: string; user: string }; Querystring: { repositories?: string } }>('/projects/:project/members/:user', {
+    config: authenticated,
+    schema: {
+      tags: ['registry'],
+      params: { type: 'object', required: ['project', 'user'], properties: { project: { type: 'string' }, user: { type: 'string' } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { repositories: { type: 'string', maxLength: 255 } } },
+    },
+  }, async (req, reply) => {
+    await projects.removeMember(req.ctx, req.params.project, req.params.user, req.query.repositories ?? '');
+    return reply.code(204).send();
+  });
+
+  api.get<{ Params: { project: string } }>('/projects/:project/robots', { config: authenticated, schema: { tags: ['registry'], params: nameParam } },
+    async (req) => ({ items: await projects.listRobots(req.ctx, req.params.project) }));
+
+  api.post<{ Params: { project: string }; Body: { name: string; description?: string; expiresInDays?: number; permissions: { repositories: string; actions: ('pull' | 'push' | 'delete')[] }[] } }>('/projects/:project/robots', {
+    config: authenticated,
+    schema: {
+      tags: ['registry'], summary: 'Create a robot account; its secret is in this answer only', params: nameParam,
+      body: {
+        type: 'object', required: ['name', 'permissions'], additionalProperties: false,
+        properties: {
+          name: { type: 'string', maxLength: 64 }, description: { type: 'string', maxLength: 1024 }, expiresInDays: { type: 'integer' },
+          permissions: {
+            type: 'array', maxItems: 100,
+            items: {
+              type: 'object', required: ['repositories', 'actions'], additionalProperties: false,
+              properties: { repositories: { type: 'string', maxLength: 255 }, actions: { type: 'array', items: { type: 'string', enum: [...repositoryActions] }, maxItems: 3 } },
+            },
+          },
+        },
+      },
+    },
+  }, async (req, reply) => reply.code(201).send(await projects.createRobot(req.ctx, req.params.project, req.body)));
+
+  api.delete<{ Params: { project: string; name: string } }>('/projects/:project/robots/:name', {
+    config: authenticated,
+    schema: { tags: ['registry'], params: { type: 'object', required: ['project', 'name'], properties: { project: { type: 'string' }, name: { type: 'string' } } } },
+  }, async (req, reply) => {
+    await projects.deleteRobot(req.ctx, req.params.project, req.params.name);
+    return reply.code(204).send();
+  });
+
+  api.get<{ Params: { project: string } }>('/projects/:project/repositories', { config: authenticated, schema: { tags: ['registry'], params: nameParam } },
+    async (req) => ({ items: await projects.listRepositories(req.ctx, req.params.project) }));
+
+  api.get<{ Querystring: { repository: string } }>('/artifacts', {
+    config: authenticated,
+    schema: {
+      tags: ['registry'], summary: 'The artifacts of a repository (tags, digest, size, media type, pushed and pulled times, subject)',
+      querystring: { type: 'object', required: ['repository'], additionalProperties: false, properties: { repository: { type: 'string', maxLength: 255 } } },
+    },
+  }, async (req) => ({ items: await projects.listArtifacts(req.ctx, req.query.repository) }));
+}

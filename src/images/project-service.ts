@@ -1,0 +1,301 @@
+// Registry projects and who may use them: projects (of a tenant or of the platform), members
+// with roles and repository-level grants, robot accounts, quotas; repositories and artifacts
+// for the API. Every change is authorized, validated and audited in one transaction.
+import { randomBytes } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Database } from '../platform/db/database.ts';
+import { isUniqueViolation } from '../platform/db/database.ts';
+import type { AuditLog } from '../platform/audit/service.ts';
+import type { PlatformTables } from '../platform/db/schema.ts';
+import { actorOf, type AuthPrincipal, type RequestContext } from '../platform/context.ts';
+import { alreadyExists, conflict, forbidden, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
+import { can } from '../platform/identity/rbac.ts';
+import { administers, managesProject, seesProject } from './access.ts';
+import { robotSecretDigest, type RegistryAuth } from './auth-service.ts';
+import { isProjectName } from './names.ts';
+import { projectRoles, repositoryActions, robotUsername, type Artifact, type Member, type Project, type ProjectRole, type Repository, type Robot, type RobotPermission } from './model.ts';
+import * as store from './store.ts';
+import type { Db, ImagesTables } from './store.ts';
+
+/** What a project create or update may set. */
+export interface ProjectSpec {
+  readonly name: string;
+  readonly tenant?: string;
+  readonly public?: boolean;
+  readonly storageLimit?: number;
+  readonly artifactLimit?: number;
+  readonly rateLimit?: number;
+}
+
+/** A project with its current usage. */
+export interface ProjectView extends Project {
+  readonly usage: { readonly storageBytes: number; readonly artifacts: number; readonly repositories: number };
+}
+
+/** What creating a robot returns: the robot and its secret, shown this once. */
+export interface CreatedRobot extends Robot {
+  readonly secret: string;
+}
+
+export interface ProjectServiceOptions {
+  readonly db: Database;
+  readonly audit: AuditLog;
+  readonly auth: RegistryAuth;
+  readonly now?: () => Date;
+}
+
+const maxRobotDays = 366;
+const robotNamePattern = /^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$/;
+
+function principalOf(ctx: RequestContext): AuthPrincipal {
+  if (!ctx.principal) throw unauthorized();
+  return ctx.principal;
+}
+
+function limitCauses(spec: Partial<ProjectSpec>): Cause[] {
+  const causes: Cause[] = [];
+  for (const f of ['storageLimit', 'artifactLimit', 'rateLimit'] as const) {
+    const v = spec[f];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < -1)) causes.push({ field: f, reason: 'FieldValueInvalid', message: 'must be a whole number, or -1 for no limit' });
+  }
+  return causes;
+}
+
+/** Projects, members, robots and the registry's browsing API. One instance per server. */
+export class ProjectService {
+  readonly #db: Database;
+  readonly #audit: AuditLog;
+  readonly #auth: RegistryAuth;
+  readonly #now: () => Date;
+
+  constructor(o: ProjectServiceOptions) {
+    this.#db = o.db;
+    this.#audit = o.audit;
+    this.#auth = o.auth;
+    this.#now = o.now ?? (() => new Date());
+  }
+
+  get #k(): Db {
+    return this.#db.kysely.withTables<ImagesTables>() as unknown as Db;
+  }
+
+  #tx<R>(fn: (tx: Db, raw: Transaction<PlatformTables>) => Promise<R>): Promise<R> {
+    return this.#db.transaction((raw) => fn(raw.withTables<ImagesTables>() as unknown as Db, raw));
+  }
+
+  #entry(ctx: RequestContext, action: string, resource: string, name: string, tenant: string, code: number, detail: Record<string, unknown>) {
+    return { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action, resource, name, tenant, outcome: 'success' as const, code, requestId: ctx.requestId, detail };
+  }
+
+  /** The project if the caller may see it; NotFound otherwise (a hidden project does not exist). */
+  async #visible(ctx: RequestContext, name: string): Promise<{ project: Project; members: Member[] }> {
+    const p = principalOf(ctx);
+    const project = await store.findProject(this.#k, name);
+    if (!project) throw notFound('Project', name);
+    const members = await store.projectMembers(this.#k, name);
+    if (!seesProject({ kind: 'user', principal: p }, project, members)) throw notFound('Project', name);
+    return { project, members };
+  }
+
+  async #managed(ctx: RequestContext, name: string): Promise<{ project: Project; members: Member[] }> {
+    const facts = await this.#visible(ctx, name);
+    if (!managesProject(principalOf(ctx), facts.project, facts.members)) {
+      throw forbidden(`user "${principalOf(ctx).name}" cannot manage project "${name}": it takes the project-admin role or administration of its tenant`);
+    }
+    return facts;
+  }
+
+  /** Creates a project. Platform admins create any; tenant admins create their tenant's. Throws AlreadyExists, Invalid, Forbidden. */
+  async createProject(ctx: RequestContext, spec: ProjectSpec): Promise<ProjectView> {
+    const p = principalOf(ctx);
+    const tenant = spec.tenant ?? '';
+    const causes = limitCauses(spec);
+    if (!isProjectName(spec.name)) causes.push({ field: 'name', reason: 'FieldValueInvalid', message: 'must be 2 to 63 lower-case letters, digits and single ".", "_" or "-" between them' });
+    if (causes.length) throw invalid('Project', spec.name, causes);
+    if (!can(p, 'projects:create', tenant || undefined)) {
+      throw forbidden(tenant ? `user "${p.name}" cannot create projects in tenant "${tenant}"` : `user "${p.name}" cannot create platform projects`);
+    }
+    const now = this.#now().toISOString();
+    const row: store.ProjectsTable = {
+      name: spec.name, tenant, public: spec.public ? 1 : 0, storage_limit: spec.storageLimit ?? -1, artifact_limit: spec.artifactLimit ?? -1,
+      rate_limit: spec.rateLimit ?? -1, created_at: now, created_by: p.name,
+    };
+    try {
+      await this.#tx(async (tx, raw) => {
+        await tx.insertInto('registry_projects').values(row).execute();
+        await this.#audit.record(raw, this.#entry(ctx, 'create', 'projects', spec.name, tenant, 201, { public: Boolean(spec.public) }));
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw alreadyExists('Project', spec.name);
+      throw err;
+    }
+    this.#auth.forgetProject(spec.name);
+    return { ...store.toProject(row), usage: { storageBytes: 0, artifacts: 0, repositories: 0 } };
+  }
+
+  /** The projects the caller may see, in name order. */
+  async listProjects(ctx: RequestContext): Promise<Project[]> {
+    const p = principalOf(ctx);
+    const all = await store.listProjects(this.#k);
+    const mine = new Set((await store.membershipsOf(this.#k, p.name)).map((m) => m.project));
+    return all.filter((pr) => pr.public || mine.has(pr.name) || administers(p, pr) || (pr.tenant !== '' && can(p, 'repositories:get', pr.tenant)));
+  }
+
+  /** One project with its usage. NotFound when the caller may not see it. */
+  async getProject(ctx: RequestContext, name: string): Promise<ProjectView> {
+    const { project } = await this.#visible(ctx, name);
+    const repositories = await this.#k.selectFrom('registry_repositories').select((eb) => eb.fn.countAll<number>().as('n')).where('project', '=', name).executeTakeFirst();
+    return {
+      ...project,
+      usage: { storageBytes: await store.projectBytes(this.#k, name), artifacts: await store.projectArtifacts(this.#k, name), repositories: Number(repositories?.n ?? 0) },
+    };
+  }
+
+  /** Changes visibility and quotas (project admins and administrators). */
+  async updateProject(ctx: RequestContext, name: string, patch: Omit<Partial<ProjectSpec>, 'name' | 'tenant'>): Promise<ProjectView> {
+    await this.#managed(ctx, name);
+    const causes = limitCauses(patch);
+    if (causes.length) throw invalid('Project', name, causes);
+    await this.#tx(async (tx, raw) => {
+      await tx.updateTable('registry_projects').set({
+        ...(patch.public !== undefined ? { public: patch.public ? 1 : 0 } : {}),
+        ...(patch.storageLimit !== undefined ? { storage_limit: patch.storageLimit } : {}),
+        ...(patch.artifactLimit !== undefined ? { artifact_limit: patch.artifactLimit } : {}),
+        ...(patch.rateLimit !== undefined ? { rate_limit: patch.rateLimit } : {}),
+      }).where('name', '=', name).execute();
+      await this.#audit.record(raw, this.#entry(ctx, 'update', 'projects', name, '', 200, { ...patch }));
+    });
+    this.#auth.forgetProject(name);
+    return this.getProject(ctx, name);
+  }
+
+  /** Deletes an empty project (administrators only). Conflict while it holds repositories. */
+  async deleteProject(ctx: RequestContext, name: string): Promise<void> {
+    const { project } = await this.#visible(ctx, name);
+    if (!administers(principalOf(ctx), project)) throw forbidden(`user "${principalOf(ctx).name}" cannot delete project "${name}"`);
+    await this.#tx(async (tx, raw) => {
+      const repo = await tx.selectFrom('registry_repositories').select('name').where('project', '=', name).limit(1).executeTakeFirst();
+      if (repo) throw conflict('Project', name, `it still holds repository "${repo.name}"; delete its repositories first`);
+      await tx.deleteFrom('registry_members').where('project', '=', name).execute();
+      await tx.deleteFrom('registry_robots').where('project', '=', name).execute();
+      await tx.deleteFrom('registry_projects').where('name', '=', name).execute();
+      await this.#audit.record(raw, this.#entry(ctx, 'delete', 'projects', name, project.tenant, 200, {}));
+    });
+    this.#auth.forgetProject(name);
+  }
+
+  /** The project's members (anyone who sees the project, except limited guests). */
+  async listMembers(ctx: RequestContext, name: string): Promise<Member[]> {
+    const { project, members } = await this.#visible(ctx, name);
+    const p = principalOf(ctx);
+    const limited = members.some((m) => m.user === p.name && m.role === 'limited-guest') && !managesProject(p, project, members);
+    if (limited) throw forbidden(`limited guests cannot list the members of project "${name}"`);
+    return members;
+  }
+
+  /** Grants `role` to `user`, on the whole project or on repositories matching `repositories`. Idempotent (replaces the role). */
+  async setMember(ctx: RequestContext, name: string, user: string, role: string, repositories = ''): Promise<Member> {
+    const { project } = await this.#managed(ctx, name);
+    const causes: Cause[] = [];
+    if (!(projectRoles as readonly string[]).includes(role)) causes.push({ field: 'role', reason: 'FieldValueNotSupported', message: `Unsupported value: "${role}": supported values: ${projectRoles.map((r) => `"${r}"`).join(', ')}` });
+    if (repositories.length > 255 || /[^a-z0-9._/*-]/.test(repositories)) causes.push({ field: 'repositories', reason: 'FieldValueInvalid', message: 'a pattern of lower-case repository path characters, "*" (one segment) and "**" (any)' });
+    const exists = await this.#db.kysely.selectFrom('users').select('name').where('name', '=', user).executeTakeFirst();
+    if (!exists) causes.push({ field: 'user', reason: 'FieldValueNotFound', message: `user "${user}" not found` });
+    if (causes.length) throw invalid('Member', user, causes);
+    const now = this.#now().toISOString();
+    await this.#tx(async (tx, raw) => {
+      await tx.insertInto('registry_members').values({ project: name, user_name: user, role, repositories, created_at: now })
+        .onConflict((oc) => oc.columns(['project', 'user_name', 'repositories']).doUpdateSet({ role })).execute();
+      await this.#audit.record(raw, this.#entry(ctx, 'grant', 'members', name, project.tenant, 200, { user, role, repositories }));
+    });
+    this.#auth.forgetCredentials();
+    return { project: name, user, role: role as ProjectRole, repositories, createdAt: now };
+  }
+
+  /** Removes a user's grant (the whole-project one unless `repositories` names a grant). NotFound when absent. */
+  async removeMember(ctx: RequestContext, name: string, user: string, repositories = ''): Promise<void> {
+    const { project } = await this.#managed(ctx, name);
+    await this.#tx(async (tx, raw) => {
+      const r = await tx.deleteFrom('registry_members').where('project', '=', name).where('user_name', '=', user).where('repositories', '=', repositories).executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) throw notFound('Member', user);
+      await this.#audit.record(raw, this.#entry(ctx, 'revoke', 'members', name, project.tenant, 200, { user, repositories }));
+    });
+    this.#auth.forgetCredentials();
+  }
+
+  /** The project's robots (managers only); secrets are never shown again. */
+  async listRobots(ctx: RequestContext, name: string): Promise<Robot[]> {
+    await this.#managed(ctx, name);
+    return (await this.#k.selectFrom('registry_robots').selectAll().where('project', '=', name).orderBy('name').execute()).map(store.toRobot);
+  }
+
+  /** Creates a robot; the returned secret is shown once and stored only as a digest. */
+  async createRobot(ctx: RequestContext, project: string, spec: { name: string; description?: string; permissions: readonly RobotPermission[]; expiresInDays?: number }): Promise<CreatedRobot> {
+    const { project: pr } = await this.#managed(ctx, project);
+    const days = spec.expiresInDays ?? 30;
+    const causes: Cause[] = [];
+    if (!robotNamePattern.test(spec.name)) causes.push({ field: 'name', reason: 'FieldValueInvalid', message: 'must be 1 to 64 lower-case letters, digits, ".", "_" or "-", starting and ending with a letter or digit' });
+    if (!Number.isInteger(days) || days < 1 || days > maxRobotDays) causes.push({ field: 'expiresInDays', reason: 'FieldValueInvalid', message: `must be a whole number of days from 1 to ${maxRobotDays}` });
+    if (spec.permissions.length === 0) causes.push({ field: 'permissions', reason: 'FieldValueRequired', message: 'a robot needs at least one permission' });
+    spec.permissions.forEach((perm, i) => {
+      if (perm.actions.length === 0 || perm.actions.some((a) => !(repositoryActions as readonly string[]).includes(a))) {
+        causes.push({ field: `permissions[${i}].actions`, reason: 'FieldValueNotSupported', message: 'actions are "pull", "push" and "delete"' });
+      }
+      if (perm.repositories.length > 255 || /[^a-z0-9._/*-]/.test(perm.repositories)) causes.push({ field: `permissions[${i}].repositories`, reason: 'FieldValueInvalid', message: 'a repository pattern within the project ("*", "**", or a path)' });
+    });
+    if (causes.length) throw invalid('Robot', spec.name, causes);
+    const secret = randomBytes(32).toString('base64url');
+    const now = this.#now();
+    const row: store.RobotsTable = {
+      project, name: spec.name, description: spec.description ?? '', secret_hash: robotSecretDigest(secret),
+      permissions: JSON.stringify(spec.permissions.map((x) => ({ repositories: x.repositories, actions: [...new Set(x.actions)].sort() }))),
+      expires_at: new Date(now.getTime() + days * 86_400_000).toISOString(), revoked_at: null, created_at: now.toISOString(), created_by: principalOf(ctx).name,
+    };
+    try {
+      await this.#tx(async (tx, raw) => {
+        await tx.insertInto('registry_robots').values(row).execute();
+        await this.#audit.record(raw, this.#entry(ctx, 'create', 'robots', robotUsername(project, spec.name), pr.tenant, 201, { permissions: spec.permissions, expiresAt: row.expires_at }));
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw alreadyExists('Robot', robotUsername(project, spec.name));
+      throw err;
+    }
+    return { ...store.toRobot(row), secret };
+  }
+
+  /** Deletes a robot: its credentials stop working at once. NotFound when absent. */
+  async deleteRobot(ctx: RequestContext, project: string, name: string): Promise<void> {
+    const { project: pr } = await this.#managed(ctx, project);
+    await this.#tx(async (tx, raw) => {
+      const r = await tx.deleteFrom('registry_robots').where('project', '=', project).where('name', '=', name).executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) throw notFound('Robot', robotUsername(project, name));
+      await this.#audit.record(raw, this.#entry(ctx, 'delete', 'robots', robotUsername(project, name), pr.tenant, 200, {}));
+    });
+    this.#auth.forgetCredentials();
+  }
+
+  /** The project's repositories with their counts. */
+  async listRepositories(ctx: RequestContext, project: string): Promise<Repository[]> {
+    await this.#visible(ctx, project);
+    const rows = await this.#k.selectFrom('registry_repositories').selectAll().where('project', '=', project).orderBy('name').execute();
+    const counts = await this.#k.selectFrom('registry_manifests').select(['repository', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('repository', 'in', rows.length ? rows.map((r) => r.name) : ['']).groupBy('repository').execute();
+    const byRepo = new Map(counts.map((c) => [c.repository, Number(c.n)]));
+    return rows.map((r) => ({ name: r.name, project: r.project, createdAt: r.created_at, updatedAt: r.updated_at, pullCount: Number(r.pull_count), artifactCount: byRepo.get(r.name) ?? 0 }));
+  }
+
+  /** The artifacts (manifests with their tags) of a repository, newest first. */
+  async listArtifacts(ctx: RequestContext, repository: string): Promise<Artifact[]> {
+    const project = repository.split('/')[0];
+    await this.#visible(ctx, project);
+    const rows = await this.#k.selectFrom('registry_manifests').select(['repository', 'digest', 'media_type', 'artifact_type', 'size', 'subject', 'created_at', 'pushed_by', 'pulled_at'])
+      .where('repository', '=', repository).orderBy('created_at', 'desc').orderBy('digest').execute();
+    if (rows.length === 0 && !(await store.repositoryExists(this.#k, repository))) throw notFound('Repository', repository);
+    const tags = await this.#k.selectFrom('registry_tags').select(['tag', 'digest']).where('repository', '=', repository).orderBy('tag').execute();
+    return rows.map((r) => ({
+      repository: r.repository, digest: r.digest, mediaType: r.media_type, artifactType: r.artifact_type, size: Number(r.size), subject: r.subject,
+      tags: tags.filter((t) => t.digest === r.digest).map((t) => t.tag), pushedAt: r.created_at, pushedBy: r.pushed_by, pulledAt: r.pulled_at,
+    }));
+  }
+}
+

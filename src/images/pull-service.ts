@@ -1,0 +1,85 @@
+// Pull records: every manifest pull is audited and counted, in batches, so that a busy
+// registry does not take the audit chain's lock once per GET. A batch is written within
+// `flushMs`; close() writes what is pending.
+import type { Logger } from 'pino';
+import type { Database } from '../platform/db/database.ts';
+import type { AuditLog } from '../platform/audit/service.ts';
+import type { ImagesTables } from './store.ts';
+
+/** One pull to record. */
+export interface PullEntry {
+  readonly actor: string;
+  readonly sourceIp: string;
+  readonly requestId: string;
+  readonly repository: string;
+  readonly project: string;
+  readonly tenant: string;
+  readonly reference: string;
+  readonly digest: string;
+  readonly time: string;
+}
+
+/** Batches pull audit records and pull counters. One instance per server. */
+export class PullLog {
+  readonly #db: Database;
+  readonly #audit: AuditLog;
+  readonly #logger: Logger;
+  readonly #flushMs: number;
+  #pending: PullEntry[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(db: Database, audit: AuditLog, logger: Logger, flushMs = 500) {
+    this.#db = db;
+    this.#audit = audit;
+    this.#logger = logger;
+    this.#flushMs = flushMs;
+  }
+
+  /** Queues a pull; it is written within the flush interval. */
+  record(e: PullEntry): void {
+    this.#pending.push(e);
+    if (this.#pending.length >= 500) void this.flush();
+    else this.#timer ??= setTimeout(() => void this.flush(), this.#flushMs);
+  }
+
+  /** Writes every queued pull now. Resolves when written; failures are logged, not thrown. */
+  flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return this.#writing;
+    this.#writing = this.#writing.then(() => this.#write(batch)).catch((err: unknown) => {
+      this.#logger.error({ err, pulls: batch.length }, 'could not record registry pulls');
+    });
+    return this.#writing;
+  }
+
+  async #write(batch: readonly PullEntry[]): Promise<void> {
+    await this.#db.transaction(async (raw) => {
+      const tx = raw.withTables<ImagesTables>();
+      const perRepo = new Map<string, number>();
+      const lastPull = new Map<string, { repository: string; digest: string; time: string }>();
+      for (const e of batch) {
+        await this.#audit.record(raw, {
+          actor: e.actor, sourceIp: e.sourceIp, action: 'pull', resource: 'artifacts', name: e.repository, tenant: e.tenant,
+          outcome: 'success', code: 200, requestId: e.requestId, detail: { project: e.project, repository: e.repository, reference: e.reference, digest: e.digest },
+        });
+        perRepo.set(e.repository, (perRepo.get(e.repository) ?? 0) + 1);
+        lastPull.set(`${e.repository}@${e.digest}`, { repository: e.repository, digest: e.digest, time: e.time });
+      }
+      for (const [repository, n] of perRepo) {
+        await tx.updateTable('registry_repositories').set((eb) => ({ pull_count: eb('pull_count', '+', n) })).where('name', '=', repository).execute();
+      }
+      for (const p of lastPull.values()) {
+        await tx.updateTable('registry_manifests').set({ pulled_at: p.time }).where('repository', '=', p.repository).where('digest', '=', p.digest).execute();
+      }
+    });
+  }
+
+  /** Writes what is pending and stops the timer. */
+  close(): Promise<void> {
+    return this.flush();
+  }
+}

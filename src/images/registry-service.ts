@@ -1,0 +1,377 @@
+// The OCI Distribution use cases on authorized requests: uploads (monolithic, streamed,
+// chunked, resumable), mounts, blobs, manifests, tags, referrers. Quotas and immutability are
+// checked here; pushes and deletes are audited in the transaction that makes them.
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Database } from '../platform/db/database.ts';
+import { isUniqueViolation } from '../platform/db/database.ts';
+import type { AuditLog } from '../platform/audit/service.ts';
+import type { PlatformTables } from '../platform/db/schema.ts';
+import type { Transaction } from 'kysely';
+import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobStore, type ByteRange } from './blobstore/types.ts';
+import { digestOf, isDigestSyntax, parseDigest, type Digest } from './digest.ts';
+import { OciError } from './errors.ts';
+import { isProblem, maxManifestBytes, parseManifest, type Descriptor } from './manifest.ts';
+import { isTag } from './names.ts';
+import type { Project } from './model.ts';
+import * as store from './store.ts';
+import type { Db, ImagesTables, ManifestsTable } from './store.ts';
+
+/** Who asks, for audit records. */
+export interface Actor {
+  readonly name: string;
+  readonly sourceIp: string;
+  readonly requestId: string;
+}
+
+/** The repository a request is about, already authorized. */
+export interface RepoRef {
+  readonly repository: string;
+  readonly project: Project;
+}
+
+/** A manifest as served. */
+export interface ServedManifest {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly content: Buffer;
+  readonly subject: string;
+}
+
+/** A stored upload's state. */
+export interface UploadState {
+  readonly id: string;
+  readonly size: number;
+}
+
+/** A page of tags. */
+export interface TagPage {
+  readonly tags: readonly string[];
+  /** True when more tags follow the page. */
+  readonly more: boolean;
+}
+
+export interface RegistryOptions {
+  readonly db: Database;
+  readonly blobs: BlobStore;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+function digestOrInvalid(s: string | undefined): Digest {
+  if (!s) throw new OciError('DIGEST_INVALID', 'the digest query parameter is required to finish an upload');
+  const d = parseDigest(s);
+  if (d) return d;
+  if (isDigestSyntax(s)) throw new OciError('UNSUPPORTED', `digest algorithm of "${s}" is not supported; use sha256 or sha512`, { status: 400 });
+  throw new OciError('DIGEST_INVALID', `"${s}" is not a valid digest`);
+}
+
+/** Maps blob-store errors to their OCI answers. */
+function storeError(err: unknown, uploadId: string): never {
+  if (err instanceof DigestMismatchError) throw new OciError('DIGEST_INVALID', `the uploaded content does not match the digest: ${err.message}`, { detail: { expected: err.expected, actual: err.actual } });
+  if (err instanceof UploadOffsetError) throw new OciError('BLOB_UPLOAD_INVALID', err.message, { status: 416, headers: { range: rangeHeader(err.size) } });
+  if (err instanceof BlobStoreNotFoundError) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload "${uploadId}" not found`);
+  throw err;
+}
+
+/** The `Range` header describing an upload of `size` bytes. */
+export function rangeHeader(size: number): string {
+  return `0-${Math.max(0, size - 1)}`;
+}
+
+/** The registry's distribution core. One instance per server. */
+export class Registry {
+  readonly #db: Database;
+  readonly #blobs: BlobStore;
+  readonly #audit: AuditLog;
+  readonly #now: () => Date;
+
+  constructor(o: RegistryOptions) {
+    this.#db = o.db;
+    this.#blobs = o.blobs;
+    this.#audit = o.audit;
+    this.#now = o.now ?? (() => new Date());
+  }
+
+  get #k(): Db {
+    return this.#db.kysely.withTables<ImagesTables>() as unknown as Db;
+  }
+
+  #tx<R>(fn: (tx: Db, raw: Transaction<PlatformTables>) => Promise<R>): Promise<R> {
+    return this.#db.transaction((raw) => fn(raw.withTables<ImagesTables>() as unknown as Db, raw));
+  }
+
+  // ---- uploads ----
+
+  /** Opens an upload session in the repository. */
+  async startUpload(ref: RepoRef, actor: Actor): Promise<UploadState> {
+    const id = randomUUID();
+    await this.#blobs.startUpload(id);
+    const now = this.#now().toISOString();
+    await this.#k.insertInto('registry_uploads').values({ id, repository: ref.repository, started_by: actor.name, started_at: now, updated_at: now }).execute();
+    return { id, size: 0 };
+  }
+
+  async #upload(ref: RepoRef, id: string): Promise<UploadState> {
+    const row = await store.findUpload(this.#k, id);
+    if (!row || row.repository !== ref.repository) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload "${id}" not found in repository "${ref.repository}"`);
+    const size = await this.#blobs.uploadSize(id);
+    if (size === undefined) {
+      await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+      throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload "${id}" not found in repository "${ref.repository}"`);
+    }
+    return { id, size };
+  }
+
+  /** The upload's current size (GET of the upload URL). */
+  uploadStatus(ref: RepoRef, id: string): Promise<UploadState> {
+    return this.#upload(ref, id);
+  }
+
+  /**
+   * Appends a chunk; `start` is the first byte's offset from Content-Range (undefined for a
+   * streamed PATCH, which appends at the end). A wrong offset answers 416 with the current Range.
+   */
+  async appendChunk(ref: RepoRef, id: string, start: number | undefined, body: AsyncIterable<Uint8Array>, length?: number): Promise<UploadState> {
+    const up = await this.#upload(ref, id);
+    if (start !== undefined && start !== up.size) throw new OciError('BLOB_UPLOAD_INVALID', `the chunk starts at ${start} but the upload holds ${up.size} bytes`, { status: 416, headers: { range: rangeHeader(up.size) } });
+    let size: number;
+    try {
+      size = await this.#blobs.append(id, up.size, body, length);
+    } catch (err) {
+      if (err instanceof RangeError) throw new OciError('SIZE_INVALID', `the chunk is longer than its Content-Length ${length}`);
+      return storeError(err, id);
+    }
+    if (length !== undefined && size - up.size !== length) {
+      throw new OciError('SIZE_INVALID', `the chunk carried ${size - up.size} bytes but Content-Length said ${length}`);
+    }
+    await this.#k.updateTable('registry_uploads').set({ updated_at: this.#now().toISOString() }).where('id', '=', id).execute();
+    return { id, size };
+  }
+
+  /**
+   * Finishes an upload: appends the final body (if any), verifies `digest`, checks the quota,
+   * makes the blob visible and links it into the repository. Idempotent per blob.
+   */
+  async finishUpload(ref: RepoRef, id: string, digestParam: string | undefined, body: AsyncIterable<Uint8Array> | undefined, length?: number): Promise<{ digest: string; size: number }> {
+    const digest = digestOrInvalid(digestParam);
+    const up = await this.#upload(ref, id);
+    let size = up.size;
+    if (body) size = (await this.appendChunk(ref, id, undefined, body, length)).size;
+    await this.#checkStorageQuota(ref, digest.value, size);
+    try {
+      await this.#blobs.commit(id, digest);
+    } catch (err) {
+      await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+      return storeError(err, id);
+    }
+    const now = this.#now().toISOString();
+    await this.#tx(async (tx) => {
+      await store.linkBlob(tx, ref.repository, ref.project.name, digest.value, size, now);
+      await tx.deleteFrom('registry_uploads').where('id', '=', id).execute();
+    });
+    return { digest: digest.value, size };
+  }
+
+  /** Abandons an upload (DELETE of the upload URL). */
+  async cancelUpload(ref: RepoRef, id: string): Promise<void> {
+    await this.#upload(ref, id);
+    await this.#blobs.cancel(id);
+    await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+  }
+
+  /** Links a blob of `from` into the repository when it is there; false means: upload it instead. */
+  async mountBlob(ref: RepoRef, digestParam: string, from: string): Promise<{ digest: string; size: number } | undefined> {
+    const digest = parseDigest(digestParam);
+    if (!digest) return undefined;
+    const link = await store.repositoryHasBlob(this.#k, from, digest.value);
+    if (!link) return undefined;
+    const info = await this.#blobs.stat(digest.value);
+    if (!info) return undefined;
+    await this.#checkStorageQuota(ref, digest.value, info.size);
+    await store.linkBlob(this.#k, ref.repository, ref.project.name, digest.value, info.size, this.#now().toISOString());
+    return { digest: digest.value, size: info.size };
+  }
+
+  async #checkStorageQuota(ref: RepoRef, digest: string, size: number): Promise<void> {
+    const limit = ref.project.storageLimit;
+    if (limit < 0) return;
+    if (await store.projectHasBlob(this.#k, ref.project.name, digest)) return;
+    const used = await store.projectBytes(this.#k, ref.project.name);
+    if (used + size > limit) {
+      throw new OciError('DENIED', `storage quota of project "${ref.project.name}" exceeded: ${used} bytes used + ${size} bytes requested > ${limit} bytes allowed`);
+    }
+  }
+
+  // ---- blobs ----
+
+  /** The blob's size when it is linked into the repository and stored; BLOB_UNKNOWN otherwise. */
+  async statBlob(ref: RepoRef, digestParam: string): Promise<{ digest: string; size: number }> {
+    const digest = this.#blobDigest(digestParam);
+    const link = await store.repositoryHasBlob(this.#k, ref.repository, digest);
+    const info = link ? await this.#blobs.stat(digest) : undefined;
+    if (!info) throw new OciError('BLOB_UNKNOWN', `blob ${digest} not found in repository "${ref.repository}"`);
+    return { digest, size: info.size };
+  }
+
+  #blobDigest(s: string): string {
+    const d = parseDigest(s);
+    if (!d) throw new OciError(isDigestSyntax(s) ? 'BLOB_UNKNOWN' : 'DIGEST_INVALID', `"${s}" is not a valid digest`);
+    return d.value;
+  }
+
+  /** The blob's bytes (or a range of them). */
+  async readBlob(ref: RepoRef, digest: string, range?: ByteRange): Promise<Readable> {
+    try {
+      return await this.#blobs.read(digest, range);
+    } catch (err) {
+      if (err instanceof BlobStoreNotFoundError) throw new OciError('BLOB_UNKNOWN', `blob ${digest} not found in repository "${ref.repository}"`);
+      throw err;
+    }
+  }
+
+  /** Unlinks a blob from the repository (garbage collection frees the bytes). Audited. */
+  async deleteBlob(ref: RepoRef, digestParam: string, actor: Actor): Promise<void> {
+    const digest = this.#blobDigest(digestParam);
+    await this.#tx(async (tx, raw) => {
+      const r = await tx.deleteFrom('registry_repository_blobs').where('repository', '=', ref.repository).where('digest', '=', digest).executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) throw new OciError('BLOB_UNKNOWN', `blob ${digest} not found in repository "${ref.repository}"`);
+      await this.#audit.record(raw, this.#entry(actor, 'delete', 'blobs', ref, 202, { digest }));
+    });
+  }
+
+  // ---- manifests ----
+
+  /**
+   * Stores a manifest under `reference` (a tag or its digest) and any extra `tags`. Checks the
+   * size, syntax, that referenced blobs and manifests are in the repository, tag immutability
+   * and the artifact quota. Audited as a push.
+   */
+  async putManifest(ref: RepoRef, reference: string, bytes: Buffer, contentType: string, actor: Actor, extraTags: readonly string[] = []): Promise<{ digest: string; subject?: string }> {
+    if (bytes.length > maxManifestBytes) throw new OciError('SIZE_INVALID', `the manifest is ${bytes.length} bytes; the limit is ${maxManifestBytes}`, { status: 413 });
+    const byDigest = reference.includes(':');
+    let digest: string;
+    if (byDigest) {
+      const d = parseDigest(reference);
+      if (!d) throw new OciError(isDigestSyntax(reference) ? 'UNSUPPORTED' : 'DIGEST_INVALID', `"${reference}" is not a supported digest`, { status: 400 });
+      digest = digestOf(bytes, d.algorithm);
+      if (digest !== reference) throw new OciError('DIGEST_INVALID', `the manifest hashes to ${digest}, not ${reference}`);
+    } else {
+      if (!isTag(reference)) throw new OciError('MANIFEST_INVALID', `"${reference}" is not a valid tag`, { detail: { tag: reference } });
+      digest = digestOf(bytes);
+    }
+    for (const t of extraTags) if (!isTag(t)) throw new OciError('MANIFEST_INVALID', `"${t}" is not a valid tag`);
+    const parsed = parseManifest(bytes, contentType);
+    if (isProblem(parsed)) throw new OciError(parsed.code, parsed.message, { status: 400 });
+    const tags = [...new Set([...(byDigest ? [] : [reference]), ...extraTags])];
+    const now = this.#now().toISOString();
+    await this.#tx(async (tx, raw) => {
+      const missingBlobs: string[] = [];
+      for (const b of parsed.blobs) if (!(await store.repositoryHasBlob(tx, ref.repository, b.digest))) missingBlobs.push(b.digest);
+      if (missingBlobs.length) throw new OciError('MANIFEST_BLOB_UNKNOWN', `blob ${missingBlobs[0]} is not in repository "${ref.repository}"`, { detail: { digests: missingBlobs } });
+      for (const m of parsed.manifests) {
+        if (!(await store.findManifest(tx, ref.repository, m.digest))) throw new OciError('MANIFEST_BLOB_UNKNOWN', `manifest ${m.digest} is not in repository "${ref.repository}"`, { detail: { digest: m.digest } });
+      }
+      const existing = await store.findManifest(tx, ref.repository, digest);
+      if (!existing && ref.project.artifactLimit >= 0) {
+        const count = await store.projectArtifacts(tx, ref.project.name);
+        if (count + 1 > ref.project.artifactLimit) throw new OciError('DENIED', `artifact quota of project "${ref.project.name}" exceeded: ${count} artifacts stored, ${ref.project.artifactLimit} allowed`);
+      }
+      await store.ensureRepository(tx, ref.repository, ref.project.name, now);
+      if (!existing) {
+        await tx.insertInto('registry_manifests').values({
+          repository: ref.repository, digest, media_type: parsed.mediaType, artifact_type: parsed.artifactType ?? '', subject: parsed.subject?.digest ?? '',
+          size: bytes.length, content: bytes.toString('utf8'), annotations: JSON.stringify(parsed.annotations ?? {}), created_at: now, pushed_by: actor.name, pulled_at: null,
+        }).onConflict((oc) => oc.columns(['repository', 'digest']).doNothing()).execute();
+        const refs = [...parsed.blobs.map((b) => ({ child: b.digest, kind: 'blob' })), ...parsed.manifests.map((m) => ({ child: m.digest, kind: 'manifest' }))];
+        const seen = new Set<string>();
+        for (const r of refs) {
+          if (seen.has(r.child)) continue;
+          seen.add(r.child);
+          await tx.insertInto('registry_manifest_refs').values({ repository: ref.repository, digest, child: r.child, kind: r.kind })
+            .onConflict((oc) => oc.columns(['repository', 'digest', 'child']).doNothing()).execute();
+        }
+      }
+      for (const tag of tags) {
+        await tx.insertInto('registry_tags').values({ repository: ref.repository, tag, digest, updated_at: now })
+          .onConflict((oc) => oc.columns(['repository', 'tag']).doUpdateSet({ digest, updated_at: now })).execute();
+      }
+      await this.#audit.record(raw, this.#entry(actor, 'push', 'artifacts', ref, 201, { digest, tags, mediaType: parsed.mediaType }));
+    }).catch((err: unknown) => {
+      if (isUniqueViolation(err)) throw new OciError('MANIFEST_INVALID', 'a concurrent push of the same manifest won; retry', { status: 409 });
+      throw err;
+    });
+    return { digest, ...(parsed.subject ? { subject: parsed.subject.digest } : {}) };
+  }
+
+  /** The manifest a tag or digest names; MANIFEST_UNKNOWN otherwise. */
+  async getManifest(ref: RepoRef, reference: string): Promise<ServedManifest> {
+    let row: ManifestsTable | undefined;
+    if (reference.includes(':')) {
+      if (!parseDigest(reference)) throw new OciError(isDigestSyntax(reference) ? 'MANIFEST_UNKNOWN' : 'DIGEST_INVALID', `"${reference}" is not a valid digest`);
+      row = await store.findManifest(this.#k, ref.repository, reference);
+    } else {
+      if (!isTag(reference)) throw new OciError('MANIFEST_INVALID', `"${reference}" is not a valid tag`, { status: 404, detail: { tag: reference } });
+      row = await store.findTaggedManifest(this.#k, ref.repository, reference);
+    }
+    if (!row) throw new OciError('MANIFEST_UNKNOWN', `manifest "${reference}" not found in repository "${ref.repository}"`);
+    return { digest: row.digest, mediaType: row.media_type, content: Buffer.from(row.content, 'utf8'), subject: row.subject };
+  }
+
+  /** Deletes a manifest by digest (with its tags) or only a tag. Audited. */
+  async deleteManifest(ref: RepoRef, reference: string, actor: Actor): Promise<void> {
+    await this.#tx(async (tx, raw) => {
+      if (reference.includes(':')) {
+        const r = await tx.deleteFrom('registry_manifests').where('repository', '=', ref.repository).where('digest', '=', reference).executeTakeFirst();
+        if (Number(r.numDeletedRows) === 0) throw new OciError('MANIFEST_UNKNOWN', `manifest ${reference} not found in repository "${ref.repository}"`);
+        await tx.deleteFrom('registry_tags').where('repository', '=', ref.repository).where('digest', '=', reference).execute();
+        await tx.deleteFrom('registry_manifest_refs').where('repository', '=', ref.repository).where('digest', '=', reference).execute();
+      } else {
+        const r = await tx.deleteFrom('registry_tags').where('repository', '=', ref.repository).where('tag', '=', reference).executeTakeFirst();
+        if (Number(r.numDeletedRows) === 0) throw new OciError('MANIFEST_UNKNOWN', `tag "${reference}" not found in repository "${ref.repository}"`);
+      }
+      await this.#audit.record(raw, this.#entry(actor, 'delete', 'artifacts', ref, 202, reference.includes(':') ? { digest: reference } : { tag: reference }));
+    });
+  }
+
+  // ---- tags, referrers ----
+
+  /** Tags in lexical order after `last`, at most `n`. NAME_UNKNOWN for a repository never pushed. */
+  async listTags(ref: RepoRef, n: number | undefined, last: string | undefined): Promise<TagPage> {
+    if (!(await store.repositoryExists(this.#k, ref.repository))) throw new OciError('NAME_UNKNOWN', `repository "${ref.repository}" not found`);
+    if (n === 0) return { tags: [], more: false };
+    const tags = await store.listTags(this.#k, ref.repository, n === undefined ? undefined : n + 1, last);
+    return n !== undefined && tags.length > n ? { tags: tags.slice(0, n), more: true } : { tags, more: false };
+  }
+
+  /** Descriptors of the manifests whose subject is `digest`, optionally of one artifact type. */
+  async referrers(ref: RepoRef, digestParam: string, artifactType: string | undefined): Promise<Descriptor[]> {
+    const d = parseDigest(digestParam);
+    if (!d) throw new OciError('DIGEST_INVALID', `"${digestParam}" is not a valid digest`);
+    const rows = await store.referrers(this.#k, ref.repository, d.value);
+    return rows
+      .filter((r) => artifactType === undefined || r.artifact_type === artifactType)
+      .map((r) => {
+        const annotations = JSON.parse(r.annotations) as Record<string, string>;
+        return {
+          mediaType: r.media_type, digest: r.digest, size: Number(r.size),
+          ...(r.artifact_type ? { artifactType: r.artifact_type } : {}),
+          ...(Object.keys(annotations).length ? { annotations } : {}),
+        };
+      });
+  }
+
+  /** Repository names after `after`, in order, with their projects (the catalog filters them). */
+  repositoryNames(after: string | undefined, limit: number): Promise<{ name: string; project: string }[]> {
+    return store.listRepositoryNames(this.#k, after, limit);
+  }
+
+  #entry(actor: Actor, action: string, resource: string, ref: RepoRef, code: number, detail: Record<string, unknown>) {
+    return {
+      actor: actor.name, sourceIp: actor.sourceIp, action, resource, name: ref.repository, tenant: ref.project.tenant,
+      outcome: 'success' as const, code, requestId: actor.requestId, detail: { project: ref.project.name, repository: ref.repository, ...detail },
+    };
+  }
+}
