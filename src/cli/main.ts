@@ -16,6 +16,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   tokens: { summary: 'manage personal API tokens', load: () => import('./tokens.ts') },
   audit: { summary: 'list, export and verify the audit log', load: () => import('./audit.ts') },
   check: { summary: 'offline admission preflight (LimitRange, ResourceQuota, QoS)', load: () => import('./check.ts') },
+  registry: { summary: 'manage the image registry', load: () => import('./registry.ts') },
 
 };
 
