@@ -69,11 +69,15 @@ export function limitRangerMutatePod(pod: Pod, limitRanges: readonly LimitRange[
   return current;
 }
 
+const MAX_MILLI_NANOS = MAX_MILLI_VALUE * 1_000_000_000n;
+
 /** requestLimitEnforcedValues: milli-values when all three fit, else whole values (both rounded up). */
 function comparable(req: Quantity, lim: Quantity, enforced: Quantity): readonly [bigint, bigint, bigint] {
-  const values = [quantityValue(req), quantityValue(lim), quantityValue(enforced)] as const;
-  if (values.every((v) => v <= MAX_MILLI_VALUE)) return [quantityMilliValue(req), quantityMilliValue(lim), quantityMilliValue(enforced)];
-  return values;
+  // value ≤ MaxMilliValue exactly when nanos ≤ MaxMilliValue × 10^9 (value is nanos rounded up), so no division is needed to choose.
+  if (req.nanos <= MAX_MILLI_NANOS && lim.nanos <= MAX_MILLI_NANOS && enforced.nanos <= MAX_MILLI_NANOS) {
+    return [quantityMilliValue(req), quantityMilliValue(lim), quantityMilliValue(enforced)];
+  }
+  return [quantityValue(req), quantityValue(lim), quantityValue(enforced)];
 }
 
 function sortedEntries(list: ResourceList | undefined): [string, Quantity][] {
@@ -122,7 +126,7 @@ function ratioConstraint(limitType: string, name: string, enforced: Quantity, re
   const observed = Number(l) / Number(r);
   let observedScaled = observed;
   let allowed = Number(quantityValue(enforced));
-  if (quantityValue(enforced) <= MAX_MILLI_VALUE) {
+  if (enforced.nanos <= MAX_MILLI_NANOS) {
     observedScaled = observed * 1000;
     allowed = Number(quantityMilliValue(enforced));
   }

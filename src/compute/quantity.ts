@@ -99,8 +99,9 @@ function pow10(n: number): bigint {
 
 /** Divides rounding away from zero, as inf.RoundUp does on the magnitude. */
 function divAwayFromZero(a: bigint, b: bigint): bigint {
+  if (a === 0n) return 0n;
   const q = a / b;
-  return q * b === a ? q : a < 0n ? q - 1n : q + 1n;
+  return a % b === 0n ? q : a < 0n ? q - 1n : q + 1n;
 }
 
 /**
