@@ -57,23 +57,29 @@ export class PullLog {
   }
 
   async #write(batch: readonly PullEntry[]): Promise<void> {
+    const perRepo = new Map<string, number>();
+    const lastPull = new Map<string, { repository: string; digest: string; time: string }>();
+    for (const e of batch) {
+      perRepo.set(e.repository, (perRepo.get(e.repository) ?? 0) + 1);
+      lastPull.set(`${e.repository}@${e.digest}`, { repository: e.repository, digest: e.digest, time: e.time });
+    }
+    // Lock order matters on PostgreSQL: rows in name order, then the audit chain's lock last,
+    // as every registry transaction does, so no two transactions wait on each other.
     await this.#db.transaction(async (raw) => {
       const tx = raw.withTables<ImagesTables>();
-      const perRepo = new Map<string, number>();
-      const lastPull = new Map<string, { repository: string; digest: string; time: string }>();
+      for (const repository of [...perRepo.keys()].sort()) {
+        const n = perRepo.get(repository) ?? 0;
+        await tx.updateTable('registry_repositories').set((eb) => ({ pull_count: eb('pull_count', '+', n) })).where('name', '=', repository).execute();
+      }
+      for (const key of [...lastPull.keys()].sort()) {
+        const p = lastPull.get(key);
+        if (p) await tx.updateTable('registry_manifests').set({ pulled_at: p.time }).where('repository', '=', p.repository).where('digest', '=', p.digest).execute();
+      }
       for (const e of batch) {
         await this.#audit.record(raw, {
           actor: e.actor, sourceIp: e.sourceIp, action: 'pull', resource: 'artifacts', name: e.repository, tenant: e.tenant,
           outcome: 'success', code: 200, requestId: e.requestId, detail: { project: e.project, repository: e.repository, reference: e.reference, digest: e.digest },
         });
-        perRepo.set(e.repository, (perRepo.get(e.repository) ?? 0) + 1);
-        lastPull.set(`${e.repository}@${e.digest}`, { repository: e.repository, digest: e.digest, time: e.time });
-      }
-      for (const [repository, n] of perRepo) {
-        await tx.updateTable('registry_repositories').set((eb) => ({ pull_count: eb('pull_count', '+', n) })).where('name', '=', repository).execute();
-      }
-      for (const p of lastPull.values()) {
-        await tx.updateTable('registry_manifests').set({ pulled_at: p.time }).where('repository', '=', p.repository).where('digest', '=', p.digest).execute();
       }
     });
   }
