@@ -64,6 +64,15 @@ describe('AdmissionState: LimitRanger then ResourceQuota, in order', () => {
     assert.deepEqual(r.map((x) => x.allowed), [true, true, false]);
     assert.equal(r[2].reason, 'configmaps "c" is forbidden: exceeded quota: objects, requested: configmaps=1, used: configmaps=2, limited: configmaps=2');
   });
+  it('the status a manifest carries is ignored on create', () => {
+    const s = state(base);
+    const r = admitAll(s, [
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: team-a}\nspec: {containers: [{name: app}]}\nstatus: {phase: Succeeded, qosClass: BestEffort}\n',
+    ].join('---\n'));
+    assert.equal(r[0].qosClass, 'Burstable');
+    assert.deepEqual(r[0].object.status, { phase: 'Pending', qosClass: 'Burstable' });
+    assert.deepEqual(s.quotaReports()[0].used, { 'requests.cpu': '500m', 'limits.cpu': '1', pods: '1' });
+  });
   it('namespaces are independent; a missing namespace is default', () => {
     const s = state(base);
     const r = admitAll(s, 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: app, resources: {limits: {cpu: "9"}}}]}\n');

@@ -123,7 +123,7 @@ export class AdmissionState {
     const ns = this.#ns(namespace);
     const gr = groupResourceString(input.type);
     const name = displayName(input);
-    let obj: KubeObject = withNamespaceSet(input, namespace);
+    let obj: KubeObject = withoutStatus(withNamespaceSet(input, namespace));
     let qosClass: QosClass | undefined;
     const result = (allowed: boolean, reason?: string): AdmissionResult => ({
       kind: input.type.kind,
@@ -131,7 +131,7 @@ export class AdmissionState {
       name,
       allowed,
       ...(reason !== undefined ? { reason } : {}),
-      object: encodeObject(obj, namespace),
+      object: encodeObject(obj, namespace, qosClass),
       ...(qosClass !== undefined ? { qosClass } : {}),
     });
     const forbidden = (message: string) => result(false, `${gr} "${name}" is forbidden: ${message}`);
@@ -171,8 +171,18 @@ export class AdmissionState {
   }
 }
 
-function encodeObject(obj: KubeObject, namespace: string | undefined): JsonObject {
-  if (obj.kind === 'Pod') return encodePod(obj);
+/** A create ignores the status a manifest carries (the registry's PrepareForCreate resets it). */
+function withoutStatus(obj: KubeObject): KubeObject {
+  switch (obj.kind) {
+    case 'Pod': return { ...obj, phase: undefined, statusQosClass: undefined };
+    case 'ResourceQuota': return { ...obj, statusUsed: undefined };
+    case 'PersistentVolumeClaim': return { ...obj, allocatedResources: undefined };
+    default: return obj;
+  }
+}
+
+function encodeObject(obj: KubeObject, namespace: string | undefined, qosClass: QosClass | undefined): JsonObject {
+  if (obj.kind === 'Pod') return { ...encodePod(obj), status: { phase: 'Pending', ...(qosClass ? { qosClass } : {}) } };
   if (obj.kind === 'LimitRange') return withNamespace(encodeLimitRange(obj), namespace);
   return withNamespace(obj.raw, namespace);
 }
