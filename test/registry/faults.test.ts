@@ -39,7 +39,7 @@ function blobFiles(dataDir: string): string[] {
 }
 
 async function pushBlob(base: string, repo: string, bytes: Buffer): Promise<Response> {
-  return fetch(`${base}/v2/${repo}/blobs/uploads/?digest=${sha256(bytes)}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: bytes });
+  return fetch(`${base}/v2/${repo}/blobs/uploads/?digest=${sha256(bytes)}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: new Uint8Array(bytes) });
 }
 
 test('bad input is refused with the OCI codes and stores nothing', async () => {
