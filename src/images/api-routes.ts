@@ -4,13 +4,14 @@
 import type { FastifyInstance } from 'fastify';
 import { projectRoles, repositoryActions } from './model.ts';
 import type { ProjectService } from './project-service.ts';
+import type { GarbageCollector } from './gc-service.ts';
 
 const limit = { type: 'integer', minimum: -1 } as const;
 const nameParam = { type: 'object', required: ['project'], properties: { project: { type: 'string', maxLength: 63 } } } as const;
 const authenticated = { auth: 'authenticated' as const };
 
 /** Registers the registry API on `api` (mounted under /api/v1/registry). */
-export async function apiRoutes(api: FastifyInstance, projects: ProjectService): Promise<void> {
+export async function apiRoutes(api: FastifyInstance, projects: ProjectService, gc: GarbageCollector): Promise<void> {
   api.post<{ Body: { name: string; tenant?: string; public?: boolean; storageLimit?: number; artifactLimit?: number; rateLimit?: number } }>('/projects', {
     config: authenticated,
     schema: {
@@ -107,4 +108,15 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService):
       querystring: { type: 'object', required: ['repository'], additionalProperties: false, properties: { repository: { type: 'string', maxLength: 255 } } },
     },
   }, async (req) => ({ items: await projects.listArtifacts(req.ctx, req.query.repository) }));
+
+  api.post<{ Body: { dryRun?: boolean } }>('/gc', {
+    config: { permission: 'gc:create' },
+    schema: {
+      tags: ['registry'], summary: 'Run garbage collection now (a dry run lists what would go); answers when it is done',
+      body: { type: 'object', additionalProperties: false, properties: { dryRun: { type: 'boolean' } } },
+    },
+  }, async (req, reply) => reply.code(201).send(await gc.run({ dryRun: req.body?.dryRun ?? false, triggeredBy: req.ctx.principal?.name ?? 'unknown', requestId: req.ctx.requestId, sourceIp: req.ctx.sourceIp })));
+
+  api.get('/gc', { config: { permission: 'gc:list' }, schema: { tags: ['registry'], summary: 'Garbage collection runs, newest first' } },
+    async () => ({ items: await gc.list() }));
 }

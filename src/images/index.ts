@@ -1,32 +1,79 @@
 // The image registry area: what other areas and the server may import.
 import { join } from 'node:path';
-import type { AreaModule } from '../platform/area.ts';
+import type { AreaModule, PlatformDeps } from '../platform/area.ts';
+import { apiRoutes } from './api-routes.ts';
 import { RegistryAuth } from './auth-service.ts';
 import { FilesystemBlobStore } from './blobstore/drivers/filesystem.ts';
+import type { BlobStore } from './blobstore/types.ts';
+import { GarbageCollector } from './gc-service.ts';
+import { ProjectService } from './project-service.ts';
 import { PullLog } from './pull-service.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Registry } from './registry-service.ts';
 import { imagesMigrations } from './store.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { v2Routes } from './v2-routes.ts';
-import { apiRoutes } from './api-routes.ts';
-import { ProjectService } from './project-service.ts';
+
+interface Parts {
+  readonly blobs: BlobStore;
+  readonly gc: GarbageCollector;
+}
+
+/** Hours between scheduled garbage collections (BERTH_REGISTRY_GC_INTERVAL_HOURS, 0 = never). */
+function gcIntervalMs(): number {
+  const raw = process.env.BERTH_REGISTRY_GC_INTERVAL_HOURS;
+  const hours = raw === undefined || raw === '' ? 24 : Number(raw);
+  if (!Number.isFinite(hours) || hours < 0) throw new Error(`BERTH_REGISTRY_GC_INTERVAL_HOURS must be a number of hours (0 = never), got "${raw}"`);
+  return hours * 3600 * 1000;
+}
+
+/**
+ * Builds the registry area. Its parts are made per server (per `deps`), so register() and
+ * run() of one server share them and two servers in one process share nothing.
+ */
+export function createImagesArea(): AreaModule {
+  const byServer = new WeakMap<PlatformDeps, Parts>();
+  const parts = (deps: PlatformDeps): Parts => {
+    let p = byServer.get(deps);
+    if (!p) {
+      const blobs = new FilesystemBlobStore(join(deps.config.dataDir, 'registry'));
+      p = { blobs, gc: new GarbageCollector({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger }) };
+      byServer.set(deps, p);
+    }
+    return p;
+  };
+  return {
+    name: 'images',
+    migrations: imagesMigrations,
+    async register(app, deps) {
+      const { blobs, gc } = parts(deps);
+      const registry = new Registry({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger });
+      const auth = new RegistryAuth({ db: deps.db, identity: deps.identity, audit: deps.audit, secretKey: deps.secretKey });
+      const pulls = new PullLog(deps.db, deps.audit, deps.logger);
+      app.addHook('onClose', async () => pulls.close());
+      const projects = new ProjectService({ db: deps.db, audit: deps.audit, auth });
+      await v2Routes(app, { registry, auth, pulls, limiter: new RateLimiter(), publicUrl: deps.config.publicUrl });
+      await tokenRoutes(app, auth);
+      await app.register(async (api) => apiRoutes(api, projects, gc), { prefix: '/api/v1/registry' });
+    },
+    async run(deps, signal) {
+      const every = gcIntervalMs();
+      if (every === 0) return;
+      const { gc } = parts(deps);
+      while (!signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, every);
+          signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+        });
+        if (!signal.aborted) await gc.run({ dryRun: false, triggeredBy: 'schedule' });
+      }
+    },
+  };
+}
 
 /** The registry: /v2 (OCI Distribution), /auth/token, and /api/v1/registry/... */
-export const imagesArea: AreaModule = {
-  name: 'images',
-  migrations: imagesMigrations,
-  async register(app, deps) {
-    const blobs = new FilesystemBlobStore(join(deps.config.dataDir, 'registry'));
-    const registry = new Registry({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger });
-    const auth = new RegistryAuth({ db: deps.db, identity: deps.identity, audit: deps.audit, secretKey: deps.secretKey });
-    const pulls = new PullLog(deps.db, deps.audit, deps.logger);
-    app.addHook('onClose', async () => pulls.close());
-    const projects = new ProjectService({ db: deps.db, audit: deps.audit, auth });
-    await v2Routes(app, { registry, auth, pulls, limiter: new RateLimiter(), publicUrl: deps.config.publicUrl });
-    await tokenRoutes(app, auth);
-    await app.register(async (api) => apiRoutes(api, projects), { prefix: '/api/v1/registry' });
-  },
-};
+export const imagesArea: AreaModule = createImagesArea();
 
 export type { Project, Member, Robot, ProjectRole, RepositoryAction } from './model.ts';
+export { GarbageCollector } from './gc-service.ts';
+export { FilesystemBlobStore } from './blobstore/drivers/filesystem.ts';

@@ -268,9 +268,16 @@ export class Registry {
     const tags = [...new Set([...(byDigest ? [] : [reference]), ...extraTags])];
     const now = this.#now().toISOString();
     await this.#tx(async (tx, raw) => {
-      const missingBlobs: string[] = [];
-      for (const b of parsed.blobs) if (!(await store.repositoryHasBlob(tx, ref.repository, b.digest))) missingBlobs.push(b.digest);
-      if (missingBlobs.length) throw new OciError('MANIFEST_BLOB_UNKNOWN', `blob ${missingBlobs[0]} is not in repository "${ref.repository}"`, { detail: { digests: missingBlobs } });
+      // The repository row first, then the blob links: every registry transaction takes rows in this order.
+      await store.ensureRepository(tx, ref.repository, ref.project.name, now);
+      const needed = [...new Set(parsed.blobs.map((b) => b.digest))];
+      // Touching the links both proves they exist and locks them: garbage collection only
+      // removes links older than its grace period, so a link this push relies on stays.
+      if (needed.length && (await store.touchLinks(tx, ref.repository, needed, now)) < needed.length) {
+        const missingBlobs: string[] = [];
+        for (const d of needed) if (!(await store.repositoryHasBlob(tx, ref.repository, d))) missingBlobs.push(d);
+        throw new OciError('MANIFEST_BLOB_UNKNOWN', `blob ${missingBlobs[0]} is not in repository "${ref.repository}"`, { detail: { digests: missingBlobs } });
+      }
       for (const m of parsed.manifests) {
         if (!(await store.findManifest(tx, ref.repository, m.digest))) throw new OciError('MANIFEST_BLOB_UNKNOWN', `manifest ${m.digest} is not in repository "${ref.repository}"`, { detail: { digest: m.digest } });
       }
@@ -279,7 +286,6 @@ export class Registry {
         const count = await store.projectArtifacts(tx, ref.project.name);
         if (count + 1 > ref.project.artifactLimit) throw new OciError('DENIED', `artifact quota of project "${ref.project.name}" exceeded: ${count} artifacts stored, ${ref.project.artifactLimit} allowed`);
       }
-      await store.ensureRepository(tx, ref.repository, ref.project.name, now);
       if (!existing) {
         await tx.insertInto('registry_manifests').values({
           repository: ref.repository, digest, media_type: parsed.mediaType, artifact_type: parsed.artifactType ?? '', subject: parsed.subject?.digest ?? '',

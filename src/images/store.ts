@@ -87,6 +87,16 @@ export type UploadsTable = {
 }
 
 /** The registry's tables, for `kysely.withTables<ImagesTables>()`. */
+export type GcRunsTable = {
+  id: string;
+  started_at: string;
+  finished_at: string | null;
+  dry_run: number;
+  triggered_by: string;
+  status: string;
+  result: string;
+};
+
 export type ImagesTables = {
   registry_projects: ProjectsTable;
   registry_members: MembersTable;
@@ -98,6 +108,7 @@ export type ImagesTables = {
   registry_manifest_refs: ManifestRefsTable;
   registry_tags: TagsTable;
   registry_uploads: UploadsTable;
+  registry_gc_runs: GcRunsTable;
 }
 
 export type Db = Queryable<ImagesTables>;
@@ -201,6 +212,21 @@ export const imagesMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    name: '0101-images-gc-runs',
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('registry_gc_runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('dry_run', 'integer', (c) => c.notNull())
+        .addColumn('triggered_by', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('registry_gc_runs_started').on('registry_gc_runs').column('started_at').execute();
+    },
+  },
 ];
 
 /** A project row as the model type. */
@@ -278,10 +304,16 @@ export async function ensureRepository(db: Db, name: string, project: string, no
 
 /** Links a verified blob into a repository (idempotent); records the blob itself too. */
 export async function linkBlob(db: Db, repository: string, project: string, digest: string, size: number, now: string): Promise<void> {
-  await db.insertInto('registry_blobs').values({ digest, size, created_at: now }).onConflict((oc) => oc.column('digest').doNothing()).execute();
   await ensureRepository(db, repository, project, now);
+  await db.insertInto('registry_blobs').values({ digest, size, created_at: now }).onConflict((oc) => oc.column('digest').doUpdateSet({ created_at: now })).execute();
   await db.insertInto('registry_repository_blobs').values({ repository, project, digest, size, created_at: now })
-    .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing()).execute();
+    .onConflict((oc) => oc.columns(['repository', 'digest']).doUpdateSet({ created_at: now })).execute();
+}
+
+/** Marks links as just used; returns how many of `digests` the repository links. */
+export async function touchLinks(db: Db, repository: string, digests: readonly string[], now: string): Promise<number> {
+  const r = await db.updateTable('registry_repository_blobs').set({ created_at: now }).where('repository', '=', repository).where('digest', 'in', [...digests]).executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
 
 export async function findManifest(db: Db, repository: string, digest: string): Promise<ManifestsTable | undefined> {

@@ -1,0 +1,180 @@
+// Online garbage collection, mark and sweep, safe against concurrent pushes:
+// 1. links (repository → blob) that no manifest of the repository references and that are older
+//    than the grace period are removed in one statement (a manifest push touches the links it
+//    uses, in its transaction, so a link it relies on is never old);
+// 2. blobs no repository links any more, older than the grace period, are moved aside, checked
+//    again (no link, not rewritten meanwhile) and only then deleted, else put back;
+// 3. uploads idle for longer than the upload lifetime are cancelled.
+// A dry run reports what would go and changes nothing. Runs are recorded.
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../platform/db/database.ts';
+import type { AuditLog } from '../platform/audit/service.ts';
+import type { BlobStore } from './blobstore/types.ts';
+import type { Db, ImagesTables } from './store.ts';
+
+/** What a run did (or, dry, would do). */
+export interface GcResult {
+  readonly dryRun: boolean;
+  readonly linksRemoved: number;
+  readonly blobsDeleted: number;
+  readonly bytesFreed: number;
+  readonly uploadsRemoved: number;
+  /** Digests of the blobs deleted (or that would be), at most 1000. */
+  readonly blobs: readonly string[];
+}
+
+/** A recorded run. */
+export interface GcRun {
+  readonly id: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly triggeredBy: string;
+  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly result: GcResult | { readonly error: string } | null;
+}
+
+export interface GcOptions {
+  readonly db: Database;
+  readonly blobs: BlobStore;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+  /** Links and blobs younger than this are kept (ms): they may belong to a push in progress. */
+  readonly graceMs?: number;
+  /** Uploads idle this long are abandoned (ms). */
+  readonly uploadTtlMs?: number;
+  readonly now?: () => Date;
+}
+
+/** The registry's garbage collector. One instance per server; runs do not overlap. */
+export class GarbageCollector {
+  readonly #db: Database;
+  readonly #blobs: BlobStore;
+  readonly #audit: AuditLog;
+  readonly #logger: Logger;
+  readonly #graceMs: number;
+  readonly #uploadTtlMs: number;
+  readonly #now: () => Date;
+  #running: Promise<unknown> = Promise.resolve();
+
+  constructor(o: GcOptions) {
+    this.#db = o.db;
+    this.#blobs = o.blobs;
+    this.#audit = o.audit;
+    this.#logger = o.logger;
+    this.#graceMs = o.graceMs ?? 60 * 60 * 1000;
+    this.#uploadTtlMs = o.uploadTtlMs ?? 24 * 60 * 60 * 1000;
+    this.#now = o.now ?? (() => new Date());
+  }
+
+  get #k(): Db {
+    return this.#db.kysely.withTables<ImagesTables>() as unknown as Db;
+  }
+
+  /** Runs a collection (after any run in progress) and records it. Audited unless dry. */
+  run(opts: { dryRun: boolean; triggeredBy: string; requestId?: string; sourceIp?: string }): Promise<GcRun> {
+    const next = this.#running.then(() => this.#record(opts));
+    this.#running = next.catch(() => undefined);
+    return next;
+  }
+
+  async #record(opts: { dryRun: boolean; triggeredBy: string; requestId?: string; sourceIp?: string }): Promise<GcRun> {
+    const id = randomUUID();
+    const startedAt = this.#now().toISOString();
+    await this.#k.insertInto('registry_gc_runs').values({ id, started_at: startedAt, finished_at: null, dry_run: opts.dryRun ? 1 : 0, triggered_by: opts.triggeredBy, status: 'running', result: 'null' }).execute();
+    try {
+      const result = await this.#collect(opts.dryRun);
+      const finishedAt = this.#now().toISOString();
+      await this.#db.transaction(async (raw) => {
+        await raw.withTables<ImagesTables>().updateTable('registry_gc_runs').set({ finished_at: finishedAt, status: 'succeeded', result: JSON.stringify(result) }).where('id', '=', id).execute();
+        if (!opts.dryRun) {
+          await this.#audit.record(raw, {
+            actor: opts.triggeredBy, sourceIp: opts.sourceIp ?? '', action: 'gc', resource: 'gc', name: id, outcome: 'success', code: 200,
+            requestId: opts.requestId ?? id, detail: { linksRemoved: result.linksRemoved, blobsDeleted: result.blobsDeleted, bytesFreed: result.bytesFreed, uploadsRemoved: result.uploadsRemoved },
+          });
+        }
+      });
+      return { id, startedAt, finishedAt, triggeredBy: opts.triggeredBy, status: 'succeeded', result };
+    } catch (err) {
+      this.#logger.error({ err }, 'registry garbage collection failed');
+      const finishedAt = this.#now().toISOString();
+      const result = { error: (err as Error).message };
+      await this.#k.updateTable('registry_gc_runs').set({ finished_at: finishedAt, status: 'failed', result: JSON.stringify(result) }).where('id', '=', id).execute();
+      return { id, startedAt, finishedAt, triggeredBy: opts.triggeredBy, status: 'failed', result };
+    }
+  }
+
+  /** The newest runs first. */
+  async list(limit = 50): Promise<GcRun[]> {
+    const rows = await this.#k.selectFrom('registry_gc_runs').selectAll().orderBy('started_at', 'desc').limit(limit).execute();
+    return rows.map((r) => ({ id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, triggeredBy: r.triggered_by, status: r.status as GcRun['status'], result: JSON.parse(r.result) as GcRun['result'] }));
+  }
+
+  async #collect(dryRun: boolean): Promise<GcResult> {
+    const now = this.#now().getTime();
+    const cutoff = new Date(now - this.#graceMs).toISOString();
+    const unreferenced = (db: Db) => db.selectFrom('registry_repository_blobs as rb').select(['rb.repository', 'rb.digest', 'rb.size'])
+      .where('rb.created_at', '<', cutoff)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('registry_manifest_refs as r').select(sql`1`.as('one')).whereRef('r.repository', '=', 'rb.repository').whereRef('r.child', '=', 'rb.digest'))));
+
+    let linksRemoved: number;
+    if (dryRun) {
+      linksRemoved = (await unreferenced(this.#k).execute()).length;
+    } else {
+      const r = await this.#k.deleteFrom('registry_repository_blobs')
+        .where('created_at', '<', cutoff)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('registry_manifest_refs as r').select(sql`1`.as('one'))
+          .whereRef('r.repository', '=', 'registry_repository_blobs.repository').whereRef('r.child', '=', 'registry_repository_blobs.digest'))))
+        .executeTakeFirst();
+      linksRemoved = Number(r.numDeletedRows);
+    }
+    // In a dry run the links above still exist: count them as gone when deciding on blobs.
+    const goingLinks = dryRun ? new Set((await unreferenced(this.#k).execute()).map((l) => `${l.repository}@${l.digest}`)) : new Set<string>();
+
+    let blobsDeleted = 0;
+    let bytesFreed = 0;
+    const deleted: string[] = [];
+    for await (const blob of this.#blobs.list()) {
+      if (blob.modifiedAt.getTime() > now - this.#graceMs) continue;
+      const links = await this.#k.selectFrom('registry_repository_blobs').select('repository').where('digest', '=', blob.digest).execute();
+      if (links.some((l) => !goingLinks.has(`${l.repository}@${blob.digest}`))) continue;
+      if (!dryRun && !(await this.#sweep(blob.digest, cutoff))) continue;
+      blobsDeleted++;
+      bytesFreed += blob.size;
+      if (deleted.length < 1000) deleted.push(blob.digest);
+    }
+
+    let uploadsRemoved = 0;
+    const uploadCutoff = new Date(now - this.#uploadTtlMs).toISOString();
+    const stale = await this.#k.selectFrom('registry_uploads').select('id').where('updated_at', '<', uploadCutoff).execute();
+    const known = new Set((await this.#k.selectFrom('registry_uploads').select('id').execute()).map((u) => u.id));
+    const orphans: string[] = [];
+    for await (const u of this.#blobs.listUploads()) {
+      if (!known.has(u.id) && u.modifiedAt.getTime() < now - this.#uploadTtlMs) orphans.push(u.id);
+    }
+    for (const id of [...stale.map((u) => u.id), ...orphans]) {
+      uploadsRemoved++;
+      if (dryRun) continue;
+      await this.#blobs.cancel(id);
+      await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+    }
+    return { dryRun, linksRemoved, blobsDeleted, bytesFreed, uploadsRemoved, blobs: deleted };
+  }
+
+  /** Deletes one blob if it is still unlinked and old; false when it was kept. */
+  async #sweep(digest: string, cutoff: string): Promise<boolean> {
+    // The row goes first, in one statement that re-checks: a push that links the blob now
+    // re-creates the row with a fresh time, and its file is rewritten (fresh mtime) or kept.
+    const r = await this.#k.deleteFrom('registry_blobs').where('digest', '=', digest).where('created_at', '<', cutoff)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('registry_repository_blobs as rb').select(sql`1`.as('one')).where('rb.digest', '=', digest))))
+      .executeTakeFirst();
+    const rowGone = Number(r.numDeletedRows) > 0 || !(await this.#k.selectFrom('registry_blobs').select('digest').where('digest', '=', digest).executeTakeFirst());
+    if (!rowGone) return false;
+    const again = await this.#blobs.stat(digest);
+    if (!again || again.modifiedAt.getTime() >= Date.parse(cutoff)) return false;
+    const relinked = await this.#k.selectFrom('registry_repository_blobs').select('digest').where('digest', '=', digest).limit(1).executeTakeFirst();
+    if (relinked) return false;
+    return this.#blobs.delete(digest);
+  }
+}
