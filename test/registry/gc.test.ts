@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { FilesystemBlobStore, GarbageCollector } from '../../src/images/index.ts';
 import { sha256, startRegistryServer, type RegistryServer } from './support.ts';
@@ -15,7 +16,7 @@ const old = new Date(Date.now() - 48 * 3600 * 1000);
 
 /** Makes every link, blob row and blob file look two days old. */
 async function ageEverything(s: RegistryServer): Promise<void> {
-  const k = s.server.deps.db.kysely as unknown as import('kysely').Kysely<Record<string, Record<string, unknown>>>;
+  const k = s.server.deps.db.kysely as unknown as Kysely<Record<string, Record<string, unknown>>>;
   await k.updateTable('registry_repository_blobs').set({ created_at: old.toISOString() }).execute();
   await k.updateTable('registry_blobs').set({ created_at: old.toISOString() }).execute();
   const root = join(s.dataDir, 'registry', 'blobs');
