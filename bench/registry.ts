@@ -1,0 +1,219 @@
+// The registry against CNCF Distribution 2.8 (Debian `docker-registry`, filesystem storage,
+// loopback), both measured in this run with the same client:
+//   - push and pull of a 1 GiB blob with curl (MB/s), and sha256sum over the same file (the hashing limit);
+//   - push and pull of 1,000 small images at concurrency 16 (images/s; a keep-alive Node client);
+//   - manifest GET at concurrency 64 (requests/s and p99, autocannon).
+// Berth runs as `berth server` with authentication on (a bearer token from /auth/token);
+// Distribution runs without authentication, as it ships.
+//
+// Run: node bench/registry.ts   (BENCH_BLOB_MIB=1024, BENCH_IMAGES=1000, BENCH_SECONDS=10)
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { freePort, spawnServer } from '../test/support/spawn.ts';
+
+const blobMiB = Number(process.env.BENCH_BLOB_MIB ?? 1024);
+const imageCount = Number(process.env.BENCH_IMAGES ?? 1000);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const adminPassword = 'bench-admin-password';
+const agent = new Agent({ keepAlive: true, maxSockets: 128 });
+
+interface Target {
+  readonly name: string;
+  readonly base: string;
+  readonly headers: Record<string, string>;
+}
+
+interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+/** One HTTP exchange. */
+function call(t: Target, method: string, url: string, opts: { body?: Buffer; headers?: Record<string, string>; discard?: boolean } = {}): Promise<Reply> {
+  const u = new URL(url, t.base);
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...t.headers, ...opts.headers };
+    if (opts.body !== undefined) headers['content-length'] = String(opts.body.length);
+    const req = request({ agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => { if (!opts.discard) chunks.push(c); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+function expect(r: Reply, status: number, what: string): Reply {
+  if (r.status !== status) throw new Error(`${what}: HTTP ${r.status} ${r.body.toString().slice(0, 300)}`);
+  return r;
+}
+
+function withQuery(location: string, key: string, value: string): string {
+  return `${location}${location.includes('?') ? '&' : '?'}${key}=${encodeURIComponent(value)}`;
+}
+
+async function pushBlob(t: Target, repo: string, digest: string, body: Buffer): Promise<void> {
+  const start = expect(await call(t, 'POST', `/v2/${repo}/blobs/uploads/`), 202, 'start upload');
+  const location = String(start.headers.location);
+  expect(await call(t, 'PUT', withQuery(location, 'digest', digest), { body, headers: { 'content-type': 'application/octet-stream' } }), 201, 'finish upload');
+}
+
+/** Runs curl and returns the HTTP status it saw. */
+function curl(args: readonly string[]): string {
+  return execFileSync('curl', ['-s', '-S', '-o', '/dev/null', '-w', '%{http_code}', ...args]).toString().trim();
+}
+
+function sha256(b: Buffer): string {
+  return `sha256:${createHash('sha256').update(b).digest('hex')}`;
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+interface SmallImage { readonly tag: string; readonly config: Buffer; readonly layer: Buffer; readonly manifest: Buffer }
+
+function smallImages(n: number): SmallImage[] {
+  return Array.from({ length: n }, (_, i) => {
+    const layer = randomBytes(2048);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] }, config: { Env: [`N=${i}`] } }));
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
+    }));
+    return { tag: `t${i}`, config, layer, manifest };
+  });
+}
+
+interface Figures {
+  push1g: number;
+  pull1g: number;
+  pushImages: number;
+  pullImages: number;
+  manifestRps: number;
+  manifestP99: number;
+}
+
+async function measure(t: Target, file: string, fileDigest: string, images: readonly SmallImage[]): Promise<Figures> {
+  const bytes = blobMiB * 1024 * 1024;
+  // The big blob moves with curl: a Node client would be the slower end of the pipe.
+  const curlHeaders = Object.entries(t.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+  const start = expect(await call(t, 'POST', '/v2/bench/big/blobs/uploads/'), 202, 'start upload');
+  const location = new URL(withQuery(String(start.headers.location), 'digest', fileDigest), t.base).toString();
+  let t0 = performance.now();
+  const pushed = curl([...curlHeaders, '-H', 'content-type: application/octet-stream', '-T', file, location]);
+  const push1g = bytes / 1e6 / ((performance.now() - t0) / 1000);
+  if (pushed !== '201') throw new Error(`${t.name}: big blob push answered ${pushed}`);
+  t0 = performance.now();
+  const pulled = curl([...curlHeaders, '-o', '/dev/null', `${t.base}/v2/bench/big/blobs/${fileDigest}`]);
+  const pull1g = bytes / 1e6 / ((performance.now() - t0) / 1000);
+  if (pulled !== '200') throw new Error(`${t.name}: big blob pull answered ${pulled}`);
+
+  t0 = performance.now();
+  await pool(images, 16, async (img) => {
+    await pushBlob(t, 'bench/small', sha256(img.layer), img.layer);
+    await pushBlob(t, 'bench/small', sha256(img.config), img.config);
+    expect(await call(t, 'PUT', `/v2/bench/small/manifests/${img.tag}`, { body: img.manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } }), 201, 'push manifest');
+  });
+  const pushImages = images.length / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  const accept = { accept: 'application/vnd.oci.image.manifest.v1+json' };
+  await pool(images, 16, async (img) => {
+    const m = expect(await call(t, 'GET', `/v2/bench/small/manifests/${img.tag}`, { headers: accept }), 200, 'pull manifest');
+    if (!m.body.equals(img.manifest)) throw new Error(`manifest ${img.tag} came back different`);
+    expect(await call(t, 'GET', `/v2/bench/small/blobs/${sha256(img.config)}`, { discard: true }), 200, 'pull config');
+    expect(await call(t, 'GET', `/v2/bench/small/blobs/${sha256(img.layer)}`, { discard: true }), 200, 'pull layer');
+  });
+  const pullImages = images.length / ((performance.now() - t0) / 1000);
+
+  const r = await autocannon({ url: `${t.base}/v2/bench/small/manifests/t0`, connections: 64, duration: seconds, headers: { ...t.headers, ...accept } });
+  const errors = r.errors + r.timeouts + r.non2xx;
+  if (errors) throw new Error(`${t.name}: ${errors} failed manifest GETs`);
+  return { push1g, pull1g, pushImages, pullImages, manifestRps: r.requests.average, manifestP99: r.latency.p99 };
+}
+
+async function startDistribution(dir: string): Promise<{ base: string; child: ChildProcess }> {
+  const bin = '/usr/bin/docker-registry';
+  if (!existsSync(bin)) throw new Error('docker-registry (CNCF Distribution 2.8) is missing: apt-get install docker-registry');
+  const port = await freePort();
+  const config = join(dir, 'distribution.yml');
+  writeFileSync(config, [
+    'version: 0.1', 'log:', '  level: error', '  accesslog:', '    disabled: true',
+    'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'distribution-data')}`, '  delete:', '    enabled: true',
+    'http:', `  addr: 127.0.0.1:${port}`, '',
+  ].join('\n'));
+  const child = spawn(bin, ['serve', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${base}/v2/`)).status === 200) return { base, child };
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('docker-registry did not start');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-registry-'));
+  const children: ChildProcess[] = [];
+  try {
+    const file = join(dir, 'blob.bin');
+    const fd = openSync(file, 'w');
+    const chunk = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < blobMiB / 8; i++) writeSync(fd, randomFillSync(chunk));
+    closeSync(fd);
+    const t0 = performance.now();
+    const fileDigest = `sha256:${execFileSync('sha256sum', [file]).toString().split(' ')[0]}`;
+    const sha256sumMBs = (blobMiB * 1024 * 1024) / 1e6 / ((performance.now() - t0) / 1000);
+    const images = smallImages(imageCount);
+
+    const dist = await startDistribution(dir);
+    children.push(dist.child);
+    const berth = await spawnServer({ dataDir: join(dir, 'berth-data'), env: { BERTH_ADMIN_PASSWORD: adminPassword, BERTH_LOG_LEVEL: 'error', BERTH_REGISTRY_GC_INTERVAL_HOURS: '0' } });
+    children.push(berth.child);
+    const login = await (await fetch(`${berth.url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) })).json() as { token: string };
+    const created = await fetch(`${berth.url}/api/v1/registry/projects`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${login.token}` }, body: JSON.stringify({ name: 'bench' }) });
+    if (created.status !== 201) throw new Error(`create project: ${created.status}`);
+    const tokenUrl = `${berth.url}/auth/token?service=berth&scope=${encodeURIComponent('repository:bench/big:pull,push')}&scope=${encodeURIComponent('repository:bench/small:pull,push')}`;
+    const token = await (await fetch(tokenUrl, { headers: { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` } })).json() as { token: string };
+
+    const distribution = await measure({ name: 'Distribution', base: dist.base, headers: {} }, file, fileDigest, images);
+    const ours = await measure({ name: 'Berth', base: berth.url, headers: { authorization: `Bearer ${token.token}` } }, file, fileDigest, images);
+
+    const rows: [string, number, number, boolean][] = [
+      [`push ${blobMiB} MiB blob (MB/s)`, ours.push1g, distribution.push1g, true],
+      [`pull ${blobMiB} MiB blob (MB/s)`, ours.pull1g, distribution.pull1g, true],
+      [`push ${imageCount} small images, c=16 (images/s)`, ours.pushImages, distribution.pushImages, true],
+      [`pull ${imageCount} small images, c=16 (images/s)`, ours.pullImages, distribution.pullImages, true],
+      ['manifest GET, c=64 (requests/s)', ours.manifestRps, distribution.manifestRps, true],
+      ['manifest GET, c=64 (p99 ms)', ours.manifestP99, distribution.manifestP99, false],
+    ];
+    const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+    console.log(`${'figure'.padEnd(44)} ${'Berth'.padStart(10)} ${'Distribution'.padStart(13)} ${'ratio'.padStart(7)}`);
+    for (const [name, b, d, higherIsBetter] of rows) {
+      const ratio = higherIsBetter ? b / d : d / b;
+      console.log(`${name.padEnd(44)} ${fmt(b).padStart(10)} ${fmt(d).padStart(13)} ${ratio.toFixed(2).padStart(7)}${ratio >= 1 ? '' : '  (below the peer)'}`);
+    }
+    console.log(`sha256sum over the same file: ${fmt(sha256sumMBs)} MB/s; Berth's push is ${((ours.push1g / sha256sumMBs) * 100).toFixed(0)}% of it (goal: at least 70%)`);
+    console.log('ratio: Berth over Distribution (for p99, Distribution over Berth); above 1 means Berth is better');
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    agent.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
