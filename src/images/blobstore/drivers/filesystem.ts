@@ -12,6 +12,8 @@ import { newHasher, parseDigest, type Digest } from '../../digest.ts';
 import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobInfo, type BlobStore, type ByteRange, type UploadInfo } from '../types.ts';
 
 const uploadIdPattern = /^[A-Za-z0-9-]{8,64}$/;
+// Bytes written between background flushes of an upload.
+const syncEvery = 64 * 1024 * 1024;
 
 function missing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
@@ -121,19 +123,30 @@ export class FilesystemBlobStore implements BlobStore {
       const state = this.#hashes.get(id);
       const hash = state && state.size === size ? state.hash : undefined;
       this.#hashes.delete(id);
-      const out = createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: 1024 * 1024 });
-      await once(out, 'open');
+      const fh = await open(path, 'r+');
+      const out = createWriteStream('', { fd: fh, start: offset, highWaterMark: 1024 * 1024 });
       let written = 0;
+      let unsynced = 0;
+      let syncing: Promise<void> = Promise.resolve();
       try {
         for await (const chunk of body) {
           written += chunk.length;
           if (written > limit) throw new RangeError(`the upload exceeds ${limit} bytes`);
           hash?.update(chunk);
           if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error').then(([e]) => { throw e as Error; })]);
+          unsynced += chunk.length;
+          // Flushing as the bytes arrive overlaps the disk with the network, so the fsync
+          // at commit has little left to do. One flush at a time.
+          if (unsynced >= syncEvery) {
+            unsynced = 0;
+            syncing = syncing.then(() => fh.datasync()).catch(() => undefined);
+          }
         }
+        await syncing;
         out.end();
         await once(out, 'finish');
       } catch (err) {
+        await syncing;
         out.destroy();
         await once(out, 'close').catch(() => undefined);
         await truncate(path, offset).catch(() => undefined);
