@@ -1,6 +1,6 @@
 // OCI and Docker manifest media types, validation of a pushed manifest, and what it references
 // (blobs, child manifests, subject). Pure: the service checks the references against the store.
-import { isDigestSyntax, parseDigest } from './digest.ts';
+import { isDigestSyntax } from './digest.ts';
 
 /** Media types of the manifests the registry stores. */
 export const mediaTypes = {
@@ -149,11 +149,6 @@ export function parseManifest(bytes: Uint8Array, contentType: string): ParsedMan
   return { ...base, kind: 'manifest', blobs, manifests: [], ...(artifactType || config.mediaType ? { artifactType: artifactType ?? config.mediaType } : {}) };
 }
 
-/** True when a reference is a digest (as opposed to a tag). */
-export function isDigestReference(reference: string): boolean {
-  return reference.includes(':');
-}
-
 /**
  * Whether a client whose `Accept` header is `accept` may receive a manifest of `mediaType`.
  * No header, a wildcard, or a listed type accepts; a list of other types refuses.
@@ -164,7 +159,3 @@ export function accepts(accept: string | undefined, mediaType: string): boolean 
   return listed.length === 0 || listed.some((t) => t === '*/*' || t === 'application/*' || t === mediaType || t === 'application/json');
 }
 
-/** The digests a parsed manifest needs, each validated (for the blob checks). */
-export function requiredDigests(m: ParsedManifest): readonly string[] {
-  return [...new Set(m.blobs.map((b) => b.digest))].filter((d) => parseDigest(d) !== undefined || isDigestSyntax(d));
-}
