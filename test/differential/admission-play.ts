@@ -1,0 +1,209 @@
+// Plays one LimitRange/ResourceQuota scenario against a real cluster and Berth's admission core
+// (AdmissionState, the path `berth check` takes), and runs many scenarios a few at a time.
+//
+// Waits that make kube-apiserver's answer deterministic:
+// - a namespace is used only once its `default` ServiceAccount (which pods need) and its
+//   `kube-root-ca.crt` ConfigMap (which a `configmaps` quota counts) exist;
+// - after the quotas are created, the quota controller's first status (status.hard and a
+//   status.used for every hard resource) must be written: until then admission refuses whatever
+//   the quota covers ("status unknown for quota");
+// - then a consistent list, which the watch cache answers only once it has caught up, and a short
+//   pause: the LimitRanger and ResourceQuota plugins read informers fed from that cache, and a pod
+//   checked against one of two LimitRanges would be a race, not a disagreement.
+// Between creates nothing needs waiting: the ResourceQuota plugin writes status.used itself
+// before it admits an object and reads its own writes back, and the quota controller recounts
+// only on a resync (5 min) or a change of spec.hard. At the end, each quota is compared twice:
+// status.used as admission left it, then after a change of spec.hard makes the controller
+// recount everything (status.hard showing the new value means that recount has been written).
+import { isDeepStrictEqual } from 'node:util';
+import { AdmissionState, decodeObject } from '../../src/compute/index.ts';
+import { eventually, expectOk, uniqueName, waitForQuotaUsed } from '../clusters/index.ts';
+import type { Cluster, KubeObject } from '../clusters/index.ts';
+import { agreesInSomeOrder, berthVerdict, kubeVerdict } from './admission-verdicts.ts';
+import type { StepContext } from './admission-verdicts.ts';
+import type { AdmissionScenario, Json } from './admission-scenarios.ts';
+import type { Disagreement } from './harness.ts';
+
+const PATHS: Readonly<Record<string, string>> = {
+  Pod: 'pods', PersistentVolumeClaim: 'persistentvolumeclaims', Service: 'services', ConfigMap: 'configmaps',
+  Secret: 'secrets', LimitRange: 'limitranges', ResourceQuota: 'resourcequotas',
+};
+
+function collection(ns: string, obj: Json): string {
+  return `/api/v1/namespaces/${ns}/${PATHS[String(obj.kind)]}`;
+}
+
+function inNamespace(obj: Json, namespace: string): Json {
+  return { ...obj, metadata: { ...(obj.metadata as Json), namespace } };
+}
+
+function nameOf(obj: Json): string {
+  return String((obj.metadata as Json).name);
+}
+
+/** Counts of outcomes, to show what the scenarios covered. */
+export type Tally = Map<string, number>;
+
+function count(tally: Tally, key: string): void {
+  tally.set(key, (tally.get(key) ?? 0) + 1);
+}
+
+function outcome(obj: Json, allowed: boolean, reason: string | undefined): string {
+  if (allowed) return `${String(obj.kind)} allowed`;
+  const r = reason ?? '';
+  const why = r.includes('exceeded quota') ? 'exceeded quota' : r.includes('failed quota') ? 'failed quota (must specify)'
+    : r.includes('is invalid') ? 'invalid' : r.includes('usage per') || r.includes('ratio per') ? 'refused by LimitRange' : r;
+  return `${String(obj.kind)} refused: ${why}`;
+}
+
+/** Namespaces made ahead of the scenarios, each ready for pods and with its CA ConfigMap. */
+export class NamespacePool {
+  readonly #cluster: Cluster;
+  readonly #ready: Promise<string>[] = [];
+  readonly #depth: number;
+
+  constructor(cluster: Cluster, depth: number) {
+    this.#cluster = cluster;
+    this.#depth = depth;
+  }
+
+  /** A ready namespace that nobody else uses. */
+  take(): Promise<string> {
+    while (this.#ready.length < this.#depth) this.#ready.push(this.#make());
+    const next = this.#ready.shift() as Promise<string>;
+    this.#ready.push(this.#make());
+    return next;
+  }
+
+  #make(): Promise<string> {
+    const made = this.#create();
+    // Namespaces still being made when the cluster stops fail; nobody waits for them.
+    made.catch(() => undefined);
+    return made;
+  }
+
+  async #create(): Promise<string> {
+    const ns = uniqueName('lrq');
+    expectOk(await this.#cluster.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }), 'namespace');
+    await eventually(`namespace ${ns} ready`, async () => {
+      const sa = await this.#cluster.request('GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`);
+      const ca = await this.#cluster.request('GET', `/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`);
+      return sa.status === 200 && ca.status === 200 ? true : undefined;
+    }, 30_000, 50);
+    return ns;
+  }
+}
+
+async function quotaStatus(cluster: Cluster, ns: string, name: string): Promise<{ hard: Record<string, string>; used: Record<string, string> }> {
+  const q = expectOk(await cluster.request('GET', `/api/v1/namespaces/${ns}/resourcequotas/${name}`), `get quota ${name}`) as KubeObject;
+  const status = (q.status ?? {}) as { hard?: Record<string, string>; used?: Record<string, string> };
+  return { hard: status.hard ?? {}, used: status.used ?? {} };
+}
+
+/**
+ * The quota controller's own count: changes one hard limit (which only the comparison of
+ * status.used follows) and waits until status.hard shows it. Retries with another value when
+ * the count differs from `expected`, since the controller counts from its informers, which may
+ * trail the last create by a moment.
+ */
+async function controllerUsed(cluster: Cluster, ns: string, quota: Json, expected: Readonly<Record<string, string>>): Promise<Record<string, string>> {
+  const hard = (quota.spec as { hard: Record<string, string> }).hard;
+  const key = Object.keys(hard)[0];
+  let used: Record<string, string> = {};
+  for (const bump of ['9999', '9998', '9997']) {
+    expectOk(await cluster.request('PATCH', `/api/v1/namespaces/${ns}/resourcequotas/${nameOf(quota)}`,
+      { spec: { hard: { [key]: bump } } }, 'application/merge-patch+json'), 'bump quota');
+    used = await eventually(`controller recount of ${ns}/${nameOf(quota)}`, async () => {
+      const s = await quotaStatus(cluster, ns, nameOf(quota));
+      return s.hard[key] === bump && Object.keys(hard).every((k) => s.used[k] !== undefined) ? s.used : undefined;
+    }, 30_000, 50);
+    if (isDeepStrictEqual(pick(used, Object.keys(hard)), expected)) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return pick(used, Object.keys(hard));
+}
+
+function pick(list: Readonly<Record<string, string>>, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((k) => list[k] !== undefined).map((k) => [k, list[k]]));
+}
+
+/**
+ * Plays `scenario` in a fresh namespace of `cluster` and in a fresh AdmissionState. Returns the
+ * first disagreement: a create (`step` is the object's index) or a quota's used after the
+ * sequence (`step` is the number of objects). Deletes the namespace.
+ */
+export async function playScenario(cluster: Cluster, pool: NamespacePool, scenario: AdmissionScenario, tally: Tally): Promise<Disagreement | undefined> {
+  const ns = await pool.take();
+  try {
+    const ca = expectOk(await cluster.request('GET', `/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`), 'CA ConfigMap') as Json;
+    const main = new AdmissionState();
+    main.addExisting(decodeObject(ca));
+    const limitRanges: Json[] = [];
+    const quotas: Json[] = [];
+    // Something kube-apiserver refuses as invalid is left out on both sides, and counted.
+    for (const [list, accepted] of [[scenario.limitRanges, limitRanges], [scenario.quotas, quotas]] as const) {
+      for (const obj of list) {
+        const res = await cluster.request('POST', collection(ns, obj), obj);
+        if (res.status !== 201) {
+          count(tally, `invalid ${String(obj.kind)}: ${String((res.body as Json).message).replace(/"[a-z0-9-]+"/, '"…"').slice(0, 160)}`);
+          continue;
+        }
+        accepted.push(obj);
+        main.addExisting(decodeObject(inNamespace(obj, ns)));
+      }
+    }
+    for (const q of quotas) await waitForQuotaUsed(cluster, ns, nameOf(q));
+    if (limitRanges.length + quotas.length > 0) {
+      expectOk(await cluster.request('GET', `/api/v1/namespaces/${ns}/limitranges`), 'list limitranges');
+      expectOk(await cluster.request('GET', `/api/v1/namespaces/${ns}/resourcequotas`), 'list resourcequotas');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    const admitted: Json[] = [];
+    for (const [i, obj] of scenario.objects.entries()) {
+      const ctx: StepContext = { namespace: ns, preexisting: [ca], limitRanges, quotas, admitted: [...admitted] };
+      const res = await cluster.request('POST', collection(ns, obj), obj);
+      const kube = kubeVerdict(res.status, res.body);
+      const berth = berthVerdict(main.admit(decodeObject(inNamespace(obj, ns))));
+      if (!isDeepStrictEqual(kube, berth)) {
+        if (kube.allowed !== berth.allowed || !agreesInSomeOrder(ctx, obj, kube)) return { step: i, kube, berth };
+        count(tally, 'agreed in another LimitRange/quota order');
+      }
+      count(tally, outcome(obj, kube.allowed, kube.reason));
+      if (kube.allowed) admitted.push(res.body as Json);
+    }
+
+    const reports = main.quotaReports();
+    for (const q of quotas) {
+      const hardKeys = Object.keys((q.spec as { hard: Record<string, string> }).hard);
+      const berthUsed = pick(reports.find((r) => r.name === nameOf(q))?.used ?? {}, hardKeys);
+      const admissionUsed = pick((await quotaStatus(cluster, ns, nameOf(q))).used, hardKeys);
+      const step = scenario.objects.length;
+      if (!isDeepStrictEqual(admissionUsed, berthUsed)) {
+        return { step, kube: { quota: nameOf(q), usedByAdmission: admissionUsed }, berth: { quota: nameOf(q), used: berthUsed } };
+      }
+      const recount = await controllerUsed(cluster, ns, q, berthUsed);
+      if (!isDeepStrictEqual(recount, berthUsed)) {
+        return { step, kube: { quota: nameOf(q), usedByController: recount }, berth: { quota: nameOf(q), used: berthUsed } };
+      }
+      count(tally, 'quota used agreed');
+    }
+    return undefined;
+  } finally {
+    await cluster.request('DELETE', `/api/v1/namespaces/${ns}`);
+  }
+}
+
+/** Runs `play` over `items` with at most `width` at a time; results in input order. */
+export async function inParallel<T, R>(items: readonly T[], width: number, play: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await play(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return results;
+}

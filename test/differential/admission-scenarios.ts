@@ -1,0 +1,222 @@
+// Random, valid LimitRange/ResourceQuota admission scenarios for the differential test against
+// kube-apiserver: a namespace's LimitRanges and ResourceQuotas, then Pods, PVCs, Services,
+// ConfigMaps and Secrets created one by one. A pure function of the random source.
+//
+// One restriction keeps kube-apiserver's answer a function of the scenario: every Container item
+// (the only item type that defaults, since API defaulting turns max and min into defaults) lives
+// in one LimitRange. kube-apiserver mutates with the LimitRanges in its informer's order (a Go
+// map's, random per request), so two LimitRanges defaulting the same resource, or both writing the
+// `kubernetes.io/limit-ranger` annotation, would give a random answer. Refusal wording that still
+// depends on that order is handled where answers are compared (admission-verdicts.ts).
+import type { Rng } from './random.ts';
+
+/** A Kubernetes object as JSON. */
+export type Json = Readonly<Record<string, unknown>>;
+
+/** One scenario: what a namespace holds before the sequence, then the objects created in order. */
+export interface AdmissionScenario {
+  readonly limitRanges: readonly Json[];
+  readonly quotas: readonly Json[];
+  readonly objects: readonly Json[];
+}
+
+/** The PriorityClasses the scenarios refer to; the test creates them once per cluster. */
+export const PRIORITY_CLASSES: Readonly<Record<string, number>> = { high: 1000, low: 10 };
+
+// Ladders in increasing order; some spellings are not canonical (0.5, 1000m, 1024Mi, 2e9), so
+// the echo of quantities in messages and defaulted fields is exercised too.
+const CPU = ['50m', '100m', '250m', '0.5', '1000m', '1500m', '2'];
+const MEMORY = ['32Mi', '64Mi', '128Mi', '256Mi', '500M', '1024Mi', '2e9'];
+const STORAGE = ['500Mi', '1Gi', '2Gi', '5Gi', '10Gi'];
+
+const COMPUTE = ['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'];
+const POD_COUNTS = ['pods', 'count/pods'];
+const UNSCOPED = [
+  ...COMPUTE, ...POD_COUNTS, 'requests.ephemeral-storage', 'limits.ephemeral-storage', 'ephemeral-storage',
+  'requests.storage', 'persistentvolumeclaims', 'count/persistentvolumeclaims',
+  'gold.storageclass.storage.k8s.io/requests.storage', 'gold.storageclass.storage.k8s.io/persistentvolumeclaims',
+  'silver.storageclass.storage.k8s.io/requests.storage',
+  'services', 'count/services', 'services.nodeports', 'services.loadbalancers', 'configmaps', 'secrets', 'count/configmaps',
+];
+
+/** Non-decreasing picks from a ladder, so that min <= defaultRequest <= default <= max holds. */
+function ladder(rng: Rng, values: readonly string[], n: number): string[] {
+  return Array.from({ length: n }, () => rng.int(0, values.length - 1)).sort((a, b) => a - b).map((i) => values[i]);
+}
+
+function merge(item: Record<string, Record<string, string>>, key: string, resource: string, value: string): void {
+  item[key] = { ...item[key], [resource]: value };
+}
+
+function containerItem(rng: Rng): Json | undefined {
+  const item: Record<string, Record<string, string>> = {};
+  for (const [resource, values] of [['cpu', CPU], ['memory', MEMORY]] as const) {
+    if (!rng.chance(0.7)) continue;
+    const [min, defaultRequest, def, max] = ladder(rng, values, 4);
+    if (rng.chance(0.35)) merge(item, 'min', resource, min);
+    if (rng.chance(0.5)) merge(item, 'defaultRequest', resource, defaultRequest);
+    if (rng.chance(0.5)) merge(item, 'default', resource, def);
+    if (rng.chance(0.4)) merge(item, 'max', resource, max);
+    if (rng.chance(0.2)) merge(item, 'maxLimitRequestRatio', resource, rng.pick(['1', '2', '4']));
+  }
+  return Object.keys(item).length === 0 ? undefined : { type: 'Container', ...item };
+}
+
+function podItem(rng: Rng): Json {
+  const item: Record<string, Record<string, string>> = {};
+  for (const [resource, values] of [['cpu', CPU], ['memory', MEMORY]] as const) {
+    if (!rng.chance(0.6)) continue;
+    const [min, max] = ladder(rng, [...values, values.at(-1) as string], 2);
+    if (rng.chance(0.4)) merge(item, 'min', resource, min);
+    if (rng.chance(0.7)) merge(item, 'max', resource, rng.pick([max, resource === 'cpu' ? '4' : '4Gi']));
+    if (rng.chance(0.15)) merge(item, 'maxLimitRequestRatio', resource, rng.pick(['2', '4']));
+  }
+  return { type: 'Pod', ...item };
+}
+
+function pvcItem(rng: Rng): Json {
+  const [min, max] = ladder(rng, STORAGE, 2);
+  // Validation wants at least one of min and max.
+  const both = rng.chance(0.4);
+  return { type: 'PersistentVolumeClaim', ...(both || rng.chance(0.5) ? { min: { storage: min } } : { max: { storage: max } }), ...(both ? { max: { storage: max } } : {}) };
+}
+
+function limitRanges(rng: Rng): Json[] {
+  const count = rng.pick([0, 1, 1, 1, 2]);
+  const holder = rng.int(0, Math.max(0, count - 1));
+  return Array.from({ length: count }, (_, i) => {
+    const limits: Json[] = [];
+    if (i === holder) {
+      const c = containerItem(rng);
+      if (c !== undefined) limits.push(c);
+    }
+    if (rng.chance(0.35)) limits.push(podItem(rng));
+    if (rng.chance(0.3)) limits.push(pvcItem(rng));
+    if (limits.length === 0) limits.push(pvcItem(rng));
+    return { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: `limits-${i}` }, spec: { limits } };
+  });
+}
+
+function hardValue(rng: Rng, resource: string): string {
+  if (resource.includes('cpu')) return rng.pick(['500m', '1', '1500m', '2', '3', '0']);
+  if (resource.includes('memory')) return rng.pick(['256Mi', '512Mi', '1Gi', '2G', '3Gi']);
+  if (resource.includes('storage')) return rng.pick(['1Gi', '3Gi', '10Gi', '2500Mi']);
+  return String(rng.pick([0, 1, 2, 2, 3, 4, 6]));
+}
+
+/** A scope set kube-apiserver accepts, and the hard resources it may track (validation refuses others). */
+function scoping(rng: Rng): { readonly spec: Json; readonly resources: readonly string[] } {
+  const roll = rng.int(0, 9);
+  const podScoped = [...COMPUTE, ...POD_COUNTS];
+  if (roll <= 3) return { spec: {}, resources: UNSCOPED };
+  if (roll === 4) return { spec: { scopes: ['BestEffort'] }, resources: POD_COUNTS };
+  if (roll === 5) return { spec: { scopes: [rng.pick(['Terminating', 'NotTerminating'])] }, resources: podScoped };
+  if (roll === 6) return { spec: { scopes: ['NotBestEffort', rng.pick(['Terminating', 'NotTerminating'])] }, resources: podScoped };
+  const operator = rng.pick(['In', 'In', 'NotIn', 'Exists', 'DoesNotExist']);
+  const values = operator === 'In' || operator === 'NotIn' ? [rng.pick(['high', 'low'])] : undefined;
+  const selector = { scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator, ...(values ? { values } : {}) }] } };
+  if (roll === 9) return { spec: { ...selector, scopes: [rng.pick(['Terminating', 'NotTerminating', 'NotBestEffort'])] }, resources: podScoped };
+  return { spec: selector, resources: podScoped };
+}
+
+function quotas(rng: Rng): Json[] {
+  return Array.from({ length: rng.pick([0, 1, 1, 2, 2, 3]) }, (_, i) => {
+    const { spec, resources } = scoping(rng);
+    const hard: Record<string, string> = {};
+    for (let k = rng.int(1, 4); k > 0; k--) {
+      const resource = rng.pick(resources);
+      hard[resource] = hardValue(rng, resource);
+    }
+    return { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: `quota-${i}` }, spec: { hard, ...spec } };
+  });
+}
+
+function requirements(rng: Rng): Json {
+  const requests: Record<string, string> = {};
+  const limits: Record<string, string> = {};
+  for (const [resource, values] of [['cpu', CPU], ['memory', MEMORY]] as const) {
+    const roll = rng.next();
+    if (roll < 0.3) continue;
+    if (roll < 0.5) requests[resource] = rng.pick(values);
+    else if (roll < 0.7) limits[resource] = rng.pick(values);
+    else {
+      // Mostly request <= limit; now and then the other way round, which validation refuses.
+      const [low, high] = ladder(rng, values, 2);
+      const swap = rng.chance(0.08);
+      requests[resource] = swap ? high : low;
+      limits[resource] = swap ? low : high;
+    }
+  }
+  if (rng.chance(0.1)) requests['ephemeral-storage'] = rng.pick(['1Gi', '2Gi']);
+  if (rng.chance(0.05)) limits['ephemeral-storage'] = '2Gi';
+  return {
+    ...(Object.keys(requests).length > 0 ? { requests } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+  };
+}
+
+function pod(rng: Rng, name: string): Json {
+  const containers = Array.from({ length: rng.int(1, 3) }, (_, i) => ({ name: `c${i}`, image: 'registry.example/app:1', resources: requirements(rng) }));
+  const initContainers = Array.from({ length: rng.pick([0, 0, 0, 1, 2]) }, (_, i) => ({
+    name: `i${i}`, image: 'registry.example/init:1', resources: requirements(rng), ...(rng.chance(0.4) ? { restartPolicy: 'Always' } : {}),
+  }));
+  const priorityClassName = rng.pick([undefined, undefined, 'high', 'low']);
+  return {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name },
+    spec: {
+      containers, ...(initContainers.length > 0 ? { initContainers } : {}),
+      ...(rng.chance(0.3) ? { activeDeadlineSeconds: rng.pick([1, 600]) } : {}),
+      ...(priorityClassName === undefined ? {} : { priorityClassName }),
+    },
+  };
+}
+
+function object(rng: Rng, i: number): Json {
+  const name = `o${i}`;
+  const roll = rng.next();
+  if (roll < 0.6) return pod(rng, name);
+  if (roll < 0.75) {
+    return {
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name },
+      spec: {
+        accessModes: ['ReadWriteOnce'], resources: { requests: { storage: rng.pick([...STORAGE, '1500Mi', '0.5Gi']) } },
+        ...(rng.chance(0.6) ? { storageClassName: rng.pick(['gold', 'silver']) } : {}),
+      },
+    };
+  }
+  if (roll < 0.88) {
+    const type = rng.pick(['ClusterIP', 'NodePort', 'LoadBalancer']);
+    const ports = Array.from({ length: rng.int(1, 2) }, (_, p) => ({ name: `p${p}`, port: 80 + p }));
+    return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type, ports, selector: { app: name } } };
+  }
+  if (roll < 0.94) return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: 'v' } };
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { k: 'v' } };
+}
+
+/** A random valid scenario: up to 2 LimitRanges, up to 3 quotas, 3 to 8 objects. */
+export function generateScenario(rng: Rng): AdmissionScenario {
+  return { limitRanges: limitRanges(rng), quotas: quotas(rng), objects: Array.from({ length: rng.int(3, 8) }, (_, i) => object(rng, i)) };
+}
+
+/**
+ * Smaller scenarios to try after a disagreement at object `step`: the prefix up to it, then that
+ * prefix without one earlier object, one quota, one LimitRange, or one LimitRange item.
+ */
+export function shrinkScenario(scenario: AdmissionScenario, step: number): readonly AdmissionScenario[] {
+  const objects = scenario.objects.slice(0, step + 1);
+  const out: AdmissionScenario[] = [];
+  if (objects.length < scenario.objects.length) out.push({ ...scenario, objects });
+  const without = <T>(list: readonly T[], j: number): T[] => list.filter((_, k) => k !== j);
+  for (let j = 0; j < objects.length - 1; j++) out.push({ ...scenario, objects: without(objects, j) });
+  for (let j = 0; j < scenario.quotas.length; j++) out.push({ ...scenario, objects, quotas: without(scenario.quotas, j) });
+  for (let j = 0; j < scenario.limitRanges.length; j++) out.push({ ...scenario, objects, limitRanges: without(scenario.limitRanges, j) });
+  for (const [j, lr] of scenario.limitRanges.entries()) {
+    const items = (lr.spec as { limits: Json[] }).limits;
+    if (items.length < 2) continue;
+    for (let k = 0; k < items.length; k++) {
+      const smaller = { ...lr, spec: { limits: without(items, k) } };
+      out.push({ ...scenario, objects, limitRanges: scenario.limitRanges.map((x, m) => (m === j ? smaller : x)) });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,91 @@
+// Differential test: Berth's admission core (AdmissionState in src/compute, what `berth check`
+// runs) against kube-apiserver's LimitRanger and ResourceQuota admission plugins and the quota
+// controller, on random scenarios (admission-scenarios.ts): random LimitRanges (Container, Pod,
+// PersistentVolumeClaim items), ResourceQuotas (compute, storage, per-class storage, object
+// counts; BestEffort, NotBestEffort, Terminating, NotTerminating and PriorityClass scopes), then
+// Pods (init containers, sidecars, requests and limits or none, activeDeadlineSeconds,
+// priorityClassName), PVCs, Services, ConfigMaps and Secrets created one by one. Compared at each
+// create: allowed or refused, the refusal's words (normalized only as admission-verdicts.ts
+// says), the defaulted requests and limits and the limit-ranger annotation, the QoS class; after
+// the sequence, each quota's used (admission's and the controller's recount). Waits that keep
+// kube-apiserver's answers deterministic are described in admission-play.ts.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { expectOk, startCluster } from '../clusters/index.ts';
+import type { Cluster } from '../clusters/index.ts';
+import { generateScenario, PRIORITY_CLASSES, shrinkScenario } from './admission-scenarios.ts';
+import type { AdmissionScenario } from './admission-scenarios.ts';
+import { inParallel, NamespacePool, playScenario } from './admission-play.ts';
+import type { Tally } from './admission-play.ts';
+import { formatFailure } from './harness.ts';
+import type { Disagreement, Failure } from './harness.ts';
+import { Rng, scenarioSeeds, seedPlan } from './random.ts';
+
+/** Scenarios in flight at once: they wait on the cluster far more than they compute. */
+const WIDTH = 4;
+/** Disagreements shrunk to a minimal reproduction (each costs up to SHRINK_BUDGET replays). */
+const SHRINK_MAX = 3;
+const SHRINK_BUDGET = 120;
+
+let cluster: Cluster;
+before(async () => {
+  cluster = await startCluster({ name: 'lrq' });
+  for (const [name, value] of Object.entries(PRIORITY_CLASSES)) {
+    expectOk(await cluster.request('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', {
+      apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value,
+    }), `PriorityClass ${name}`);
+  }
+});
+after(async () => {
+  await cluster?.stop();
+});
+
+async function minimize(
+  play: (s: AdmissionScenario) => Promise<Disagreement | undefined>,
+  scenario: AdmissionScenario,
+  found: Disagreement,
+): Promise<{ scenario: AdmissionScenario; disagreement: Disagreement }> {
+  let best = { scenario, disagreement: found };
+  let budget = SHRINK_BUDGET;
+  for (let improved = true; improved && budget > 0;) {
+    improved = false;
+    for (const candidate of shrinkScenario(best.scenario, best.disagreement.step)) {
+      if (--budget <= 0) break;
+      const d = await play(candidate);
+      if (d !== undefined) {
+        best = { scenario: candidate, disagreement: d };
+        improved = true;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+test('LimitRanger and ResourceQuota admission agree with kube-apiserver', async (t) => {
+  const pool = new NamespacePool(cluster, WIDTH + 2);
+  const tally: Tally = new Map();
+  const play = (s: AdmissionScenario): Promise<Disagreement | undefined> => playScenario(cluster, pool, s, tally);
+  const failures: Failure<AdmissionScenario>[] = [];
+  let scenarios = 0;
+  for (const batch of seedPlan(0x4c525131, 300, 30)) {
+    const began = Date.now();
+    const seeds = scenarioSeeds(batch);
+    t.diagnostic(`${batch.label} run seed ${batch.runSeed} (BERTH_DIFF_SEED=${batch.runSeed} replays it), ${seeds.length} scenarios`);
+    const found = await inParallel(seeds, WIDTH, async (seed) => ({ seed, scenario: generateScenario(new Rng(seed)), d: await play(generateScenario(new Rng(seed))) }));
+    scenarios += seeds.length;
+    t.diagnostic(`${batch.label} batch took ${Date.now() - began} ms`);
+    for (const { seed, scenario, d } of found) {
+      if (d === undefined) continue;
+      const minimal = failures.length < SHRINK_MAX ? await minimize(play, scenario, d) : { scenario, disagreement: d };
+      const failure = { seed, ...minimal };
+      failures.push(failure);
+      process.stderr.write(`admission: DISAGREEMENT, scenario seed ${seed} (BERTH_DIFF_ONLY=${seed} replays it)\n${formatFailure(failure)}\n`);
+    }
+  }
+  t.diagnostic(`outcomes: ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
+  assert.ok(scenarios >= 1);
+  if (failures.length > 0) {
+    assert.fail(`${failures.length} of ${scenarios} scenarios disagree (seeds ${failures.map((f) => f.seed).join(', ')}); first:\n${formatFailure(failures[0])}`);
+  }
+});
