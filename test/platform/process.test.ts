@@ -27,10 +27,14 @@ for (const backend of backends) {
       const env = { BERTH_ADMIN_PASSWORD: 'admin-password-1', ...(db.url ? { BERTH_DATABASE_URL: db.url } : {}) };
       try {
         const first = await spawnServer({ dataDir, env });
-        const token = await login(first.url, 'admin-password-1');
-        const writes = await Promise.all(Array.from({ length: 25 }, (_, i) => call(first.url, token, 'POST', '/api/v1/users', { name: `kept-${i}`, password: 'password-123' })));
-        assert.ok(writes.every((w) => w.status === 201));
-        first.child.kill('SIGKILL');
+        let token: string;
+        try {
+          token = await login(first.url, 'admin-password-1');
+          const writes = await Promise.all(Array.from({ length: 25 }, (_, i) => call(first.url, token, 'POST', '/api/v1/users', { name: `kept-${i}`, password: 'password-123' })));
+          assert.deepEqual(writes.map((w) => w.status), writes.map(() => 201), JSON.stringify(writes.find((w) => w.status !== 201)?.body));
+        } finally {
+          first.child.kill('SIGKILL');
+        }
         const { signal } = await first.exited;
         assert.equal(signal, 'SIGKILL');
 

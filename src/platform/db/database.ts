@@ -81,7 +81,7 @@ function openPostgres(url: string, max: number): Database {
     getTypeParser: (oid: number, format?: 'text' | 'binary') =>
       oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
   };
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30000, types });
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30000, types });
   // A client whose server went away emits 'error' (idle ones through the pool, checked-out ones
   // on themselves); without a listener the process dies. The query in flight rejects anyway.
   pool.on('error', () => {});
