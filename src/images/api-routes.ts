@@ -5,13 +5,14 @@ import type { FastifyInstance } from 'fastify';
 import { projectRoles, repositoryActions } from './model.ts';
 import type { ProjectService } from './project-service.ts';
 import type { GarbageCollector } from './gc-service.ts';
+import type { PolicyService } from './policy-service.ts';
 
 const limit = { type: 'integer', minimum: -1 } as const;
 const nameParam = { type: 'object', required: ['project'], properties: { project: { type: 'string', maxLength: 63 } } } as const;
 const authenticated = { auth: 'authenticated' as const };
 
 /** Registers the registry API on `api` (mounted under /api/v1/registry). */
-export async function apiRoutes(api: FastifyInstance, projects: ProjectService, gc: GarbageCollector): Promise<void> {
+export async function apiRoutes(api: FastifyInstance, projects: ProjectService, gc: GarbageCollector, policies: PolicyService): Promise<void> {
   api.post<{ Body: { name: string; tenant?: string; public?: boolean; storageLimit?: number; artifactLimit?: number; rateLimit?: number } }>('/projects', {
     config: authenticated,
     schema: {
@@ -119,4 +120,42 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
 
   api.get('/gc', { config: { permission: 'gc:list' }, schema: { tags: ['registry'], summary: 'Garbage collection runs, newest first' } },
     async () => ({ items: await gc.list() }));
+
+  api.get<{ Params: { project: string } }>('/projects/:project/policies', { config: authenticated, schema: { tags: ['registry'], summary: 'Immutability rules and retention policies of a project', params: nameParam } },
+    async (req) => ({ items: await policies.list(req.ctx, req.params.project) }));
+
+  api.post<{ Params: { project: string }; Body: { repositories?: string; tags?: string } }>('/projects/:project/immutability', {
+    config: authenticated,
+    schema: {
+      tags: ['registry'], summary: 'Make tags matching a pattern immutable in repositories matching a pattern', params: nameParam,
+      body: { type: 'object', additionalProperties: false, properties: { repositories: { type: 'string', maxLength: 255 }, tags: { type: 'string', maxLength: 255 } } },
+    },
+  }, async (req, reply) => reply.code(201).send(await policies.create(req.ctx, req.params.project, 'immutability', req.body ?? {})));
+
+  api.post<{ Params: { project: string }; Body: { repositories?: string; keepLatest?: number; keepTags?: string[]; keepPulledWithinDays?: number } }>('/projects/:project/retention', {
+    config: authenticated,
+    schema: {
+      tags: ['registry'], summary: 'Add a retention policy (keep the newest N, tags matching patterns, pulled within N days)', params: nameParam,
+      body: {
+        type: 'object', additionalProperties: false,
+        properties: { repositories: { type: 'string', maxLength: 255 }, keepLatest: { type: 'integer' }, keepTags: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 255 } }, keepPulledWithinDays: { type: 'integer' } },
+      },
+    },
+  }, async (req, reply) => reply.code(201).send(await policies.create(req.ctx, req.params.project, 'retention', req.body ?? {})));
+
+  api.delete<{ Params: { project: string; id: string } }>('/projects/:project/policies/:id', {
+    config: authenticated,
+    schema: { tags: ['registry'], params: { type: 'object', required: ['project', 'id'], properties: { project: { type: 'string' }, id: { type: 'string', maxLength: 64 } } } },
+  }, async (req, reply) => {
+    await policies.delete(req.ctx, req.params.project, req.params.id);
+    return reply.code(204).send();
+  });
+
+  api.post<{ Params: { project: string }; Body: { dryRun?: boolean } }>('/projects/:project/retention/run', {
+    config: authenticated,
+    schema: {
+      tags: ['registry'], summary: 'Run the project\'s retention now; a dry run lists what would go', params: nameParam,
+      body: { type: 'object', additionalProperties: false, properties: { dryRun: { type: 'boolean' } } },
+    },
+  }, async (req) => policies.runRetention(req.ctx, req.params.project, req.body?.dryRun ?? false));
 }

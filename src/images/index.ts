@@ -7,6 +7,7 @@ import { FilesystemBlobStore } from './blobstore/drivers/filesystem.ts';
 import type { BlobStore } from './blobstore/types.ts';
 import { GarbageCollector } from './gc-service.ts';
 import { ProjectService } from './project-service.ts';
+import { PolicyService } from './policy-service.ts';
 import { PullLog } from './pull-service.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Registry } from './registry-service.ts';
@@ -17,9 +18,11 @@ import { v2Routes } from './v2-routes.ts';
 interface Parts {
   readonly blobs: BlobStore;
   readonly gc: GarbageCollector;
+  readonly registry: Registry;
+  readonly policies: PolicyService;
 }
 
-/** Hours between scheduled garbage collections (BERTH_REGISTRY_GC_INTERVAL_HOURS, 0 = never). */
+/** Hours between scheduled retention runs and garbage collections (BERTH_REGISTRY_GC_INTERVAL_HOURS, 0 = never). */
 function gcIntervalMs(): number {
   const raw = process.env.BERTH_REGISTRY_GC_INTERVAL_HOURS;
   const hours = raw === undefined || raw === '' ? 24 : Number(raw);
@@ -37,7 +40,11 @@ export function createImagesArea(): AreaModule {
     let p = byServer.get(deps);
     if (!p) {
       const blobs = new FilesystemBlobStore(join(deps.config.dataDir, 'registry'));
-      p = { blobs, gc: new GarbageCollector({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger }) };
+      const registry = new Registry({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger });
+      p = {
+        blobs, registry, gc: new GarbageCollector({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger }),
+        policies: new PolicyService({ db: deps.db, audit: deps.audit, registry }),
+      };
       byServer.set(deps, p);
     }
     return p;
@@ -46,26 +53,31 @@ export function createImagesArea(): AreaModule {
     name: 'images',
     migrations: imagesMigrations,
     async register(app, deps) {
-      const { blobs, gc } = parts(deps);
-      const registry = new Registry({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger });
+      const { registry, gc, policies } = parts(deps);
       const auth = new RegistryAuth({ db: deps.db, identity: deps.identity, audit: deps.audit, secretKey: deps.secretKey });
       const pulls = new PullLog(deps.db, deps.audit, deps.logger);
       app.addHook('onClose', async () => pulls.close());
       const projects = new ProjectService({ db: deps.db, audit: deps.audit, auth });
       await v2Routes(app, { registry, auth, pulls, limiter: new RateLimiter(), publicUrl: deps.config.publicUrl });
       await tokenRoutes(app, auth);
-      await app.register(async (api) => apiRoutes(api, projects, gc), { prefix: '/api/v1/registry' });
+      await app.register(async (api) => apiRoutes(api, projects, gc, policies), { prefix: '/api/v1/registry' });
     },
     async run(deps, signal) {
       const every = gcIntervalMs();
       if (every === 0) return;
-      const { gc } = parts(deps);
+      const { gc, policies } = parts(deps);
       while (!signal.aborted) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, every);
           signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
         });
-        if (!signal.aborted) await gc.run({ dryRun: false, triggeredBy: 'schedule' });
+        if (signal.aborted) break;
+        // Retention first, so that the collection right after frees what retention let go.
+        for (const project of await policies.projectsWithRetention()) {
+          await policies.retain(project, false, { name: 'retention', sourceIp: '', requestId: 'schedule' })
+            .catch((err: unknown) => deps.logger.error({ err, project }, 'retention failed'));
+        }
+        await gc.run({ dryRun: false, triggeredBy: 'schedule' });
       }
     },
   };

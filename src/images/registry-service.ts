@@ -14,6 +14,7 @@ import { digestOf, isDigestSyntax, parseDigest, type Digest } from './digest.ts'
 import { OciError } from './errors.ts';
 import { isProblem, maxManifestBytes, parseManifest, type Descriptor } from './manifest.ts';
 import { isTag } from './names.ts';
+import { protectingRule } from './retention.ts';
 import type { Project } from './model.ts';
 import * as store from './store.ts';
 import type { Db, ImagesTables, ManifestsTable } from './store.ts';
@@ -74,6 +75,11 @@ function storeError(err: unknown, uploadId: string): never {
   if (err instanceof UploadOffsetError) throw new OciError('BLOB_UPLOAD_INVALID', err.message, { status: 416, headers: { range: rangeHeader(err.size) } });
   if (err instanceof BlobStoreNotFoundError) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload "${uploadId}" not found`);
   throw err;
+}
+
+/** The repository's path inside its project (what policy patterns match). */
+function pathOf(ref: RepoRef): string {
+  return ref.repository.slice(ref.project.name.length + 1);
 }
 
 /** The `Range` header describing an upload of `size` bytes. */
@@ -300,6 +306,14 @@ export class Registry {
             .onConflict((oc) => oc.columns(['repository', 'digest', 'child']).doNothing()).execute();
         }
       }
+      const rules = tags.length ? await store.immutabilityRules(tx, ref.project.name) : [];
+      for (const tag of tags) {
+        const rule = protectingRule(rules, pathOf(ref), tag);
+        const current = rule ? await store.findTag(tx, ref.repository, tag) : undefined;
+        if (rule && current && current.digest !== digest) {
+          throw new OciError('DENIED', `tag "${tag}" of repository "${ref.repository}" is immutable (rule ${rule.id}: repositories "${rule.repositories}", tags "${rule.tags}")`);
+        }
+      }
       for (const tag of tags) {
         await tx.insertInto('registry_tags').values({ repository: ref.repository, tag, digest, updated_at: now })
           .onConflict((oc) => oc.columns(['repository', 'tag']).doUpdateSet({ digest, updated_at: now })).execute();
@@ -329,6 +343,16 @@ export class Registry {
   /** Deletes a manifest by digest (with its tags) or only a tag. Audited. */
   async deleteManifest(ref: RepoRef, reference: string, actor: Actor): Promise<void> {
     await this.#tx(async (tx, raw) => {
+      const rules = await store.immutabilityRules(tx, ref.project.name);
+      const tags = reference.includes(':')
+        ? (await tx.selectFrom('registry_tags').select('tag').where('repository', '=', ref.repository).where('digest', '=', reference).execute()).map((t) => t.tag)
+        : [reference];
+      for (const tag of tags) {
+        const rule = protectingRule(rules, pathOf(ref), tag);
+        if (rule && (!reference.includes(':') ? await store.findTag(tx, ref.repository, tag) : true)) {
+          throw new OciError('DENIED', `tag "${tag}" of repository "${ref.repository}" is immutable (rule ${rule.id}): it cannot be deleted`);
+        }
+      }
       if (reference.includes(':')) {
         const r = await tx.deleteFrom('registry_manifests').where('repository', '=', ref.repository).where('digest', '=', reference).executeTakeFirst();
         if (Number(r.numDeletedRows) === 0) throw new OciError('MANIFEST_UNKNOWN', `manifest ${reference} not found in repository "${ref.repository}"`);

@@ -5,6 +5,7 @@ import type { Dialect, Queryable } from '../platform/db/database.ts';
 import { bigintType, type Migration } from '../platform/db/migrations.ts';
 import type { Member, Project, ProjectRole, Robot, RobotPermission } from './model.ts';
 import { robotUsername } from './model.ts';
+import type { ImmutabilityRule } from './retention.ts';
 
 export type ProjectsTable = {
   name: string;
@@ -97,6 +98,15 @@ export type GcRunsTable = {
   result: string;
 };
 
+export type PoliciesTable = {
+  id: string;
+  project: string;
+  kind: string;
+  spec: string;
+  created_at: string;
+  created_by: string;
+};
+
 export type ImagesTables = {
   registry_projects: ProjectsTable;
   registry_members: MembersTable;
@@ -109,6 +119,7 @@ export type ImagesTables = {
   registry_tags: TagsTable;
   registry_uploads: UploadsTable;
   registry_gc_runs: GcRunsTable;
+  registry_policies: PoliciesTable;
 }
 
 export type Db = Queryable<ImagesTables>;
@@ -227,7 +238,27 @@ export const imagesMigrations: readonly Migration[] = [
       await db.schema.createIndex('registry_gc_runs_started').on('registry_gc_runs').column('started_at').execute();
     },
   },
+  {
+    name: '0102-images-policies',
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('registry_policies')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project', 'text', (c) => c.notNull().references('registry_projects.name').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('registry_policies_project').on('registry_policies').columns(['project', 'kind']).execute();
+    },
+  },
 ];
+
+/** Immutability rules of a project. */
+export async function immutabilityRules(db: Db, project: string): Promise<ImmutabilityRule[]> {
+  const rows = await db.selectFrom('registry_policies').select(['id', 'spec']).where('project', '=', project).where('kind', '=', 'immutability').orderBy('id').execute();
+  return rows.map((r) => ({ id: r.id, ...(JSON.parse(r.spec) as { repositories: string; tags: string }) }));
+}
 
 /** A project row as the model type. */
 export function toProject(r: ProjectsTable): Project {

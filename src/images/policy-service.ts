@@ -1,0 +1,147 @@
+// Tag immutability rules and retention policies of projects, and the retention job (with a
+// dry run that lists what would go). Project managers edit them; every change is audited.
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../platform/db/database.ts';
+import type { AuditLog } from '../platform/audit/service.ts';
+import { actorOf, type RequestContext } from '../platform/context.ts';
+import { forbidden, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
+import { managesProject, seesProject } from './access.ts';
+import type { Registry } from './registry-service.ts';
+import { decideRetention, protectingRule, type RetainedArtifact, type RetentionPolicy } from './retention.ts';
+import * as store from './store.ts';
+import type { Db, ImagesTables } from './store.ts';
+
+/** A stored policy as the API shows it. */
+export type Policy =
+  | { readonly id: string; readonly project: string; readonly kind: 'immutability'; readonly repositories: string; readonly tags: string; readonly createdAt: string; readonly createdBy: string }
+  | ({ readonly project: string; readonly kind: 'retention'; readonly createdAt: string; readonly createdBy: string } & RetentionPolicy);
+
+/** What a retention run removed (or, dry, would remove). */
+export interface RetentionResult {
+  readonly project: string;
+  readonly dryRun: boolean;
+  readonly removed: readonly { readonly repository: string; readonly digest: string; readonly tags: readonly string[] }[];
+  readonly kept: number;
+}
+
+const patternChars = /^[a-zA-Z0-9._/*?-]*$/;
+
+export class PolicyService {
+  readonly #db: Database;
+  readonly #audit: AuditLog;
+  readonly #registry: Registry;
+
+  constructor(o: { db: Database; audit: AuditLog; registry: Registry }) {
+    this.#db = o.db;
+    this.#audit = o.audit;
+    this.#registry = o.registry;
+  }
+
+  get #k(): Db {
+    return this.#db.kysely.withTables<ImagesTables>() as unknown as Db;
+  }
+
+  async #facts(ctx: RequestContext, project: string, manage: boolean) {
+    if (!ctx.principal) throw unauthorized();
+    const p = await store.findProject(this.#k, project);
+    const members = p ? await store.projectMembers(this.#k, project) : [];
+    if (!p || !seesProject({ kind: 'user', principal: ctx.principal }, p, members)) throw notFound('Project', project);
+    if (manage && !managesProject(ctx.principal, p, members)) throw forbidden(`user "${ctx.principal.name}" cannot manage the policies of project "${project}"`);
+    return p;
+  }
+
+  /** The project's policies. */
+  async list(ctx: RequestContext, project: string): Promise<Policy[]> {
+    await this.#facts(ctx, project, false);
+    const rows = await this.#k.selectFrom('registry_policies').selectAll().where('project', '=', project).orderBy('created_at').orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, project: r.project, kind: r.kind, createdAt: r.created_at, createdBy: r.created_by, ...JSON.parse(r.spec) }) as Policy);
+  }
+
+  /** Adds an immutability rule or a retention policy. Throws Invalid, Forbidden, NotFound. */
+  async create(ctx: RequestContext, project: string, kind: 'immutability' | 'retention', spec: Record<string, unknown>): Promise<Policy> {
+    const p = await this.#facts(ctx, project, true);
+    const causes: Cause[] = [];
+    const pattern = (field: string, v: unknown) => {
+      if (v !== undefined && (typeof v !== 'string' || v.length > 255 || !patternChars.test(v))) causes.push({ field, reason: 'FieldValueInvalid', message: 'a pattern of name characters, "*" and "?"' });
+    };
+    pattern('repositories', spec.repositories);
+    let clean: Record<string, unknown>;
+    if (kind === 'immutability') {
+      pattern('tags', spec.tags);
+      clean = { repositories: spec.repositories ?? '*', tags: spec.tags ?? '*' };
+    } else {
+      const keepTags = spec.keepTags as string[] | undefined;
+      (keepTags ?? []).forEach((t, i) => pattern(`keepTags[${i}]`, t));
+      for (const f of ['keepLatest', 'keepPulledWithinDays'] as const) {
+        const v = spec[f];
+        if (v !== undefined && (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 100_000)) causes.push({ field: f, reason: 'FieldValueInvalid', message: 'must be a whole number from 0 to 100000' });
+      }
+      if (spec.keepLatest === undefined && !keepTags?.length && spec.keepPulledWithinDays === undefined) {
+        causes.push({ field: 'keepLatest', reason: 'FieldValueRequired', message: 'a retention policy needs keepLatest, keepTags or keepPulledWithinDays' });
+      }
+      clean = { repositories: spec.repositories ?? '*', ...(spec.keepLatest !== undefined ? { keepLatest: spec.keepLatest } : {}), ...(keepTags?.length ? { keepTags } : {}), ...(spec.keepPulledWithinDays !== undefined ? { keepPulledWithinDays: spec.keepPulledWithinDays } : {}) };
+    }
+    if (causes.length) throw invalid(kind === 'immutability' ? 'ImmutabilityRule' : 'RetentionPolicy', project, causes);
+    const id = randomBytes(6).toString('hex');
+    const now = new Date().toISOString();
+    const by = ctx.principal?.name ?? 'unknown';
+    await this.#db.transaction(async (raw) => {
+      await raw.withTables<ImagesTables>().insertInto('registry_policies').values({ id, project, kind, spec: JSON.stringify(clean), created_at: now, created_by: by }).execute();
+      await this.#audit.record(raw, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'create', resource: 'registry-policies', name: `${project}/${id}`, tenant: p.tenant, outcome: 'success', code: 201, requestId: ctx.requestId, detail: { kind, ...clean } });
+    });
+    return { id, project, kind, createdAt: now, createdBy: by, ...clean } as Policy;
+  }
+
+  /** Removes a policy. NotFound when absent. */
+  async delete(ctx: RequestContext, project: string, id: string): Promise<void> {
+    const p = await this.#facts(ctx, project, true);
+    await this.#db.transaction(async (raw) => {
+      const r = await raw.withTables<ImagesTables>().deleteFrom('registry_policies').where('project', '=', project).where('id', '=', id).executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) throw notFound('Policy', id);
+      await this.#audit.record(raw, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'delete', resource: 'registry-policies', name: `${project}/${id}`, tenant: p.tenant, outcome: 'success', code: 200, requestId: ctx.requestId, detail: {} });
+    });
+  }
+
+  /** Runs retention on one project (as `ctx`'s caller, who must manage it). */
+  async runRetention(ctx: RequestContext, project: string, dryRun: boolean): Promise<RetentionResult> {
+    await this.#facts(ctx, project, true);
+    return this.retain(project, dryRun, { name: actorOf(ctx), sourceIp: ctx.sourceIp, requestId: ctx.requestId });
+  }
+
+  /**
+   * Applies the project's retention policies: removes the artifacts no policy keeps, except
+   * those an immutability rule protects. Deletions are audited one by one.
+   */
+  async retain(project: string, dryRun: boolean, actor: { name: string; sourceIp: string; requestId: string }): Promise<RetentionResult> {
+    const p = await store.findProject(this.#k, project);
+    if (!p) throw notFound('Project', project);
+    const policies = (await this.#k.selectFrom('registry_policies').select(['id', 'spec']).where('project', '=', project).where('kind', '=', 'retention').execute())
+      .map((r) => ({ id: r.id, ...JSON.parse(r.spec) }) as RetentionPolicy);
+    if (policies.length === 0) return { project, dryRun, removed: [], kept: 0 };
+    const rules = await store.immutabilityRules(this.#k, project);
+    const manifests = await this.#k.selectFrom('registry_manifests').innerJoin('registry_repositories', 'registry_repositories.name', 'registry_manifests.repository')
+      .select(['registry_manifests.repository', 'registry_manifests.digest', 'registry_manifests.created_at', 'registry_manifests.pulled_at', 'registry_manifests.subject'])
+      .where('registry_repositories.project', '=', project).execute();
+    const tags = await this.#k.selectFrom('registry_tags').innerJoin('registry_repositories', 'registry_repositories.name', 'registry_tags.repository')
+      .select(['registry_tags.repository', 'registry_tags.tag', 'registry_tags.digest']).where('registry_repositories.project', '=', project).execute();
+    const children = await this.#k.selectFrom('registry_manifest_refs').innerJoin('registry_repositories', 'registry_repositories.name', 'registry_manifest_refs.repository')
+      .select(['registry_manifest_refs.repository', 'registry_manifest_refs.digest', 'registry_manifest_refs.child']).where('registry_repositories.project', '=', project).where('kind', '=', 'manifest').execute();
+    const artifacts: RetainedArtifact[] = manifests.map((m) => ({
+      repository: m.repository, path: m.repository.slice(project.length + 1), digest: m.digest,
+      tags: tags.filter((t) => t.repository === m.repository && t.digest === m.digest).map((t) => t.tag),
+      pushedAt: m.created_at, pulledAt: m.pulled_at, subject: m.subject,
+      children: children.filter((c) => c.repository === m.repository && c.digest === m.digest).map((c) => c.child),
+    }));
+    const { keep, remove } = decideRetention(artifacts, policies, new Date());
+    const going = remove.filter((a) => !a.tags.some((t) => protectingRule(rules, a.path, t)));
+    if (!dryRun) {
+      for (const a of going) await this.#registry.deleteManifest({ repository: a.repository, project: p }, a.digest, actor).catch(() => undefined);
+    }
+    return { project, dryRun, removed: going.map((a) => ({ repository: a.repository, digest: a.digest, tags: a.tags })), kept: keep.length + (remove.length - going.length) };
+  }
+
+  /** Every project that has a retention policy (for the scheduled job). */
+  async projectsWithRetention(): Promise<string[]> {
+    return (await this.#k.selectFrom('registry_policies').select('project').where('kind', '=', 'retention').groupBy('project').execute()).map((r) => r.project);
+  }
+}

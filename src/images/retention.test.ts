@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideRetention, globMatch, protectingRule, type RetainedArtifact } from './retention.ts';
+
+const now = new Date('2026-06-30T00:00:00Z');
+let n = 0;
+function art(repo: string, tags: string[], pushedDay: number, extra: Partial<RetainedArtifact> = {}): RetainedArtifact {
+  n++;
+  return {
+    repository: `team/${repo}`, path: repo, digest: `sha256:${String(n).padStart(64, '0')}`, tags,
+    pushedAt: `2026-06-${String(pushedDay).padStart(2, '0')}T00:00:00Z`, pulledAt: null, subject: '', children: [], ...extra,
+  };
+}
+const digests = (l: readonly RetainedArtifact[]) => l.map((a) => a.tags.join(',') || a.digest.slice(-2)).sort();
+
+test('keep the newest N, tags matching patterns, and recently pulled; other repositories untouched', () => {
+  const a1 = art('app', ['v1'], 1);
+  const a2 = art('app', ['v2'], 2, { pulledAt: '2026-06-29T00:00:00Z' });
+  const a3 = art('app', ['release-1'], 3);
+  const a4 = art('app', ['v4'], 4);
+  const a5 = art('app', ['v5'], 5);
+  const other = art('tools', ['old'], 1);
+  const { keep, remove } = decideRetention([a1, a2, a3, a4, a5, other], [{ id: 'p', repositories: 'app', keepLatest: 2, keepTags: ['release-*'], keepPulledWithinDays: 7 }], now);
+  assert.deepEqual(digests(keep), ['old', 'release-1', 'v2', 'v4', 'v5']);
+  assert.deepEqual(digests(remove), ['v1']);
+});
+
+test('children of kept indexes and referrers of kept artifacts stay; those of removed ones go', () => {
+  const child1 = art('app', [], 1);
+  const child2 = art('app', [], 1);
+  const index = art('app', ['multi'], 2, { children: [child1.digest, child2.digest] });
+  const oldImg = art('app', ['old'], 1);
+  const sig = art('app', [], 3, { subject: index.digest });
+  const oldSig = art('app', [], 3, { subject: oldImg.digest });
+  const { keep, remove } = decideRetention([child1, child2, index, oldImg, sig, oldSig], [{ id: 'p', repositories: '*', keepLatest: 1 }], now);
+  assert.deepEqual(keep.map((a) => a.digest).sort(), [child1, child2, index, sig].map((a) => a.digest).sort());
+  assert.deepEqual(remove.map((a) => a.digest).sort(), [oldImg, oldSig].map((a) => a.digest).sort());
+});
+
+test('a policy with no keep rule keeps everything; immutability rules match repositories and tags', () => {
+  const a = art('app', ['x'], 1);
+  assert.equal(decideRetention([a], [{ id: 'p', repositories: '*' }], now).remove.length, 0);
+  const rules = [{ id: 'r1', repositories: 'prod/*', tags: 'v*' }];
+  assert.equal(protectingRule(rules, 'prod/api', 'v1.0')?.id, 'r1');
+  assert.equal(protectingRule(rules, 'prod/api', 'latest'), undefined);
+  assert.equal(protectingRule(rules, 'dev/api', 'v1.0'), undefined);
+  assert.equal(globMatch('v1.?', 'v1.2'), true);
+  assert.equal(globMatch('v1.?', 'v1x2'), false);
+});

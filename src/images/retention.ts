@@ -1,0 +1,100 @@
+// Tag immutability and retention decisions. Pure: the service gives the artifacts and rules.
+
+/** A tag rule: tags matching `tags` in repositories matching `repositories` cannot change. */
+export interface ImmutabilityRule {
+  readonly id: string;
+  readonly repositories: string;
+  readonly tags: string;
+}
+
+/**
+ * A retention policy for repositories matching `repositories`: an artifact stays when it is
+ * among the newest `keepLatest` of its repository, has a tag matching one of `keepTags`, or
+ * was pulled within `keepPulledWithinDays`. A policy that sets none of them keeps everything.
+ */
+export interface RetentionPolicy {
+  readonly id: string;
+  readonly repositories: string;
+  readonly keepLatest?: number;
+  readonly keepTags?: readonly string[];
+  readonly keepPulledWithinDays?: number;
+}
+
+/** An artifact as retention sees it. */
+export interface RetainedArtifact {
+  readonly repository: string;
+  /** The repository path inside its project (what patterns match). */
+  readonly path: string;
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly pushedAt: string;
+  readonly pulledAt: string | null;
+  /** Digest of the subject manifest, '' when none. */
+  readonly subject: string;
+  /** Manifests an index lists. */
+  readonly children: readonly string[];
+}
+
+/** A glob over tags or paths: `*` matches any run of characters, `?` one; the rest is literal. */
+export function globMatch(pattern: string, value: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`).test(value);
+}
+
+/** The immutability rule that protects `tag` of repository `path`, if any. */
+export function protectingRule(rules: readonly ImmutabilityRule[], path: string, tag: string): ImmutabilityRule | undefined {
+  return rules.find((r) => globMatch(r.repositories || '*', path) && globMatch(r.tags || '*', tag));
+}
+
+/**
+ * Splits artifacts into those retention keeps and those it deletes. Artifacts in repositories
+ * no policy covers are kept. What a kept artifact needs is kept too: the manifests a kept index
+ * lists, and the referrers (signatures, SBOMs) of kept artifacts go only with their subject.
+ */
+export function decideRetention(artifacts: readonly RetainedArtifact[], policies: readonly RetentionPolicy[], now: Date): { keep: RetainedArtifact[]; remove: RetainedArtifact[] } {
+  const kept = new Set<string>();
+  const key = (a: { repository: string; digest: string }) => `${a.repository}@${a.digest}`;
+  const byRepo = new Map<string, RetainedArtifact[]>();
+  for (const a of artifacts) byRepo.set(a.repository, [...(byRepo.get(a.repository) ?? []), a]);
+  const childOf = new Set(artifacts.flatMap((a) => a.children.map((c) => `${a.repository}@${c}`)));
+  for (const [, list] of byRepo) {
+    const path = list[0].path;
+    const covering = policies.filter((p) => globMatch(p.repositories || '*', path));
+    // Top-level artifacts are ranked; index children and referrers follow their parents.
+    const top = list.filter((a) => !childOf.has(key(a)) && a.subject === '');
+    if (covering.length === 0 || covering.every((p) => p.keepLatest === undefined && !p.keepTags?.length && p.keepPulledWithinDays === undefined)) {
+      for (const a of top) kept.add(key(a));
+    } else {
+      const newest = [...top].sort((a, b) => b.pushedAt.localeCompare(a.pushedAt) || a.digest.localeCompare(b.digest));
+      for (const p of covering) {
+        if (p.keepLatest !== undefined) for (const a of newest.slice(0, p.keepLatest)) kept.add(key(a));
+        for (const a of top) {
+          if (p.keepTags?.some((t) => a.tags.some((tag) => globMatch(t, tag)))) kept.add(key(a));
+          if (p.keepPulledWithinDays !== undefined && a.pulledAt && now.getTime() - Date.parse(a.pulledAt) <= p.keepPulledWithinDays * 86_400_000) kept.add(key(a));
+        }
+      }
+    }
+  }
+  // Children of kept indexes and referrers of kept artifacts, until nothing changes.
+  const byKey = new Map(artifacts.map((a) => [key(a), a]));
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const a of artifacts) {
+      if (kept.has(key(a))) {
+        for (const c of a.children) {
+          const k = `${a.repository}@${c}`;
+          if (byKey.has(k) && !kept.has(k)) { kept.add(k); changed = true; }
+        }
+      } else if (a.subject && kept.has(`${a.repository}@${a.subject}`)) {
+        kept.add(key(a));
+        changed = true;
+      } else if (a.subject && !byKey.has(`${a.repository}@${a.subject}`) && !childOf.has(key(a))) {
+        // A referrer of something that is not here (pushed before its subject): rank it like any other.
+        kept.add(key(a));
+        changed = true;
+      }
+    }
+  }
+  return { keep: artifacts.filter((a) => kept.has(key(a))), remove: artifacts.filter((a) => !kept.has(key(a))) };
+}
