@@ -20,7 +20,7 @@ export type {
 export { compareQuantities, parseQuantity, quantityValue, zeroQuantity } from './quantity.ts';
 export type { Quantity } from './quantity.ts';
 export { labelSelectorAsSelector } from './labels.ts';
-export type { LabelSelector, Selector } from './labels.ts';
+export type { LabelSelector, LabelSelectorRequirement, Selector } from './labels.ts';
 export {
   addQuantities, formatQuantity, multiplyQuantity, quantityMilliValue, QuantityError, subtractQuantities,
 } from './quantity.ts';

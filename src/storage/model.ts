@@ -13,18 +13,8 @@ export type PersistentVolumePhase = 'Pending' | 'Available' | 'Bound' | 'Release
 /** `volumeBindingMode` of a StorageClass; absent means `Immediate`. */
 export type VolumeBindingMode = 'Immediate' | 'WaitForFirstConsumer';
 
-/** metav1.LabelSelectorRequirement. */
-export interface LabelSelectorRequirement {
-  readonly key: string;
-  readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  readonly values?: readonly string[];
-}
-
-/** metav1.LabelSelector. */
-export interface LabelSelector {
-  readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly LabelSelectorRequirement[];
-}
+export type { LabelSelector, LabelSelectorRequirement } from '../compute/index.ts';
+import type { LabelSelector } from '../compute/index.ts';
 
 /** core/v1 NodeSelectorRequirement (node affinity of a PV). */
 export interface NodeSelectorRequirement {
