@@ -90,3 +90,39 @@ spec: {hard: {limits.memory: 1Gi}}
     assert.equal(r[0].reason, 'pods "p" is forbidden: failed quota: mem: must specify limits.memory for: setup');
   });
 });
+
+// Disagreements that test/differential/limitrange-quota.test.ts found against a real
+// kube-apiserver, each with kube-apiserver's answer, kept so that they stay fixed.
+describe('agreement with kube-apiserver (differential reproductions)', () => {
+  const ns = (doc: string) => doc.replace(/metadata: \{name: ([a-z0-9-]+)/g, 'metadata: {namespace: d, name: $1');
+  const cases: ReadonlyArray<{
+    readonly name: string;
+    readonly state: string;
+    readonly input: string;
+    readonly reason?: string;
+    readonly resources?: unknown;
+  }> = [
+    {
+      name: 'seed 1794664845: quantities are rounded up to milli-units when decoded (100500u is 101m)',
+      state: 'apiVersion: v1\nkind: LimitRange\nmetadata: {name: limits-0}\nspec: {limits: [{type: Container, min: {cpu: 100500u}}]}\n',
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o0}\nspec: {containers: [{name: c0, resources: {requests: {cpu: 100m}}}]}\n',
+      reason: 'pods "o0" is forbidden: minimum cpu usage per Container is 101m, but request is 100m',
+    },
+    {
+      name: 'seed 3137485568: a sub-milli limit is stored rounded up',
+      state: '',
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o0}\nspec: {containers: [{name: c0, resources: {requests: {cpu: 100m}, limits: {cpu: 100500u}}}]}\n',
+      resources: [{ requests: { cpu: '100m' }, limits: { cpu: '101m' } }],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const s = state(ns(c.state));
+      const [r] = admitAll(s, ns(c.input));
+      assert.equal(r.reason, c.reason);
+      if (c.resources !== undefined) {
+        assert.deepEqual((r.object.spec as { containers: { resources: unknown }[] }).containers.map((x) => x.resources), c.resources);
+      }
+    });
+  }
+});

@@ -1,7 +1,7 @@
 // Decoding manifests (plain JSON values) into the typed model and encoding them back. Decoding
 // checks the fields admission reads and names the offending field; it is the API server's
 // decoding step, not its full validation.
-import { formatQuantity, QuantityError, quantityFromJson } from './quantity.ts';
+import { formatQuantity, QuantityError, quantityFromJson, roundUpToMilli } from './quantity.ts';
 import type {
   Container, JsonObject, KubeObject, LimitRange, LimitRangeItem, ObjectMeta, ObjectType, Pod, QosClass, ResourceList,
   ResourceRequirements, ScopedResourceSelectorRequirement, ServicePort,
@@ -112,14 +112,18 @@ function stringMapAt(v: unknown, field: string): Readonly<Record<string, string>
   return o as Readonly<Record<string, string>>;
 }
 
-/** Decodes a ResourceList field; undefined when absent. @throws DecodeError naming the bad entry. */
+/**
+ * Decodes a ResourceList field as the API server stores it: every quantity rounded up to a
+ * milli-unit (SetDefaults_ResourceList runs on each v1 ResourceList), so `100500u` is `101m`.
+ * Undefined when absent. @throws DecodeError naming the bad entry.
+ */
 export function decodeResourceList(v: unknown, field: string): ResourceList | undefined {
   const o = objectAt(v, field);
   if (!o) return undefined;
   const out: Record<string, ReturnType<typeof quantityFromJson>> = {};
   for (const [name, value] of Object.entries(o)) {
     try {
-      out[name] = quantityFromJson(value);
+      out[name] = roundUpToMilli(quantityFromJson(value));
     } catch (err) {
       if (err instanceof QuantityError) throw new DecodeError(`${field}.${name}`, err.message);
       throw err;

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   addQuantities, compareQuantities, formatQuantity, multiplyQuantity, newMilliQuantity, newQuantity, parseQuantity,
-  QuantityError, quantityFromJson, quantityMilliValue, quantityValue, roundUpToUnit, subtractQuantities, zeroQuantity,
+  QuantityError, quantityFromJson, quantityMilliValue, quantityValue, roundUpToMilli, roundUpToUnit, subtractQuantities, zeroQuantity,
 } from './quantity.ts';
 
 const N = 1_000_000_000n;
@@ -140,6 +140,13 @@ describe('arithmetic', () => {
     assert.equal(quantityValue(parseQuantity('1001m')), 2n);
     assert.equal(quantityValue(parseQuantity('-1001m')), -2n);
     assert.equal(quantityMilliValue(parseQuantity('1Gi')), 1073741824000n);
+  });
+  it('roundUpToMilli (SetDefaults_ResourceList) rounds sub-milli values up and keeps whole milli-values with their text', () => {
+    const kept = parseQuantity('2e9');
+    assert.equal(roundUpToMilli(kept), kept);
+    assert.equal(formatQuantity(roundUpToMilli(parseQuantity('100500u'))), '101m');
+    assert.equal(formatQuantity(roundUpToMilli(parseQuantity('0.1m'))), '1m');
+    assert.equal(formatQuantity(roundUpToMilli(parseQuantity('-1500u'))), '-2m');
   });
   it('roundUpToUnit keeps whole values and their text', () => {
     const whole = parseQuantity('10Gi');

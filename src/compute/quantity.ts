@@ -291,6 +291,15 @@ export function roundUpToUnit(q: Quantity): Quantity {
   return { nanos: divAwayFromZero(q.nanos, NANO) * NANO, format: q.format };
 }
 
+/**
+ * RoundUp(-3): the value rounded up, away from zero, to a whole milli-unit; a value that is
+ * already whole keeps its text (a kept text never has sub-milli digits unless the value does).
+ */
+export function roundUpToMilli(q: Quantity): Quantity {
+  if (q.nanos % MILLI_NANOS === 0n) return q;
+  return { nanos: divAwayFromZero(q.nanos, MILLI_NANOS) * MILLI_NANOS, format: q.format };
+}
+
 /** True when the value is zero. */
 export function isZeroQuantity(q: Quantity): boolean {
   return q.nanos === 0n;
