@@ -171,6 +171,7 @@ export class Cluster {
   readonly #components: Component[] = [];
   readonly #agent: Agent;
   readonly #exitHook: () => void;
+  readonly #signalHook: (signal: NodeJS.Signals) => void;
   #stopped = false;
 
   constructor(init: {
@@ -195,6 +196,16 @@ export class Cluster {
       rmSync(this.dir, { recursive: true, force: true });
     };
     process.on('exit', this.#exitHook);
+    // Interrupted (Ctrl-C, or a test runner's SIGTERM), Node exits without 'exit' hooks:
+    // kill the components now, then let the signal take its default course.
+    this.#signalHook = (signal) => {
+      this.#exitHook();
+      process.off('SIGINT', this.#signalHook);
+      process.off('SIGTERM', this.#signalHook);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on('SIGINT', this.#signalHook);
+    process.on('SIGTERM', this.#signalHook);
   }
 
   /** The running components (for tests of the starter itself). */
@@ -275,6 +286,8 @@ export class Cluster {
       this.#agent.destroy();
       rmSync(this.dir, { recursive: true, force: true });
       process.off('exit', this.#exitHook);
+      process.off('SIGINT', this.#signalHook);
+      process.off('SIGTERM', this.#signalHook);
     }
     return kept;
   }
