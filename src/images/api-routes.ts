@@ -158,4 +158,18 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
       body: { type: 'object', additionalProperties: false, properties: { dryRun: { type: 'boolean' } } },
     },
   }, async (req) => policies.runRetention(req.ctx, req.params.project, req.body?.dryRun ?? false));
+
+  const tenantParam = { type: 'object', required: ['tenant'], properties: { tenant: { type: 'string', maxLength: 63 } } } as const;
+  api.get<{ Params: { tenant: string } }>('/tenants/:tenant/quota', {
+    config: { permission: 'quotas:get', tenantParam: 'tenant' },
+    schema: { tags: ['registry'], summary: 'A tenant\'s registry quota and usage', params: tenantParam },
+  }, async (req) => projects.getTenantQuota(req.params.tenant));
+
+  api.put<{ Params: { tenant: string }; Body: { storageLimit: number; artifactLimit: number } }>('/tenants/:tenant/quota', {
+    config: { permission: 'quotas:update' },
+    schema: {
+      tags: ['registry'], summary: 'Set a tenant\'s registry quota (stored bytes, each blob once; artifacts); -1 for none', params: tenantParam,
+      body: { type: 'object', required: ['storageLimit', 'artifactLimit'], additionalProperties: false, properties: { storageLimit: limit, artifactLimit: limit } },
+    },
+  }, async (req) => projects.setTenantQuota(req.ctx, req.params.tenant, req.body));
 }

@@ -32,6 +32,14 @@ export interface ProjectView extends Project {
   readonly usage: { readonly storageBytes: number; readonly artifacts: number; readonly repositories: number };
 }
 
+/** A tenant's registry quota with its usage. */
+export interface TenantQuotaView {
+  readonly tenant: string;
+  readonly storageLimit: number;
+  readonly artifactLimit: number;
+  readonly usage: { readonly storageBytes: number; readonly artifacts: number };
+}
+
 /** What creating a robot returns: the robot and its secret, shown this once. */
 export interface CreatedRobot extends Robot {
   readonly secret: string;
@@ -297,5 +305,23 @@ export class ProjectService {
       tags: tags.filter((t) => t.digest === r.digest).map((t) => t.tag), pushedAt: r.created_at, pushedBy: r.pushed_by, pulledAt: r.pulled_at,
     }));
   }
-}
 
+  /** A tenant's registry quota and usage (the route has checked the caller may read it). */
+  async getTenantQuota(tenant: string): Promise<TenantQuotaView> {
+    const q = await store.tenantQuota(this.#k, tenant);
+    return { tenant, ...q, usage: { storageBytes: await store.tenantBytes(this.#k, tenant), artifacts: await store.tenantArtifacts(this.#k, tenant) } };
+  }
+
+  /** Sets a tenant's registry quota (-1: none). Audited. The route allows platform admins only. */
+  async setTenantQuota(ctx: RequestContext, tenant: string, q: { storageLimit: number; artifactLimit: number }): Promise<TenantQuotaView> {
+    const causes = limitCauses(q);
+    if (causes.length) throw invalid('TenantQuota', tenant, causes);
+    const now = this.#now().toISOString();
+    await this.#tx(async (tx, raw) => {
+      await tx.insertInto('registry_tenant_quotas').values({ tenant, storage_limit: q.storageLimit, artifact_limit: q.artifactLimit, updated_at: now })
+        .onConflict((oc) => oc.column('tenant').doUpdateSet({ storage_limit: q.storageLimit, artifact_limit: q.artifactLimit, updated_at: now })).execute();
+      await this.#audit.record(raw, this.#entry(ctx, 'update', 'quotas', `registry/${tenant}`, tenant, 200, { ...q }));
+    });
+    return this.getTenantQuota(tenant);
+  }
+}

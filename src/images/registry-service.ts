@@ -203,12 +203,33 @@ export class Registry {
 
   async #checkStorageQuota(ref: RepoRef, digest: string, size: number): Promise<void> {
     const limit = ref.project.storageLimit;
-    if (limit < 0) return;
-    if (await store.projectHasBlob(this.#k, ref.project.name, digest)) return;
-    const used = await store.projectBytes(this.#k, ref.project.name);
-    if (used + size > limit) {
-      throw new OciError('DENIED', `storage quota of project "${ref.project.name}" exceeded: ${used} bytes used + ${size} bytes requested > ${limit} bytes allowed`);
+    if (limit >= 0 && !(await store.projectHasBlob(this.#k, ref.project.name, digest))) {
+      const used = await store.projectBytes(this.#k, ref.project.name);
+      if (used + size > limit) {
+        throw new OciError('DENIED', `storage quota of project "${ref.project.name}" exceeded: ${used} bytes used + ${size} bytes requested > ${limit} bytes allowed`);
+      }
     }
+    const tenant = ref.project.tenant;
+    if (!tenant) return;
+    const quota = await store.tenantQuota(this.#k, tenant);
+    if (quota.storageLimit < 0 || (await store.tenantHasBlob(this.#k, tenant, digest))) return;
+    const used = await store.tenantBytes(this.#k, tenant);
+    if (used + size > quota.storageLimit) {
+      throw new OciError('DENIED', `registry storage quota of tenant "${tenant}" exceeded: ${used} bytes used + ${size} bytes requested > ${quota.storageLimit} bytes allowed`);
+    }
+  }
+
+  async #checkArtifactQuota(tx: Db, ref: RepoRef): Promise<void> {
+    if (ref.project.artifactLimit >= 0) {
+      const count = await store.projectArtifacts(tx, ref.project.name);
+      if (count + 1 > ref.project.artifactLimit) throw new OciError('DENIED', `artifact quota of project "${ref.project.name}" exceeded: ${count} artifacts stored, ${ref.project.artifactLimit} allowed`);
+    }
+    const tenant = ref.project.tenant;
+    if (!tenant) return;
+    const quota = await store.tenantQuota(tx, tenant);
+    if (quota.artifactLimit < 0) return;
+    const count = await store.tenantArtifacts(tx, tenant);
+    if (count + 1 > quota.artifactLimit) throw new OciError('DENIED', `registry artifact quota of tenant "${tenant}" exceeded: ${count} artifacts stored, ${quota.artifactLimit} allowed`);
   }
 
   // ---- blobs ----
@@ -288,10 +309,7 @@ export class Registry {
         if (!(await store.findManifest(tx, ref.repository, m.digest))) throw new OciError('MANIFEST_BLOB_UNKNOWN', `manifest ${m.digest} is not in repository "${ref.repository}"`, { detail: { digest: m.digest } });
       }
       const existing = await store.findManifest(tx, ref.repository, digest);
-      if (!existing && ref.project.artifactLimit >= 0) {
-        const count = await store.projectArtifacts(tx, ref.project.name);
-        if (count + 1 > ref.project.artifactLimit) throw new OciError('DENIED', `artifact quota of project "${ref.project.name}" exceeded: ${count} artifacts stored, ${ref.project.artifactLimit} allowed`);
-      }
+      if (!existing) await this.#checkArtifactQuota(tx, ref);
       if (!existing) {
         await tx.insertInto('registry_manifests').values({
           repository: ref.repository, digest, media_type: parsed.mediaType, artifact_type: parsed.artifactType ?? '', subject: parsed.subject?.digest ?? '',

@@ -107,6 +107,13 @@ export type PoliciesTable = {
   created_by: string;
 };
 
+export type TenantQuotasTable = {
+  tenant: string;
+  storage_limit: number;
+  artifact_limit: number;
+  updated_at: string;
+};
+
 export type ImagesTables = {
   registry_projects: ProjectsTable;
   registry_members: MembersTable;
@@ -120,6 +127,7 @@ export type ImagesTables = {
   registry_uploads: UploadsTable;
   registry_gc_runs: GcRunsTable;
   registry_policies: PoliciesTable;
+  registry_tenant_quotas: TenantQuotasTable;
 }
 
 export type Db = Queryable<ImagesTables>;
@@ -252,7 +260,44 @@ export const imagesMigrations: readonly Migration[] = [
       await db.schema.createIndex('registry_policies_project').on('registry_policies').columns(['project', 'kind']).execute();
     },
   },
+  {
+    name: '0103-images-tenant-quotas',
+    async up(db: Kysely<unknown>, dialect: Dialect) {
+      await db.schema.createTable('registry_tenant_quotas')
+        .addColumn('tenant', 'text', (c) => c.primaryKey())
+        .addColumn('storage_limit', bigintType(dialect), (c) => c.notNull())
+        .addColumn('artifact_limit', bigintType(dialect), (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
+
+/** A tenant's registry quota; -1 means none. */
+export async function tenantQuota(db: Db, tenant: string): Promise<{ storageLimit: number; artifactLimit: number }> {
+  const r = await db.selectFrom('registry_tenant_quotas').selectAll().where('tenant', '=', tenant).executeTakeFirst();
+  return { storageLimit: r ? Number(r.storage_limit) : -1, artifactLimit: r ? Number(r.artifact_limit) : -1 };
+}
+
+/** Bytes stored by a tenant's projects, each distinct blob counted once. */
+export async function tenantBytes(db: Db, tenant: string): Promise<number> {
+  const r = await sql<{ total: number | string | null }>`select sum(size) as total from (select distinct rb.digest, rb.size from registry_repository_blobs rb join registry_projects p on p.name = rb.project where p.tenant = ${tenant}) t`.execute(db);
+  return Number(r.rows[0]?.total ?? 0);
+}
+
+/** True when one of the tenant's projects already counts a blob. */
+export async function tenantHasBlob(db: Db, tenant: string, digest: string): Promise<boolean> {
+  return (await db.selectFrom('registry_repository_blobs').innerJoin('registry_projects', 'registry_projects.name', 'registry_repository_blobs.project')
+    .select('registry_repository_blobs.digest').where('registry_projects.tenant', '=', tenant).where('registry_repository_blobs.digest', '=', digest).limit(1).executeTakeFirst()) !== undefined;
+}
+
+/** Manifests stored in a tenant's projects. */
+export async function tenantArtifacts(db: Db, tenant: string): Promise<number> {
+  const r = await db.selectFrom('registry_manifests').innerJoin('registry_repositories', 'registry_repositories.name', 'registry_manifests.repository')
+    .innerJoin('registry_projects', 'registry_projects.name', 'registry_repositories.project')
+    .select((eb) => eb.fn.countAll<number>().as('n')).where('registry_projects.tenant', '=', tenant).executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
 
 /** Immutability rules of a project. */
 export async function immutabilityRules(db: Db, project: string): Promise<ImmutabilityRule[]> {
