@@ -15,6 +15,7 @@ const usage = `usage:
   berth registry robots create PROJECT NAME --permission PATTERN=ACTIONS... [--expires-in-days N] [--description TEXT]
   berth registry robots delete PROJECT NAME
   berth registry repositories list PROJECT [-o ...]
+  berth registry repositories delete REPOSITORY
   berth registry artifacts list REPOSITORY [-o ...]
 
 roles: project-admin, maintainer, developer, guest, limited-guest; actions: pull,push,delete`;
@@ -162,6 +163,10 @@ export function run(args: readonly string[]): Promise<number> {
         print(out, list, list.items, repositoryColumns);
         return;
       }
+      case 'repositories delete':
+        await client.request('DELETE', `/api/v1/registry/repositories?name=${enc(need(a, 'a REPOSITORY'))}`);
+        process.stdout.write(`repository ${a} deleted\n`);
+        return;
       case 'artifacts list': {
         const list = await client.request<{ items: Artifact[] }>('GET', `/api/v1/registry/artifacts?repository=${enc(need(a, 'a REPOSITORY'))}`);
         print(out, list, list.items, artifactColumns);

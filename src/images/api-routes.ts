@@ -102,6 +102,17 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
   api.get<{ Params: { project: string } }>('/projects/:project/repositories', { config: authenticated, schema: { tags: ['registry'], params: nameParam } },
     async (req) => ({ items: await projects.listRepositories(req.ctx, req.params.project) }));
 
+  api.delete<{ Querystring: { name: string } }>('/repositories', {
+    config: authenticated,
+    schema: {
+      tags: ['registry'], summary: 'Delete a repository with its artifacts (garbage collection frees the bytes)',
+      querystring: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', maxLength: 255 } } },
+    },
+  }, async (req, reply) => {
+    await projects.deleteRepository(req.ctx, req.query.name);
+    return reply.code(204).send();
+  });
+
   api.get<{ Querystring: { repository: string } }>('/artifacts', {
     config: authenticated,
     schema: {

@@ -10,7 +10,7 @@ import type { PlatformTables } from '../platform/db/schema.ts';
 import { actorOf, type AuthPrincipal, type RequestContext } from '../platform/context.ts';
 import { alreadyExists, conflict, forbidden, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
 import { can } from '../platform/identity/rbac.ts';
-import { administers, managesProject, seesProject } from './access.ts';
+import { actionsOn, administers, managesProject, seesProject } from './access.ts';
 import { robotSecretDigest, type RegistryAuth } from './auth-service.ts';
 import { isProjectName } from './names.ts';
 import { projectRoles, repositoryActions, robotUsername, type Artifact, type Member, type Project, type ProjectRole, type Repository, type Robot, type RobotPermission } from './model.ts';
@@ -282,10 +282,16 @@ export class ProjectService {
     this.#auth.forgetCredentials();
   }
 
-  /** The project's repositories with their counts. */
+  /** True when the caller may pull `repository` (repository-level grants narrow what a member sees). */
+  #pulls(ctx: RequestContext, facts: { project: Project; members: Member[] }, repository: string): boolean {
+    return actionsOn({ kind: 'user', principal: principalOf(ctx) }, facts.project, facts.members, repository.slice(facts.project.name.length + 1)).has('pull');
+  }
+
+  /** The project's repositories the caller may pull, with their counts. */
   async listRepositories(ctx: RequestContext, project: string): Promise<Repository[]> {
-    await this.#visible(ctx, project);
-    const rows = await this.#k.selectFrom('registry_repositories').selectAll().where('project', '=', project).orderBy('name').execute();
+    const facts = await this.#visible(ctx, project);
+    const rows = (await this.#k.selectFrom('registry_repositories').selectAll().where('project', '=', project).orderBy('name').execute())
+      .filter((r) => this.#pulls(ctx, facts, r.name));
     const counts = await this.#k.selectFrom('registry_manifests').select(['repository', (eb) => eb.fn.countAll<number>().as('n')])
       .where('repository', 'in', rows.length ? rows.map((r) => r.name) : ['']).groupBy('repository').execute();
     const byRepo = new Map(counts.map((c) => [c.repository, Number(c.n)]));
@@ -295,7 +301,8 @@ export class ProjectService {
   /** The artifacts (manifests with their tags) of a repository, newest first. */
   async listArtifacts(ctx: RequestContext, repository: string): Promise<Artifact[]> {
     const project = repository.split('/')[0];
-    await this.#visible(ctx, project);
+    const facts = await this.#visible(ctx, project);
+    if (!this.#pulls(ctx, facts, repository)) throw notFound('Repository', repository);
     const rows = await this.#k.selectFrom('registry_manifests').select(['repository', 'digest', 'media_type', 'artifact_type', 'size', 'subject', 'created_at', 'pushed_by', 'pulled_at'])
       .where('repository', '=', repository).orderBy('created_at', 'desc').orderBy('digest').execute();
     if (rows.length === 0 && !(await store.repositoryExists(this.#k, repository))) throw notFound('Repository', repository);
@@ -323,5 +330,25 @@ export class ProjectService {
       await this.#audit.record(raw, this.#entry(ctx, 'update', 'quotas', `registry/${tenant}`, tenant, 200, { ...q }));
     });
     return this.getTenantQuota(tenant);
+  }
+
+  /**
+   * Deletes a repository: its manifests, tags and blob links (garbage collection frees the
+   * bytes). Takes the delete action on it. NotFound when absent or invisible. Audited.
+   */
+  async deleteRepository(ctx: RequestContext, repository: string): Promise<void> {
+    const project = repository.split('/')[0];
+    const facts = await this.#visible(ctx, project);
+    if (!this.#pulls(ctx, facts, repository) || !(await store.repositoryExists(this.#k, repository))) throw notFound('Repository', repository);
+    const may = actionsOn({ kind: 'user', principal: principalOf(ctx) }, facts.project, facts.members, repository.slice(project.length + 1));
+    if (!may.has('delete')) throw forbidden(`user "${principalOf(ctx).name}" cannot delete repository "${repository}"`);
+    await this.#tx(async (tx, raw) => {
+      await tx.deleteFrom('registry_repositories').where('name', '=', repository).execute();
+      await tx.deleteFrom('registry_repository_blobs').where('repository', '=', repository).execute();
+      await tx.deleteFrom('registry_tags').where('repository', '=', repository).execute();
+      await tx.deleteFrom('registry_manifest_refs').where('repository', '=', repository).execute();
+      await tx.deleteFrom('registry_manifests').where('repository', '=', repository).execute();
+      await this.#audit.record(raw, this.#entry(ctx, 'delete', 'repositories', repository, facts.project.tenant, 200, { project }));
+    });
   }
 }

@@ -97,6 +97,17 @@ test('project roles, repository grants, tenants and robots hold with crane and s
     assert.equal((await s.api('DELETE', '/api/v1/registry/projects/team/robots/reader', { token: s.adminToken })).status, 204);
     assert.notEqual((await readerCrane('manifest', `${repo}:v1`)).code, 0);
 
+    // the API shows a repository-scoped member only its repositories.
+    const scopedToken = await s.login('scoped1', pw);
+    const repos = await s.api('GET', '/api/v1/registry/projects/team/repositories', { token: scopedToken });
+    assert.deepEqual(repos.body.items.map((r: { name: string }) => r.name), ['team/frontend/web']);
+    assert.equal((await s.api('GET', '/api/v1/registry/artifacts?repository=team/app', { token: scopedToken })).status, 404);
+    const devToken = await s.login('dev1', pw);
+    assert.equal((await s.api('DELETE', '/api/v1/registry/repositories?name=team/app', { token: devToken })).status, 403);
+    const maintToken = await s.login('maint1', pw);
+    assert.equal((await s.api('DELETE', '/api/v1/registry/repositories?name=team/app', { token: maintToken })).status, 204);
+    assert.notEqual((await dev('digest', `${repo}:v1`)).code, 0, 'the deleted repository is gone');
+
     // membership changes are audited.
     const grants = await s.server.deps.db.kysely.selectFrom('audit_log').select(['action', 'name']).where('resource', '=', 'members').execute();
     assert.equal(grants.filter((g) => g.action === 'grant').length, 4);
