@@ -25,11 +25,14 @@ export const PRIORITY_CLASSES: Readonly<Record<string, number>> = { high: 1000, 
 
 // Ladders in increasing order; some spellings are not canonical (0.5, 1000m, 1024Mi, 2e9), so
 // the echo of quantities in messages and defaulted fields is exercised too.
-const CPU = ['50m', '100m', '250m', '0.5', '1000m', '1500m', '2'];
-const MEMORY = ['32Mi', '64Mi', '128Mi', '256Mi', '500M', '1024Mi', '2e9'];
+const CPU = ['50m', '0.1', '100500u', '250m', '0.5', '1000m', '1.5', '2'];
+const MEMORY = ['32Mi', '64Mi', '128974848', '129e6', '256Mi', '500M', '1024Mi', '1.5Gi', '2e9'];
+const EPHEMERAL = ['500Mi', '1Gi', '1.5Gi', '2Gi', '4G'];
 const STORAGE = ['500Mi', '1Gi', '2Gi', '5Gi', '10Gi'];
+/** An extended resource: requests must equal limits, and quota counts it as requests.<name>. */
+const WIDGET = 'example.com/widget';
 
-const COMPUTE = ['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'];
+const COMPUTE = ['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory', `requests.${WIDGET}`];
 const POD_COUNTS = ['pods', 'count/pods'];
 const UNSCOPED = [
   ...COMPUTE, ...POD_COUNTS, 'requests.ephemeral-storage', 'limits.ephemeral-storage', 'ephemeral-storage',
@@ -50,7 +53,8 @@ function merge(item: Record<string, Record<string, string>>, key: string, resour
 
 function containerItem(rng: Rng): Json | undefined {
   const item: Record<string, Record<string, string>> = {};
-  for (const [resource, values] of [['cpu', CPU], ['memory', MEMORY]] as const) {
+  for (const [resource, values] of [['cpu', CPU], ['memory', MEMORY], ['ephemeral-storage', EPHEMERAL]] as const) {
+    if (resource === 'ephemeral-storage' && rng.chance(0.6)) continue;
     if (!rng.chance(0.7)) continue;
     const [min, defaultRequest, def, max] = ladder(rng, values, 4);
     if (rng.chance(0.35)) merge(item, 'min', resource, min);
@@ -64,8 +68,8 @@ function containerItem(rng: Rng): Json | undefined {
 
 function podItem(rng: Rng): Json {
   const item: Record<string, Record<string, string>> = {};
-  for (const [resource, values] of [['cpu', CPU], ['memory', MEMORY]] as const) {
-    if (!rng.chance(0.6)) continue;
+  for (const [resource, values] of [['cpu', CPU], ['memory', MEMORY], ['ephemeral-storage', EPHEMERAL]] as const) {
+    if (!rng.chance(resource === 'ephemeral-storage' ? 0.2 : 0.6)) continue;
     const [min, max] = ladder(rng, [...values, values.at(-1) as string], 2);
     if (rng.chance(0.4)) merge(item, 'min', resource, min);
     if (rng.chance(0.7)) merge(item, 'max', resource, rng.pick([max, resource === 'cpu' ? '4' : '4Gi']));
@@ -98,17 +102,22 @@ function limitRanges(rng: Rng): Json[] {
 }
 
 function hardValue(rng: Rng, resource: string): string {
-  if (resource.includes('cpu')) return rng.pick(['500m', '1', '1500m', '2', '3', '0']);
-  if (resource.includes('memory')) return rng.pick(['256Mi', '512Mi', '1Gi', '2G', '3Gi']);
-  if (resource.includes('storage')) return rng.pick(['1Gi', '3Gi', '10Gi', '2500Mi']);
-  return String(rng.pick([0, 1, 2, 2, 3, 4, 6]));
+  if (resource.includes('cpu')) return rng.pick(['500m', '1', '1.5', '2', '3', '0', '2500m']);
+  if (resource.includes('memory')) return rng.pick(['256Mi', '512Mi', '1Gi', '2G', '3Gi', '0.5Gi', '1e9']);
+  if (resource.includes('storage')) return rng.pick(['1Gi', '3Gi', '10Gi', '2500Mi', '3e9']);
+  return rng.pick(['0', '1', '2', '2', '3', '4', '6', '2500m', '1e1']);
 }
 
 /** A scope set kube-apiserver accepts, and the hard resources it may track (validation refuses others). */
 function scoping(rng: Rng): { readonly spec: Json; readonly resources: readonly string[] } {
-  const roll = rng.int(0, 9);
+  const roll = rng.int(0, 11);
   const podScoped = [...COMPUTE, ...POD_COUNTS];
   if (roll <= 3) return { spec: {}, resources: UNSCOPED };
+  if (roll === 10) {
+    const scopeName = rng.pick(['BestEffort', 'NotBestEffort', 'Terminating', 'NotTerminating']);
+    return { spec: { scopeSelector: { matchExpressions: [{ scopeName, operator: 'Exists' }] } }, resources: scopeName === 'BestEffort' ? POD_COUNTS : podScoped };
+  }
+  if (roll === 11) return { spec: { scopes: ['CrossNamespacePodAffinity'] }, resources: podScoped };
   if (roll === 4) return { spec: { scopes: ['BestEffort'] }, resources: POD_COUNTS };
   if (roll === 5) return { spec: { scopes: [rng.pick(['Terminating', 'NotTerminating'])] }, resources: podScoped };
   if (roll === 6) return { spec: { scopes: ['NotBestEffort', rng.pick(['Terminating', 'NotTerminating'])] }, resources: podScoped };
@@ -132,9 +141,14 @@ function quotas(rng: Rng): Json[] {
 }
 
 function requirements(rng: Rng): Json {
+  return requirementsOf(rng, ['cpu', 'memory'], true);
+}
+
+function requirementsOf(rng: Rng, resources: readonly ('cpu' | 'memory')[], extra = false): Json {
   const requests: Record<string, string> = {};
   const limits: Record<string, string> = {};
-  for (const [resource, values] of [['cpu', CPU], ['memory', MEMORY]] as const) {
+  for (const resource of resources) {
+    const values = resource === 'cpu' ? CPU : MEMORY;
     const roll = rng.next();
     if (roll < 0.3) continue;
     if (roll < 0.5) requests[resource] = rng.pick(values);
@@ -147,8 +161,12 @@ function requirements(rng: Rng): Json {
       limits[resource] = swap ? low : high;
     }
   }
-  if (rng.chance(0.1)) requests['ephemeral-storage'] = rng.pick(['1Gi', '2Gi']);
-  if (rng.chance(0.05)) limits['ephemeral-storage'] = '2Gi';
+  if (extra && rng.chance(0.1)) requests['ephemeral-storage'] = rng.pick(EPHEMERAL);
+  if (extra && rng.chance(0.05)) limits['ephemeral-storage'] = '2Gi';
+  if (extra && rng.chance(0.08)) {
+    requests[WIDGET] = rng.pick(['1', '2']);
+    limits[WIDGET] = rng.chance(0.9) ? requests[WIDGET] : '3';
+  }
   return {
     ...(Object.keys(requests).length > 0 ? { requests } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
@@ -161,10 +179,18 @@ function pod(rng: Rng, name: string): Json {
     name: `i${i}`, image: 'registry.example/init:1', resources: requirements(rng), ...(rng.chance(0.4) ? { restartPolicy: 'Always' } : {}),
   }));
   const priorityClassName = rng.pick([undefined, undefined, 'high', 'low']);
+  // Pod-level resources (KEP-2837): only cpu and memory.
+  const podLevel = rng.chance(0.12) ? requirementsOf(rng, ['cpu', 'memory']) : undefined;
+  const term = { labelSelector: { matchLabels: { app: 'x' } }, topologyKey: 'kubernetes.io/hostname' };
+  const affinity = rng.chance(0.08)
+    ? { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [rng.chance(0.5) ? { ...term, namespaces: ['other'] } : { ...term, namespaceSelector: {} }] } }
+    : undefined;
   return {
     apiVersion: 'v1', kind: 'Pod', metadata: { name },
     spec: {
       containers, ...(initContainers.length > 0 ? { initContainers } : {}),
+      ...(podLevel === undefined || Object.keys(podLevel).length === 0 ? {} : { resources: podLevel }),
+      ...(affinity === undefined ? {} : { affinity }),
       ...(rng.chance(0.3) ? { activeDeadlineSeconds: rng.pick([1, 600]) } : {}),
       ...(priorityClassName === undefined ? {} : { priorityClassName }),
     },
@@ -182,12 +208,15 @@ function object(rng: Rng, i: number): Json {
         accessModes: ['ReadWriteOnce'], resources: { requests: { storage: rng.pick([...STORAGE, '1500Mi', '0.5Gi']) } },
         ...(rng.chance(0.6) ? { storageClassName: rng.pick(['gold', 'silver']) } : {}),
       },
+      // The beta annotation still names the class, and wins over the field.
+      ...(rng.chance(0.1) ? { metadata: { name, annotations: { 'volume.beta.kubernetes.io/storage-class': rng.pick(['gold', 'silver']) } } } : {}),
     };
   }
   if (roll < 0.88) {
     const type = rng.pick(['ClusterIP', 'NodePort', 'LoadBalancer']);
     const ports = Array.from({ length: rng.int(1, 2) }, (_, p) => ({ name: `p${p}`, port: 80 + p }));
-    return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type, ports, selector: { app: name } } };
+    const noNodePorts = type === 'LoadBalancer' && rng.chance(0.3) ? { allocateLoadBalancerNodePorts: false } : {};
+    return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type, ports, selector: { app: name }, ...noNodePorts } };
   }
   if (roll < 0.94) return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: 'v' } };
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { k: 'v' } };
