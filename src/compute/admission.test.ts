@@ -114,6 +114,26 @@ describe('agreement with kube-apiserver (differential reproductions)', () => {
       input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o0}\nspec: {containers: [{name: c0, resources: {requests: {cpu: 100m}, limits: {cpu: 100500u}}}]}\n',
       resources: [{ requests: { cpu: '100m' }, limits: { cpu: '101m' } }],
     },
+    {
+      name: 'seed 3290391722: a LimitRange default limit above the pod-level limit makes the pod invalid',
+      state: 'apiVersion: v1\nkind: LimitRange\nmetadata: {name: limits-0}\nspec: {limits: [{type: Container, defaultRequest: {cpu: 250m}, default: {cpu: "0.5"}, max: {cpu: "2"}}]}\n',
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o1}\nspec:\n  containers: [{name: c0, resources: {requests: {cpu: 50m, example.com/widget: "1"}, limits: {memory: "128974848", example.com/widget: "1"}}}]\n'
+        + '  resources: {requests: {cpu: 50m, memory: 500M}, limits: {cpu: 50m, memory: 500M}}\n',
+      reason: 'Pod "o1" is invalid: spec.resources.containers[0][cpu].limits: Invalid value: "500m": must be less than or equal to pod limits of 50m',
+    },
+    {
+      name: 'seed 3750510956: pod-level requests default from the containers on create, then pod-level validation',
+      state: '',
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o0}\nspec:\n  containers:\n'
+        + '  - {name: c0, resources: {requests: {cpu: "0.1", memory: 1024Mi, ephemeral-storage: 500Mi}, limits: {cpu: "1.5"}}}\n'
+        + '  - {name: c1, resources: {requests: {cpu: 1000m}, limits: {cpu: "1.5", memory: "2e9"}}}\n'
+        + '  - {name: c2, resources: {requests: {memory: "129e6"}, limits: {memory: 256Mi, ephemeral-storage: 2Gi}}}\n'
+        + '  resources: {requests: {cpu: 250m}, limits: {cpu: 1000m, memory: "2e9"}}\n',
+      reason: 'Pod "o0" is invalid: [spec.resources.requests: Invalid value: "3202741824": must be less than or equal to memory limit of 2e9, '
+        + 'spec.resources.requests[cpu]: Invalid value: "250m": must be greater than or equal to aggregate container requests of 1100m, '
+        + 'spec.resources.containers[0][cpu].limits: Invalid value: "1500m": must be less than or equal to pod limits of 1, '
+        + 'spec.resources.containers[1][cpu].limits: Invalid value: "1500m": must be less than or equal to pod limits of 1]',
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

@@ -1,11 +1,11 @@
 // Admission of one object into a set of namespaces as kube-apiserver runs it for a create with
 // the LimitRanger and ResourceQuota plugins enabled:
-//   decode defaulting → LimitRanger (mutating) → object validation → LimitRanger (validating)
-//   → ResourceQuota.
+//   decode defaulting → LimitRanger (mutating) → create defaulting (pod-level resources, QoS)
+//   → object validation → LimitRanger (validating) → ResourceQuota.
 // Each step is one call into the module that owns its rule, so a disagreement with a real API
 // server is fixed where that rule lives. The state is an explicit object: admitted objects
 // count against the quotas of everything admitted after them.
-import { defaultLimitRange, defaultPodResources } from './defaults.ts';
+import { defaultLimitRange, defaultPodLevelResources, defaultPodResources } from './defaults.ts';
 import { encodeLimitRange, encodePod, encodeResourceList, groupResourceString, withNamespace } from './decode.ts';
 import { aggregateMessages, limitRangerMutatePod, limitRangerValidate } from './limitrange.ts';
 import { computePodQos } from './qos.ts';
@@ -112,7 +112,7 @@ export class AdmissionState {
   addExisting(obj: KubeObject): void {
     const namespace = namespaceOf(obj);
     let stored: KubeObject = withNamespaceSet(obj, namespace);
-    if (stored.kind === 'Pod') stored = defaultPodResources(stored);
+    if (stored.kind === 'Pod') stored = defaultPodLevelResources(defaultPodResources(stored));
     if (stored.kind === 'LimitRange') stored = defaultLimitRange(stored);
     this.#record(this.#ns(namespace), stored, false);
   }
@@ -139,7 +139,7 @@ export class AdmissionState {
     if (input.metadata.name && ns.names.has(`${gr}/${input.metadata.name}`)) return result(false, `${gr} "${name}" already exists`);
 
     if (obj.kind === 'Pod') {
-      obj = limitRangerMutatePod(defaultPodResources(obj), ns.limitRanges);
+      obj = defaultPodLevelResources(limitRangerMutatePod(defaultPodResources(obj), ns.limitRanges));
       qosClass = computePodQos(obj);
       const invalid = validatePodResources(obj);
       if (invalid.length > 0) return result(false, `Pod "${name}" is invalid: ${aggregateMessages(invalid)}`);

@@ -1,9 +1,10 @@
-// API defaulting that runs when kube-apiserver decodes an object, before any admission plugin
-// (pkg/apis/core/v1/defaults.go): a container's missing requests take its limits; pod-level
-// requests are filled in when pod-level limits are set; a LimitRange's Container item gets its
-// default limit from max and its default request from the default limit, then from min.
-import { aggregateContainerRequests, isSupportedPodLevelResource } from './resources.ts';
-import type { Quantity } from './quantity.ts';
+// API defaulting (pkg/apis/core/v1/defaults.go), which runs when kube-apiserver decodes an object
+// before any admission plugin: a container's missing requests take its limits; a LimitRange's
+// Container item gets its default limit from max and its default request from the default limit,
+// then from min. Also the pod-level resources defaulting that runs on create, after admission
+// (pkg/api/pod DefaultPodLevelResources, called by the pod strategy's PrepareForCreate).
+import { compareQuantities, type Quantity } from './quantity.ts';
+import { aggregateContainerLimits, aggregateContainerRequests, isSupportedPodLevelResource } from './resources.ts';
 import type { Container, LimitRange, LimitRangeItem, Pod, ResourceList } from './model.ts';
 
 function fillMissing(target: ResourceList | undefined, source: ResourceList | undefined): ResourceList | undefined {
@@ -25,27 +26,61 @@ function defaultContainer(c: Container): Container {
 
 /**
  * SetDefaults_Pod for resources: each container (and init container) with limits gets requests
- * for the limited resources it did not request. With pod-level limits set, pod-level requests
- * default to the containers' effective requests for cpu and memory, then to the pod-level limits.
+ * for the limited resources it did not request. Pod-level resources are not touched here: since
+ * PodLevelResourcesFixDefaulting (beta, on by default in 1.37) they are defaulted on create,
+ * after admission mutated the containers ({@link defaultPodLevelResources}).
  */
 export function defaultPodResources(pod: Pod): Pod {
-  const containers = pod.containers.map(defaultContainer);
-  const initContainers = pod.initContainers.map(defaultContainer);
-  let next: Pod = { ...pod, containers, initContainers };
-  const podLimits = pod.resources?.limits;
-  if (pod.resources && podLimits && Object.keys(podLimits).length > 0) {
-    const requests: Record<string, Quantity> = { ...pod.resources.requests };
-    const aggregated = aggregateContainerRequests(next);
-    for (const name in aggregated) {
-      // Hugepages cannot be overcommitted: their pod-level request follows the limit below.
-      if (requests[name] === undefined && isSupportedPodLevelResource(name) && !name.startsWith('hugepages-')) requests[name] = aggregated[name];
-    }
-    for (const name in podLimits) {
-      if (requests[name] === undefined && isSupportedPodLevelResource(name)) requests[name] = podLimits[name];
-    }
-    if (Object.keys(requests).length > 0) next = { ...next, resources: { ...pod.resources, requests } };
+  return { ...pod, containers: pod.containers.map(defaultContainer), initContainers: pod.initContainers.map(defaultContainer) };
+}
+
+function isHugePages(name: string): boolean {
+  return name.startsWith('hugepages-');
+}
+
+/**
+ * DefaultPodLevelResources (the pod strategy's PrepareForCreate), when spec.resources sets
+ * requests or limits: pod-level hugepage limits from the containers' aggregated limits (unless a
+ * request is set); missing pod-level requests from the containers' aggregated requests
+ * (overcommittable resources), then from pod-level limits; missing pod-level limits, where every
+ * container and init container has a limit, from the aggregated container limits, raised to the
+ * pod-level request if that is larger. Returns the pod unchanged otherwise.
+ */
+export function defaultPodLevelResources(pod: Pod): Pod {
+  const res = pod.resources;
+  if (!res || (isEmpty(res.requests) && isEmpty(res.limits))) return pod;
+  const limits: Record<string, Quantity> = { ...res.limits };
+  const aggregatedLimits = aggregateContainerLimits(pod);
+  for (const name in aggregatedLimits) {
+    if (!isSupportedPodLevelResource(name) || !isHugePages(name) || res.requests?.[name] !== undefined) continue;
+    limits[name] ??= aggregatedLimits[name];
   }
-  return next;
+  const requests: Record<string, Quantity> = { ...res.requests };
+  const aggregatedRequests = aggregateContainerRequests(pod);
+  for (const name in aggregatedRequests) {
+    if (isSupportedPodLevelResource(name) && !isHugePages(name)) requests[name] ??= aggregatedRequests[name];
+  }
+  for (const name in limits) if (isSupportedPodLevelResource(name)) requests[name] ??= limits[name];
+  const all = [...pod.containers, ...pod.initContainers];
+  for (const name in requests) {
+    if (!isSupportedPodLevelResource(name) || limits[name] !== undefined) continue;
+    if (!all.every((c) => c.resources.limits?.[name] !== undefined)) continue;
+    const aggregated = aggregatedLimits[name];
+    if (aggregated === undefined) continue;
+    limits[name] = compareQuantities(requests[name], aggregated) > 0 ? requests[name] : aggregated;
+  }
+  return {
+    ...pod,
+    resources: {
+      ...res,
+      ...(Object.keys(requests).length > 0 ? { requests } : {}),
+      ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    },
+  };
+}
+
+function isEmpty(list: ResourceList | undefined): boolean {
+  return list === undefined || Object.keys(list).length === 0;
 }
 
 function defaultLimitRangeItem(item: LimitRangeItem): LimitRangeItem {
