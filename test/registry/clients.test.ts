@@ -52,6 +52,12 @@ test('skopeo, crane and oras push and pull images, an index and a referrer throu
     assert.equal(r.code, 0, r.stderr);
     assert.equal(sha256(Buffer.from(r.stdout)), index.digest, 'the index comes back byte for byte');
 
+    // Docker schema 2: skopeo converts the image on the way in; it comes back as pushed.
+    r = await run(skopeo, ['copy', '--format', 'v2s2', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${layout.dir}:single`, ref('docker:v1')]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await run(skopeo, ['inspect', '--raw', '--tls-verify=false', '--creds', creds, ref('docker:v1')]);
+    assert.equal((JSON.parse(r.stdout) as { mediaType: string }).mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+
     // crane reads what skopeo wrote, copies it across repositories, and lists tags.
     const env = { DOCKER_CONFIG: dockerConfig(dir, s.host, 'admin', adminPassword) };
     r = await run(crane, ['digest', `${s.host}/apps/web:v1`], { env });
@@ -65,7 +71,7 @@ test('skopeo, crane and oras push and pull images, an index and a referrer throu
     assert.equal(r.code, 0, r.stderr);
     assert.equal(sha256(Buffer.from(r.stdout)), amd.digest);
     r = await run(crane, ['catalog', s.host], { env });
-    assert.deepEqual(r.stdout.trim().split('\n').sort(), ['apps/mirror', 'apps/web']);
+    assert.deepEqual(r.stdout.trim().split('\n').sort(), ['apps/docker', 'apps/mirror', 'apps/web']);
 
     // skopeo pulls the image back from the mirror: every layer's files are intact.
     const back = join(dir, 'back');
