@@ -188,10 +188,51 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
       }
       count(tally, 'quota used agreed');
     }
-    return undefined;
+    return await playProbe(cluster, ns, scenario, tally);
   } finally {
     await cluster.request('DELETE', `/api/v1/namespaces/${ns}`);
   }
+}
+
+const EXPORTED: readonly (readonly [string, string])[] = [
+  ['LimitRange', 'limitranges'], ['ResourceQuota', 'resourcequotas'], ['Pod', 'pods'],
+  ['PersistentVolumeClaim', 'persistentvolumeclaims'], ['Service', 'services'], ['ConfigMap', 'configmaps'], ['Secret', 'secrets'],
+];
+
+/**
+ * The probe: the namespace read back from the cluster (list items carry no kind, so it is set)
+ * becomes a fresh state, as an export given to `berth check --state` would; then one more create
+ * on both sides, and each quota's used after it. `step` counts past the quota check.
+ */
+async function playProbe(cluster: Cluster, ns: string, scenario: AdmissionScenario, tally: Tally): Promise<Disagreement | undefined> {
+  const exported: Json[] = [];
+  for (const [kind, plural] of EXPORTED) {
+    const list = expectOk(await cluster.request('GET', `/api/v1/namespaces/${ns}/${plural}`), `list ${plural}`) as { items: Json[] };
+    for (const item of list.items) exported.push({ apiVersion: 'v1', kind, ...item });
+  }
+  const fresh = new AdmissionState();
+  for (const obj of exported) fresh.addExisting(decodeObject(obj));
+  const res = await cluster.request('POST', collection(ns, scenario.probe), scenario.probe);
+  const kube = kubeVerdict(res.status, res.body);
+  const berth = berthVerdict(fresh.admit(decodeObject(inNamespace(scenario.probe, ns))));
+  const step = scenario.objects.length + 1;
+  if (!isDeepStrictEqual(kube, berth)) {
+    const ctx: StepContext = {
+      namespace: ns,
+      preexisting: exported.filter((o) => o.kind !== 'LimitRange' && o.kind !== 'ResourceQuota'),
+      limitRanges: exported.filter((o) => o.kind === 'LimitRange'),
+      quotas: exported.filter((o) => o.kind === 'ResourceQuota'),
+      admitted: [],
+    };
+    if (kube.allowed !== berth.allowed || !agreesInSomeOrder(ctx, scenario.probe, kube)) return { step, kube: { probe: kube }, berth: { probe: berth } };
+    count(tally, 'agreed in another LimitRange/quota order');
+  }
+  count(tally, `probe: ${outcome(scenario.probe, kube.allowed, kube.reason)}`);
+  for (const report of fresh.quotaReports()) {
+    const used = pick((await quotaStatus(cluster, ns, report.name)).used, Object.keys(report.used));
+    if (!isDeepStrictEqual(used, report.used)) return { step, kube: { quota: report.name, usedAfterProbe: used }, berth: { quota: report.name, used: report.used } };
+  }
+  return undefined;
 }
 
 /** Runs `play` over `items` with at most `width` at a time; results in input order. */
