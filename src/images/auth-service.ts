@@ -67,6 +67,8 @@ export class RegistryAuth {
   readonly #now: () => Date;
   readonly #cacheMs: number;
   readonly #credentials = new Map<string, { caller: RegistryCaller; until: number }>();
+  // A client sends the same token with every request until it expires: verify it once.
+  readonly #verified = new Map<string, { token: VerifiedToken; expiresAt: number }>();
   // Projects change rarely and every registry request reads one: a second of staleness is fine.
   readonly #projects = new Map<string, { project: Project | undefined; until: number }>();
 
@@ -209,11 +211,19 @@ export class RegistryAuth {
 
   /** Verifies a bearer token this server issued; undefined when it is invalid or expired. */
   async verifyToken(token: string): Promise<VerifiedToken | undefined> {
+    const nowMs = this.#now().getTime();
+    const hit = this.#verified.get(token);
+    if (hit) {
+      if (hit.expiresAt > nowMs) return hit.token;
+      this.#verified.delete(token);
+    }
     try {
       const { payload } = await jwtVerify(token, this.#key, { issuer: 'berth', audience: tokenService, algorithms: ['HS256'], currentDate: this.#now() });
       const access = payload.access as Access[] | undefined;
       const caller = payload.caller as RegistryCaller | undefined;
-      if (!Array.isArray(access) || !caller) return undefined;
+      if (!Array.isArray(access) || !caller || typeof payload.exp !== 'number') return undefined;
+      if (this.#verified.size > 10_000) this.#verified.clear();
+      this.#verified.set(token, { token: { caller, access }, expiresAt: payload.exp * 1000 });
       return { caller, access };
     } catch {
       return undefined;

@@ -104,6 +104,11 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
         }
         return reply.code(err.status).type('application/json').send(ociErrorBody(err.code, err.message, err.detail));
       }
+      if (req.raw.destroyed || reply.raw.destroyed) {
+        // The client went away mid-request (an upload cut short): nothing to answer, nothing broken.
+        req.log.info({ err: { message: (err as Error).message } }, 'registry client disconnected');
+        return reply.code(400).send();
+      }
       const fe = err as { statusCode?: number; message?: string };
       if (typeof fe.statusCode === 'number' && fe.statusCode < 500) {
         return reply.code(fe.statusCode).type('application/json').send(ociErrorBody('UNSUPPORTED', fe.message ?? 'bad request'));
