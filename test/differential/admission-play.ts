@@ -123,6 +123,15 @@ async function controllerUsed(cluster: Cluster, ns: string, quota: Json, expecte
   return pick(used, Object.keys(hard));
 }
 
+/**
+ * Waits (up to 5 s) until the quota's status.used equals `expected` on every listed resource.
+ * The controller's count converges, so one that never gets there is a disagreement, which the
+ * comparison that follows shows; hence no error here.
+ */
+async function settled(cluster: Cluster, ns: string, name: string, expected: Readonly<Record<string, string>>): Promise<void> {
+  await waitForQuotaUsed(cluster, ns, name, expected, 5000).catch(() => undefined);
+}
+
 function pick(list: Readonly<Record<string, string>>, keys: readonly string[]): Record<string, string> {
   return Object.fromEntries(keys.filter((k) => list[k] !== undefined).map((k) => [k, list[k]]));
 }
@@ -160,6 +169,7 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
     }
 
     const admitted: Json[] = [];
+    const admittedIndices = new Set<number>();
     for (const [i, obj] of scenario.objects.entries()) {
       const ctx: StepContext = { namespace: ns, preexisting: [ca], limitRanges, quotas, admitted: [...admitted] };
       const res = await cluster.request('POST', collection(ns, obj), obj);
@@ -170,7 +180,10 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
         count(tally, 'agreed in another LimitRange/quota order');
       }
       count(tally, outcome(obj, kube.allowed, kube.reason));
-      if (kube.allowed) admitted.push(res.body as Json);
+      if (kube.allowed) {
+        admitted.push(res.body as Json);
+        admittedIndices.add(i);
+      }
     }
 
     const reports = main.quotaReports();
@@ -188,7 +201,7 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
       }
       count(tally, 'quota used agreed');
     }
-    return await playProbe(cluster, ns, scenario, tally);
+    return await playProbe(cluster, ns, scenario, admittedIndices, tally);
   } finally {
     await cluster.request('DELETE', `/api/v1/namespaces/${ns}`);
   }
@@ -204,11 +217,24 @@ const EXPORTED: readonly (readonly [string, string])[] = [
  * becomes a fresh state, as an export given to `berth check --state` would; then one more create
  * on both sides, and each quota's used after it. `step` counts past the quota check.
  */
-async function playProbe(cluster: Cluster, ns: string, scenario: AdmissionScenario, tally: Tally): Promise<Disagreement | undefined> {
+async function playProbe(cluster: Cluster, ns: string, scenario: AdmissionScenario, admitted: ReadonlySet<number>, tally: Tally): Promise<Disagreement | undefined> {
+  const finished = scenario.finished.filter((f) => admitted.has(f.index));
+  for (const { index, phase } of finished) {
+    expectOk(await cluster.request('PATCH', `/api/v1/namespaces/${ns}/pods/${nameOf(scenario.objects[index])}/status`,
+      { status: { phase } }, 'application/merge-patch+json'), `finish pod ${index}`);
+    count(tally, `pod ${phase} before the read-back`);
+  }
   const exported: Json[] = [];
   for (const [kind, plural] of EXPORTED) {
     const list = expectOk(await cluster.request('GET', `/api/v1/namespaces/${ns}/${plural}`), `list ${plural}`) as { items: Json[] };
-    for (const item of list.items) exported.push({ apiVersion: 'v1', kind, ...item });
+    for (const item of list.items) exported.push({ apiVersion: 'v1', kind, ...(kind === 'ResourceQuota' && !scenario.quotaStatus ? { ...item, status: undefined } : item) });
+  }
+  if (finished.length > 0) {
+    // The quota controller recounts on a pod turning terminal; admission reads the result.
+    const measured = new AdmissionState();
+    for (const obj of exported) measured.addExisting(decodeObject(obj.kind === 'ResourceQuota' ? { ...obj, status: undefined } : obj));
+    for (const report of measured.quotaReports()) await settled(cluster, ns, report.name, report.used);
+    if (scenario.quotaStatus) return playProbe(cluster, ns, { ...scenario, finished: [] }, admitted, tally);
   }
   const fresh = new AdmissionState();
   for (const obj of exported) fresh.addExisting(decodeObject(obj));

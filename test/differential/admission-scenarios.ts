@@ -24,6 +24,10 @@ export interface AdmissionScenario {
    * `berth check --state` would be given an export.
    */
   readonly probe: Json;
+  /** Pods (by index in `objects`) that reach a terminal phase before the read-back; quota stops charging their compute. */
+  readonly finished: readonly { readonly index: number; readonly phase: 'Succeeded' | 'Failed' }[];
+  /** Whether the read-back keeps each quota's status; without it Berth measures usage from the objects, as the controller does. */
+  readonly quotaStatus: boolean;
 }
 
 /** The PriorityClasses the scenarios refer to; the test creates them once per cluster. */
@@ -233,7 +237,9 @@ export function generateScenario(rng: Rng): AdmissionScenario {
   const lrs = limitRanges(rng);
   const qs = quotas(rng);
   const objects = Array.from({ length: rng.int(3, 8) }, (_, i) => object(rng, i));
-  return { limitRanges: lrs, quotas: qs, objects, probe: object(rng, objects.length) };
+  const probe = object(rng, objects.length);
+  const finished = objects.flatMap((o, index) => (o.kind === 'Pod' && rng.chance(0.3) ? [{ index, phase: rng.pick(['Succeeded', 'Failed'] as const) }] : []));
+  return { limitRanges: lrs, quotas: qs, objects, probe, finished, quotaStatus: rng.chance(0.5) };
 }
 
 /**
@@ -241,11 +247,16 @@ export function generateScenario(rng: Rng): AdmissionScenario {
  * prefix without one earlier object, one quota, one LimitRange, or one LimitRange item.
  */
 export function shrinkScenario(scenario: AdmissionScenario, step: number): readonly AdmissionScenario[] {
+  if (step < scenario.objects.length) scenario = { ...scenario, finished: [] };
   const objects = scenario.objects.slice(0, step + 1);
   const out: AdmissionScenario[] = [];
   if (objects.length < scenario.objects.length) out.push({ ...scenario, objects });
   const without = <T>(list: readonly T[], j: number): T[] => list.filter((_, k) => k !== j);
-  for (let j = 0; j < objects.length - 1; j++) out.push({ ...scenario, objects: without(objects, j) });
+  for (let j = 0; j < objects.length - 1; j++) {
+    const finished = scenario.finished.filter((f) => f.index !== j).map((f) => (f.index > j ? { ...f, index: f.index - 1 } : f));
+    out.push({ ...scenario, objects: without(objects, j), finished });
+  }
+  for (let j = 0; j < scenario.finished.length; j++) out.push({ ...scenario, objects, finished: without(scenario.finished, j) });
   for (let j = 0; j < scenario.quotas.length; j++) out.push({ ...scenario, objects, quotas: without(scenario.quotas, j) });
   for (let j = 0; j < scenario.limitRanges.length; j++) out.push({ ...scenario, objects, limitRanges: without(scenario.limitRanges, j) });
   for (const [j, lr] of scenario.limitRanges.entries()) {
