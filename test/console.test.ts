@@ -195,8 +195,8 @@ test('console: the navigation shows only the pages the permissions allow', { ski
   const suffix = Date.now().toString(36);
   const password = `pw-${crypto.randomUUID()}`;
   const cases = [
-    { role: 'user', pages: ['API tokens'] },
-    { role: 'auditor', pages: ['API tokens', 'Audit log'] },
+    { role: 'user', pages: ['API tokens', 'Projects'] },
+    { role: 'auditor', pages: ['API tokens', 'Projects', 'Audit log'] },
   ];
   for (const { role, pages } of cases) {
     const name = `e2e-${role}-${suffix}`;

@@ -1,9 +1,13 @@
 // The one way the console talks to the server: bearer token in, Kubernetes Status errors out.
 import { fileNameFromDisposition, toApiError, toQuery } from './http.ts';
 import type {
-  AuditFilter, AuditList, AuditVerifyResult, CreatedToken, LoginResponse, TokenList, User, UserCreate, UserList,
-  UserPatch, WhoAmI,
+  Artifact, AuditFilter, AuditList, AuditVerifyResult, CreatedRobot, CreatedToken, GcRun, ImmutabilityRule, Items,
+  LoginResponse, Member, Policy, Project, ProjectCreate, ProjectView, Repository, RetentionCreate, RetentionPolicy,
+  RetentionResult, Robot, RobotCreate, TokenList, User, UserCreate, UserList, UserPatch, WhoAmI,
 } from './model.ts';
+
+const registry = '/api/v1/registry';
+const seg = encodeURIComponent;
 
 /** What the client needs from its host page. */
 export interface ApiClientOptions {
@@ -119,5 +123,101 @@ export class ApiClient {
   /** Walks the hash chain on the server and reports the first broken link, if any. */
   verifyAudit(): Promise<AuditVerifyResult> {
     return this.#json('GET', '/api/v1/audit/verify');
+  }
+
+  /** The registry projects the caller may see, in name order (without usage). */
+  listProjects(): Promise<Items<Project>> {
+    return this.#json('GET', `${registry}/projects`);
+  }
+
+  /** One project with its usage; a project the caller may not see rejects with 404. */
+  getProject(name: string): Promise<ProjectView> {
+    return this.#json('GET', `${registry}/projects/${seg(name)}`);
+  }
+
+  /** Creates a project; a taken name rejects with 409, a refused tenant with 403, a bad name with 422. */
+  createProject(project: ProjectCreate): Promise<ProjectView> {
+    return this.#json('POST', `${registry}/projects`, project);
+  }
+
+  /** Deletes an empty project; one that still holds repositories rejects with 409. */
+  async deleteProject(name: string): Promise<void> {
+    await this.#send('DELETE', `${registry}/projects/${seg(name)}`);
+  }
+
+  /** The project's members and repository grants. */
+  listMembers(project: string): Promise<Items<Member>> {
+    return this.#json('GET', `${registry}/projects/${seg(project)}/members`);
+  }
+
+  /** Grants `role` to `user` on the project, or on repositories matching `repositories`; replaces an existing grant. */
+  setMember(project: string, user: string, role: string, repositories: string): Promise<Member> {
+    const body = repositories === '' ? { role } : { role, repositories };
+    return this.#json('PUT', `${registry}/projects/${seg(project)}/members/${seg(user)}`, body);
+  }
+
+  /** Removes one grant of `user` (the whole-project one when `repositories` is ''). */
+  async removeMember(project: string, user: string, repositories: string): Promise<void> {
+    await this.#send('DELETE', `${registry}/projects/${seg(project)}/members/${seg(user)}${toQuery({ repositories })}`);
+  }
+
+  /** The project's robot accounts (never their secrets). */
+  listRobots(project: string): Promise<Items<Robot>> {
+    return this.#json('GET', `${registry}/projects/${seg(project)}/robots`);
+  }
+
+  /** Creates a robot account; the answer holds the secret, which the server never shows again. */
+  createRobot(project: string, robot: RobotCreate): Promise<CreatedRobot> {
+    return this.#json('POST', `${registry}/projects/${seg(project)}/robots`, robot);
+  }
+
+  /** Deletes a robot account: its credentials stop working at once. */
+  async deleteRobot(project: string, name: string): Promise<void> {
+    await this.#send('DELETE', `${registry}/projects/${seg(project)}/robots/${seg(name)}`);
+  }
+
+  /** The project's repositories with their artifact and pull counts. */
+  listRepositories(project: string): Promise<Items<Repository>> {
+    return this.#json('GET', `${registry}/projects/${seg(project)}/repositories`);
+  }
+
+  /** The artifacts of a repository (full name, `project/path`), newest first. */
+  listArtifacts(repository: string): Promise<Items<Artifact>> {
+    return this.#json('GET', `${registry}/artifacts${toQuery({ repository })}`);
+  }
+
+  /** The project's immutability rules and retention policies. */
+  listPolicies(project: string): Promise<Items<Policy>> {
+    return this.#json('GET', `${registry}/projects/${seg(project)}/policies`);
+  }
+
+  /** Adds an immutability rule (patterns default to '*' on the server). */
+  createImmutabilityRule(project: string, rule: { readonly repositories?: string; readonly tags?: string }): Promise<ImmutabilityRule> {
+    return this.#json('POST', `${registry}/projects/${seg(project)}/immutability`, rule);
+  }
+
+  /** Adds a retention policy; one that keeps nothing in particular rejects with 422. */
+  createRetentionPolicy(project: string, policy: RetentionCreate): Promise<RetentionPolicy> {
+    return this.#json('POST', `${registry}/projects/${seg(project)}/retention`, policy);
+  }
+
+  /** Removes a policy by id. */
+  async deletePolicy(project: string, id: string): Promise<void> {
+    await this.#send('DELETE', `${registry}/projects/${seg(project)}/policies/${seg(id)}`);
+  }
+
+  /** Runs the project's retention now; a dry run only lists what would go. */
+  runRetention(project: string, dryRun: boolean): Promise<RetentionResult> {
+    return this.#json('POST', `${registry}/projects/${seg(project)}/retention/run`, { dryRun });
+  }
+
+  /** Recorded garbage collection runs, newest first (platform admins). */
+  listGcRuns(): Promise<Items<GcRun>> {
+    return this.#json('GET', `${registry}/gc`);
+  }
+
+  /** Runs garbage collection and answers when it is done; a dry run changes nothing. */
+  runGc(dryRun: boolean): Promise<GcRun> {
+    return this.#json('POST', `${registry}/gc`, { dryRun });
   }
 }

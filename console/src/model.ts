@@ -156,3 +156,172 @@ export interface AuditVerifyResult {
     readonly message: string;
   };
 }
+
+/** Roles a member holds in a registry project, from most to least powerful. */
+export const projectRoles: readonly string[] = ['project-admin', 'maintainer', 'developer', 'guest', 'limited-guest'];
+
+/** What a robot may do to repositories (the Docker token actions). */
+export const repositoryActions = ['pull', 'push', 'delete'] as const;
+
+/** A repository action. */
+export type RepositoryAction = (typeof repositoryActions)[number];
+
+/** A registry project (`GET /api/v1/registry/projects`); limits of -1 mean none. */
+export interface Project {
+  readonly name: string;
+  /** Owning tenant; '' for a platform project. */
+  readonly tenant: string;
+  readonly public: boolean;
+  readonly storageLimit: number;
+  readonly artifactLimit: number;
+  readonly rateLimit: number;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+/** A project with its usage (`GET /api/v1/registry/projects/{project}`). */
+export interface ProjectView extends Project {
+  readonly usage: { readonly storageBytes: number; readonly artifacts: number; readonly repositories: number };
+}
+
+/** Body of `POST /api/v1/registry/projects`. */
+export interface ProjectCreate {
+  readonly name: string;
+  readonly tenant?: string;
+  readonly public?: boolean;
+  readonly storageLimit?: number;
+  readonly artifactLimit?: number;
+}
+
+/** A user's role in a project; `repositories` narrows it to matching repositories ('' = all). */
+export interface Member {
+  readonly project: string;
+  readonly user: string;
+  readonly role: string;
+  readonly repositories: string;
+  readonly createdAt: string;
+}
+
+/** One permission of a robot: actions on repositories matching a pattern. */
+export interface RobotPermission {
+  readonly repositories: string;
+  readonly actions: readonly RepositoryAction[];
+}
+
+/** A robot account; `username` is `robot$<project>+<name>`. */
+export interface Robot {
+  readonly project: string;
+  readonly name: string;
+  readonly username: string;
+  readonly description: string;
+  readonly permissions: readonly RobotPermission[];
+  readonly expiresAt: string;
+  readonly revoked: boolean;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+/** Body of `POST /api/v1/registry/projects/{project}/robots`. */
+export interface RobotCreate {
+  readonly name: string;
+  readonly description?: string;
+  readonly expiresInDays?: number;
+  readonly permissions: readonly RobotPermission[];
+}
+
+/** Answer of the robot create: the only time `secret` is ever shown. */
+export interface CreatedRobot extends Robot {
+  readonly secret: string;
+}
+
+/** A repository of a project; `name` includes the project (`apps/team/web`). */
+export interface Repository {
+  readonly name: string;
+  readonly project: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly pullCount: number;
+  readonly artifactCount: number;
+}
+
+/** A manifest in a repository, with its tags; `subject` is '' unless it refers to another artifact. */
+export interface Artifact {
+  readonly repository: string;
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly artifactType: string;
+  readonly size: number;
+  readonly subject: string;
+  readonly tags: readonly string[];
+  readonly pushedAt: string;
+  readonly pushedBy: string;
+  readonly pulledAt: string | null;
+}
+
+/** A tag immutability rule of a project. */
+export interface ImmutabilityRule {
+  readonly id: string;
+  readonly project: string;
+  readonly kind: 'immutability';
+  readonly repositories: string;
+  readonly tags: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+/** A retention policy of a project: what it keeps; everything else covered by it may go. */
+export interface RetentionPolicy {
+  readonly id: string;
+  readonly project: string;
+  readonly kind: 'retention';
+  readonly repositories: string;
+  readonly keepLatest?: number;
+  readonly keepTags?: readonly string[];
+  readonly keepPulledWithinDays?: number;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+/** A project policy. */
+export type Policy = ImmutabilityRule | RetentionPolicy;
+
+/** Body of `POST /api/v1/registry/projects/{project}/retention`. */
+export interface RetentionCreate {
+  readonly repositories?: string;
+  readonly keepLatest?: number;
+  readonly keepTags?: readonly string[];
+  readonly keepPulledWithinDays?: number;
+}
+
+/** What a retention run removed or, dry, would remove. */
+export interface RetentionResult {
+  readonly project: string;
+  readonly dryRun: boolean;
+  readonly removed: readonly { readonly repository: string; readonly digest: string; readonly tags: readonly string[] }[];
+  readonly kept: number;
+}
+
+/** What a garbage collection did or, dry, would do. */
+export interface GcResult {
+  readonly dryRun: boolean;
+  readonly linksRemoved: number;
+  readonly blobsDeleted: number;
+  readonly bytesFreed: number;
+  readonly uploadsRemoved: number;
+  readonly blobs: readonly string[];
+}
+
+/** A recorded garbage collection run. */
+export interface GcRun {
+  readonly id: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly triggeredBy: string;
+  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly result: GcResult | { readonly error: string } | null;
+}
+
+/** The `{items}` answer of the registry's list endpoints. */
+export interface Items<T> {
+  readonly items: readonly T[];
+}

@@ -5,6 +5,7 @@ import { allowedPages, can, resolveRoute } from './nav.ts';
 const admin = ['users:list', 'users:create', 'tokens:list', 'tokens:create', 'audit:list', 'audit:verify'];
 const auditor = ['audit:list', 'audit:export', 'audit:verify'];
 const developer = ['tokens:list', 'tokens:create', 'tokens:delete'];
+const registryUser = [...developer, 'projects:list'];
 
 test('allowedPages shows each page only with its list permission, in navigation order', () => {
   assert.deepEqual(allowedPages(admin).map((p) => p.id), ['tokens', 'users', 'audit']);
@@ -12,6 +13,8 @@ test('allowedPages shows each page only with its list permission, in navigation 
   assert.deepEqual(allowedPages(developer).map((p) => p.id), ['tokens']);
   assert.deepEqual(allowedPages(['users:create', 'audit:export']).map((p) => p.id), []);
   assert.deepEqual(allowedPages([]), []);
+  assert.deepEqual(allowedPages(['tokens:list', 'projects:list', 'gc:list', 'audit:list']).map((p) => p.id), ['tokens', 'projects', 'gc', 'audit']);
+  assert.deepEqual(allowedPages(['projects:list', 'gc:create']).map((p) => p.id), ['projects']);
 });
 
 test('can matches whole permission strings only', () => {
@@ -31,6 +34,14 @@ test('resolveRoute opens allowed pages and redirects the rest', () => {
     ['/tokens', [], { kind: 'none' }],
     ['/', [], { kind: 'none' }],
     ['/nope', admin, { kind: 'notFound' }],
+    ['/projects', registryUser, { kind: 'page', id: 'projects' }],
+    ['/projects/apps/repositories/team/web', registryUser, { kind: 'page', id: 'projects' }],
+    ['/projects/apps/', registryUser, { kind: 'page', id: 'projects' }],
+    ['/projectsx', registryUser, { kind: 'notFound' }],
+    ['/projects/apps', developer, { kind: 'redirect', to: '/tokens' }],
+    ['/gc', registryUser, { kind: 'redirect', to: '/tokens' }],
+    ['/gc/x', [...registryUser, 'gc:list'], { kind: 'notFound' }],
+    ['/gc', [...registryUser, 'gc:list'], { kind: 'page', id: 'gc' }],
   ];
   for (const [path, perms, want] of cases) {
     const got = resolveRoute(path, perms);

@@ -3,8 +3,10 @@ import type { MessageKey } from './i18n/messages.ts';
 
 /** A page of the console that sits behind a permission. */
 export interface PageDef {
-  readonly id: 'tokens' | 'users' | 'audit';
+  readonly id: 'tokens' | 'projects' | 'gc' | 'users' | 'audit';
   readonly path: string;
+  /** True when the page also answers the paths below its own (`/projects/apps/members`). */
+  readonly nested?: boolean;
   /** The `<resource>:<verb>` permission that shows the page. */
   readonly permission: string;
   readonly label: MessageKey;
@@ -13,6 +15,8 @@ export interface PageDef {
 /** Every page in navigation order. */
 export const pages: readonly PageDef[] = [
   { id: 'tokens', path: '/tokens', permission: 'tokens:list', label: 'nav.tokens' },
+  { id: 'projects', path: '/projects', permission: 'projects:list', label: 'nav.projects', nested: true },
+  { id: 'gc', path: '/gc', permission: 'gc:list', label: 'nav.gc' },
   { id: 'users', path: '/users', permission: 'users:list', label: 'nav.users' },
   { id: 'audit', path: '/audit', permission: 'audit:list', label: 'nav.audit' },
 ];
@@ -38,17 +42,21 @@ export type Route =
   | { readonly kind: 'none' }
   | { readonly kind: 'notFound' };
 
+function pageOf(path: string, candidates: readonly PageDef[]): PageDef | undefined {
+  return candidates.find((p) => p.path === path || (p.nested === true && path.startsWith(`${p.path}/`)));
+}
+
 /**
- * Resolves the path a logged-in user asked for: an allowed page opens; '/', '/login' and pages
- * the user may not open redirect to the first allowed page, or give 'none' when the user may
+ * Resolves the path a logged-in user asked for: an allowed page (or a path below a nested one)
+ * opens; '/', '/login' and pages the user may not open redirect to the first allowed page, or give 'none' when the user may
  * open no page at all; any other path is 'notFound'.
  */
 export function resolveRoute(pathname: string, permissions: readonly string[]): Route {
   const allowed = allowedPages(permissions);
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
-  const page = allowed.find((p) => p.path === path);
+  const page = pageOf(path, allowed);
   if (page) return { kind: 'page', page };
-  const known = path === '/' || path === loginPath || pages.some((p) => p.path === path);
+  const known = path === '/' || path === loginPath || pageOf(path, pages) !== undefined;
   if (!known) return { kind: 'notFound' };
   if (allowed.length === 0) return { kind: 'none' };
   return { kind: 'redirect', to: allowed[0].path };

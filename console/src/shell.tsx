@@ -15,6 +15,8 @@ import { AppLayout } from './app-layout.tsx';
 const LoginPage = lazy(() => import('./pages/login-page.tsx'));
 const pageComponents = {
   tokens: lazy(() => import('./pages/tokens-page.tsx')),
+  projects: lazy(() => import('./pages/projects-page.tsx')),
+  gc: lazy(() => import('./pages/gc-page.tsx')),
   users: lazy(() => import('./pages/users-page.tsx')),
   audit: lazy(() => import('./pages/audit-page.tsx')),
 } as const;

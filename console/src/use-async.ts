@@ -1,11 +1,14 @@
 // Loading state for a page's main request.
 import { useCallback, useEffect, useState } from 'react';
+import { ApiError } from './http.ts';
 
 /** The state of a request: its last answer, whether one is running, and its last error. */
 export interface AsyncState<T> {
   readonly data: T | undefined;
   readonly loading: boolean;
   readonly error: string | null;
+  /** The HTTP status of the last error when the server refused (403 lets a page say "not allowed"). */
+  readonly errorCode: number | undefined;
   /** Runs the request again. */
   readonly reload: () => void;
 }
@@ -18,6 +21,7 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
   const [data, setData] = useState<T | undefined>(undefined);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
+  const [errorCode, setErrorCode] = useState<number | undefined>(undefined);
   const [generation, setGeneration] = useState(0);
 
   // The caller names the dependencies of `load`, as with useEffect.
@@ -31,11 +35,13 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
         if (!current) return;
         setData(value);
         setError(null);
+        setErrorCode(undefined);
         setLoading(false);
       },
       (err: unknown) => {
         if (!current) return;
         setError(err instanceof Error ? err.message : String(err));
+        setErrorCode(err instanceof ApiError ? err.code : undefined);
         setLoading(false);
       },
     );
@@ -43,5 +49,5 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
   }, [stableLoad, generation]);
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return { data, loading, error, reload };
+  return { data, loading, error, errorCode, reload };
 }
