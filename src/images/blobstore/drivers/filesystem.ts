@@ -2,7 +2,7 @@
 // <root>/uploads/<id>. An upload is the temporary file; commit hashes (or reuses the hash taken
 // while appending), fsyncs, and renames it into place, so a blob path only ever names whole,
 // verified content. rename(2) replaces atomically, so racing commits of one digest both succeed.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, fdatasync, open as openFd } from 'node:fs';
 import { mkdir, open, opendir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -60,11 +60,13 @@ export class FilesystemBlobStore implements BlobStore {
   async read(digest: string, range?: ByteRange): Promise<Readable> {
     const d = this.#parse(digest);
     if (!d) throw new BlobStoreNotFoundError(`blob ${digest}`);
-    const fh = await open(this.#blobPath(d), 'r').catch((err: unknown) => {
-      if (missing(err)) throw new BlobStoreNotFoundError(`blob ${digest}`);
-      throw err;
-    });
-    return createReadStream('', { fd: fh, ...(range ? { start: range.start, end: range.end } : {}), highWaterMark: 1024 * 1024 });
+    // A numeric descriptor, not a FileHandle: the stream then reads with plain fs.read calls,
+    // which moves big blobs about twice as fast as FileHandle's promise-based reads.
+    const fd = await new Promise<number>((resolve, reject) => openFd(this.#blobPath(d), 'r', (err, n) => {
+      if (err) reject(missing(err) ? new BlobStoreNotFoundError(`blob ${digest}`) : err);
+      else resolve(n);
+    }));
+    return createReadStream('', { fd, ...(range ? { start: range.start, end: range.end } : {}), highWaterMark: 1024 * 1024 });
   }
 
   async delete(digest: string): Promise<boolean> {
@@ -123,8 +125,9 @@ export class FilesystemBlobStore implements BlobStore {
       const state = this.#hashes.get(id);
       const hash = state && state.size === size ? state.hash : undefined;
       this.#hashes.delete(id);
-      const fh = await open(path, 'r+');
-      const out = createWriteStream('', { fd: fh, start: offset, highWaterMark: 1024 * 1024 });
+      // Numeric descriptors (not FileHandles) keep writes on the fast callback path.
+      const fd = await new Promise<number>((resolve, reject) => openFd(path, 'r+', (err, n) => (err ? reject(err) : resolve(n))));
+      const out = createWriteStream('', { fd, start: offset, highWaterMark: 1024 * 1024 });
       let written = 0;
       let unsynced = 0;
       let syncing: Promise<void> = Promise.resolve();
@@ -139,7 +142,7 @@ export class FilesystemBlobStore implements BlobStore {
           // at commit has little left to do. One flush at a time.
           if (unsynced >= syncEvery) {
             unsynced = 0;
-            syncing = syncing.then(() => fh.datasync()).catch(() => undefined);
+            syncing = syncing.then(() => new Promise<void>((resolve) => fdatasync(fd, () => resolve())));
           }
         }
         await syncing;
