@@ -22,6 +22,16 @@ describe('parseManifests', () => {
       assert.equal(pod.containers[0].resources.requests?.memory.nanos, 1000n * 1_000_000_000n);
     }
   });
+  it('reads floats in the forms go-yaml reads them (1e3 and 2E9 are numbers, not strings)', () => {
+    const objs = parseManifests('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    resources: {requests: {memory: 2E9}, limits: {memory: 1.5e3}}\n', 'p.yaml');
+    const pod = objs[0].object;
+    assert.equal(pod.kind, 'Pod');
+    if (pod.kind === 'Pod') {
+      assert.equal(pod.containers[0].resources.requests?.memory.text, undefined);
+      assert.equal(pod.containers[0].resources.requests?.memory.nanos, 2_000_000_000n * 1_000_000_000n);
+      assert.equal(pod.containers[0].resources.limits?.memory.nanos, 1500n * 1_000_000_000n);
+    }
+  });
   const bad: ReadonlyArray<{ name: string; text: string; document: number; field: string }> = [
     { name: 'a bad quantity names the field', text: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    resources: {limits: {cpu: two}}\n', document: 1, field: 'spec.containers[0].resources.limits.cpu' },
     { name: 'a missing kind', text: 'apiVersion: v1\nmetadata: {name: a}\n', document: 0, field: 'kind' },
@@ -29,6 +39,8 @@ describe('parseManifests', () => {
     { name: 'a pod without containers', text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {}\n', document: 0, field: 'spec.containers' },
     { name: 'a YAML syntax error', text: 'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n---\nkey: [unclosed\n', document: 1, field: '(syntax)' },
     { name: 'a scalar document', text: '42\n', document: 0, field: '(document)' },
+    { name: 'a syntax error after a leading document marker and a comment', text: '# x\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n---\n---\nkey: [unclosed\n', document: 2, field: '(syntax)' },
+    { name: 'a YAML 1.1 boolean label value (yes) is not a string', text: 'apiVersion: v1\nkind: Secret\nmetadata: {name: s, labels: {a: yes}}\n', document: 0, field: 'metadata.labels.a' },
     { name: 'a bad item of a List', text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', resources: { requests: { memory: '1 Gi' } } }] } }] }), document: 0, field: 'items[0].spec.containers[0].resources.requests.memory' },
   ];
   for (const c of bad) {
