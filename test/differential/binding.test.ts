@@ -102,7 +102,14 @@ function claimObject(n: Names, c: ClaimSpec): KubeObject {
 
 const get = async (cluster: Cluster, path: string): Promise<KubeObject> => expectOk(await cluster.request('GET', path), `GET ${path}`) as KubeObject;
 
-async function play(cluster: Cluster, scenario: Scenario): Promise<Disagreement | undefined> {
+/** Counts of notable outcomes, printed with the results. */
+type Tally = Map<string, number>;
+
+function count(tally: Tally, key: string): void {
+  tally.set(key, (tally.get(key) ?? 0) + 1);
+}
+
+async function play(cluster: Cluster, scenario: Scenario, tally: Tally): Promise<Disagreement | undefined> {
   const id = uniqueName('b');
   const n: Names = { id, of: (local) => `${id}-${local}` };
   const ns = id;
@@ -140,15 +147,27 @@ async function play(cluster: Cluster, scenario: Scenario): Promise<Disagreement 
     const defaultClass = defaultStorageClassName(classes as unknown as StorageClass[]);
     let model = (volumes as unknown as PersistentVolume[]).slice(0, -1);
     for (const [i, claim] of submitted.entries()) {
-      const real = await get(cluster, `/api/v1/namespaces/${ns}/persistentvolumeclaims/${claim.metadata.name}`);
+      const claimPath = `/api/v1/namespaces/${ns}/persistentvolumeclaims/${claim.metadata.name}`;
+      let real = await get(cluster, claimPath);
+      const decision = decideBinding(claim, { volumes: model, classes: classes as unknown as StorageClass[] });
+      const berthVolume = decision.action === 'Bind' ? decision.volume.metadata.name : 'none';
+      if (real.status?.phase !== 'Bound' && berthVolume !== 'none') {
+        // A bind that failed once (seen with claims that name a pre-bound volume, about one
+        // scenario in a hundred, not reproducible alone) is retried at the controller's next
+        // claim resync, 15 s later: Bound is final, Pending may not be yet.
+        real = await eventually(`claim ${claim.metadata.name} settles`, async () => {
+          const now = await get(cluster, claimPath);
+          return now.status?.phase === 'Bound' ? now : undefined;
+        }, 20_000, 100).catch(() => real);
+        if (real.status?.phase === 'Bound') count(tally, 'bound only after a resync');
+      }
       const kubeClass = (real.spec?.storageClassName as string | undefined) ?? null;
       const berthClass = withDefaultStorageClass(claim, defaultClass).spec.storageClassName ?? null;
       const kubeVolume = real.status?.phase === 'Bound' ? String(real.spec?.volumeName) : 'none';
-      const decision = decideBinding(claim, { volumes: model, classes: classes as unknown as StorageClass[] });
-      const berthVolume = decision.action === 'Bind' ? decision.volume.metadata.name : 'none';
       if (kubeClass !== berthClass || (kubeVolume !== berthVolume && !sameRank(claim, model, decision, kubeVolume, defaultClass))) {
         return { step: i, kube: { class: kubeClass, volume: kubeVolume }, berth: { class: berthClass, volume: berthVolume, decision: decision.action } };
       }
+      count(tally, `${decision.action}${kubeVolume === 'none' ? '' : ' (bound)'}`);
       if (kubeVolume !== 'none') {
         model = model.map((v) => (v.metadata.name === kubeVolume ? bindVolumeToClaim(v, claim) : v));
       }
@@ -217,7 +236,9 @@ after(async () => {
 });
 
 test('PV binding agrees with kube-controller-manager\'s PV controller', async (t) => {
-  const family: Family<Scenario> = { generate, play: (s) => play(cluster, s), shrink };
+  const tally: Tally = new Map();
+  const family: Family<Scenario> = { generate, play: (s) => play(cluster, s, tally), shrink };
   const failures = await runFamily(t, 'PV binding', family, { fixedSeed: 0x50560001, fixedCount: 300, freshCount: 30 });
+  t.diagnostic(`outcomes: ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
   if (failures.length > 0) assert.fail(`${failures.length} disagreements; first:\n${formatFailure(failures[0])}`);
 });
