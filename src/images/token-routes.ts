@@ -13,8 +13,36 @@ function basicOf(req: FastifyRequest): { username: string; password: string } | 
   return i < 0 ? undefined : { username: text.slice(0, i), password: text.slice(i + 1) };
 }
 
-/** Registers GET /auth/token. */
+/** Registers GET /auth/token (basic credentials) and POST /auth/token (OAuth2 password grant). */
 export async function tokenRoutes(app: FastifyInstance, auth: RegistryAuth): Promise<void> {
+  await app.register(async (t) => {
+    t.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, new URLSearchParams(String(body))));
+    t.post('/auth/token', { config: { auth: 'custom' }, schema: { hide: true } }, async (req, reply) => {
+      const form = req.body instanceof URLSearchParams ? req.body : new URLSearchParams();
+      const grant = form.get('grant_type');
+      if (grant !== 'password') {
+        // Refresh tokens are not issued, so a refresh grant cannot be valid; clients fall back to GET.
+        return reply.code(400).send({ error: 'unsupported_grant_type', error_description: 'only the password grant is supported; use GET /auth/token with basic credentials' });
+      }
+      const service = form.get('service');
+      if (service !== null && service !== tokenService) return reply.code(400).send({ error: 'invalid_request', error_description: `this token service is "${tokenService}"` });
+      const username = form.get('username') ?? '';
+      let caller: RegistryCaller;
+      try {
+        caller = await auth.authenticateBasic(username, form.get('password') ?? '', req.ctx);
+      } catch (err) {
+        if (!(err instanceof BadCredentialsError)) throw err;
+        await auth.auditFailedLogin(username, err.message, req.ctx);
+        return reply.code(401).send({ error: 'invalid_grant', error_description: err.message });
+      }
+      const issued = await auth.issueToken(caller, form.getAll('scope'), req.ctx, true);
+      return reply.header('cache-control', 'no-store').send({
+        access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, issued_at: issued.issuedAt,
+        scope: issued.access.map((a) => `${a.type}:${a.name}:${a.actions.join(',')}`).join(' '),
+      });
+    });
+  });
+
   app.get('/auth/token', { config: { auth: 'custom' }, schema: { hide: true } }, async (req, reply) => {
     const query = new URLSearchParams(req.url.split('?', 2)[1] ?? '');
     const service = query.get('service');
