@@ -40,7 +40,7 @@ export function createImagesArea(): AreaModule {
     let p = byServer.get(deps);
     if (!p) {
       const blobs = new FilesystemBlobStore(join(deps.config.dataDir, 'registry'));
-      const registry = new Registry({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger });
+      const registry = new Registry({ db: deps.db, blobs, audit: deps.audit });
       p = {
         blobs, registry, gc: new GarbageCollector({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger }),
         policies: new PolicyService({ db: deps.db, audit: deps.audit, registry }),

@@ -3,7 +3,6 @@
 // checked here; pushes and deletes are audited in the transaction that makes them.
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Logger } from 'pino';
 import type { Database } from '../platform/db/database.ts';
 import { isUniqueViolation } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
@@ -57,7 +56,6 @@ export interface RegistryOptions {
   readonly db: Database;
   readonly blobs: BlobStore;
   readonly audit: AuditLog;
-  readonly logger: Logger;
   readonly now?: () => Date;
 }
 
