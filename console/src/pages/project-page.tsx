@@ -72,7 +72,8 @@ export default function ProjectPage({ project, tab }: { readonly project: string
   const items = [
     { key: 'repositories', label: t('project.tab.repositories'), children: <Repositories project={project} /> },
     { key: 'members', label: t('project.tab.members'), children: <ProjectMembers project={project} manages={manages} onChange={members.reload} /> },
-    ...(manages ? [{ key: 'robots', label: t('project.tab.robots'), children: <ProjectRobots project={project} /> }] : []),
+    // A typed robots path still opens the tab, so a non-manager reads the server's refusal.
+    ...(manages || tab === 'robots' ? [{ key: 'robots', label: t('project.tab.robots'), children: <ProjectRobots project={project} /> }] : []),
     { key: 'policies', label: t('project.tab.policies'), children: <ProjectPolicies project={project} manages={manages} /> },
   ];
   return (

@@ -106,9 +106,11 @@ export function ProjectRobots({ project }: { readonly project: string }) {
 
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
-      <Space style={{ width: '100%', justifyContent: 'flex-end' }}>
-        <Button type="primary" onClick={() => { setCreateError(null); setCreating(true); }}>{t('robots.new')}</Button>
-      </Space>
+      {robots.error === null && (
+        <Space style={{ width: '100%', justifyContent: 'flex-end' }}>
+          <Button type="primary" onClick={() => { setCreateError(null); setCreating(true); }}>{t('robots.new')}</Button>
+        </Space>
+      )}
       {created && (
         <Alert
           type="success"

@@ -12,19 +12,10 @@ import { registryPath } from '../registry-path.ts';
 import { useSession } from '../session.ts';
 import { useAsync } from '../use-async.ts';
 
-/**
- * One `docker pull` command to copy. A tag's command is shown whole; a digest's is cut with an
- * ellipsis (the copy still takes it whole, and the expanded row shows it in full).
- */
-function PullCommand({ command, tooltips, cut }: { readonly command: string; readonly tooltips: readonly string[]; readonly cut: boolean }) {
+/** One `docker pull` command to copy; a long one wraps anywhere rather than widen the table. */
+function PullCommand({ command, tooltips }: { readonly command: string; readonly tooltips: readonly string[] }) {
   return (
-    <Typography.Text
-      code
-      copyable={{ text: command, tooltips: [...tooltips] }}
-      ellipsis={cut ? { tooltip: command } : false}
-      style={cut ? { maxWidth: 300 } : { whiteSpace: 'nowrap' }}
-      data-testid="pull-command"
-    >
+    <Typography.Text code copyable={{ text: command, tooltips: [...tooltips] }} style={{ wordBreak: 'break-all' }} data-testid="pull-command">
       {command}
     </Typography.Text>
   );
@@ -49,11 +40,11 @@ export default function RepositoryPage({ project, repository }: { readonly proje
 
   const columns: TableColumnsType<Artifact> = [
     {
-      title: t('artifacts.tags'), dataIndex: 'tags', key: 'tags',
+      title: t('artifacts.tags'), dataIndex: 'tags', key: 'tags', width: '34%',
       render: (tags: readonly string[], a) => (
         <Space orientation="vertical" size={2}>
           <span>{tags.length === 0 ? <Typography.Text type="secondary">{t('artifacts.untagged')}</Typography.Text> : tags.map((x) => <Tag key={x} color="blue">{x}</Tag>)}</span>
-          <PullCommand command={pullCommand(host, repository, tags.length > 0 ? { tag: tags[0] } : { digest: a.digest })} tooltips={tooltips} cut={tags.length === 0} />
+          <PullCommand command={pullCommand(host, repository, tags.length > 0 ? { tag: tags[0] } : { digest: a.digest })} tooltips={tooltips} />
           {a.subject !== '' && <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t('artifacts.refersTo', { digest: shortDigest(a.subject) })}</Typography.Text>}
         </Space>
       ),
@@ -61,7 +52,7 @@ export default function RepositoryPage({ project, repository }: { readonly proje
     { title: t('artifacts.digest'), dataIndex: 'digest', key: 'digest', render: digestText },
     { title: t('artifacts.size'), dataIndex: 'size', key: 'size', render: (v: number) => <Tooltip title={`${v} B`}><span style={{ whiteSpace: 'nowrap' }}>{formatBytes(v)}</span></Tooltip> },
     {
-      title: t('artifacts.mediaType'), dataIndex: 'mediaType', key: 'mediaType', width: 170,
+      title: t('artifacts.mediaType'), dataIndex: 'mediaType', key: 'mediaType',
       render: (v: string, a) => (
         <Space orientation="vertical" size={0}>
           <Tooltip title={v}><Typography.Text>{mediaTypeLabel(v)}</Typography.Text></Tooltip>
@@ -121,9 +112,9 @@ export default function RepositoryPage({ project, repository }: { readonly proje
                 {a.tags.map((tag) => (
                   <Typography.Text key={tag} code copyable={{ tooltips }}>{pullCommand(host, repository, { tag })}</Typography.Text>
                 ))}
-                <Space size={4}>
+                <Space size={4} align="start" wrap>
                   <Typography.Text type="secondary">{t('artifacts.byDigest')}:</Typography.Text>
-                  <Typography.Text code copyable={{ tooltips }} data-testid="pull-by-digest">{pullCommand(host, repository, { digest: a.digest })}</Typography.Text>
+                  <Typography.Text code copyable={{ tooltips }} style={{ wordBreak: 'break-all' }} data-testid="pull-by-digest">{pullCommand(host, repository, { digest: a.digest })}</Typography.Text>
                 </Space>
               </Space>
             ),
