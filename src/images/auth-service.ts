@@ -145,7 +145,7 @@ export class RegistryAuth {
   /** Records a registry request refused with DENIED. */
   async auditDenied(ctx: RequestContext, message: string, method: string, url: string): Promise<void> {
     await this.#audit.recordAlone({
-      actor: ctx.principal?.name ?? 'registry-client', sourceIp: ctx.sourceIp, action: `${method} ${url.split('?')[0]}`, resource: 'registry', name: '',
+      actor: ctx.principal?.name ?? 'anonymous', sourceIp: ctx.sourceIp, action: `${method} ${url.split('?')[0]}`, resource: 'registry', name: '',
       outcome: 'failure', code: 403, requestId: ctx.requestId, detail: { message },
     });
   }
@@ -178,13 +178,19 @@ export class RegistryAuth {
    */
   async issueToken(caller: RegistryCaller, scopes: readonly string[], ctx: RequestContext, withCredentials: boolean): Promise<IssuedToken> {
     const granted: Access[] = [];
-    for (const asked of mergeAccess(parseScopes(scopes))) {
-      if (asked.type === 'repository') {
-        granted.push(grant(asked, await this.repositoryActions(caller, asked.name)));
-      } else if (asked.type === 'registry' && asked.name === 'catalog') {
-        granted.push(grant(asked, new Set(caller.kind === 'anonymous' ? [] : ['*', 'pull', 'push', 'delete'])));
+    const asked = mergeAccess(parseScopes(scopes));
+    for (const a of asked) {
+      if (a.type === 'repository') {
+        granted.push(grant(a, await this.repositoryActions(caller, a.name)));
+      } else if (a.type === 'registry' && a.name === 'catalog') {
+        granted.push(grant(a, new Set(caller.kind === 'anonymous' ? [] : ['*', 'pull', 'push', 'delete'])));
       }
     }
+    // What was asked and not granted: with a token, the refusal is the token's, so it is audited here.
+    const denied = asked.map((a) => {
+      const g = granted.find((x) => x.type === a.type && x.name === a.name);
+      return { ...a, actions: a.actions.filter((act) => !g?.actions.includes(act)) };
+    }).filter((a) => a.actions.length > 0);
     const now = this.#now();
     const iat = Math.floor(now.getTime() / 1000);
     const token = await new SignJWT({ access: granted, caller })
@@ -195,7 +201,7 @@ export class RegistryAuth {
     if (withCredentials) {
       await this.#audit.recordAlone({
         actor: callerName(caller), sourceIp: ctx.sourceIp, action: 'login', resource: 'registry', name: callerName(caller),
-        outcome: 'success', code: 200, requestId: ctx.requestId, detail: { access: granted },
+        outcome: 'success', code: 200, requestId: ctx.requestId, detail: { access: granted, ...(denied.length ? { denied } : {}) },
       });
     }
     return { token, expiresIn: tokenTtlSeconds, issuedAt: now.toISOString(), access: granted };

@@ -149,6 +149,9 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
     const authorize = async (req: FastifyRequest, name: string, action: RepositoryAction): Promise<{ ref: RepoRef; caller: RegistryCaller; may: (a: RepositoryAction, other?: string) => Promise<boolean>; asked: (other: string) => boolean; scope: string }> => {
       const scope = scopeOf(name, action);
       const who = (await authenticate(req, scope)) ?? { caller: { kind: 'anonymous' } as RegistryCaller };
+      // Refusals are audited under the caller's name.
+      if (who.caller.kind === 'user') req.ctx = { ...req.ctx, principal: { type: 'user', ...who.caller.principal } };
+      if (who.caller.kind === 'robot') req.ctx = { ...req.ctx, principal: { type: 'robot', name: who.caller.name, platformRoles: [], tenantRoles: [] } };
       const held = who.access ? undefined : await deps.auth.repositoryActions(who.caller, name);
       const may = async (a: RepositoryAction, other = name): Promise<boolean> => {
         if (who.access) return allows(who.access, 'repository', other, a);

@@ -64,6 +64,13 @@ test('tokens grant what was asked and allowed, to users, API tokens and robots',
     const wrong = await fetch(`${s.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&username=admin&password=nope' });
     assert.equal(wrong.status, 401);
 
+    // Basic credentials on /v2 itself are final: a guest's push is DENIED (403) and audited.
+    const push = await fetch(`${s.url}/v2/team/app/blobs/uploads/`, { method: 'POST', headers: basic('guest1', 'password-123') });
+    assert.equal(push.status, 403);
+    assert.equal(((await push.json()) as { errors: { code: string }[] }).errors[0].code, 'DENIED');
+    const denied = await s.server.deps.db.kysely.selectFrom('audit_log').select(['actor', 'code']).where('resource', '=', 'registry').where('outcome', '=', 'failure').execute();
+    assert.ok(denied.some((d) => d.actor === 'guest1' && d.code === 403), JSON.stringify(denied));
+
     const logins = await s.server.deps.db.kysely.selectFrom('audit_log').select(['actor', 'outcome']).where('action', '=', 'login').where('resource', '=', 'registry').execute();
     assert.ok(logins.some((l) => l.actor === 'guest1' && l.outcome === 'failure'));
     assert.ok(logins.some((l) => l.actor === 'robot$team+ci' && l.outcome === 'success'));

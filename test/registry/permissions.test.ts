@@ -111,6 +111,9 @@ test('project roles, repository grants, tenants and robots hold with crane and s
     // membership changes are audited.
     const grants = await s.server.deps.db.kysely.selectFrom('audit_log').select(['action', 'name']).where('resource', '=', 'members').execute();
     assert.equal(grants.filter((g) => g.action === 'grant').length, 4);
+    // what a token did not grant is in the audit record of the login that asked for it.
+    const logins = await s.server.deps.db.kysely.selectFrom('audit_log').select(['actor', 'detail']).where('resource', '=', 'registry').where('action', '=', 'login').where('actor', '=', 'guest1').execute();
+    assert.ok(logins.some((l) => (JSON.parse(l.detail) as { denied?: { name: string; actions: string[] }[] }).denied?.some((d) => d.name === 'team/app' && d.actions.includes('push'))), JSON.stringify(logins));
   } finally {
     await s.close();
     rmSync(dir, { recursive: true, force: true });
