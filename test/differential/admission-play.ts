@@ -26,11 +26,13 @@ import type { Disagreement } from './harness.ts';
 
 const PATHS: Readonly<Record<string, string>> = {
   Pod: 'pods', PersistentVolumeClaim: 'persistentvolumeclaims', Service: 'services', ConfigMap: 'configmaps',
-  Secret: 'secrets', LimitRange: 'limitranges', ResourceQuota: 'resourcequotas',
+  Secret: 'secrets', LimitRange: 'limitranges', ResourceQuota: 'resourcequotas', Deployment: 'deployments', Job: 'jobs',
 };
 
 function collection(ns: string, obj: Json): string {
-  return `/api/v1/namespaces/${ns}/${PATHS[String(obj.kind)]}`;
+  const apiVersion = String(obj.apiVersion);
+  const root = apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`;
+  return `${root}/namespaces/${ns}/${PATHS[String(obj.kind)]}`;
 }
 
 function inNamespace(obj: Json, namespace: string): Json {
@@ -208,8 +210,8 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
 }
 
 const EXPORTED: readonly (readonly [string, string])[] = [
-  ['LimitRange', 'limitranges'], ['ResourceQuota', 'resourcequotas'], ['Pod', 'pods'],
-  ['PersistentVolumeClaim', 'persistentvolumeclaims'], ['Service', 'services'], ['ConfigMap', 'configmaps'], ['Secret', 'secrets'],
+  ['v1', 'LimitRange'], ['v1', 'ResourceQuota'], ['v1', 'Pod'], ['v1', 'PersistentVolumeClaim'], ['v1', 'Service'],
+  ['v1', 'ConfigMap'], ['v1', 'Secret'], ['apps/v1', 'Deployment'], ['batch/v1', 'Job'],
 ];
 
 /**
@@ -225,9 +227,9 @@ async function playProbe(cluster: Cluster, ns: string, scenario: AdmissionScenar
     count(tally, `pod ${phase} before the read-back`);
   }
   const exported: Json[] = [];
-  for (const [kind, plural] of EXPORTED) {
-    const list = expectOk(await cluster.request('GET', `/api/v1/namespaces/${ns}/${plural}`), `list ${plural}`) as { items: Json[] };
-    for (const item of list.items) exported.push({ apiVersion: 'v1', kind, ...(kind === 'ResourceQuota' && !scenario.quotaStatus ? { ...item, status: undefined } : item) });
+  for (const [apiVersion, kind] of EXPORTED) {
+    const list = expectOk(await cluster.request('GET', collection(ns, { apiVersion, kind })), `list ${kind}`) as { items: Json[] };
+    for (const item of list.items) exported.push({ apiVersion, kind, ...(kind === 'ResourceQuota' && !scenario.quotaStatus ? { ...item, status: undefined } : item) });
   }
   if (finished.length > 0) {
     // The quota controller recounts on a pod turning terminal; admission reads the result.

@@ -42,6 +42,7 @@ const STORAGE = ['500Mi', '1Gi', '2Gi', '5Gi', '10Gi'];
 /** An extended resource: requests must equal limits, and quota counts it as requests.<name>. */
 const WIDGET = 'example.com/widget';
 
+const HUGEPAGES = 'hugepages-2Mi';
 const COMPUTE = ['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory', `requests.${WIDGET}`];
 const POD_COUNTS = ['pods', 'count/pods'];
 const UNSCOPED = [
@@ -50,6 +51,7 @@ const UNSCOPED = [
   'gold.storageclass.storage.k8s.io/requests.storage', 'gold.storageclass.storage.k8s.io/persistentvolumeclaims',
   'silver.storageclass.storage.k8s.io/requests.storage',
   'services', 'count/services', 'services.nodeports', 'services.loadbalancers', 'configmaps', 'secrets', 'count/configmaps',
+  HUGEPAGES, `requests.${HUGEPAGES}`, 'count/deployments.apps', 'count/jobs.batch',
 ];
 
 /** Non-decreasing picks from a ladder, so that min <= defaultRequest <= default <= max holds. */
@@ -71,7 +73,7 @@ function containerItem(rng: Rng): Json | undefined {
     if (rng.chance(0.5)) merge(item, 'defaultRequest', resource, defaultRequest);
     if (rng.chance(0.5)) merge(item, 'default', resource, def);
     if (rng.chance(0.4)) merge(item, 'max', resource, max);
-    if (rng.chance(0.2)) merge(item, 'maxLimitRequestRatio', resource, rng.pick(['1', '2', '4']));
+    if (rng.chance(0.2)) merge(item, 'maxLimitRequestRatio', resource, rng.pick(['1', '1.5', '2', '4']));
   }
   return Object.keys(item).length === 0 ? undefined : { type: 'Container', ...item };
 }
@@ -83,7 +85,7 @@ function podItem(rng: Rng): Json {
     const [min, max] = ladder(rng, [...values, values.at(-1) as string], 2);
     if (rng.chance(0.4)) merge(item, 'min', resource, min);
     if (rng.chance(0.7)) merge(item, 'max', resource, rng.pick([max, resource === 'cpu' ? '4' : '4Gi']));
-    if (rng.chance(0.15)) merge(item, 'maxLimitRequestRatio', resource, rng.pick(['2', '4']));
+    if (rng.chance(0.15)) merge(item, 'maxLimitRequestRatio', resource, rng.pick(['2', '2.5', '4']));
   }
   return { type: 'Pod', ...item };
 }
@@ -177,6 +179,11 @@ function requirementsOf(rng: Rng, resources: readonly ('cpu' | 'memory')[], extr
     requests[WIDGET] = rng.pick(['1', '2']);
     limits[WIDGET] = rng.chance(0.9) ? requests[WIDGET] : '3';
   }
+  // Hugepages cannot be overcommitted and need cpu or memory beside them.
+  if (extra && rng.chance(0.06) && (requests.cpu ?? requests.memory ?? limits.cpu ?? limits.memory) !== undefined) {
+    requests[HUGEPAGES] = rng.pick(['2Mi', '4Mi']);
+    limits[HUGEPAGES] = requests[HUGEPAGES];
+  }
   return {
     ...(Object.keys(requests).length > 0 ? { requests } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
@@ -223,13 +230,23 @@ function object(rng: Rng, i: number): Json {
     };
   }
   if (roll < 0.88) {
+    if (rng.chance(0.1)) return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type: 'ExternalName', externalName: 'db.example.com' } };
     const type = rng.pick(['ClusterIP', 'NodePort', 'LoadBalancer']);
     const ports = Array.from({ length: rng.int(1, 2) }, (_, p) => ({ name: `p${p}`, port: 80 + p }));
     const noNodePorts = type === 'LoadBalancer' && rng.chance(0.3) ? { allocateLoadBalancerNodePorts: false } : {};
     return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type, ports, selector: { app: name }, ...noNodePorts } };
   }
-  if (roll < 0.94) return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: 'v' } };
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { k: 'v' } };
+  if (roll < 0.92) return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: 'v' } };
+  if (roll < 0.96) return { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { k: 'v' } };
+  // Workloads that make no pods (no replicas, suspended), so that only their count changes.
+  const template = { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'registry.example/app:1' }], restartPolicy: 'Never' } };
+  if (roll < 0.98) {
+    return {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
+      spec: { replicas: 0, selector: { matchLabels: { app: name } }, template: { ...template, spec: { ...template.spec, restartPolicy: 'Always' } } },
+    };
+  }
+  return { apiVersion: 'batch/v1', kind: 'Job', metadata: { name }, spec: { suspend: true, template } };
 }
 
 /** A random valid scenario: up to 2 LimitRanges, up to 3 quotas, 3 to 8 objects, then the probe. */
