@@ -127,3 +127,78 @@ test('audit: filtered list, export with the server file name, verify', async () 
   assert.ok(verified.checked >= page.items.length);
   await c.api.revokeToken(created.id);
 });
+
+test('registry: projects with usage, members, robots, policies and retention through the console client', async () => {
+  const c = client(berth.adminToken);
+  const project = unique('reg');
+  const created = await c.api.createProject({ name: project, storageLimit: 10 * 1024 * 1024, artifactLimit: 5 });
+  assert.deepEqual(created.usage, { storageBytes: 0, artifacts: 0, repositories: 0 });
+  assert.equal(created.tenant, '');
+  assert.ok((await c.api.listProjects()).items.some((p) => p.name === project && p.storageLimit === 10 * 1024 * 1024));
+  assert.equal((await c.api.getProject(project)).artifactLimit, 5);
+  await assert.rejects(c.api.createProject({ name: project }), (err: unknown) => err instanceof ApiError && err.code === 409);
+  await assert.rejects(c.api.createProject({ name: 'Bad_Name!' }), (err: unknown) =>
+    err instanceof ApiError && err.code === 422 && err.causes.some((x) => x.field === 'name'));
+  assert.deepEqual((await c.api.listRepositories(project)).items, []);
+
+  // Members: a whole-project grant and a repository grant of one user are two rows, removed one by one.
+  const user = unique('member');
+  const password = `pw-${crypto.randomUUID()}`;
+  await c.api.createUser({ name: user, password, platformRoles: ['user'] });
+  await c.api.setMember(project, user, 'guest', '');
+  await c.api.setMember(project, user, 'developer', 'team/*');
+  const grants = (await c.api.listMembers(project)).items.filter((m) => m.user === user).map((m) => `${m.role}:${m.repositories}`).sort();
+  assert.deepEqual(grants, ['developer:team/*', 'guest:']);
+  await c.api.removeMember(project, user, 'team/*');
+  assert.deepEqual((await c.api.listMembers(project)).items.filter((m) => m.user === user).map((m) => m.repositories), ['']);
+
+  // A guest may read the project but not its robots: the console shows 403 as "not allowed".
+  const guest = client((await c.api.login(user, password)).token);
+  assert.equal((await guest.api.getProject(project)).name, project);
+  await assert.rejects(guest.api.listRobots(project), (err: unknown) => err instanceof ApiError && err.code === 403);
+  await assert.rejects(guest.api.getProject(unique('hidden')), (err: unknown) => err instanceof ApiError && err.code === 404);
+  assert.equal(guest.unauthorized(), 0, 'a refusal is not the end of the session');
+
+  // Robots: the secret comes once, never in the list; deletion removes it.
+  const robot = await c.api.createRobot(project, { name: 'ci', expiresInDays: 3, permissions: [{ repositories: '**', actions: ['pull', 'push'] }] });
+  assert.equal(robot.username, `robot$${project}+ci`);
+  assert.ok(robot.secret.length >= 20);
+  const days = (Date.parse(robot.expiresAt) - Date.parse(robot.createdAt)) / 86_400_000;
+  assert.ok(Math.abs(days - 3) < 0.01, `expires in ${days} days`);
+  const listedRobots = (await c.api.listRobots(project)).items;
+  assert.deepEqual(listedRobots.map((r) => r.name), ['ci']);
+  assert.ok(!('secret' in listedRobots[0]));
+  await c.api.deleteRobot(project, 'ci');
+  assert.deepEqual((await c.api.listRobots(project)).items, []);
+
+  // Policies: an immutability rule and a retention policy; retention on an empty project removes nothing.
+  const rule = await c.api.createImmutabilityRule(project, { tags: 'v*' });
+  assert.equal(rule.repositories, '*');
+  const keep = await c.api.createRetentionPolicy(project, { keepLatest: 2, keepTags: ['release-*'] });
+  await assert.rejects(c.api.createRetentionPolicy(project, {}), (err: unknown) => err instanceof ApiError && err.code === 422);
+  const kinds = (await c.api.listPolicies(project)).items.map((p) => p.kind).sort();
+  assert.deepEqual(kinds, ['immutability', 'retention']);
+  assert.deepEqual(await c.api.runRetention(project, true), { project, dryRun: true, removed: [], kept: 0 });
+  await c.api.deletePolicy(project, keep.id);
+  await c.api.deletePolicy(project, rule.id);
+  assert.deepEqual((await c.api.listPolicies(project)).items, []);
+
+  await c.api.deleteProject(project);
+  await assert.rejects(c.api.getProject(project), (err: unknown) => err instanceof ApiError && err.code === 404);
+  await c.api.deleteUser(user);
+});
+
+test('registry: garbage collection runs for the platform admin only', async () => {
+  const c = client(berth.adminToken);
+  const run = await c.api.runGc(true);
+  assert.equal(run.status, 'succeeded');
+  assert.ok(run.result !== null && 'dryRun' in run.result && run.result.dryRun);
+  assert.equal((await c.api.listGcRuns()).items[0]?.id, run.id, 'newest first');
+  const user = unique('nogc');
+  const password = `pw-${crypto.randomUUID()}`;
+  await c.api.createUser({ name: user, password, platformRoles: ['user'] });
+  const plain = client((await c.api.login(user, password)).token);
+  await assert.rejects(plain.api.listGcRuns(), (err: unknown) => err instanceof ApiError && err.code === 403);
+  await assert.rejects(plain.api.runGc(true), (err: unknown) => err instanceof ApiError && err.code === 403);
+  await c.api.deleteUser(user);
+});
