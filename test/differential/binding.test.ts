@@ -125,7 +125,7 @@ async function play(cluster: Cluster, scenario: Scenario, tally: Tally): Promise
     const volumes = await eventually('volumes Available', async () => {
       const all = await Promise.all(volumeNames.map((name) => get(cluster, `/api/v1/persistentvolumes/${name}`)));
       return all.every((v) => v.status?.phase === 'Available') ? all : undefined;
-    });
+    }, 30_000, 25);
     const classes = await Promise.all(classNames.map((name) => get(cluster, `/apis/storage.k8s.io/v1/storageclasses/${name}`)));
     await admissionSeesClasses(cluster, ns, classes as unknown as StorageClass[]);
 
@@ -142,7 +142,7 @@ async function play(cluster: Cluster, scenario: Scenario, tally: Tally): Promise
     await eventually('sentinel claim Bound', async () => {
       const s = await get(cluster, `/api/v1/namespaces/${ns}/persistentvolumeclaims/sentinel`);
       return s.status?.phase === 'Bound' ? true : undefined;
-    });
+    }, 30_000, 25);
 
     const defaultClass = defaultStorageClassName(classes as unknown as StorageClass[]);
     let model = (volumes as unknown as PersistentVolume[]).slice(0, -1);
@@ -210,7 +210,7 @@ async function admissionSeesClasses(cluster: Cluster, ns: string, classes: reado
     });
     const given = (expectOk(res, 'dry-run claim') as KubeObject).spec?.storageClassName as string | undefined;
     return (defaults.size === 0 ? given === undefined : given !== undefined && defaults.has(given)) ? true : undefined;
-  });
+  }, 30_000, 25);
   // Several defaults: give the informer a moment to have all of them, not just the first.
   if (defaults.size > 1) await new Promise((resolve) => setTimeout(resolve, 200));
 }
