@@ -86,6 +86,7 @@ export function createImagesArea(): AreaModule {
 /** The registry: /v2 (OCI Distribution), /auth/token, and /api/v1/registry/... */
 export const imagesArea: AreaModule = createImagesArea();
 
-export type { Project, Member, Robot, ProjectRole, RepositoryAction } from './model.ts';
+export type { Project, Member, Robot, ProjectRole, RepositoryAction, ArtifactEvent } from './model.ts';
+export { registryTopics } from './model.ts';
 export { GarbageCollector } from './gc-service.ts';
 export { FilesystemBlobStore } from './blobstore/drivers/filesystem.ts';

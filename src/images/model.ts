@@ -87,3 +87,18 @@ export function parseRobotUsername(username: string): { project: string; name: s
   const m = /^robot\$([a-z0-9][a-z0-9._-]*)\+([a-z0-9][a-z0-9._-]*)$/.exec(username);
   return m ? { project: m[1], name: m[2] } : undefined;
 }
+
+/** Outbox topics the registry publishes, in the transaction of the change (replication, webhooks and deploy triggers consume them). */
+export const registryTopics = { pushed: 'registry.artifact.pushed', deleted: 'registry.artifact.deleted' } as const;
+
+/** Payload of a registry outbox event. `tags` are the tags the push set or the delete removed. */
+export interface ArtifactEvent {
+  readonly project: string;
+  readonly tenant: string;
+  readonly repository: string;
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly mediaType: string;
+  readonly actor: string;
+  readonly time: string;
+}

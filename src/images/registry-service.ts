@@ -14,7 +14,8 @@ import { OciError } from './errors.ts';
 import { isProblem, maxManifestBytes, parseManifest, type Descriptor } from './manifest.ts';
 import { isTag } from './names.ts';
 import { protectingRule } from './retention.ts';
-import type { Project } from './model.ts';
+import { registryTopics, type ArtifactEvent, type Project } from './model.ts';
+import { publish } from '../platform/outbox/outbox.ts';
 import * as store from './store.ts';
 import type { Db, ImagesTables, ManifestsTable } from './store.ts';
 
@@ -334,6 +335,8 @@ export class Registry {
         await tx.insertInto('registry_tags').values({ repository: ref.repository, tag, digest, updated_at: now })
           .onConflict((oc) => oc.columns(['repository', 'tag']).doUpdateSet({ digest, updated_at: now })).execute();
       }
+      const event: ArtifactEvent = { project: ref.project.name, tenant: ref.project.tenant, repository: ref.repository, digest, tags, mediaType: parsed.mediaType, actor: actor.name, time: now };
+      await publish(raw, registryTopics.pushed, ref.repository, event);
       await this.#audit.record(raw, this.#entry(actor, 'push', 'artifacts', ref, 201, { digest, tags, mediaType: parsed.mediaType }));
     }).catch((err: unknown) => {
       if (isUniqueViolation(err)) throw new OciError('MANIFEST_INVALID', 'a concurrent push of the same manifest won; retry', { status: 409 });
@@ -369,15 +372,23 @@ export class Registry {
           throw new OciError('DENIED', `tag "${tag}" of repository "${ref.repository}" is immutable (rule ${rule.id}): it cannot be deleted`);
         }
       }
+      let mediaType = '';
+      let digest = reference;
       if (reference.includes(':')) {
+        const m = await store.findManifest(tx, ref.repository, reference);
+        mediaType = m?.media_type ?? '';
         const r = await tx.deleteFrom('registry_manifests').where('repository', '=', ref.repository).where('digest', '=', reference).executeTakeFirst();
         if (Number(r.numDeletedRows) === 0) throw new OciError('MANIFEST_UNKNOWN', `manifest ${reference} not found in repository "${ref.repository}"`);
         await tx.deleteFrom('registry_tags').where('repository', '=', ref.repository).where('digest', '=', reference).execute();
         await tx.deleteFrom('registry_manifest_refs').where('repository', '=', ref.repository).where('digest', '=', reference).execute();
       } else {
+        const t = await store.findTag(tx, ref.repository, reference);
         const r = await tx.deleteFrom('registry_tags').where('repository', '=', ref.repository).where('tag', '=', reference).executeTakeFirst();
-        if (Number(r.numDeletedRows) === 0) throw new OciError('MANIFEST_UNKNOWN', `tag "${reference}" not found in repository "${ref.repository}"`);
+        if (!t || Number(r.numDeletedRows) === 0) throw new OciError('MANIFEST_UNKNOWN', `tag "${reference}" not found in repository "${ref.repository}"`);
+        digest = t.digest;
       }
+      const event: ArtifactEvent = { project: ref.project.name, tenant: ref.project.tenant, repository: ref.repository, digest, tags, mediaType, actor: actor.name, time: this.#now().toISOString() };
+      await publish(raw, registryTopics.deleted, ref.repository, event);
       await this.#audit.record(raw, this.#entry(actor, 'delete', 'artifacts', ref, 202, reference.includes(':') ? { digest: reference } : { tag: reference }));
     });
   }

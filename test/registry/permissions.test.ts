@@ -97,6 +97,13 @@ test('project roles, repository grants, tenants and robots hold with crane and s
     assert.equal((await s.api('DELETE', '/api/v1/registry/projects/team/robots/reader', { token: s.adminToken })).status, 204);
     assert.notEqual((await readerCrane('manifest', `${repo}:v1`)).code, 0);
 
+    // pushes and deletes are outbox events, for replication, webhooks and deploy triggers.
+    const events = await s.server.deps.db.kysely.selectFrom('outbox_events').select(['topic', 'key', 'payload']).where('key', '=', 'team/app').execute();
+    const pushedV2 = events.find((e) => e.topic === 'registry.artifact.pushed' && (JSON.parse(e.payload) as { digest: string }).digest === v2);
+    assert.deepEqual(pushedV2 && (JSON.parse(pushedV2.payload) as { tags: string[]; actor: string; tenant: string }).tags, ['v2']);
+    const deletedV2 = events.find((e) => e.topic === 'registry.artifact.deleted' && (JSON.parse(e.payload) as { digest: string }).digest === v2);
+    assert.equal(deletedV2 && (JSON.parse(deletedV2.payload) as { actor: string }).actor, 'maint1');
+
     // the API shows a repository-scoped member only its repositories.
     const scopedToken = await s.login('scoped1', pw);
     const repos = await s.api('GET', '/api/v1/registry/projects/team/repositories', { token: scopedToken });
