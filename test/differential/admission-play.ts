@@ -15,7 +15,12 @@
 // only on a resync (5 min) or a change of spec.hard. At the end, each quota is compared twice:
 // status.used as admission left it, then after a change of spec.hard makes the controller
 // recount everything (status.hard showing the new value means that recount has been written).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { dump } from 'js-yaml';
+import { check } from '../../src/cli/check.ts';
 import { AdmissionState, decodeObject } from '../../src/compute/index.ts';
 import { eventually, expectOk, uniqueName, waitForQuotaUsed } from '../clusters/index.ts';
 import type { Cluster, KubeObject } from '../clusters/index.ts';
@@ -215,9 +220,26 @@ const EXPORTED: readonly (readonly [string, string])[] = [
 ];
 
 /**
+ * `berth check` itself (its `check` function): the state written as one YAML file of many
+ * documents, as `kubectl get -o yaml` would give it, and the object to create in another.
+ */
+function checkFiles(state: readonly Json[], obj: Json): ReturnType<typeof check> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-lrq-'));
+  try {
+    const statePath = join(dir, 'state.yaml');
+    const inputPath = join(dir, 'input.yaml');
+    writeFileSync(statePath, state.map((o) => dump(JSON.parse(JSON.stringify(o)))).join('---\n'));
+    writeFileSync(inputPath, dump(obj));
+    return check({ state: [statePath], files: [inputPath], output: 'json' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * The probe: the namespace read back from the cluster (list items carry no kind, so it is set)
- * becomes a fresh state, as an export given to `berth check --state` would; then one more create
- * on both sides, and each quota's used after it. `step` counts past the quota check.
+ * is given to `berth check` as its state, as an export would be; then one more create on both
+ * sides, and each quota's used after it. `step` counts past the quota check.
  */
 async function playProbe(cluster: Cluster, ns: string, scenario: AdmissionScenario, admitted: ReadonlySet<number>, tally: Tally): Promise<Disagreement | undefined> {
   const finished = scenario.finished.filter((f) => admitted.has(f.index));
@@ -238,11 +260,10 @@ async function playProbe(cluster: Cluster, ns: string, scenario: AdmissionScenar
     for (const report of measured.quotaReports()) await settled(cluster, ns, report.name, report.used);
     if (scenario.quotaStatus) return playProbe(cluster, ns, { ...scenario, finished: [] }, admitted, tally);
   }
-  const fresh = new AdmissionState();
-  for (const obj of exported) fresh.addExisting(decodeObject(obj));
+  const checked = checkFiles(exported, inNamespace(scenario.probe, ns));
   const res = await cluster.request('POST', collection(ns, scenario.probe), scenario.probe);
   const kube = kubeVerdict(res.status, res.body);
-  const berth = berthVerdict(fresh.admit(decodeObject(inNamespace(scenario.probe, ns))));
+  const berth = berthVerdict(checked.results[0]);
   const step = scenario.objects.length + 1;
   if (!isDeepStrictEqual(kube, berth)) {
     const ctx: StepContext = {
@@ -256,7 +277,7 @@ async function playProbe(cluster: Cluster, ns: string, scenario: AdmissionScenar
     count(tally, 'agreed in another LimitRange/quota order');
   }
   count(tally, `probe: ${outcome(scenario.probe, kube.allowed, kube.reason)}`);
-  for (const report of fresh.quotaReports()) {
+  for (const report of checked.quotas) {
     const used = pick((await quotaStatus(cluster, ns, report.name)).used, Object.keys(report.used));
     if (!isDeepStrictEqual(used, report.used)) return { step, kube: { quota: report.name, usedAfterProbe: used }, berth: { quota: report.name, used: report.used } };
   }
