@@ -3,7 +3,7 @@
 // while appending), fsyncs, and renames it into place, so a blob path only ever names whole,
 // verified content. rename(2) replaces atomically, so racing commits of one digest both succeed.
 import { createReadStream, createWriteStream, fdatasync, open as openFd } from 'node:fs';
-import { mkdir, open, opendir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, opendir, rename, rm, stat, truncate, utimes } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Hash } from 'node:crypto';
@@ -192,6 +192,10 @@ export class FilesystemBlobStore implements BlobStore {
     const target = this.#blobPath(digest);
     const dir = join(target, '..');
     await mkdir(dir, { recursive: true });
+    // A blob's time is when it became visible: garbage collection keeps young blobs, and an
+    // upload that sat idle for long must not arrive looking old.
+    const now = new Date();
+    await utimes(path, now, now);
     await rename(path, target);
     await syncDir(dir);
     const s = await stat(target);
