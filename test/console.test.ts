@@ -342,6 +342,9 @@ test('console: registry — a project, a pushed image, its pull command, a robot
     await page.getByRole('columnheader', { name: '摘要' }).waitFor();
     await page.getByRole('columnheader', { name: '引用者' }).waitFor();
     await page.getByRole('row').filter({ hasText: sbom.digest.slice(7, 19) }).getByText('无标签', { exact: true }).waitFor();
+    // The robot's pull (skopeo inspect above) is recorded: the image is no longer "never" pulled.
+    const pulled = page.getByRole('row').filter({ has: page.getByText('v1', { exact: true }) }).getByTestId('artifact-pulled');
+    assert.match(await pulled.innerText(), /^最近拉取: \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     await page.goto(`${baseUrl}/projects/${project}/policies`);
     await page.getByText('标签不可变', { exact: true }).waitFor();
     await page.getByRole('button', { name: '模拟执行' }).waitFor();

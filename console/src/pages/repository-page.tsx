@@ -40,7 +40,7 @@ export default function RepositoryPage({ project, repository }: { readonly proje
 
   const columns: TableColumnsType<Artifact> = [
     {
-      title: t('artifacts.tags'), dataIndex: 'tags', key: 'tags', width: '34%',
+      title: t('artifacts.tags'), dataIndex: 'tags', key: 'tags',
       render: (tags: readonly string[], a) => (
         <Space orientation="vertical" size={2}>
           <span>{tags.length === 0 ? <Typography.Text type="secondary">{t('artifacts.untagged')}</Typography.Text> : tags.map((x) => <Tag key={x} color="blue">{x}</Tag>)}</span>
@@ -49,10 +49,10 @@ export default function RepositoryPage({ project, repository }: { readonly proje
         </Space>
       ),
     },
-    { title: t('artifacts.digest'), dataIndex: 'digest', key: 'digest', render: digestText },
-    { title: t('artifacts.size'), dataIndex: 'size', key: 'size', render: (v: number) => <Tooltip title={`${v} B`}><span style={{ whiteSpace: 'nowrap' }}>{formatBytes(v)}</span></Tooltip> },
+    { title: t('artifacts.digest'), dataIndex: 'digest', key: 'digest', width: 180, render: digestText },
+    { title: t('artifacts.size'), dataIndex: 'size', key: 'size', width: 80, render: (v: number) => <Tooltip title={`${v} B`}><span style={{ whiteSpace: 'nowrap' }}>{formatBytes(v)}</span></Tooltip> },
     {
-      title: t('artifacts.mediaType'), dataIndex: 'mediaType', key: 'mediaType',
+      title: t('artifacts.mediaType'), dataIndex: 'mediaType', key: 'mediaType', width: 140,
       render: (v: string, a) => (
         <Space orientation="vertical" size={0}>
           <Tooltip title={v}><Typography.Text>{mediaTypeLabel(v)}</Typography.Text></Tooltip>
@@ -61,17 +61,20 @@ export default function RepositoryPage({ project, repository }: { readonly proje
       ),
     },
     {
-      title: t('artifacts.pushedAt'), dataIndex: 'pushedAt', key: 'pushedAt',
-      render: (v: string, a) => (
+      // Push and pull times share a column so that the tags and pull command keep their room.
+      title: `${t('artifacts.pushedAt')} / ${t('artifacts.pulledAt')}`, key: 'times', width: 185,
+      render: (_, a) => (
         <Space orientation="vertical" size={0}>
-          <span style={{ whiteSpace: 'nowrap' }}>{formatTime(v)}</span>
+          <span style={{ whiteSpace: 'nowrap' }}>{formatTime(a.pushedAt)}</span>
           <Typography.Text type="secondary" style={{ fontSize: 12 }}>{t('artifacts.pushedBy', { user: a.pushedBy })}</Typography.Text>
+          <Typography.Text type="secondary" style={{ fontSize: 12, whiteSpace: 'nowrap' }} data-testid="artifact-pulled">
+            {t('artifacts.pulledAt')}: {formatTime(a.pulledAt ?? undefined, t('common.never'))}
+          </Typography.Text>
         </Space>
       ),
     },
-    { title: t('artifacts.pulledAt'), dataIndex: 'pulledAt', key: 'pulledAt', render: (v: string | null) => <span style={{ whiteSpace: 'nowrap' }}>{formatTime(v ?? undefined, t('common.never'))}</span> },
     {
-      title: t('artifacts.referrers'), key: 'referrers', width: 240,
+      title: t('artifacts.referrers'), key: 'referrers', width: 170,
       render: (_, a) => (
         <Space orientation="vertical" size={0}>
           {(referrers.get(a.digest) ?? []).map((r) => (
@@ -101,6 +104,8 @@ export default function RepositoryPage({ project, repository }: { readonly proje
       {artifacts.error === null && (
         <Table<Artifact>
           rowKey="digest"
+          // Fixed widths keep the short columns readable; the tags and pull command take the rest.
+          tableLayout="fixed"
           columns={columns}
           dataSource={list as Artifact[]}
           loading={artifacts.loading}
