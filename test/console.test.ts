@@ -326,6 +326,20 @@ test('console: registry — a project, a pushed image, its pull command, a robot
     await memberDialog.getByRole('button', { name: 'Add' }).click();
     await page.getByRole('row').filter({ hasText: guest }).getByText('guest', { exact: true }).waitFor();
 
+    // A retention policy that keeps only release-* tags: its dry run lists the image (and its SBOM) as going.
+    await page.getByRole('tab', { name: 'Policies' }).click();
+    const retention = page.getByTestId('retention-policies');
+    await retention.getByLabel('Keep tags matching').fill('release-*');
+    await retention.getByLabel('Keep tags matching').press('Enter');
+    await retention.getByRole('button', { name: 'Add policy' }).click();
+    await retention.getByText('tags release-*', { exact: true }).waitFor();
+    await retention.getByRole('button', { name: 'Dry run' }).click();
+    const dry = page.getByTestId('retention-result');
+    await dry.getByText('Dry run: 2 artifacts would be deleted, 0 kept.', { exact: true }).waitFor();
+    await dry.getByText(image.digest.slice(0, 19), { exact: true }).waitFor();
+    const still = await apiAsAdmin('GET', `/api/v1/registry/artifacts?repository=${project}/team/web`);
+    assert.equal(((await still.json()) as { items: unknown[] }).items.length, 2, 'a dry run deletes nothing');
+
     // The admin's dry-run garbage collection reports what it would free.
     await nav.getByText('Garbage collection', { exact: true }).click();
     await page.waitForURL('**/gc');

@@ -1,4 +1,5 @@
-// A minimal history router: the console has four flat paths, which does not justify a routing library.
+// A minimal history router: the console's few paths (registry pages parse theirs in registry-path.ts)
+// do not justify a routing library.
 import { useCallback, useSyncExternalStore } from 'react';
 
 const navigateEvent = 'berth:navigate';
