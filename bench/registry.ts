@@ -6,7 +6,10 @@
 // Berth runs as `berth server` with authentication on (a bearer token from /auth/token);
 // Distribution runs without authentication, as it ships.
 //
-// Run: node bench/registry.ts   (BENCH_BLOB_MIB=1024, BENCH_IMAGES=1000, BENCH_SECONDS=10)
+// Figures are taken alternately for both (the big blob three times, median kept), so that load
+// from elsewhere on the machine falls on both alike.
+//
+// Run: node bench/registry.ts   (BENCH_BLOB_MIB=1024, BENCH_IMAGES=1000, BENCH_SECONDS=10, BENCH_ROUNDS=3)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
@@ -19,6 +22,7 @@ import { freePort, spawnServer } from '../test/support/spawn.ts';
 const blobMiB = Number(process.env.BENCH_BLOB_MIB ?? 1024);
 const imageCount = Number(process.env.BENCH_IMAGES ?? 1000);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const adminPassword = 'bench-admin-password';
 const agent = new Agent({ keepAlive: true, maxSockets: 128 });
 
@@ -106,42 +110,84 @@ interface Figures {
   manifestP99: number;
 }
 
-async function measure(t: Target, file: string, fileDigest: string, images: readonly SmallImage[]): Promise<Figures> {
+/** Pushes then pulls the big blob with curl; MB/s of each. */
+function bigBlob(t: Target, file: string, fileDigest: string, repo: string): { push: number; pull: number } {
   const bytes = blobMiB * 1024 * 1024;
   // The big blob moves with curl: a Node client would be the slower end of the pipe.
   const curlHeaders = Object.entries(t.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-  const start = expect(await call(t, 'POST', '/v2/bench/big/blobs/uploads/'), 202, 'start upload');
-  const location = new URL(withQuery(String(start.headers.location), 'digest', fileDigest), t.base).toString();
+  const started = execFileSync('curl', ['-s', '-S', '-D', '-', '-o', '/dev/null', '-X', 'POST', ...curlHeaders, `${t.base}/v2/${repo}/blobs/uploads/`]).toString();
+  const location = /^location:\s*(\S+)/im.exec(started)?.[1];
+  if (!location) throw new Error(`${t.name}: no upload location:\n${started}`);
+  const target = new URL(withQuery(location, 'digest', fileDigest), t.base).toString();
   let t0 = performance.now();
-  const pushed = curl([...curlHeaders, '-H', 'content-type: application/octet-stream', '-T', file, location]);
-  const push1g = bytes / 1e6 / ((performance.now() - t0) / 1000);
+  const pushed = curl([...curlHeaders, '-H', 'content-type: application/octet-stream', '-T', file, target]);
+  const push = bytes / 1e6 / ((performance.now() - t0) / 1000);
   if (pushed !== '201') throw new Error(`${t.name}: big blob push answered ${pushed}`);
   t0 = performance.now();
-  const pulled = curl([...curlHeaders, '-o', '/dev/null', `${t.base}/v2/bench/big/blobs/${fileDigest}`]);
-  const pull1g = bytes / 1e6 / ((performance.now() - t0) / 1000);
+  const pulled = curl([...curlHeaders, '-o', '/dev/null', `${t.base}/v2/${repo}/blobs/${fileDigest}`]);
+  const pull = bytes / 1e6 / ((performance.now() - t0) / 1000);
   if (pulled !== '200') throw new Error(`${t.name}: big blob pull answered ${pulled}`);
+  return { push, pull };
+}
 
-  t0 = performance.now();
+async function pushSmall(t: Target, images: readonly SmallImage[]): Promise<number> {
+  const t0 = performance.now();
   await pool(images, 16, async (img) => {
     await pushBlob(t, 'bench/small', sha256(img.layer), img.layer);
     await pushBlob(t, 'bench/small', sha256(img.config), img.config);
     expect(await call(t, 'PUT', `/v2/bench/small/manifests/${img.tag}`, { body: img.manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } }), 201, 'push manifest');
   });
-  const pushImages = images.length / ((performance.now() - t0) / 1000);
-  t0 = performance.now();
-  const accept = { accept: 'application/vnd.oci.image.manifest.v1+json' };
+  return images.length / ((performance.now() - t0) / 1000);
+}
+
+const accept = { accept: 'application/vnd.oci.image.manifest.v1+json' };
+
+async function pullSmall(t: Target, images: readonly SmallImage[]): Promise<number> {
+  const t0 = performance.now();
   await pool(images, 16, async (img) => {
     const m = expect(await call(t, 'GET', `/v2/bench/small/manifests/${img.tag}`, { headers: accept }), 200, 'pull manifest');
     if (!m.body.equals(img.manifest)) throw new Error(`manifest ${img.tag} came back different`);
     expect(await call(t, 'GET', `/v2/bench/small/blobs/${sha256(img.config)}`, { discard: true }), 200, 'pull config');
     expect(await call(t, 'GET', `/v2/bench/small/blobs/${sha256(img.layer)}`, { discard: true }), 200, 'pull layer');
   });
-  const pullImages = images.length / ((performance.now() - t0) / 1000);
+  return images.length / ((performance.now() - t0) / 1000);
+}
 
+async function manifestLoad(t: Target): Promise<{ rps: number; p99: number }> {
   const r = await autocannon({ url: `${t.base}/v2/bench/small/manifests/t0`, connections: 64, duration: seconds, headers: { ...t.headers, ...accept } });
   const errors = r.errors + r.timeouts + r.non2xx;
   if (errors) throw new Error(`${t.name}: ${errors} failed manifest GETs`);
-  return { push1g, pull1g, pushImages, pullImages, manifestRps: r.requests.average, manifestP99: r.latency.p99 };
+  return { rps: r.requests.average, p99: r.latency.p99 };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * Runs every figure for both targets, alternating which goes first, so that load from elsewhere
+ * on the machine falls on both alike; the big blob is moved `rounds` times and the median kept.
+ */
+async function measureBoth(a: Target, b: Target, file: string, fileDigest: string, images: readonly SmallImage[]): Promise<[Figures, Figures]> {
+  const big: Record<string, { push: number[]; pull: number[] }> = { [a.name]: { push: [], pull: [] }, [b.name]: { push: [], pull: [] } };
+  for (let round = 0; round < rounds; round++) {
+    for (const t of round % 2 ? [b, a] : [a, b]) {
+      const r = bigBlob(t, file, fileDigest, `bench/big${round}`);
+      big[t.name].push.push(r.push);
+      big[t.name].pull.push(r.pull);
+    }
+  }
+  const pushA = await pushSmall(a, images);
+  const pushB = await pushSmall(b, images);
+  const pullB = await pullSmall(b, images);
+  const pullA = await pullSmall(a, images);
+  const loadA = await manifestLoad(a);
+  const loadB = await manifestLoad(b);
+  const figures = (t: Target, pushImages: number, pullImages: number, load: { rps: number; p99: number }): Figures => ({
+    push1g: median(big[t.name].push), pull1g: median(big[t.name].pull), pushImages, pullImages, manifestRps: load.rps, manifestP99: load.p99,
+  });
+  return [figures(a, pushA, pullA, loadA), figures(b, pushB, pullB, loadB)];
 }
 
 async function startDistribution(dir: string): Promise<{ base: string; child: ChildProcess }> {
@@ -187,15 +233,18 @@ async function main(): Promise<void> {
     const login = await (await fetch(`${berth.url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) })).json() as { token: string };
     const created = await fetch(`${berth.url}/api/v1/registry/projects`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${login.token}` }, body: JSON.stringify({ name: 'bench' }) });
     if (created.status !== 201) throw new Error(`create project: ${created.status}`);
-    const tokenUrl = `${berth.url}/auth/token?service=berth&scope=${encodeURIComponent('repository:bench/big:pull,push')}&scope=${encodeURIComponent('repository:bench/small:pull,push')}`;
+    const scopes = ['bench/small', ...Array.from({ length: rounds }, (_, i) => `bench/big${i}`)].map((r) => `scope=${encodeURIComponent(`repository:${r}:pull,push`)}`);
+    const tokenUrl = `${berth.url}/auth/token?service=berth&${scopes.join('&')}`;
     const token = await (await fetch(tokenUrl, { headers: { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` } })).json() as { token: string };
 
-    const distribution = await measure({ name: 'Distribution', base: dist.base, headers: {} }, file, fileDigest, images);
-    const ours = await measure({ name: 'Berth', base: berth.url, headers: { authorization: `Bearer ${token.token}` } }, file, fileDigest, images);
+    const [distribution, ours] = await measureBoth(
+      { name: 'Distribution', base: dist.base, headers: {} },
+      { name: 'Berth', base: berth.url, headers: { authorization: `Bearer ${token.token}` } },
+      file, fileDigest, images);
 
     const rows: [string, number, number, boolean][] = [
-      [`push ${blobMiB} MiB blob (MB/s)`, ours.push1g, distribution.push1g, true],
-      [`pull ${blobMiB} MiB blob (MB/s)`, ours.pull1g, distribution.pull1g, true],
+      [`push ${blobMiB} MiB blob, median of ${rounds} (MB/s)`, ours.push1g, distribution.push1g, true],
+      [`pull ${blobMiB} MiB blob, median of ${rounds} (MB/s)`, ours.pull1g, distribution.pull1g, true],
       [`push ${imageCount} small images, c=16 (images/s)`, ours.pushImages, distribution.pushImages, true],
       [`pull ${imageCount} small images, c=16 (images/s)`, ours.pullImages, distribution.pullImages, true],
       ['manifest GET, c=64 (requests/s)', ours.manifestRps, distribution.manifestRps, true],
