@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { Layout, registryFetch, run, startRegistryServer, tool } from './support.ts';
 import { adminPassword } from '../support/server.ts';
 
-test('project roles, repository grants, tenants and robots hold with crane and skopeo', { timeout: 300_000 }, async () => {
+for (const backend of ['sqlite', 'postgres'] as const) test(`project roles, repository grants, tenants and robots hold with crane and skopeo (${backend})`, { timeout: 300_000 }, async () => {
   const crane = tool('crane');
   const skopeo = tool('skopeo');
   const dir = mkdtempSync(join(tmpdir(), 'berth-perms-'));
-  const s = await startRegistryServer();
+  const s = await startRegistryServer(backend);
   try {
     await s.createProject('team', { tenant: 'acme' });
     const pw = 'password-123';

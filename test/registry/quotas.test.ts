@@ -26,8 +26,8 @@ async function pushManifest(base: string, repo: string, tag: string, config: Buf
   return { status: r.status, code: e.code, message: e.message };
 }
 
-test('project and tenant quotas refuse with DENIED naming the quota; a blob counts once', async () => {
-  const s = await startRegistryServer();
+for (const backend of ['sqlite', 'postgres'] as const) test(`project and tenant quotas refuse with DENIED naming the quota; a blob counts once (${backend})`, async () => {
+  const s = await startRegistryServer(backend);
   try {
     await s.createProject('small', { tenant: 'acme', storageLimit: 100_000, artifactLimit: 2 });
     const a = randomBytes(60_000);
