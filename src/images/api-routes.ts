@@ -183,4 +183,7 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
       body: { type: 'object', required: ['storageLimit', 'artifactLimit'], additionalProperties: false, properties: { storageLimit: limit, artifactLimit: limit } },
     },
   }, async (req) => projects.setTenantQuota(req.ctx, req.params.tenant, req.body));
+
+  api.get<{ Params: { project: string } }>('/projects/:project/retention/runs', { config: authenticated, schema: { tags: ['registry'], summary: 'The project\'s retention runs, newest first', params: nameParam } },
+    async (req) => ({ items: await policies.runs(req.ctx, req.params.project) }));
 }

@@ -22,6 +22,8 @@ export interface RetentionResult {
   readonly dryRun: boolean;
   readonly removed: readonly { readonly repository: string; readonly digest: string; readonly tags: readonly string[] }[];
   readonly kept: number;
+  /** Artifacts whose deletion failed (a concurrent change), with why. */
+  readonly failed?: readonly string[];
 }
 
 const patternChars = /^[a-zA-Z0-9._/*?-]*$/;
@@ -126,18 +128,41 @@ export class PolicyService {
       .select(['registry_tags.repository', 'registry_tags.tag', 'registry_tags.digest']).where('registry_repositories.project', '=', project).execute();
     const children = await this.#k.selectFrom('registry_manifest_refs').innerJoin('registry_repositories', 'registry_repositories.name', 'registry_manifest_refs.repository')
       .select(['registry_manifest_refs.repository', 'registry_manifest_refs.digest', 'registry_manifest_refs.child']).where('registry_repositories.project', '=', project).where('kind', '=', 'manifest').execute();
+    const group = <T>(rows: readonly T[], key: (r: T) => string, value: (r: T) => string): Map<string, string[]> => {
+      const m = new Map<string, string[]>();
+      for (const r of rows) m.set(key(r), [...(m.get(key(r)) ?? []), value(r)]);
+      return m;
+    };
+    const tagsOf = group(tags, (t) => `${t.repository}@${t.digest}`, (t) => t.tag);
+    const childrenOf = group(children, (c) => `${c.repository}@${c.digest}`, (c) => c.child);
     const artifacts: RetainedArtifact[] = manifests.map((m) => ({
       repository: m.repository, path: m.repository.slice(project.length + 1), digest: m.digest,
-      tags: tags.filter((t) => t.repository === m.repository && t.digest === m.digest).map((t) => t.tag),
-      pushedAt: m.created_at, pulledAt: m.pulled_at, subject: m.subject,
-      children: children.filter((c) => c.repository === m.repository && c.digest === m.digest).map((c) => c.child),
+      tags: tagsOf.get(`${m.repository}@${m.digest}`) ?? [], pushedAt: m.created_at, pulledAt: m.pulled_at, subject: m.subject,
+      children: childrenOf.get(`${m.repository}@${m.digest}`) ?? [],
     }));
     const { keep, remove } = decideRetention(artifacts, policies, new Date());
     const going = remove.filter((a) => !a.tags.some((t) => protectingRule(rules, a.path, t)));
+    const failed: string[] = [];
     if (!dryRun) {
-      for (const a of going) await this.#registry.deleteManifest({ repository: a.repository, project: p }, a.digest, actor).catch(() => undefined);
+      for (const a of going) {
+        await this.#registry.deleteManifest({ repository: a.repository, project: p }, a.digest, actor).catch((err: unknown) => { failed.push(`${a.repository}@${a.digest}: ${(err as Error).message}`); });
+      }
     }
-    return { project, dryRun, removed: going.map((a) => ({ repository: a.repository, digest: a.digest, tags: a.tags })), kept: keep.length + (remove.length - going.length) };
+    const result: RetentionResult = {
+      project, dryRun, removed: going.map((a) => ({ repository: a.repository, digest: a.digest, tags: a.tags })), kept: keep.length + (remove.length - going.length),
+      ...(failed.length ? { failed } : {}),
+    };
+    await this.#k.insertInto('registry_retention_runs').values({
+      id: randomBytes(8).toString('hex'), project, time: new Date().toISOString(), dry_run: dryRun ? 1 : 0, triggered_by: actor.name, result: JSON.stringify(result),
+    }).execute();
+    return result;
+  }
+
+  /** The project's retention runs, newest first. */
+  async runs(ctx: RequestContext, project: string): Promise<{ id: string; time: string; triggeredBy: string; result: RetentionResult }[]> {
+    await this.#facts(ctx, project, false);
+    const rows = await this.#k.selectFrom('registry_retention_runs').selectAll().where('project', '=', project).orderBy('time', 'desc').limit(50).execute();
+    return rows.map((r) => ({ id: r.id, time: r.time, triggeredBy: r.triggered_by, result: JSON.parse(r.result) as RetentionResult }));
   }
 
   /** Every project that has a retention policy (for the scheduled job). */

@@ -186,6 +186,8 @@ export class ProjectService {
       if (repo) throw conflict('Project', name, `it still holds repository "${repo.name}"; delete its repositories first`);
       await tx.deleteFrom('registry_members').where('project', '=', name).execute();
       await tx.deleteFrom('registry_robots').where('project', '=', name).execute();
+      await tx.deleteFrom('registry_policies').where('project', '=', name).execute();
+      await tx.deleteFrom('registry_retention_runs').where('project', '=', name).execute();
       await tx.deleteFrom('registry_projects').where('name', '=', name).execute();
       await this.#audit.record(raw, this.#entry(ctx, 'delete', 'projects', name, project.tenant, 200, {}));
     });

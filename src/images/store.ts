@@ -114,6 +114,15 @@ export type TenantQuotasTable = {
   updated_at: string;
 };
 
+export type RetentionRunsTable = {
+  id: string;
+  project: string;
+  time: string;
+  dry_run: number;
+  triggered_by: string;
+  result: string;
+};
+
 export type ImagesTables = {
   registry_projects: ProjectsTable;
   registry_members: MembersTable;
@@ -128,6 +137,7 @@ export type ImagesTables = {
   registry_gc_runs: GcRunsTable;
   registry_policies: PoliciesTable;
   registry_tenant_quotas: TenantQuotasTable;
+  registry_retention_runs: RetentionRunsTable;
 }
 
 export type Db = Queryable<ImagesTables>;
@@ -269,6 +279,20 @@ export const imagesMigrations: readonly Migration[] = [
         .addColumn('artifact_limit', bigintType(dialect), (c) => c.notNull())
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
+    },
+  },
+  {
+    name: '0104-images-retention-runs',
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('registry_retention_runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project', 'text', (c) => c.notNull().references('registry_projects.name').onDelete('cascade'))
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('dry_run', 'integer', (c) => c.notNull())
+        .addColumn('triggered_by', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('registry_retention_runs_project').on('registry_retention_runs').columns(['project', 'time']).execute();
     },
   },
 ];

@@ -48,6 +48,9 @@ test('immutable tags cannot be moved or deleted; retention keeps what its rules 
     assert.deepEqual((await c('ls', `${s.host}/team/app`)).stdout.trim().split('\n').sort(), ['release-1', 'v1', 'v4', 'v5']);
     assert.deepEqual((await c('ls', `${s.host}/team/prod/api`)).stdout.trim().split('\n').sort(), ['latest', 'v1'], 'repositories no policy covers are untouched');
 
+    const runs = await api('GET', '/retention/runs');
+    assert.deepEqual(runs.body.items.map((r: { result: { dryRun: boolean; removed: unknown[] } }) => [r.result.dryRun, r.result.removed.length]), [[false, 2], [true, 2]]);
+
     const listed = await api('GET', '/policies');
     assert.deepEqual(listed.body.items.map((p: { kind: string }) => p.kind).sort(), ['immutability', 'retention']);
     assert.equal((await api('DELETE', `/policies/${rule.body.id}`)).status, 204);
