@@ -215,7 +215,8 @@ function pod(rng: Rng, name: string): Json {
 }
 
 function object(rng: Rng, i: number): Json {
-  const name = `o${i}`;
+  // Now and then the name of an earlier object: a create of a name taken by the same kind fails.
+  const name = i > 0 && rng.chance(0.1) ? `o${rng.int(0, i - 1)}` : `o${i}`;
   const roll = rng.next();
   if (roll < 0.6) return pod(rng, name);
   if (roll < 0.75) {
