@@ -101,6 +101,8 @@ describe('agreement with kube-apiserver (differential reproductions)', () => {
     readonly input: string;
     readonly reason?: string;
     readonly resources?: unknown;
+    /** The first quota's used after the input. */
+    readonly used?: Readonly<Record<string, string>>;
   }> = [
     {
       name: 'seed 1794664845: quantities are rounded up to milli-units when decoded (100500u is 101m)',
@@ -134,12 +136,27 @@ describe('agreement with kube-apiserver (differential reproductions)', () => {
         + 'spec.resources.containers[0][cpu].limits: Invalid value: "1500m": must be less than or equal to pod limits of 1, '
         + 'spec.resources.containers[1][cpu].limits: Invalid value: "1500m": must be less than or equal to pod limits of 1]',
     },
+    {
+      name: 'seed 1614483706: a taken name is checked after admission, so the quota refusal is what is reported',
+      state: 'apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota-2}\nspec: {hard: {memory: 512Mi}}\n',
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o1}\nspec: {containers: [{name: c0, resources: {requests: {memory: 500M}}}]}\n---\n'
+        + 'apiVersion: v1\nkind: Pod\nmetadata: {name: o1}\nspec: {containers: [{name: c0, resources: {requests: {memory: 64Mi}}}]}\n',
+      reason: 'pods "o1" is forbidden: exceeded quota: quota-2, requested: memory=64Mi, used: memory=500M, limited: memory=512Mi',
+    },
+    {
+      name: 'seed 262616716: a taken name refused after ResourceQuota stays charged in used (until the controller recounts)',
+      state: 'apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota-0}\nspec: {hard: {secrets: "2", configmaps: "3"}}\n',
+      input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: o3}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: o3}\n',
+      reason: 'configmaps "o3" already exists',
+      used: { secrets: '0', configmaps: '2' },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
       const s = state(ns(c.state));
-      const [r] = admitAll(s, ns(c.input));
+      const r = admitAll(s, ns(c.input)).at(-1)!;
       assert.equal(r.reason, c.reason);
+      if (c.used !== undefined) assert.deepEqual(s.quotaReports()[0].used, c.used);
       if (c.resources !== undefined) {
         assert.deepEqual((r.object.spec as { containers: { resources: unknown }[] }).containers.map((x) => x.resources), c.resources);
       }

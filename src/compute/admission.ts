@@ -136,8 +136,6 @@ export class AdmissionState {
     });
     const forbidden = (message: string) => result(false, `${gr} "${name}" is forbidden: ${message}`);
 
-    if (input.metadata.name && ns.names.has(`${gr}/${input.metadata.name}`)) return result(false, `${gr} "${name}" already exists`);
-
     if (obj.kind === 'Pod') {
       obj = defaultPodLevelResources(limitRangerMutatePod(defaultPodResources(obj), ns.limitRanges));
       qosClass = computePodQos(obj);
@@ -155,6 +153,10 @@ export class AdmissionState {
       if (!decision.allowed) return forbidden(decision.message);
       ns.quotas = [...decision.quotas];
     }
+    // The name is checked only when the object is stored, after admission: a taken name is
+    // refused after validation, LimitRanger and ResourceQuota, and the quota keeps the charge
+    // (kube-apiserver has already written status.used) until its controller recounts.
+    if (input.metadata.name && ns.names.has(`${gr}/${input.metadata.name}`)) return result(false, `${gr} "${name}" already exists`);
     this.#record(ns, obj, true);
     return result(true);
   }
