@@ -24,7 +24,7 @@ import { check } from '../../src/cli/check.ts';
 import { AdmissionState, decodeObject } from '../../src/compute/index.ts';
 import { eventually, expectOk, uniqueName, waitForQuotaUsed } from '../clusters/index.ts';
 import type { Cluster, KubeObject } from '../clusters/index.ts';
-import { agreesInSomeOrder, berthVerdict, kubeVerdict } from './admission-verdicts.ts';
+import { agreesInSomeOrder, berthVerdict, kubeVerdict, withoutGeneratedSuffix } from './admission-verdicts.ts';
 import type { StepContext } from './admission-verdicts.ts';
 import type { AdmissionScenario, Json } from './admission-scenarios.ts';
 import type { Disagreement } from './harness.ts';
@@ -176,11 +176,11 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
     }
 
     const admitted: Json[] = [];
-    const admittedIndices = new Set<number>();
+    const admittedNames = new Map<number, string>();
     for (const [i, obj] of scenario.objects.entries()) {
       const ctx: StepContext = { namespace: ns, preexisting: [ca], limitRanges, quotas, admitted: [...admitted] };
       const res = await cluster.request('POST', collection(ns, obj), obj);
-      const kube = kubeVerdict(res.status, res.body);
+      const kube = withoutGeneratedSuffix(kubeVerdict(res.status, res.body), (obj.metadata as Json).generateName as string | undefined);
       const berth = berthVerdict(main.admit(decodeObject(inNamespace(obj, ns))));
       if (!isDeepStrictEqual(kube, berth)) {
         if (kube.allowed !== berth.allowed || !agreesInSomeOrder(ctx, obj, kube)) return { step: i, kube, berth };
@@ -189,7 +189,7 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
       count(tally, outcome(obj, kube.allowed, kube.reason));
       if (kube.allowed) {
         admitted.push(res.body as Json);
-        admittedIndices.add(i);
+        admittedNames.set(i, nameOf(res.body as Json));
       }
     }
 
@@ -215,7 +215,7 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
       }
       count(tally, 'quota used agreed');
     }
-    return await playProbe(cluster, ns, scenario, admittedIndices, tally);
+    return await playProbe(cluster, ns, scenario, admittedNames, tally);
   } finally {
     await cluster.request('DELETE', `/api/v1/namespaces/${ns}`);
   }
@@ -248,10 +248,12 @@ function checkFiles(state: readonly Json[], obj: Json): ReturnType<typeof check>
  * is given to `berth check` as its state, as an export would be; then one more create on both
  * sides, and each quota's used after it. `step` counts past the quota check.
  */
-async function playProbe(cluster: Cluster, ns: string, scenario: AdmissionScenario, admitted: ReadonlySet<number>, tally: Tally): Promise<Disagreement | undefined> {
+async function playProbe(
+  cluster: Cluster, ns: string, scenario: AdmissionScenario, admitted: ReadonlyMap<number, string>, tally: Tally,
+): Promise<Disagreement | undefined> {
   const finished = scenario.finished.filter((f) => admitted.has(f.index));
   for (const { index, phase } of finished) {
-    expectOk(await cluster.request('PATCH', `/api/v1/namespaces/${ns}/pods/${nameOf(scenario.objects[index])}/status`,
+    expectOk(await cluster.request('PATCH', `/api/v1/namespaces/${ns}/pods/${admitted.get(index)}/status`,
       { status: { phase } }, 'application/merge-patch+json'), `finish pod ${index}`);
     count(tally, `pod ${phase} before the read-back`);
   }
@@ -269,7 +271,7 @@ async function playProbe(cluster: Cluster, ns: string, scenario: AdmissionScenar
   }
   const checked = checkFiles(exported, inNamespace(scenario.probe, ns));
   const res = await cluster.request('POST', collection(ns, scenario.probe), scenario.probe);
-  const kube = kubeVerdict(res.status, res.body);
+  const kube = withoutGeneratedSuffix(kubeVerdict(res.status, res.body), (scenario.probe.metadata as Json).generateName as string | undefined);
   const berth = berthVerdict(checked.results[0]);
   const step = scenario.objects.length + 1;
   if (!isDeepStrictEqual(kube, berth)) {

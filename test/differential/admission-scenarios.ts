@@ -215,6 +215,14 @@ function pod(rng: Rng, name: string): Json {
 }
 
 function object(rng: Rng, i: number): Json {
+  const made = anyObject(rng, i);
+  // Some objects get only a generateName; kube-apiserver completes it.
+  if (!rng.chance(0.06)) return made;
+  const { name: _, ...metadata } = made.metadata as Json;
+  return { ...made, metadata: { ...metadata, generateName: `g${i}-` } };
+}
+
+function anyObject(rng: Rng, i: number): Json {
   // Now and then the name of an earlier object: a create of a name taken by the same kind fails.
   const name = i > 0 && rng.chance(0.1) ? `o${rng.int(0, i - 1)}` : `o${i}`;
   const roll = rng.next();

@@ -9,6 +9,9 @@
 //    answers differ, Berth is asked again with the LimitRanges and quotas in every other order
 //    (same objects, names prefixed so that they sort that way, prefixes removed from the answer);
 //    the step agrees when one of those answers is kube-apiserver's.
+// 3. An object created with only `metadata.generateName` is named by kube-apiserver before
+//    validation, with five random characters after the prefix, and its refusals quote that
+//    name; Berth quotes the prefix (ADR 0006), so the random part is removed from kube's words.
 import { isDeepStrictEqual } from 'node:util';
 import { AdmissionState, decodeObject } from '../../src/compute/index.ts';
 import type { AdmissionResult } from '../../src/compute/index.ts';
@@ -32,6 +35,13 @@ export function normalizeReason(reason: string): string {
   const m = /^(.*?: )\[(.*)\]$/s.exec(reason);
   if (m === null) return reason;
   return `${m[1]}[${m[2].split(ITEM_START).sort().join(', ')}]`;
+}
+
+/** Normalization 3: `"<prefix><5 random characters>"` in a refusal becomes `"<prefix>"`. */
+export function withoutGeneratedSuffix(verdict: Verdict, generateName: string | undefined): Verdict {
+  if (generateName === undefined || verdict.reason === undefined) return verdict;
+  const escaped = generateName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return { ...verdict, reason: verdict.reason.replace(new RegExp(`"${escaped}[a-z0-9]{5}"`, 'g'), `"${generateName}"`) };
 }
 
 function podFacts(obj: Json): Pick<Verdict, 'resources' | 'limitRanger'> {
