@@ -5,5 +5,3 @@
 BERTH_REGISTRY_TOOLS_BIN="$(test/registry/build-tools.sh | tail -1)"
 export BERTH_REGISTRY_TOOLS_BIN
 echo "registry tools: ${BERTH_REGISTRY_TOOLS_BIN}"
-# bench/registry.ts moves its 1 GiB blob with curl (the same client for Berth and Distribution).
-command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends curl >/dev/null; }
