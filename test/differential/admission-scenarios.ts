@@ -2,12 +2,14 @@
 // kube-apiserver: a namespace's LimitRanges and ResourceQuotas, then Pods, PVCs, Services,
 // ConfigMaps and Secrets created one by one. A pure function of the random source.
 //
-// One restriction keeps kube-apiserver's answer a function of the scenario: every Container item
-// (the only item type that defaults, since API defaulting turns max and min into defaults) lives
-// in one LimitRange. kube-apiserver mutates with the LimitRanges in its informer's order (a Go
-// map's, random per request), so two LimitRanges defaulting the same resource, or both writing the
-// `kubernetes.io/limit-ranger` annotation, would give a random answer. Refusal wording that still
-// depends on that order is handled where answers are compared (admission-verdicts.ts).
+// One restriction keeps kube-apiserver's defaulted values a function of the scenario: each
+// resource (cpu, memory, ephemeral-storage) appears in the Container items of one LimitRange at
+// most (Container items are the only ones that default, and API defaulting turns their max and
+// min into defaults). kube-apiserver mutates with the LimitRanges in its informer's order (a Go
+// map's, random per request), so two LimitRanges defaulting the same resource would give a random
+// value. What still depends on that order (which LimitRange writes the `kubernetes.io/limit-ranger`
+// annotation last, which refusal is reported) is handled where answers are compared
+// (admission-verdicts.ts).
 import type { Rng } from './random.ts';
 
 /** A Kubernetes object as JSON. */
@@ -63,9 +65,12 @@ function merge(item: Record<string, Record<string, string>>, key: string, resour
   item[key] = { ...item[key], [resource]: value };
 }
 
-function containerItem(rng: Rng): Json | undefined {
+const CONTAINER_RESOURCES = [['cpu', CPU], ['memory', MEMORY], ['ephemeral-storage', EPHEMERAL]] as const;
+
+function containerItem(rng: Rng, held: readonly string[]): Json | undefined {
   const item: Record<string, Record<string, string>> = {};
-  for (const [resource, values] of [['cpu', CPU], ['memory', MEMORY], ['ephemeral-storage', EPHEMERAL]] as const) {
+  for (const [resource, values] of CONTAINER_RESOURCES) {
+    if (!held.includes(resource)) continue;
     if (resource === 'ephemeral-storage' && rng.chance(0.6)) continue;
     if (!rng.chance(0.7)) continue;
     const [min, defaultRequest, def, max] = ladder(rng, values, 4);
@@ -99,13 +104,11 @@ function pvcItem(rng: Rng): Json {
 
 function limitRanges(rng: Rng): Json[] {
   const count = rng.pick([0, 1, 1, 1, 2]);
-  const holder = rng.int(0, Math.max(0, count - 1));
+  const holders = CONTAINER_RESOURCES.map(([resource]) => [resource, rng.int(0, Math.max(0, count - 1))] as const);
   return Array.from({ length: count }, (_, i) => {
     const limits: Json[] = [];
-    if (i === holder) {
-      const c = containerItem(rng);
-      if (c !== undefined) limits.push(c);
-    }
+    const c = containerItem(rng, holders.filter(([, holder]) => holder === i).map(([resource]) => resource));
+    if (c !== undefined) limits.push(c);
     if (rng.chance(0.35)) limits.push(podItem(rng));
     if (rng.chance(0.3)) limits.push(pvcItem(rng));
     if (limits.length === 0) limits.push(pvcItem(rng));
