@@ -26,8 +26,12 @@ export interface AdmissionScenario {
    * `berth check --state` would be given an export.
    */
   readonly probe: Json;
-  /** Pods (by index in `objects`) that reach a terminal phase before the read-back; quota stops charging their compute. */
-  readonly finished: readonly { readonly index: number; readonly phase: 'Succeeded' | 'Failed' }[];
+  /**
+   * Status changes (objects by index in `objects`) made before the read-back, as a kubelet or a
+   * volume resizer would: pods reaching a terminal phase (quota stops charging their compute),
+   * claims with status.allocatedResources (quota charges the larger of it and the request).
+   */
+  readonly changes: readonly { readonly index: number; readonly status: Json }[];
   /** Whether the read-back keeps each quota's status; without it Berth measures usage from the objects, as the controller does. */
   readonly quotaStatus: boolean;
 }
@@ -267,8 +271,13 @@ export function generateScenario(rng: Rng): AdmissionScenario {
   const qs = quotas(rng);
   const objects = Array.from({ length: rng.int(3, 8) }, (_, i) => object(rng, i));
   const probe = object(rng, objects.length);
-  const finished = objects.flatMap((o, index) => (o.kind === 'Pod' && rng.chance(0.3) ? [{ index, phase: rng.pick(['Succeeded', 'Failed'] as const) }] : []));
-  return { limitRanges: lrs, quotas: qs, objects, probe, finished, quotaStatus: rng.chance(0.5) };
+  const changes = objects.flatMap((o, index): { index: number; status: Json }[] => {
+    if (!rng.chance(0.3)) return [];
+    if (o.kind === 'Pod') return [{ index, status: { phase: rng.pick(['Succeeded', 'Failed']) } }];
+    if (o.kind === 'PersistentVolumeClaim') return [{ index, status: { allocatedResources: { storage: rng.pick(['100Mi', '3Gi', '20Gi']) } } }];
+    return [];
+  });
+  return { limitRanges: lrs, quotas: qs, objects, probe, changes, quotaStatus: rng.chance(0.5) };
 }
 
 /**
@@ -276,16 +285,16 @@ export function generateScenario(rng: Rng): AdmissionScenario {
  * prefix without one earlier object, one quota, one LimitRange, or one LimitRange item.
  */
 export function shrinkScenario(scenario: AdmissionScenario, step: number): readonly AdmissionScenario[] {
-  if (step < scenario.objects.length) scenario = { ...scenario, finished: [] };
+  if (step < scenario.objects.length) scenario = { ...scenario, changes: [] };
   const objects = scenario.objects.slice(0, step + 1);
   const out: AdmissionScenario[] = [];
   if (objects.length < scenario.objects.length) out.push({ ...scenario, objects });
   const without = <T>(list: readonly T[], j: number): T[] => list.filter((_, k) => k !== j);
   for (let j = 0; j < objects.length - 1; j++) {
-    const finished = scenario.finished.filter((f) => f.index !== j).map((f) => (f.index > j ? { ...f, index: f.index - 1 } : f));
-    out.push({ ...scenario, objects: without(objects, j), finished });
+    const changes = scenario.changes.filter((f) => f.index !== j).map((f) => (f.index > j ? { ...f, index: f.index - 1 } : f));
+    out.push({ ...scenario, objects: without(objects, j), changes });
   }
-  for (let j = 0; j < scenario.finished.length; j++) out.push({ ...scenario, objects, finished: without(scenario.finished, j) });
+  for (let j = 0; j < scenario.changes.length; j++) out.push({ ...scenario, objects, changes: without(scenario.changes, j) });
   for (let j = 0; j < scenario.quotas.length; j++) out.push({ ...scenario, objects, quotas: without(scenario.quotas, j) });
   for (let j = 0; j < scenario.limitRanges.length; j++) out.push({ ...scenario, objects, limitRanges: without(scenario.limitRanges, j) });
   for (const [j, lr] of scenario.limitRanges.entries()) {
