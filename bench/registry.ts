@@ -9,7 +9,8 @@
 // Figures are taken alternately for both (the big blob three times, median kept), so that load
 // from elsewhere on the machine falls on both alike.
 //
-// Run: node bench/registry.ts   (BENCH_BLOB_MIB=1024, BENCH_IMAGES=1000, BENCH_SECONDS=10, BENCH_ROUNDS=3)
+// Run: node bench/registry.ts   (BENCH_BLOB_MIB=1024, BENCH_IMAGES=1000, BENCH_SECONDS=10, BENCH_ROUNDS=3;
+// BENCH_ONLY=big measures the big blob alone, for iterating on it)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
@@ -23,6 +24,7 @@ const blobMiB = Number(process.env.BENCH_BLOB_MIB ?? 1024);
 const imageCount = Number(process.env.BENCH_IMAGES ?? 1000);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const onlyBig = process.env.BENCH_ONLY === 'big';
 const adminPassword = 'bench-admin-password';
 const agent = new Agent({ keepAlive: true, maxSockets: 128 });
 
@@ -104,10 +106,10 @@ function smallImages(n: number): SmallImage[] {
 interface Figures {
   push1g: number;
   pull1g: number;
-  pushImages: number;
-  pullImages: number;
-  manifestRps: number;
-  manifestP99: number;
+  pushImages?: number;
+  pullImages?: number;
+  manifestRps?: number;
+  manifestP99?: number;
 }
 
 /** Pushes then pulls the big blob with curl; MB/s of each. */
@@ -178,6 +180,8 @@ async function measureBoth(a: Target, b: Target, file: string, fileDigest: strin
       big[t.name].pull.push(r.pull);
     }
   }
+  const bigOf = (t: Target): Figures => ({ push1g: median(big[t.name].push), pull1g: median(big[t.name].pull) });
+  if (onlyBig) return [bigOf(a), bigOf(b)];
   const pushA = await pushSmall(a, images);
   const pushB = await pushSmall(b, images);
   const pullB = await pullSmall(b, images);
@@ -185,7 +189,7 @@ async function measureBoth(a: Target, b: Target, file: string, fileDigest: strin
   const loadA = await manifestLoad(a);
   const loadB = await manifestLoad(b);
   const figures = (t: Target, pushImages: number, pullImages: number, load: { rps: number; p99: number }): Figures => ({
-    push1g: median(big[t.name].push), pull1g: median(big[t.name].pull), pushImages, pullImages, manifestRps: load.rps, manifestP99: load.p99,
+    ...bigOf(t), pushImages, pullImages, manifestRps: load.rps, manifestP99: load.p99,
   });
   return [figures(a, pushA, pullA, loadA), figures(b, pushB, pullB, loadB)];
 }
@@ -242,7 +246,7 @@ async function main(): Promise<void> {
       { name: 'Berth', base: berth.url, headers: { authorization: `Bearer ${token.token}` } },
       file, fileDigest, images);
 
-    const rows: [string, number, number, boolean][] = [
+    const rows: [string, number | undefined, number | undefined, boolean][] = [
       [`push ${blobMiB} MiB blob, median of ${rounds} (MB/s)`, ours.push1g, distribution.push1g, true],
       [`pull ${blobMiB} MiB blob, median of ${rounds} (MB/s)`, ours.pull1g, distribution.pull1g, true],
       [`push ${imageCount} small images, c=16 (images/s)`, ours.pushImages, distribution.pushImages, true],
@@ -253,6 +257,7 @@ async function main(): Promise<void> {
     const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
     console.log(`${'figure'.padEnd(44)} ${'Berth'.padStart(10)} ${'Distribution'.padStart(13)} ${'ratio'.padStart(7)}`);
     for (const [name, b, d, higherIsBetter] of rows) {
+      if (b === undefined || d === undefined) continue;
       const ratio = higherIsBetter ? b / d : d / b;
       console.log(`${name.padEnd(44)} ${fmt(b).padStart(10)} ${fmt(d).padStart(13)} ${ratio.toFixed(2).padStart(7)}${ratio >= 1 ? '' : '  (below the peer)'}`);
     }

@@ -2,13 +2,12 @@
 // chunked, resumable), mounts, blobs, manifests, tags, referrers. Quotas and immutability are
 // checked here; pushes and deletes are audited in the transaction that makes them.
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { Database } from '../platform/db/database.ts';
 import { isUniqueViolation } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import type { PlatformTables } from '../platform/db/schema.ts';
 import type { Transaction } from 'kysely';
-import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobStore, type ByteRange } from './blobstore/types.ts';
+import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobStore, type ByteRange, type OpenedBlob } from './blobstore/types.ts';
 import { digestOf, isDigestSyntax, parseDigest, type Digest } from './digest.ts';
 import { OciError } from './errors.ts';
 import { isProblem, maxManifestBytes, parseManifest, type Descriptor } from './manifest.ts';
@@ -248,10 +247,10 @@ export class Registry {
     return d.value;
   }
 
-  /** The blob's bytes (or a range of them). */
-  async readBlob(ref: RepoRef, digest: string, range?: ByteRange): Promise<Readable> {
+  /** The blob (or a range of it) opened for sending; BLOB_UNKNOWN when its file is gone. */
+  async openBlob(ref: RepoRef, digest: string, range?: ByteRange): Promise<OpenedBlob> {
     try {
-      return await this.#blobs.read(digest, range);
+      return await this.#blobs.open(digest, range);
     } catch (err) {
       if (err instanceof BlobStoreNotFoundError) throw new OciError('BLOB_UNKNOWN', `blob ${digest} not found in repository "${ref.repository}"`);
       throw err;

@@ -337,7 +337,22 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
       const length = range ? range.end - range.start + 1 : info.size;
       reply.header('content-length', String(length));
       if (req.method === 'HEAD' || length === 0) return reply.send();
-      return reply.send(await deps.registry.readBlob(ref, info.digest, range));
+      const body = await deps.registry.openBlob(ref, info.digest, range);
+      // The bytes go straight to the response, not through a stream Fastify pipes: the blob
+      // store then reuses its buffers (see OpenedBlob). onResponse hooks still run on finish.
+      reply.hijack();
+      const res = reply.raw;
+      try {
+        for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) res.setHeader(k, v);
+        res.writeHead(reply.statusCode);
+        await body.writeTo(res);
+        res.end();
+      } catch (err) {
+        body.close();
+        req.log.info({ err: { message: (err as Error).message } }, 'blob download cut short');
+        res.destroy();
+      }
+      return reply;
     };
 
     const manifest = async (req: FastifyRequest, reply: FastifyReply, op: Extract<Op, { kind: 'manifest' }>, query: URLSearchParams): Promise<unknown> => {

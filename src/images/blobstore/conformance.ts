@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { digestOf, parseDigest, type Digest } from '../digest.ts';
 import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobStore } from './types.ts';
 
@@ -25,6 +25,33 @@ async function readAll(r: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of r) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * A receiver that takes each chunk only a moment after it is written, copying it then: a driver
+ * that reused a buffer before the write's callback would show up as corrupted bytes.
+ */
+class SlowReceiver extends Writable {
+  readonly parts: Buffer[] = [];
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    setImmediate(() => {
+      this.parts.push(Buffer.from(chunk));
+      callback();
+    });
+  }
+}
+
+/** A receiver that fails on its `failAt`-th chunk. */
+class FailingReceiver extends Writable {
+  #left: number;
+  constructor(failAt: number) {
+    super();
+    this.#left = failAt;
+  }
+  override _write(_chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.#left -= 1;
+    callback(this.#left <= 0 ? new Error('receiver failed') : null);
+  }
 }
 
 async function* chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
@@ -152,6 +179,44 @@ export function blobStoreConformance(name: string, factory: () => Promise<StoreF
     await store.cancel(id);
     await store.cancel(id);
     assert.equal(await store.uploadSize(id), undefined);
+  });
+
+  withStore('an opened blob is sent whole or by range to a slow receiver, every byte intact', async ({ store }) => {
+    // Several MiB and an odd size, so that a driver's buffers are reused and the last one is short.
+    const bytes = randomBytes(5 * 1024 * 1024 + 12_345);
+    const digest = await put(store, bytes);
+    const whole = await store.open(digest);
+    assert.equal(whole.length, bytes.length);
+    const out = new SlowReceiver();
+    await whole.writeTo(out);
+    assert.ok(Buffer.concat(out.parts).equals(bytes), 'the whole blob arrives unchanged');
+    assert.equal(out.writableEnded, false, 'writeTo leaves the receiver open');
+    const part = await store.open(digest, { start: 1_000_001, end: 3_500_000 });
+    assert.equal(part.length, 2_500_000);
+    const partOut = new SlowReceiver();
+    await part.writeTo(partOut);
+    assert.ok(Buffer.concat(partOut.parts).equals(bytes.subarray(1_000_001, 3_500_001)), 'the range arrives unchanged');
+    const empty = await store.open(await put(store, new Uint8Array(0)));
+    assert.equal(empty.length, 0);
+    const emptyOut = new SlowReceiver();
+    await empty.writeTo(emptyOut);
+    assert.deepEqual(emptyOut.parts, []);
+  });
+
+  withStore('opening a missing blob throws not found; a failing or closed receiver rejects writeTo', async ({ store }) => {
+    await assert.rejects(store.open(digestOf(randomBytes(10))), BlobStoreNotFoundError);
+    const digest = await put(store, randomBytes(4 * 1024 * 1024));
+    const failing = await store.open(digest);
+    await assert.rejects(failing.writeTo(new FailingReceiver(2)), /receiver failed/);
+    failing.close();
+    const closing = await store.open(digest);
+    const out = new SlowReceiver();
+    setImmediate(() => out.destroy());
+    await assert.rejects(closing.writeTo(out));
+    const unused = await store.open(digest);
+    unused.close();
+    unused.close();
+    await assert.rejects(unused.writeTo(new SlowReceiver()));
   });
 
   withStore('append past the limit is refused and leaves the upload unchanged', async ({ store }) => {

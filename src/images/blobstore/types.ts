@@ -1,6 +1,6 @@
 // The blob store contract: content-addressable bytes and resumable uploads. Every driver
 // (drivers/: filesystem now, S3 later) implements it and runs the shared suite in conformance.ts.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../digest.ts';
 
 /** A stored blob. */
@@ -22,6 +22,23 @@ export interface UploadInfo {
 export interface ByteRange {
   readonly start: number;
   readonly end: number;
+}
+
+/**
+ * A blob opened for sending: it was found, so an answer's headers can be written before its bytes.
+ * Holds an open resource until writeTo or close.
+ */
+export interface OpenedBlob {
+  /** How many bytes writeTo sends: the range's length, or the blob's size. */
+  readonly length: number;
+  /**
+   * Writes the bytes to `out` as fast as `out` takes them, and resolves once `out` has flushed
+   * the last one; does not end `out`. Rejects when a read fails, the blob ends early, or `out`
+   * fails or closes first. Releases the blob either way. Call it at most once.
+   */
+  writeTo(out: Writable): Promise<void>;
+  /** Releases the blob without sending it. Idempotent; a no-op after writeTo. */
+  close(): void;
 }
 
 /** The stored bytes do not hash to the digest the client named. The upload is gone. */
@@ -64,6 +81,11 @@ export interface BlobStore {
   stat(digest: string): Promise<BlobInfo | undefined>;
   /** The blob's bytes, or the inclusive `range` of them. Throws BlobStoreNotFoundError. */
   read(digest: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Opens the blob (or the inclusive `range` of it) for sending to a network peer: the fast path
+   * for serving pulls. Throws BlobStoreNotFoundError.
+   */
+  open(digest: string, range?: ByteRange): Promise<OpenedBlob>;
   /** Removes a blob. Idempotent: true when it was there. */
   delete(digest: string): Promise<boolean>;
   /** Every stored blob, in no particular order. */

@@ -1,0 +1,121 @@
+// Blob downloads over HTTP, which bypass Fastify's stream plumbing for speed: whole blobs and
+// ranges arrive intact with the registry's headers, HEAD sends none of the bytes, a slow
+// reader gets every byte, a reader that goes away mid-download leaves no open file behind,
+// keep-alive connections carry on, and the request is still measured (onResponse hooks run).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { Agent, request, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { sha256, startRegistryServer } from './support.ts';
+import { adminPassword } from '../support/server.ts';
+
+const auth = { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` };
+
+function get(url: string, headers: Record<string, string>, agent?: Agent): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, agent }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function bodyOf(res: IncomingMessage): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of res) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** How many descriptors of this process (the server runs in it) name a file under `dir`. */
+function openFilesUnder(dir: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)) n++;
+    } catch {
+      // closed since the listing
+    }
+  }
+  return n;
+}
+
+async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('blob downloads: whole, ranges, HEAD, slow and vanishing readers, keep-alive, metrics', { timeout: 60_000 }, async () => {
+  const s = await startRegistryServer();
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    await s.createProject('team');
+    // Several MiB and an odd size: the store's send buffers are reused and the last read is short.
+    const bytes = randomBytes(7 * 1024 * 1024 + 4321);
+    const digest = sha256(bytes);
+    const pushed = await fetch(`${s.url}/v2/team/app/blobs/uploads/?digest=${digest}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: new Uint8Array(bytes) });
+    assert.equal(pushed.status, 201);
+    const url = `${s.url}/v2/team/app/blobs/${digest}`;
+
+    const whole = await get(url, { ...auth, 'x-request-id': 'blob-download-1' }, agent);
+    assert.equal(whole.statusCode, 200);
+    assert.equal(whole.headers['content-length'], String(bytes.length));
+    assert.equal(whole.headers['content-type'], 'application/octet-stream');
+    assert.equal(whole.headers['docker-content-digest'], digest);
+    assert.equal(whole.headers['docker-distribution-api-version'], 'registry/2.0');
+    assert.equal(whole.headers.etag, `"${digest}"`);
+    assert.equal(whole.headers['accept-ranges'], 'bytes');
+    assert.equal(whole.headers['x-request-id'], 'blob-download-1');
+    assert.ok((await bodyOf(whole)).equals(bytes), 'the whole blob arrives unchanged');
+
+    // The same keep-alive connection serves the next request: a range.
+    const part = await get(url, { ...auth, range: 'bytes=1048577-5000000' }, agent);
+    assert.equal(part.statusCode, 206);
+    assert.equal(part.headers['content-range'], `bytes 1048577-5000000/${bytes.length}`);
+    assert.equal(part.headers['content-length'], String(5000000 - 1048577 + 1));
+    assert.ok((await bodyOf(part)).equals(bytes.subarray(1048577, 5000001)), 'the range arrives unchanged');
+    assert.equal(part.socket, null, 'the response released its socket to the agent');
+
+    const suffix = await get(url, { ...auth, range: 'bytes=-10' }, agent);
+    assert.equal(suffix.statusCode, 206);
+    assert.ok((await bodyOf(suffix)).equals(bytes.subarray(bytes.length - 10)));
+    const beyond = await get(url, { ...auth, range: `bytes=${bytes.length}-` }, agent);
+    assert.equal(beyond.statusCode, 416);
+    assert.equal(beyond.headers['content-range'], `bytes */${bytes.length}`);
+    await bodyOf(beyond);
+
+    const head = await fetch(url, { method: 'HEAD', headers: auth });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), String(bytes.length));
+    assert.equal(head.headers.get('docker-content-digest'), digest);
+    assert.equal((await head.arrayBuffer()).byteLength, 0);
+
+    // A reader that stops reading for a while: backpressure holds the server, no byte is lost.
+    const slow = await get(url, auth);
+    slow.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    slow.resume();
+    assert.ok((await bodyOf(slow)).equals(bytes), 'a slow reader gets the blob unchanged');
+
+    // A reader that goes away mid-download: the server closes the blob's file and carries on.
+    const blobs = join(s.dataDir, 'registry', 'blobs');
+    const gone = await get(url, auth);
+    await new Promise<void>((resolve) => gone.once('data', () => resolve()));
+    assert.equal(openFilesUnder(blobs), 1, 'the download holds the blob file open');
+    gone.destroy();
+    await until('the blob file of the abandoned download is closed', () => openFilesUnder(blobs) === 0);
+    const again = await get(url, auth);
+    assert.equal(again.statusCode, 200);
+    assert.ok((await bodyOf(again)).equals(bytes));
+
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    const counted = /berth_http_request_duration_seconds_count\{method="GET",route="\/v2\/\*",status_code="206"\} (\d+)/.exec(metrics);
+    assert.ok(counted && Number(counted[1]) >= 2, 'range downloads are measured like any request');
+  } finally {
+    agent.destroy();
+    await s.close();
+  }
+});
