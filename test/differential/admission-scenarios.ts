@@ -129,7 +129,7 @@ function hardValue(rng: Rng, resource: string): string {
 
 /** A scope set kube-apiserver accepts, and the hard resources it may track (validation refuses others). */
 function scoping(rng: Rng): { readonly spec: Json; readonly resources: readonly string[] } {
-  const roll = rng.int(0, 11);
+  const roll = rng.int(0, 12);
   const podScoped = [...COMPUTE, ...POD_COUNTS];
   if (roll <= 3) return { spec: {}, resources: UNSCOPED };
   if (roll === 10) {
@@ -137,6 +137,14 @@ function scoping(rng: Rng): { readonly spec: Json; readonly resources: readonly 
     return { spec: { scopeSelector: { matchExpressions: [{ scopeName, operator: 'Exists' }] } }, resources: scopeName === 'BestEffort' ? POD_COUNTS : podScoped };
   }
   if (roll === 11) return { spec: { scopes: ['CrossNamespacePodAffinity'] }, resources: podScoped };
+  if (roll === 12) {
+    const operator = rng.pick(['In', 'NotIn', 'Exists', 'DoesNotExist']);
+    const values = operator === 'In' || operator === 'NotIn' ? [rng.pick(['fast', 'slow'])] : undefined;
+    return {
+      spec: { scopeSelector: { matchExpressions: [{ scopeName: 'VolumeAttributesClass', operator, ...(values ? { values } : {}) }] } },
+      resources: ['persistentvolumeclaims', 'requests.storage', 'count/persistentvolumeclaims', 'gold.storageclass.storage.k8s.io/requests.storage'],
+    };
+  }
   if (roll === 4) return { spec: { scopes: ['BestEffort'] }, resources: POD_COUNTS };
   if (roll === 5) return { spec: { scopes: [rng.pick(['Terminating', 'NotTerminating'])] }, resources: podScoped };
   if (roll === 6) return { spec: { scopes: ['NotBestEffort', rng.pick(['Terminating', 'NotTerminating'])] }, resources: podScoped };
@@ -240,6 +248,7 @@ function anyObject(rng: Rng, i: number): Json {
       spec: {
         accessModes: ['ReadWriteOnce'], resources: { requests: { storage: rng.pick([...STORAGE, '1500Mi', '0.5Gi']) } },
         ...(rng.chance(0.6) ? { storageClassName: rng.pick(['gold', 'silver']) } : {}),
+        ...(rng.chance(0.4) ? { volumeAttributesClassName: rng.pick(['fast', 'slow']) } : {}),
       },
       // The beta annotation still names the class, and wins over the field.
       ...(rng.chance(0.1) ? { metadata: { name, annotations: { 'volume.beta.kubernetes.io/storage-class': rng.pick(['gold', 'silver']) } } } : {}),
