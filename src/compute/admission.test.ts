@@ -150,6 +150,22 @@ describe('agreement with kube-apiserver (differential reproductions)', () => {
       reason: 'configmaps "o3" already exists',
       used: { secrets: '0', configmaps: '2' },
     },
+    {
+      name: 'seed 2963887266: a VolumeAttributesClass scope (DoesNotExist) covers a claim that names no class',
+      state: 'apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota-2}\n'
+        + 'spec: {hard: {persistentvolumeclaims: "1e1", count/persistentvolumeclaims: "0"}, scopeSelector: {matchExpressions: [{scopeName: VolumeAttributesClass, operator: DoesNotExist}]}}\n',
+      input: 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: g3-}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 500Mi}}, storageClassName: silver}\n',
+      reason: 'persistentvolumeclaims "g3-" is forbidden: exceeded quota: quota-2, requested: count/persistentvolumeclaims=1, used: count/persistentvolumeclaims=0, limited: count/persistentvolumeclaims=0',
+    },
+    {
+      name: 'a VolumeAttributesClass scope (In) charges only claims that name the class',
+      state: 'apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: fast}\n'
+        + 'spec: {hard: {requests.storage: 1Gi}, scopeSelector: {matchExpressions: [{scopeName: VolumeAttributesClass, operator: In, values: [fast]}]}}\n',
+      input: 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: a}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 2Gi}}, volumeAttributesClassName: slow}\n---\n'
+        + 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: b}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 2Gi}}, volumeAttributesClassName: fast}\n',
+      reason: 'persistentvolumeclaims "b" is forbidden: exceeded quota: fast, requested: requests.storage=2Gi, used: requests.storage=0, limited: requests.storage=1Gi',
+      used: { 'requests.storage': '0' },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

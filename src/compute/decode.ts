@@ -267,6 +267,12 @@ export function decodeObject(raw: JsonObject): KubeObject {
         limits: decodeResourceList(resources.limits, 'spec.resources.limits'),
         storageClassName: annotated ?? stringAt(spec.storageClassName, 'spec.storageClassName'),
         allocatedResources: decodeResourceList(status.allocatedResources, 'status.allocatedResources'),
+        volumeAttributesClassNames: [
+          stringAt(spec.volumeAttributesClassName, 'spec.volumeAttributesClassName'),
+          stringAt(status.currentVolumeAttributesClassName, 'status.currentVolumeAttributesClassName'),
+          stringAt((objectAt(status.modifyVolumeStatus, 'status.modifyVolumeStatus') ?? {}).targetVolumeAttributesClassName,
+            'status.modifyVolumeStatus.targetVolumeAttributesClassName'),
+        ].filter((n): n is string => n !== undefined && n !== ''),
       };
     }
     case 'Service': {

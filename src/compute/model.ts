@@ -71,6 +71,12 @@ export interface PersistentVolumeClaim extends TypedObject {
   /** The class per storagehelpers.GetPersistentVolumeClaimClass (beta annotation first). */
   readonly storageClassName?: string;
   readonly allocatedResources?: ResourceList;
+  /**
+   * The VolumeAttributesClasses the claim refers to (getReferencedVolumeAttributesClassNames):
+   * spec.volumeAttributesClassName, status.currentVolumeAttributesClassName and
+   * status.modifyVolumeStatus.targetVolumeAttributesClassName, the non-empty ones.
+   */
+  readonly volumeAttributesClassNames: readonly string[];
 }
 
 /** One Service port. */

@@ -1,10 +1,13 @@
 // pkg/quota/v1/evaluator/core/persistent_volume_claims.go: a claim consumes one
 // `persistentvolumeclaims` and its storage request (`requests.storage`, the larger of
 // spec.resources.requests and status.allocatedResources, rounded up to a whole byte), both
-// also charged to `<class>.storageclass.storage.k8s.io/...` when the claim names a class.
+// also charged to `<class>.storageclass.storage.k8s.io/...` when the claim names a class. The
+// one scope is VolumeAttributesClass (GA since 1.34), matched against every class the claim
+// refers to.
 import { compareQuantities, newQuantity, roundUpToUnit } from '../quantity.ts';
+import { scopeSelectorAsSelector } from './scope-selector.ts';
 import { objectCountResourceName, type QuotaEvaluator } from './types.ts';
-import type { KubeObject, PersistentVolumeClaim, ResourceList } from '../model.ts';
+import type { KubeObject, PersistentVolumeClaim, ResourceList, ScopedResourceSelectorRequirement } from '../model.ts';
 import type { Quantity } from '../quantity.ts';
 
 /** The suffix of a per-storage-class quota resource name. */
@@ -27,7 +30,14 @@ export const persistentVolumeClaimEvaluator = {
   matchingResources(input: readonly string[]) {
     return input.filter((n) => n === countName || pvcResources.includes(n) || pvcResources.some((r) => n.endsWith(STORAGE_CLASS_SUFFIX + r)));
   },
-  matchesScope: () => false,
+  matchesScope(selector: ScopedResourceSelectorRequirement, obj: KubeObject): boolean {
+    if (obj.kind !== 'PersistentVolumeClaim' || selector.scopeName !== 'VolumeAttributesClass') return false;
+    const names = obj.volumeAttributesClassNames;
+    if (selector.operator === 'Exists') return names.length > 0;
+    const s = scopeSelectorAsSelector(selector);
+    if (names.length === 0) return s.matches({});
+    return names.some((name) => s.matches({ VolumeAttributesClass: name }));
+  },
   constraints: () => undefined,
   usage(obj: KubeObject): ResourceList {
     if (obj.kind !== 'PersistentVolumeClaim') return {};

@@ -6,7 +6,7 @@ import { newQuantity, type Quantity } from '../quantity.ts';
 import { addLists } from '../resource-list.ts';
 import { isPodLevelResourcesSet, podLimits, podRequests } from '../resources.ts';
 import { getPodQos } from '../qos.ts';
-import { LabelSelectorError, newRequirement, selectorOf } from '../labels.ts';
+import { scopeSelectorAsSelector } from './scope-selector.ts';
 import { objectCountResourceName, type QuotaEvaluator } from './types.ts';
 import type { KubeObject, Pod, ResourceList, ScopedResourceSelectorRequirement } from '../model.ts';
 
@@ -71,12 +71,7 @@ export function chargesCompute(pod: Pod): boolean {
 
 function priorityClassMatches(pod: Pod, selector: ScopedResourceSelectorRequirement): boolean {
   if (selector.operator === 'Exists') return pod.priorityClassName !== undefined;
-  if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(selector.operator)) {
-    throw new LabelSelectorError(`"${selector.operator}" is not a valid scope selector operator`);
-  }
-  const requirement = newRequirement(selector.scopeName, selector.operator, selector.values ?? []);
-  const labels = pod.priorityClassName !== undefined ? { PriorityClass: pod.priorityClassName } : undefined;
-  return selectorOf([requirement]).matches(labels);
+  return scopeSelectorAsSelector(selector).matches(pod.priorityClassName !== undefined ? { PriorityClass: pod.priorityClassName } : undefined);
 }
 
 /** The Pod evaluator. */
