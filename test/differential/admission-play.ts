@@ -26,6 +26,7 @@ import { eventually, expectOk, uniqueName, waitForQuotaUsed } from '../clusters/
 import type { Cluster, KubeObject } from '../clusters/index.ts';
 import { agreesInSomeOrder, berthVerdict, kubeVerdict, withoutGeneratedSuffix } from './admission-verdicts.ts';
 import type { StepContext } from './admission-verdicts.ts';
+import { RUNTIME_CLASSES } from './admission-scenarios.ts';
 import type { AdmissionScenario, Json } from './admission-scenarios.ts';
 import type { Disagreement } from './harness.ts';
 
@@ -147,6 +148,7 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
   try {
     const ca = expectOk(await cluster.request('GET', `/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`), 'CA ConfigMap') as Json;
     const main = new AdmissionState();
+    for (const rc of RUNTIME_CLASSES) main.addExisting(decodeObject(rc));
     main.addExisting(decodeObject(ca));
     const limitRanges: Json[] = [];
     const quotas: Json[] = [];
@@ -172,7 +174,7 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
     const admitted: Json[] = [];
     const admittedNames = new Map<number, string>();
     for (const [i, obj] of scenario.objects.entries()) {
-      const ctx: StepContext = { namespace: ns, preexisting: [ca], limitRanges, quotas, admitted: [...admitted] };
+      const ctx: StepContext = { namespace: ns, preexisting: [...RUNTIME_CLASSES, ca], limitRanges, quotas, admitted: [...admitted] };
       const res = await cluster.request('POST', collection(ns, obj), obj);
       const kube = withoutGeneratedSuffix(kubeVerdict(res.status, res.body), (obj.metadata as Json).generateName as string | undefined);
       const berth = berthVerdict(main.admit(decodeObject(inNamespace(obj, ns))));
@@ -192,7 +194,7 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
     // admitted the sequence, and a state measuring the objects kube-apiserver stored.
     const reports = main.quotaReports();
     const measured = new AdmissionState();
-    for (const o of [ca, ...limitRanges.map((x) => inNamespace(x, ns)), ...quotas.map((x) => inNamespace(x, ns)), ...admitted]) measured.addExisting(decodeObject(o));
+    for (const o of [...RUNTIME_CLASSES, ca, ...limitRanges.map((x) => inNamespace(x, ns)), ...quotas.map((x) => inNamespace(x, ns)), ...admitted]) measured.addExisting(decodeObject(o));
     const measuredReports = measured.quotaReports();
     for (const q of quotas) {
       const hardKeys = Object.keys((q.spec as { hard: Record<string, string> }).hard);
@@ -252,7 +254,7 @@ async function playProbe(
       `status of ${String(obj.kind)} ${index}`);
     count(tally, `${String(obj.kind)} status ${JSON.stringify(status)} before the read-back`);
   }
-  const exported: Json[] = [];
+  const exported: Json[] = [...RUNTIME_CLASSES];
   for (const [apiVersion, kind] of EXPORTED) {
     const list = expectOk(await cluster.request('GET', collection(ns, { apiVersion, kind })), `list ${kind}`) as { items: Json[] };
     for (const item of list.items) exported.push({ apiVersion, kind, ...(kind === 'ResourceQuota' && !scenario.quotaStatus ? { ...item, status: undefined } : item) });

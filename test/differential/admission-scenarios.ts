@@ -39,6 +39,15 @@ export interface AdmissionScenario {
 /** The PriorityClasses the scenarios refer to; the test creates them once per cluster. */
 export const PRIORITY_CLASSES: Readonly<Record<string, number>> = { high: 1000, low: 10 };
 
+/**
+ * The RuntimeClasses the scenarios refer to (one with pod overhead, which quota charges and
+ * LimitRanger ignores); the test creates them once per cluster, and they are part of Berth's state.
+ */
+export const RUNTIME_CLASSES: readonly Json[] = [
+  { apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'kata' }, handler: 'kata', overhead: { podFixed: { cpu: '250m', memory: '120Mi' } } },
+  { apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'runc' }, handler: 'runc' },
+];
+
 // Ladders in increasing order; some spellings are not canonical (0.5, 1000m, 1024Mi, 2e9), so
 // the echo of quantities in messages and defaulted fields is exercised too.
 const CPU = ['50m', '0.1', '100500u', '250m', '0.5', '1000m', '1.5', '2'];
@@ -211,6 +220,9 @@ function pod(rng: Rng, name: string): Json {
     name: `i${i}`, image: 'registry.example/init:1', resources: requirements(rng), ...(rng.chance(0.4) ? { restartPolicy: 'Always' } : {}),
   }));
   const priorityClassName = rng.pick([undefined, undefined, 'high', 'low']);
+  // A RuntimeClass with overhead, one without, one that does not exist; now and then an overhead written in the pod.
+  const runtimeClassName = rng.chance(0.15) ? rng.pick(['kata', 'kata', 'runc', 'missing']) : undefined;
+  const overhead = rng.chance(0.04) ? { overhead: rng.pick([{ cpu: '250m', memory: '120Mi' }, { cpu: '100m' }]) } : {};
   // Pod-level resources (KEP-2837): only cpu and memory.
   const podLevel = rng.chance(0.12) ? requirementsOf(rng, ['cpu', 'memory']) : undefined;
   const term = { labelSelector: { matchLabels: { app: 'x' } }, topologyKey: 'kubernetes.io/hostname' };
@@ -225,6 +237,8 @@ function pod(rng: Rng, name: string): Json {
       ...(affinity === undefined ? {} : { affinity }),
       ...(rng.chance(0.3) ? { activeDeadlineSeconds: rng.pick([1, 600]) } : {}),
       ...(priorityClassName === undefined ? {} : { priorityClassName }),
+      ...(runtimeClassName === undefined ? {} : { runtimeClassName }),
+      ...overhead,
     },
   };
 }

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { expectOk, startCluster } from '../clusters/index.ts';
 import type { Cluster } from '../clusters/index.ts';
-import { generateScenario, PRIORITY_CLASSES, shrinkScenario } from './admission-scenarios.ts';
+import { generateScenario, PRIORITY_CLASSES, RUNTIME_CLASSES, shrinkScenario } from './admission-scenarios.ts';
 import type { AdmissionScenario } from './admission-scenarios.ts';
 import { inParallel, NamespacePool, playScenario } from './admission-play.ts';
 import type { Tally } from './admission-play.ts';
@@ -35,6 +35,7 @@ before(async () => {
       apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value,
     }), `PriorityClass ${name}`);
   }
+  for (const rc of RUNTIME_CLASSES) expectOk(await cluster.request('POST', '/apis/node.k8s.io/v1/runtimeclasses', rc), 'RuntimeClass');
 });
 after(async () => {
   await cluster?.stop();
