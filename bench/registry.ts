@@ -1,6 +1,7 @@
 // The registry against CNCF Distribution 2.8 (Debian `docker-registry`, filesystem storage,
 // loopback), both measured in this run with the same client:
-//   - push and pull of a 1 GiB blob with curl (MB/s), and sha256sum over the same file (the hashing limit);
+//   - push and pull of a 1 GiB blob with curl (MB/s, by curl's own clock; dirty pages written back
+//     before each pull), and sha256sum over the same file (the hashing limit);
 //   - push and pull of 1,000 small images at concurrency 16 (images/s; a keep-alive Node client);
 //   - manifest GET at concurrency 64 (requests/s and p99, autocannon).
 // Berth runs as `berth server` with authentication on (a bearer token from /auth/token);
@@ -72,9 +73,13 @@ async function pushBlob(t: Target, repo: string, digest: string, body: Buffer): 
   expect(await call(t, 'PUT', withQuery(location, 'digest', digest), { body, headers: { 'content-type': 'application/octet-stream' } }), 201, 'finish upload');
 }
 
-/** Runs curl and returns the HTTP status it saw. */
-function curl(args: readonly string[]): string {
-  return execFileSync('curl', ['-s', '-S', '-o', '/dev/null', '-w', '%{http_code}', ...args]).toString().trim();
+/**
+ * Runs curl; returns the HTTP status it saw and the seconds the exchange took by curl's own
+ * clock (connection to last byte), so that starting the curl process is timed for neither peer.
+ */
+function curl(args: readonly string[]): { status: string; seconds: number } {
+  const [status, seconds] = execFileSync('curl', ['-s', '-S', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', ...args]).toString().trim().split(' ');
+  return { status, seconds: Number(seconds) };
 }
 
 function sha256(b: Buffer): string {
@@ -106,6 +111,7 @@ function smallImages(n: number): SmallImage[] {
 interface Figures {
   push1g: number;
   pull1g: number;
+  pullRounds: readonly number[];
   pushImages?: number;
   pullImages?: number;
   manifestRps?: number;
@@ -121,14 +127,15 @@ function bigBlob(t: Target, file: string, fileDigest: string, repo: string): { p
   const location = /^location:\s*(\S+)/im.exec(started)?.[1];
   if (!location) throw new Error(`${t.name}: no upload location:\n${started}`);
   const target = new URL(withQuery(location, 'digest', fileDigest), t.base).toString();
-  let t0 = performance.now();
   const pushed = curl([...curlHeaders, '-H', 'content-type: application/octet-stream', '-T', file, target]);
-  const push = bytes / 1e6 / ((performance.now() - t0) / 1000);
-  if (pushed !== '201') throw new Error(`${t.name}: big blob push answered ${pushed}`);
-  t0 = performance.now();
+  if (pushed.status !== '201') throw new Error(`${t.name}: big blob push answered ${pushed.status}`);
+  // Berth flushes a blob to disk before it answers the push, Distribution does not: write back
+  // what is dirty before timing the pull, so neither pull shares the disk with the kernel's writeback.
+  execFileSync('sync');
   const pulled = curl([...curlHeaders, '-o', '/dev/null', `${t.base}/v2/${repo}/blobs/${fileDigest}`]);
-  const pull = bytes / 1e6 / ((performance.now() - t0) / 1000);
-  if (pulled !== '200') throw new Error(`${t.name}: big blob pull answered ${pulled}`);
+  if (pulled.status !== '200') throw new Error(`${t.name}: big blob pull answered ${pulled.status}`);
+  const push = bytes / 1e6 / pushed.seconds;
+  const pull = bytes / 1e6 / pulled.seconds;
   return { push, pull };
 }
 
@@ -180,7 +187,7 @@ async function measureBoth(a: Target, b: Target, file: string, fileDigest: strin
       big[t.name].pull.push(r.pull);
     }
   }
-  const bigOf = (t: Target): Figures => ({ push1g: median(big[t.name].push), pull1g: median(big[t.name].pull) });
+  const bigOf = (t: Target): Figures => ({ push1g: median(big[t.name].push), pull1g: median(big[t.name].pull), pullRounds: big[t.name].pull });
   if (onlyBig) return [bigOf(a), bigOf(b)];
   const pushA = await pushSmall(a, images);
   const pushB = await pushSmall(b, images);
@@ -261,6 +268,7 @@ async function main(): Promise<void> {
       const ratio = higherIsBetter ? b / d : d / b;
       console.log(`${name.padEnd(44)} ${fmt(b).padStart(10)} ${fmt(d).padStart(13)} ${ratio.toFixed(2).padStart(7)}${ratio >= 1 ? '' : '  (below the peer)'}`);
     }
+    console.log(`big blob pulls, round by round (MB/s): Berth ${ours.pullRounds.map(fmt).join(' ')}; Distribution ${distribution.pullRounds.map(fmt).join(' ')}`);
     console.log(`sha256sum over the same file: ${fmt(sha256sumMBs)} MB/s; Berth's push is ${((ours.push1g / sha256sumMBs) * 100).toFixed(0)}% of it (goal: at least 70%)`);
     console.log('ratio: Berth over Distribution (for p99, Distribution over Berth); above 1 means Berth is better');
   } finally {
