@@ -386,6 +386,24 @@ export async function projectArtifacts(db: Db, project: string): Promise<number>
   return Number(r?.n ?? 0);
 }
 
+/** Usage of every project that stores anything, by project name (a blob counted once per project). */
+export async function projectsUsage(db: Db): Promise<ReadonlyMap<string, { storageBytes: number; artifacts: number; repositories: number }>> {
+  const bytes = await sql<{ project: string; total: number | string | null }>`select project, sum(size) as total from (select distinct project, digest, size from registry_repository_blobs) t group by project`.execute(db);
+  const artifacts = await db.selectFrom('registry_manifests').innerJoin('registry_repositories', 'registry_repositories.name', 'registry_manifests.repository')
+    .select(['registry_repositories.project as project', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('registry_repositories.project').execute();
+  const repositories = await db.selectFrom('registry_repositories').select(['project', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('project').execute();
+  const out = new Map<string, { storageBytes: number; artifacts: number; repositories: number }>();
+  const entry = (project: string) => {
+    let e = out.get(project);
+    if (!e) out.set(project, (e = { storageBytes: 0, artifacts: 0, repositories: 0 }));
+    return e;
+  };
+  for (const r of bytes.rows) entry(r.project).storageBytes = Number(r.total ?? 0);
+  for (const r of artifacts) entry(r.project).artifacts = Number(r.n);
+  for (const r of repositories) entry(r.project).repositories = Number(r.n);
+  return out;
+}
+
 /** True when the project already counts a blob. */
 export async function projectHasBlob(db: Db, project: string, digest: string): Promise<boolean> {
   return (await db.selectFrom('registry_repository_blobs').select('digest').where('project', '=', project).where('digest', '=', digest).limit(1).executeTakeFirst()) !== undefined;
