@@ -93,6 +93,8 @@ spec: {hard: {limits.memory: 1Gi}}
 
 // Disagreements that test/differential/limitrange-quota.test.ts found against a real
 // kube-apiserver, each with kube-apiserver's answer, kept so that they stay fixed.
+const KATA = 'apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: kata}\nhandler: kata\noverhead: {podFixed: {cpu: 250m, memory: 120Mi}}\n';
+
 describe('agreement with kube-apiserver (differential reproductions)', () => {
   const ns = (doc: string) => doc.replace(/metadata: \{name: ([a-z0-9-]+)/g, 'metadata: {namespace: d, name: $1');
   const cases: ReadonlyArray<{
@@ -165,6 +167,30 @@ describe('agreement with kube-apiserver (differential reproductions)', () => {
         + 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: b}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 2Gi}}, volumeAttributesClassName: fast}\n',
       reason: 'persistentvolumeclaims "b" is forbidden: exceeded quota: fast, requested: requests.storage=2Gi, used: requests.storage=0, limited: requests.storage=1Gi',
       used: { 'requests.storage': '0' },
+    },
+    {
+      name: 'seed 579650311: a pod naming a RuntimeClass that does not exist is refused',
+      state: KATA,
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o1}\nspec: {runtimeClassName: missing, containers: [{name: c0}]}\n',
+      reason: 'pods "o1" is forbidden: pod rejected: RuntimeClass "missing" not found',
+    },
+    {
+      name: 'the RuntimeClass overhead is charged by quota',
+      state: `${KATA}---\napiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota-0}\nspec: {hard: {cpu: "0"}}\n`,
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o1}\nspec: {runtimeClassName: kata, containers: [{name: c0, resources: {requests: {cpu: 2100m}}}]}\n',
+      reason: 'pods "o1" is forbidden: exceeded quota: quota-0, requested: cpu=2350m, used: cpu=0, limited: cpu=0',
+    },
+    {
+      name: 'an overhead written in a pod without a RuntimeClass defining one is refused',
+      state: KATA,
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o5}\nspec: {overhead: {cpu: 100m}, containers: [{name: c0}]}\n',
+      reason: 'pods "o5" is forbidden: pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead',
+    },
+    {
+      name: "an overhead written in a pod that differs from its RuntimeClass's is refused",
+      state: KATA,
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o6}\nspec: {runtimeClassName: kata, overhead: {cpu: 100m}, containers: [{name: c0}]}\n',
+      reason: 'pods "o6" is forbidden: pod rejected: Pod\'s Overhead doesn\'t match RuntimeClass\'s defined Overhead',
     },
   ];
   for (const c of cases) {

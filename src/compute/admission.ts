@@ -1,7 +1,7 @@
 // Admission of one object into a set of namespaces as kube-apiserver runs it for a create with
 // the LimitRanger and ResourceQuota plugins enabled:
-//   decode defaulting → LimitRanger (mutating) → create defaulting (pod-level resources, QoS)
-//   → object validation → LimitRanger (validating) → ResourceQuota.
+//   decode defaulting → LimitRanger and RuntimeClass (mutating) → create defaulting (pod-level
+//   resources, QoS) → object validation → LimitRanger and RuntimeClass (validating) → ResourceQuota.
 // Each step is one call into the module that owns its rule, so a disagreement with a real API
 // server is fixed where that rule lives. The state is an explicit object: admitted objects
 // count against the quotas of everything admitted after them.
@@ -9,10 +9,11 @@ import { defaultLimitRange, defaultPodLevelResources, defaultPodResources } from
 import { encodeLimitRange, encodePod, encodeResourceList, groupResourceString, withNamespace } from './decode.ts';
 import { aggregateMessages, limitRangerMutatePod, limitRangerValidate } from './limitrange.ts';
 import { computePodQos } from './qos.ts';
+import { runtimeClassMutatePod, runtimeClassValidatePod } from './runtimeclass.ts';
 import { chargeExisting, checkQuotas, initialUsage, type QuotaUsage } from './quota.ts';
 import { EvaluatorRegistry } from './quota-evaluators/registry.ts';
 import { validatePodResources } from './validation.ts';
-import type { JsonObject, KubeObject, LimitRange, QosClass, ResourceQuota } from './model.ts';
+import type { JsonObject, KubeObject, LimitRange, QosClass, ResourceQuota, RuntimeClass } from './model.ts';
 
 /** The outcome of admitting one object, in the shape `berth check` prints. */
 export interface AdmissionResult {
@@ -136,8 +137,11 @@ export class AdmissionState {
     });
     const forbidden = (message: string) => result(false, `${gr} "${name}" is forbidden: ${message}`);
 
+    const runtimeClass = (n: string): RuntimeClass | undefined => this.#runtimeClass(n);
     if (obj.kind === 'Pod') {
-      obj = defaultPodLevelResources(limitRangerMutatePod(defaultPodResources(obj), ns.limitRanges));
+      const mutated = runtimeClassMutatePod(limitRangerMutatePod(defaultPodResources(obj), ns.limitRanges), runtimeClass);
+      if ('refusal' in mutated) return forbidden(mutated.refusal);
+      obj = defaultPodLevelResources(mutated.pod);
       qosClass = computePodQos(obj);
       const invalid = validatePodResources(obj);
       if (invalid.length > 0) return result(false, `Pod "${name}" is invalid: ${aggregateMessages(invalid)}`);
@@ -145,7 +149,7 @@ export class AdmissionState {
       obj = defaultLimitRange(obj);
     }
     if (obj.kind === 'Pod' || obj.kind === 'PersistentVolumeClaim') {
-      const refusal = limitRangerValidate(obj, ns.limitRanges);
+      const refusal = limitRangerValidate(obj, ns.limitRanges) ?? (obj.kind === 'Pod' ? runtimeClassValidatePod(obj, runtimeClass) : undefined);
       if (refusal !== undefined) return forbidden(refusal);
     }
     if (namespace !== undefined) {
@@ -159,6 +163,11 @@ export class AdmissionState {
     if (input.metadata.name && ns.names.has(`${gr}/${input.metadata.name}`)) return result(false, `${gr} "${name}" already exists`);
     this.#record(ns, obj, true);
     return result(true);
+  }
+
+  #runtimeClass(name: string): RuntimeClass | undefined {
+    const found = this.#namespaces.get('')?.objects.find((o) => o.kind === 'RuntimeClass' && o.metadata.name === name);
+    return found?.kind === 'RuntimeClass' ? found : undefined;
   }
 
   /** Every quota with its hard limits and usage, by namespace then name. */

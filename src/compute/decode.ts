@@ -51,6 +51,7 @@ const builtinTypes: ReadonlyArray<readonly [string, string, string, boolean]> = 
   ['rbac.authorization.k8s.io', 'ClusterRoleBinding', 'clusterrolebindings', false],
   ['storage.k8s.io', 'StorageClass', 'storageclasses', false],
   ['scheduling.k8s.io', 'PriorityClass', 'priorityclasses', false],
+  ['node.k8s.io', 'RuntimeClass', 'runtimeclasses', false],
 ];
 const typeByGroupKind: ReadonlyMap<string, ObjectType> = new Map(
   builtinTypes.map(([group, kind, resource, namespaced]) => [`${group}/${kind}`, { group, kind, resource, namespaced }]),
@@ -201,6 +202,7 @@ function decodePod(raw: JsonObject, type: ObjectType, metadata: ObjectMeta): Pod
     resources,
     overhead: decodeResourceList(spec.overhead, 'spec.overhead'),
     priorityClassName: stringAt(spec.priorityClassName, 'spec.priorityClassName') || undefined,
+    runtimeClassName: stringAt(spec.runtimeClassName, 'spec.runtimeClassName') || undefined,
     activeDeadlineSeconds: integerAt(spec.activeDeadlineSeconds, 'spec.activeDeadlineSeconds'),
     crossNamespaceAffinity: usesCrossNamespaceAffinity(objectAt(spec.affinity, 'spec.affinity')),
     phase: stringAt(status.phase, 'status.phase'),
@@ -252,6 +254,9 @@ export function decodeObject(raw: JsonObject): KubeObject {
   if (!kind) throw new DecodeError('kind', 'Required value');
   const type = objectTypeOf(apiVersion, kind);
   const metadata = decodeMeta(raw);
+  if (type.group === 'node.k8s.io' && kind === 'RuntimeClass') {
+    return { kind, type, metadata, raw, overhead: decodeResourceList((objectAt(raw.overhead, 'overhead') ?? {}).podFixed, 'overhead.podFixed') };
+  }
   if (type.group !== '') return { kind: 'Other', type, metadata, raw };
   switch (kind) {
     case 'Pod':

@@ -56,6 +56,7 @@ export interface Pod extends TypedObject {
   readonly resources?: ResourceRequirements;
   readonly overhead?: ResourceList;
   readonly priorityClassName?: string;
+  readonly runtimeClassName?: string;
   readonly activeDeadlineSeconds?: number;
   readonly crossNamespaceAffinity: boolean;
   readonly phase?: string;
@@ -135,13 +136,20 @@ export interface Namespace extends TypedObject {
   readonly kind: 'Namespace';
 }
 
+/** A node.k8s.io RuntimeClass: what matters to admission is the pod overhead it sets. */
+export interface RuntimeClass extends TypedObject {
+  readonly kind: 'RuntimeClass';
+  /** overhead.podFixed. */
+  readonly overhead?: ResourceList;
+}
+
 /** Any other kind: quota counts it as an object (`count/<resource>.<group>`). */
 export interface OtherObject extends TypedObject {
   readonly kind: 'Other';
 }
 
 /** Every object admission understands. */
-export type KubeObject = Pod | PersistentVolumeClaim | Service | LimitRange | ResourceQuota | Namespace | OtherObject;
+export type KubeObject = Pod | PersistentVolumeClaim | Service | LimitRange | ResourceQuota | Namespace | RuntimeClass | OtherObject;
 
 /** The pod QoS classes. */
 export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
