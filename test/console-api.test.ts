@@ -134,7 +134,9 @@ test('registry: projects with usage, members, robots, policies and retention thr
   const created = await c.api.createProject({ name: project, storageLimit: 10 * 1024 * 1024, artifactLimit: 5 });
   assert.deepEqual(created.usage, { storageBytes: 0, artifacts: 0, repositories: 0 });
   assert.equal(created.tenant, '');
-  assert.ok((await c.api.listProjects()).items.some((p) => p.name === project && p.storageLimit === 10 * 1024 * 1024));
+  const listed = (await c.api.listProjects()).items.find((p) => p.name === project);
+  assert.equal(listed?.storageLimit, 10 * 1024 * 1024);
+  assert.deepEqual(listed?.usage, { storageBytes: 0, artifacts: 0, repositories: 0 }, 'the list carries each project\'s usage');
   assert.equal((await c.api.getProject(project)).artifactLimit, 5);
   await assert.rejects(c.api.createProject({ name: project }), (err: unknown) => err instanceof ApiError && err.code === 409);
   await assert.rejects(c.api.createProject({ name: 'Bad_Name!' }), (err: unknown) =>

@@ -267,6 +267,8 @@ test('console: registry — a project, a pushed image, its pull command, a robot
 
     // Project → repository → artifacts: tag, short digest, referrer, and the pull commands.
     await page.getByRole('button', { name: 'Refresh' }).click();
+    // The list shows the usage its one answer carries: two artifacts, no artifact limit.
+    await projectRow.getByText('2 of no limit', { exact: true }).waitFor();
     await projectRow.getByRole('link', { name: project }).click();
     await page.waitForURL(`**/projects/${project}`);
     await page.getByTestId('project-usage').getByText('2 of no limit', { exact: true }).waitFor();

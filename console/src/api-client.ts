@@ -2,7 +2,7 @@
 import { fileNameFromDisposition, toApiError, toQuery } from './http.ts';
 import type {
   Artifact, AuditFilter, AuditList, AuditVerifyResult, CreatedRobot, CreatedToken, GcRun, ImmutabilityRule, Items,
-  LoginResponse, Member, Policy, Project, ProjectCreate, ProjectView, Repository, RetentionCreate, RetentionPolicy,
+  LoginResponse, Member, Policy, ProjectCreate, ProjectView, Repository, RetentionCreate, RetentionPolicy,
   RetentionResult, Robot, RobotCreate, TokenList, User, UserCreate, UserList, UserPatch, WhoAmI,
 } from './model.ts';
 
@@ -125,8 +125,8 @@ export class ApiClient {
     return this.#json('GET', '/api/v1/audit/verify');
   }
 
-  /** The registry projects the caller may see, in name order (without usage). */
-  listProjects(): Promise<Items<Project>> {
+  /** The registry projects the caller may see, in name order, each with its usage. */
+  listProjects(): Promise<Items<ProjectView>> {
     return this.#json('GET', `${registry}/projects`);
   }
 

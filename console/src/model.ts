@@ -179,7 +179,7 @@ export interface Project {
   readonly createdBy: string;
 }
 
-/** A project with its usage (`GET /api/v1/registry/projects/{project}`). */
+/** A project with its usage (`GET /api/v1/registry/projects` items, `GET /api/v1/registry/projects/{project}`). */
 export interface ProjectView extends Project {
   readonly usage: { readonly storageBytes: number; readonly artifacts: number; readonly repositories: number };
 }

@@ -7,7 +7,7 @@ import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n/i18n-provider.tsx';
 import { Link } from '../link.tsx';
 import { LoadError } from '../load-error.tsx';
-import type { Project, ProjectView } from '../model.ts';
+import type { ProjectView } from '../model.ts';
 import { can } from '../nav.ts';
 import { projectTenants } from '../registry-access.ts';
 import { formatBytes, quotaPercent } from '../registry-format.ts';
@@ -18,9 +18,6 @@ import { useAsync } from '../use-async.ts';
 
 const ProjectPage = lazy(() => import('./project-page.tsx'));
 const RepositoryPage = lazy(() => import('./repository-page.tsx'));
-
-/** A listed project; `usage` is absent when the project's own answer failed. */
-type ProjectRow = Project & { readonly usage?: ProjectView['usage'] };
 
 interface CreateValues {
   readonly name: string;
@@ -35,9 +32,8 @@ const projectName = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const mebibyte = 1024 * 1024;
 
 /** Usage against a limit, as text and, when limited, a bar. */
-function UsageCell({ used, limit, show }: { readonly used: number | undefined; readonly limit: number; readonly show: (n: number) => string }) {
+function UsageCell({ used, limit, show }: { readonly used: number; readonly limit: number; readonly show: (n: number) => string }) {
   const { t } = useI18n();
-  if (used === undefined) return <>—</>;
   const percent = quotaPercent(used, limit);
   const text = t('projects.usageOf', { used: show(used), limit: limit < 0 ? t('projects.unlimited') : show(limit) });
   return (
@@ -52,11 +48,7 @@ function ProjectList() {
   const { t } = useI18n();
   const { api, user } = useSession();
   const { message } = AntApp.useApp();
-  const projects = useAsync(async (): Promise<readonly ProjectRow[]> => {
-    const list = await api.listProjects();
-    // The list answers without usage; each project's own answer carries it.
-    return Promise.all(list.items.map((p) => api.getProject(p.name).catch((): ProjectRow => p)));
-  }, [api]);
+  const projects = useAsync(async () => (await api.listProjects()).items, [api]);
   const [creating, setCreating] = useState(false);
   const [busy, setBusy] = useState(false);
   const [createError, setCreateError] = useState<string | null>(null);
@@ -86,7 +78,7 @@ function ProjectList() {
     }
   }
 
-  async function remove(project: ProjectRow): Promise<void> {
+  async function remove(project: ProjectView): Promise<void> {
     try {
       await api.deleteProject(project.name);
       void message.success(t('projects.deleted', { name: project.name }));
@@ -96,7 +88,7 @@ function ProjectList() {
     }
   }
 
-  const columns: TableColumnsType<ProjectRow> = [
+  const columns: TableColumnsType<ProjectView> = [
     {
       title: t('common.name'), dataIndex: 'name', key: 'name',
       render: (name: string) => <Link to={registryPath({ kind: 'project', project: name, tab: 'repositories' })}>{name}</Link>,
@@ -106,9 +98,9 @@ function ProjectList() {
       title: t('projects.visibility'), dataIndex: 'public', key: 'public',
       render: (v: boolean) => v ? <Tag color="green">{t('projects.public')}</Tag> : <Tag>{t('projects.private')}</Tag>,
     },
-    { title: t('projects.repositories'), key: 'repositories', render: (_, p) => p.usage?.repositories ?? '—' },
-    { title: t('projects.storage'), key: 'storage', render: (_, p) => <UsageCell used={p.usage?.storageBytes} limit={p.storageLimit} show={formatBytes} /> },
-    { title: t('projects.artifacts'), key: 'artifacts', render: (_, p) => <UsageCell used={p.usage?.artifacts} limit={p.artifactLimit} show={String} /> },
+    { title: t('projects.repositories'), key: 'repositories', render: (_, p) => p.usage.repositories },
+    { title: t('projects.storage'), key: 'storage', render: (_, p) => <UsageCell used={p.usage.storageBytes} limit={p.storageLimit} show={formatBytes} /> },
+    { title: t('projects.artifacts'), key: 'artifacts', render: (_, p) => <UsageCell used={p.usage.artifacts} limit={p.artifactLimit} show={String} /> },
     { title: t('common.createdAt'), dataIndex: 'createdAt', key: 'createdAt', render: (v: string) => formatTime(v) },
   ];
   if (can(user.permissions, 'projects:delete')) {
@@ -134,10 +126,10 @@ function ProjectList() {
         </Space>
       </Space>
       <LoadError error={projects.error} code={projects.errorCode} />
-      <Table<ProjectRow>
+      <Table<ProjectView>
         rowKey="name"
         columns={columns}
-        dataSource={projects.data as ProjectRow[] | undefined}
+        dataSource={projects.data as ProjectView[] | undefined}
         loading={projects.loading}
         locale={{ emptyText: t('projects.empty') }}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
