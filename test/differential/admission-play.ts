@@ -26,7 +26,6 @@ import { eventually, expectOk, uniqueName, waitForQuotaUsed } from '../clusters/
 import type { Cluster, KubeObject } from '../clusters/index.ts';
 import { agreesInSomeOrder, berthVerdict, kubeVerdict, withoutGeneratedSuffix } from './admission-verdicts.ts';
 import type { StepContext } from './admission-verdicts.ts';
-import { RUNTIME_CLASSES } from './admission-scenarios.ts';
 import type { AdmissionScenario, Json } from './admission-scenarios.ts';
 import type { Disagreement } from './harness.ts';
 
@@ -139,16 +138,19 @@ function pick(list: Readonly<Record<string, string>>, keys: readonly string[]): 
 }
 
 /**
- * Plays `scenario` in a fresh namespace of `cluster` and in a fresh AdmissionState. Returns the
- * first disagreement: a create (`step` is the object's index) or a quota's used after the
- * sequence (`step` is the number of objects). Deletes the namespace.
+ * Plays `scenario` in a fresh namespace of `cluster` and in a fresh AdmissionState that also
+ * holds `clusterObjects` (the cluster-scoped objects admission reads: PriorityClasses,
+ * RuntimeClasses). Returns the first disagreement: a create (`step` is the object's index) or a
+ * quota's used after the sequence (`step` is the number of objects). Deletes the namespace.
  */
-export async function playScenario(cluster: Cluster, pool: NamespacePool, scenario: AdmissionScenario, tally: Tally): Promise<Disagreement | undefined> {
+export async function playScenario(
+  cluster: Cluster, pool: NamespacePool, clusterObjects: readonly Json[], scenario: AdmissionScenario, tally: Tally,
+): Promise<Disagreement | undefined> {
   const ns = await pool.take();
   try {
     const ca = expectOk(await cluster.request('GET', `/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`), 'CA ConfigMap') as Json;
     const main = new AdmissionState();
-    for (const rc of RUNTIME_CLASSES) main.addExisting(decodeObject(rc));
+    for (const o of clusterObjects) main.addExisting(decodeObject(o));
     main.addExisting(decodeObject(ca));
     const limitRanges: Json[] = [];
     const quotas: Json[] = [];
@@ -174,7 +176,7 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
     const admitted: Json[] = [];
     const admittedNames = new Map<number, string>();
     for (const [i, obj] of scenario.objects.entries()) {
-      const ctx: StepContext = { namespace: ns, preexisting: [...RUNTIME_CLASSES, ca], limitRanges, quotas, admitted: [...admitted] };
+      const ctx: StepContext = { namespace: ns, preexisting: [...clusterObjects, ca], limitRanges, quotas, admitted: [...admitted] };
       const res = await cluster.request('POST', collection(ns, obj), obj);
       const kube = withoutGeneratedSuffix(kubeVerdict(res.status, res.body), (obj.metadata as Json).generateName as string | undefined);
       const berth = berthVerdict(main.admit(decodeObject(inNamespace(obj, ns))));
@@ -194,7 +196,7 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
     // admitted the sequence, and a state measuring the objects kube-apiserver stored.
     const reports = main.quotaReports();
     const measured = new AdmissionState();
-    for (const o of [...RUNTIME_CLASSES, ca, ...limitRanges.map((x) => inNamespace(x, ns)), ...quotas.map((x) => inNamespace(x, ns)), ...admitted]) measured.addExisting(decodeObject(o));
+    for (const o of [...clusterObjects, ca, ...limitRanges.map((x) => inNamespace(x, ns)), ...quotas.map((x) => inNamespace(x, ns)), ...admitted]) measured.addExisting(decodeObject(o));
     const measuredReports = measured.quotaReports();
     for (const q of quotas) {
       const hardKeys = Object.keys((q.spec as { hard: Record<string, string> }).hard);
@@ -211,7 +213,7 @@ export async function playScenario(cluster: Cluster, pool: NamespacePool, scenar
       }
       count(tally, 'quota used agreed');
     }
-    return await playProbe(cluster, ns, scenario, admittedNames, tally);
+    return await playProbe(cluster, ns, clusterObjects, scenario, admittedNames, tally);
   } finally {
     await cluster.request('DELETE', `/api/v1/namespaces/${ns}`);
   }
@@ -245,7 +247,7 @@ function checkFiles(state: readonly Json[], obj: Json): ReturnType<typeof check>
  * sides, and each quota's used after it. `step` counts past the quota check.
  */
 async function playProbe(
-  cluster: Cluster, ns: string, scenario: AdmissionScenario, admitted: ReadonlyMap<number, string>, tally: Tally,
+  cluster: Cluster, ns: string, clusterObjects: readonly Json[], scenario: AdmissionScenario, admitted: ReadonlyMap<number, string>, tally: Tally,
 ): Promise<Disagreement | undefined> {
   const changes = scenario.changes.filter((f) => admitted.has(f.index));
   for (const { index, status } of changes) {
@@ -254,7 +256,7 @@ async function playProbe(
       `status of ${String(obj.kind)} ${index}`);
     count(tally, `${String(obj.kind)} status ${JSON.stringify(status)} before the read-back`);
   }
-  const exported: Json[] = [...RUNTIME_CLASSES];
+  const exported: Json[] = [...clusterObjects];
   for (const [apiVersion, kind] of EXPORTED) {
     const list = expectOk(await cluster.request('GET', collection(ns, { apiVersion, kind })), `list ${kind}`) as { items: Json[] };
     for (const item of list.items) exported.push({ apiVersion, kind, ...(kind === 'ResourceQuota' && !scenario.quotaStatus ? { ...item, status: undefined } : item) });
@@ -268,7 +270,7 @@ async function playProbe(
       await controllerUsed(cluster, ns, q, reports.find((r) => r.name === nameOf(q))?.used ?? {}, 1);
     }
     // Read back again: status.used, and the hard limit the recount changed.
-    return playProbe(cluster, ns, { ...scenario, changes: [] }, admitted, tally);
+    return playProbe(cluster, ns, clusterObjects, { ...scenario, changes: [] }, admitted, tally);
   }
   const checked = checkFiles(exported, inNamespace(scenario.probe, ns));
   const res = await cluster.request('POST', collection(ns, scenario.probe), scenario.probe);

@@ -37,7 +37,18 @@ export interface AdmissionScenario {
 }
 
 /** The PriorityClasses the scenarios refer to; the test creates them once per cluster. */
-export const PRIORITY_CLASSES: Readonly<Record<string, number>> = { high: 1000, low: 10 };
+export const PRIORITY_CLASSES: readonly Json[] = [
+  { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'high' }, value: 1000 },
+  { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'low' }, value: 10, preemptionPolicy: 'Never' },
+];
+
+/**
+ * Made the cluster's global default for the last batch of scenarios: pods naming no class get
+ * it, and PriorityClass quota scopes see it.
+ */
+export const DEFAULT_PRIORITY_CLASS: Json = {
+  apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'fallback' }, value: 5, globalDefault: true,
+};
 
 /**
  * The RuntimeClasses the scenarios refer to (one with pod overhead, which quota charges and
@@ -158,7 +169,7 @@ function scoping(rng: Rng): { readonly spec: Json; readonly resources: readonly 
   if (roll === 5) return { spec: { scopes: [rng.pick(['Terminating', 'NotTerminating'])] }, resources: podScoped };
   if (roll === 6) return { spec: { scopes: ['NotBestEffort', rng.pick(['Terminating', 'NotTerminating'])] }, resources: podScoped };
   const operator = rng.pick(['In', 'In', 'NotIn', 'Exists', 'DoesNotExist']);
-  const values = operator === 'In' || operator === 'NotIn' ? [rng.pick(['high', 'low'])] : undefined;
+  const values = operator === 'In' || operator === 'NotIn' ? [rng.pick(['high', 'low', 'fallback'])] : undefined;
   const selector = { scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator, ...(values ? { values } : {}) }] } };
   if (roll === 9) return { spec: { ...selector, scopes: [rng.pick(['Terminating', 'NotTerminating', 'NotBestEffort'])] }, resources: podScoped };
   return { spec: selector, resources: podScoped };
@@ -219,7 +230,9 @@ function pod(rng: Rng, name: string): Json {
   const initContainers = Array.from({ length: rng.pick([0, 0, 0, 1, 2]) }, (_, i) => ({
     name: `i${i}`, image: 'registry.example/init:1', resources: requirements(rng), ...(rng.chance(0.4) ? { restartPolicy: 'Always' } : {}),
   }));
-  const priorityClassName = rng.pick([undefined, undefined, 'high', 'low']);
+  // The Priority plugin resolves the class (system classes always exist) or refuses the pod.
+  const priorityClassName = rng.pick([undefined, undefined, undefined, 'high', 'low', 'low', 'system-cluster-critical', 'missing']);
+  const priority = rng.chance(0.04) ? { priority: rng.pick([0, 10, 1000]) } : {};
   // A RuntimeClass with overhead, one without, one that does not exist; now and then an overhead written in the pod.
   const runtimeClassName = rng.chance(0.15) ? rng.pick(['kata', 'kata', 'runc', 'missing']) : undefined;
   const overhead = rng.chance(0.04) ? { overhead: rng.pick([{ cpu: '250m', memory: '120Mi' }, { cpu: '100m' }]) } : {};
@@ -237,6 +250,7 @@ function pod(rng: Rng, name: string): Json {
       ...(affinity === undefined ? {} : { affinity }),
       ...(rng.chance(0.3) ? { activeDeadlineSeconds: rng.pick([1, 600]) } : {}),
       ...(priorityClassName === undefined ? {} : { priorityClassName }),
+      ...priority,
       ...(runtimeClassName === undefined ? {} : { runtimeClassName }),
       ...overhead,
     },

@@ -13,13 +13,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { expectOk, startCluster } from '../clusters/index.ts';
 import type { Cluster } from '../clusters/index.ts';
-import { generateScenario, PRIORITY_CLASSES, RUNTIME_CLASSES, shrinkScenario } from './admission-scenarios.ts';
-import type { AdmissionScenario } from './admission-scenarios.ts';
+import { DEFAULT_PRIORITY_CLASS, generateScenario, PRIORITY_CLASSES, RUNTIME_CLASSES, shrinkScenario } from './admission-scenarios.ts';
+import type { AdmissionScenario, Json } from './admission-scenarios.ts';
 import { inParallel, NamespacePool, playScenario } from './admission-play.ts';
 import type { Tally } from './admission-play.ts';
 import { formatFailure } from './harness.ts';
 import type { Disagreement, Failure } from './harness.ts';
 import { Rng, scenarioSeeds, seedPlan } from './random.ts';
+import type { SeedPlan } from './random.ts';
 
 /** Scenarios in flight at once: they wait on the cluster far more than they compute. */
 const WIDTH = 4;
@@ -30,11 +31,7 @@ const SHRINK_BUDGET = 120;
 let cluster: Cluster;
 before(async () => {
   cluster = await startCluster({ name: 'lrq' });
-  for (const [name, value] of Object.entries(PRIORITY_CLASSES)) {
-    expectOk(await cluster.request('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', {
-      apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value,
-    }), `PriorityClass ${name}`);
-  }
+  for (const pc of PRIORITY_CLASSES) expectOk(await cluster.request('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', pc), 'PriorityClass');
   for (const rc of RUNTIME_CLASSES) expectOk(await cluster.request('POST', '/apis/node.k8s.io/v1/runtimeclasses', rc), 'RuntimeClass');
 });
 after(async () => {
@@ -63,13 +60,40 @@ async function minimize(
   return best;
 }
 
+/** A batch of scenarios: its seeds, and whether the cluster has a globalDefault PriorityClass. */
+interface Batch extends SeedPlan {
+  readonly globalDefault: boolean;
+}
+
+/**
+ * The seed plan (fixed seed, fresh printed seed), then a fifth as many scenarios again with a
+ * globalDefault PriorityClass in the cluster, which cannot be undone while scenarios share it.
+ * `BERTH_DIFF_ONLY=<seed>` replays one scenario; with `BERTH_DIFF_GLOBAL_DEFAULT=1` in that batch.
+ */
+function batches(): readonly Batch[] {
+  const plan = seedPlan(0x4c525131, 300, 30);
+  if (plan[0].label === 'only') return [{ ...plan[0], globalDefault: process.env.BERTH_DIFF_GLOBAL_DEFAULT === '1' }];
+  const fixed = plan[0];
+  return [
+    ...plan.map((b) => ({ ...b, globalDefault: false })),
+    { label: 'global default', runSeed: (fixed.runSeed ^ 0x47440000) >>> 0, count: Math.ceil(fixed.count / 5), globalDefault: true },
+  ];
+}
+
 test('LimitRanger and ResourceQuota admission agree with kube-apiserver', async (t) => {
   const pool = new NamespacePool(cluster, WIDTH + 2);
   const tally: Tally = new Map();
-  const play = (s: AdmissionScenario): Promise<Disagreement | undefined> => playScenario(cluster, pool, s, tally);
   const failures: Failure<AdmissionScenario>[] = [];
   let scenarios = 0;
-  for (const batch of seedPlan(0x4c525131, 300, 30)) {
+  for (const batch of batches()) {
+    const clusterObjects: Json[] = [...PRIORITY_CLASSES, ...RUNTIME_CLASSES];
+    if (batch.globalDefault) {
+      const res = await cluster.request('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', DEFAULT_PRIORITY_CLASS);
+      if (res.status !== 409) expectOk(res, 'default PriorityClass');
+      clusterObjects.push(DEFAULT_PRIORITY_CLASS);
+    }
+    const play = (s: AdmissionScenario): Promise<Disagreement | undefined> => playScenario(cluster, pool, clusterObjects, s, tally);
+    const replay = batch.globalDefault ? ' BERTH_DIFF_GLOBAL_DEFAULT=1' : '';
     const began = Date.now();
     const seeds = scenarioSeeds(batch);
     t.diagnostic(`${batch.label} run seed ${batch.runSeed} (BERTH_DIFF_SEED=${batch.runSeed} replays it), ${seeds.length} scenarios`);
@@ -81,7 +105,7 @@ test('LimitRanger and ResourceQuota admission agree with kube-apiserver', async 
       const minimal = failures.length < SHRINK_MAX ? await minimize(play, scenario, d) : { scenario, disagreement: d };
       const failure = { seed, ...minimal };
       failures.push(failure);
-      process.stderr.write(`admission: DISAGREEMENT, scenario seed ${seed} (BERTH_DIFF_ONLY=${seed} replays it)\n${formatFailure(failure)}\n`);
+      process.stderr.write(`admission: DISAGREEMENT, scenario seed ${seed} (BERTH_DIFF_ONLY=${seed}${replay} replays it)\n${formatFailure(failure)}\n`);
     }
   }
   t.diagnostic(`outcomes: ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
