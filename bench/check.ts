@@ -47,6 +47,11 @@ spec:
     maxLimitRequestRatio: {cpu: "10"}
   - type: Pod
     max: {cpu: "8", memory: 16Gi}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
 `;
 
 function pod(i: number): string {

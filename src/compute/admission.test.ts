@@ -192,6 +192,25 @@ describe('agreement with kube-apiserver (differential reproductions)', () => {
       input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o6}\nspec: {runtimeClassName: kata, overhead: {cpu: 100m}, containers: [{name: c0}]}\n',
       reason: 'pods "o6" is forbidden: pod rejected: Pod\'s Overhead doesn\'t match RuntimeClass\'s defined Overhead',
     },
+    {
+      name: 'seed 3750510956: a pod naming a PriorityClass that does not exist is refused before validation',
+      state: '',
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: o0}\nspec: {priorityClassName: missing, containers: [{name: c0, resources: {requests: {cpu: "2"}, limits: {cpu: "1"}}}]}\n',
+      reason: 'pods "o0" is forbidden: no PriorityClass with name missing was found',
+    },
+    {
+      name: 'a priority written in the pod must be the one its class gives (system classes always exist)',
+      state: '',
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: g2-}\nspec: {priorityClassName: system-cluster-critical, priority: 0, containers: [{name: c0}]}\n',
+      reason: 'pods "g2-" is forbidden: the integer value of priority (0) must not be provided in pod spec; priority admission controller computed 2000000000 from the given PriorityClass name',
+    },
+    {
+      name: 'a pod naming no class gets the globalDefault PriorityClass, which PriorityClass quota scopes see',
+      state: 'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: fallback}\nvalue: 5\nglobalDefault: true\n---\n'
+        + 'apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\nspec: {hard: {pods: "0"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [fallback]}]}}\n',
+      input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c0}]}\n',
+      reason: 'pods "p" is forbidden: exceeded quota: q, requested: pods=1, used: pods=0, limited: pods=0',
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

@@ -1,6 +1,6 @@
 // Admission of one object into a set of namespaces as kube-apiserver runs it for a create with
 // the LimitRanger and ResourceQuota plugins enabled:
-//   decode defaulting → LimitRanger and RuntimeClass (mutating) → create defaulting (pod-level
+//   decode defaulting → LimitRanger, Priority, RuntimeClass (mutating) → create defaulting (pod-level
 //   resources, QoS) → object validation → LimitRanger and RuntimeClass (validating) → ResourceQuota.
 // Each step is one call into the module that owns its rule, so a disagreement with a real API
 // server is fixed where that rule lives. The state is an explicit object: admitted objects
@@ -9,11 +9,12 @@ import { defaultLimitRange, defaultPodLevelResources, defaultPodResources } from
 import { encodeLimitRange, encodePod, encodeResourceList, groupResourceString, withNamespace } from './decode.ts';
 import { aggregateMessages, limitRangerMutatePod, limitRangerValidate } from './limitrange.ts';
 import { computePodQos } from './qos.ts';
+import { priorityAdmitPod } from './priority.ts';
 import { runtimeClassMutatePod, runtimeClassValidatePod } from './runtimeclass.ts';
 import { chargeExisting, checkQuotas, initialUsage, type QuotaUsage } from './quota.ts';
 import { EvaluatorRegistry } from './quota-evaluators/registry.ts';
 import { validatePodResources } from './validation.ts';
-import type { JsonObject, KubeObject, LimitRange, QosClass, ResourceQuota, RuntimeClass } from './model.ts';
+import type { JsonObject, KubeObject, LimitRange, PriorityClass, QosClass, ResourceQuota, RuntimeClass } from './model.ts';
 
 /** The outcome of admitting one object, in the shape `berth check` prints. */
 export interface AdmissionResult {
@@ -139,7 +140,9 @@ export class AdmissionState {
 
     const runtimeClass = (n: string): RuntimeClass | undefined => this.#runtimeClass(n);
     if (obj.kind === 'Pod') {
-      const mutated = runtimeClassMutatePod(limitRangerMutatePod(defaultPodResources(obj), ns.limitRanges), runtimeClass);
+      const prioritized = priorityAdmitPod(limitRangerMutatePod(defaultPodResources(obj), ns.limitRanges), this.#priorityClasses());
+      if ('refusal' in prioritized) return forbidden(prioritized.refusal);
+      const mutated = runtimeClassMutatePod(prioritized.pod, runtimeClass);
       if ('refusal' in mutated) return forbidden(mutated.refusal);
       obj = defaultPodLevelResources(mutated.pod);
       qosClass = computePodQos(obj);
@@ -163,6 +166,10 @@ export class AdmissionState {
     if (input.metadata.name && ns.names.has(`${gr}/${input.metadata.name}`)) return result(false, `${gr} "${name}" already exists`);
     this.#record(ns, obj, true);
     return result(true);
+  }
+
+  #priorityClasses(): PriorityClass[] {
+    return (this.#namespaces.get('')?.objects ?? []).filter((o): o is PriorityClass => o.kind === 'PriorityClass');
   }
 
   #runtimeClass(name: string): RuntimeClass | undefined {

@@ -202,6 +202,8 @@ function decodePod(raw: JsonObject, type: ObjectType, metadata: ObjectMeta): Pod
     resources,
     overhead: decodeResourceList(spec.overhead, 'spec.overhead'),
     priorityClassName: stringAt(spec.priorityClassName, 'spec.priorityClassName') || undefined,
+    priority: integerAt(spec.priority, 'spec.priority'),
+    preemptionPolicy: stringAt(spec.preemptionPolicy, 'spec.preemptionPolicy'),
     runtimeClassName: stringAt(spec.runtimeClassName, 'spec.runtimeClassName') || undefined,
     activeDeadlineSeconds: integerAt(spec.activeDeadlineSeconds, 'spec.activeDeadlineSeconds'),
     crossNamespaceAffinity: usesCrossNamespaceAffinity(objectAt(spec.affinity, 'spec.affinity')),
@@ -256,6 +258,16 @@ export function decodeObject(raw: JsonObject): KubeObject {
   const metadata = decodeMeta(raw);
   if (type.group === 'node.k8s.io' && kind === 'RuntimeClass') {
     return { kind, type, metadata, raw, overhead: decodeResourceList((objectAt(raw.overhead, 'overhead') ?? {}).podFixed, 'overhead.podFixed') };
+  }
+  if (type.group === 'scheduling.k8s.io' && kind === 'PriorityClass') {
+    const globalDefault = raw.globalDefault;
+    if (globalDefault !== undefined && globalDefault !== null && typeof globalDefault !== 'boolean') throw new DecodeError('globalDefault', 'must be a boolean');
+    return {
+      kind, type, metadata, raw,
+      value: integerAt(raw.value, 'value') ?? 0,
+      globalDefault: globalDefault === true,
+      preemptionPolicy: stringAt(raw.preemptionPolicy, 'preemptionPolicy'),
+    };
   }
   if (type.group !== '') return { kind: 'Other', type, metadata, raw };
   switch (kind) {
@@ -339,6 +351,9 @@ export function encodePod(pod: Pod): JsonObject {
   if (pod.initContainers.length > 0) newSpec.initContainers = encodeContainers(pod.initContainers, spec.initContainers);
   if (pod.resources) newSpec.resources = encodeRequirements(pod.resources, spec.resources);
   if (pod.overhead) newSpec.overhead = encodeResourceList(pod.overhead);
+  if (pod.priorityClassName !== undefined) newSpec.priorityClassName = pod.priorityClassName;
+  if (pod.priority !== undefined) newSpec.priority = pod.priority;
+  if (pod.preemptionPolicy !== undefined) newSpec.preemptionPolicy = pod.preemptionPolicy;
   const metadata: Record<string, unknown> = { ...((pod.raw.metadata ?? {}) as JsonObject) };
   if (pod.metadata.annotations && Object.keys(pod.metadata.annotations).length > 0) metadata.annotations = { ...pod.metadata.annotations };
   if (pod.metadata.namespace !== undefined) metadata.namespace = pod.metadata.namespace;

@@ -56,6 +56,10 @@ export interface Pod extends TypedObject {
   readonly resources?: ResourceRequirements;
   readonly overhead?: ResourceList;
   readonly priorityClassName?: string;
+  /** spec.priority, which the Priority plugin computes (a pod may state it only if it agrees). */
+  readonly priority?: number;
+  /** spec.preemptionPolicy, likewise. */
+  readonly preemptionPolicy?: string;
   readonly runtimeClassName?: string;
   readonly activeDeadlineSeconds?: number;
   readonly crossNamespaceAffinity: boolean;
@@ -136,6 +140,14 @@ export interface Namespace extends TypedObject {
   readonly kind: 'Namespace';
 }
 
+/** A scheduling.k8s.io PriorityClass. */
+export interface PriorityClass extends TypedObject {
+  readonly kind: 'PriorityClass';
+  readonly value: number;
+  readonly globalDefault: boolean;
+  readonly preemptionPolicy?: string;
+}
+
 /** A node.k8s.io RuntimeClass: what matters to admission is the pod overhead it sets. */
 export interface RuntimeClass extends TypedObject {
   readonly kind: 'RuntimeClass';
@@ -149,7 +161,7 @@ export interface OtherObject extends TypedObject {
 }
 
 /** Every object admission understands. */
-export type KubeObject = Pod | PersistentVolumeClaim | Service | LimitRange | ResourceQuota | Namespace | RuntimeClass | OtherObject;
+export type KubeObject = Pod | PersistentVolumeClaim | Service | LimitRange | ResourceQuota | Namespace | PriorityClass | RuntimeClass | OtherObject;
 
 /** The pod QoS classes. */
 export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
