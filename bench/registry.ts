@@ -111,6 +111,7 @@ function smallImages(n: number): SmallImage[] {
 interface Figures {
   push1g: number;
   pull1g: number;
+  pushRounds: readonly number[];
   pullRounds: readonly number[];
   pushImages?: number;
   pullImages?: number;
@@ -187,7 +188,7 @@ async function measureBoth(a: Target, b: Target, file: string, fileDigest: strin
       big[t.name].pull.push(r.pull);
     }
   }
-  const bigOf = (t: Target): Figures => ({ push1g: median(big[t.name].push), pull1g: median(big[t.name].pull), pullRounds: big[t.name].pull });
+  const bigOf = (t: Target): Figures => ({ push1g: median(big[t.name].push), pull1g: median(big[t.name].pull), pushRounds: big[t.name].push, pullRounds: big[t.name].pull });
   if (onlyBig) return [bigOf(a), bigOf(b)];
   const pushA = await pushSmall(a, images);
   const pushB = await pushSmall(b, images);
@@ -268,6 +269,7 @@ async function main(): Promise<void> {
       const ratio = higherIsBetter ? b / d : d / b;
       console.log(`${name.padEnd(44)} ${fmt(b).padStart(10)} ${fmt(d).padStart(13)} ${ratio.toFixed(2).padStart(7)}${ratio >= 1 ? '' : '  (below the peer)'}`);
     }
+    console.log(`big blob pushes, round by round (MB/s): Berth ${ours.pushRounds.map(fmt).join(' ')}; Distribution ${distribution.pushRounds.map(fmt).join(' ')}`);
     console.log(`big blob pulls, round by round (MB/s): Berth ${ours.pullRounds.map(fmt).join(' ')}; Distribution ${distribution.pullRounds.map(fmt).join(' ')}`);
     console.log(`sha256sum over the same file: ${fmt(sha256sumMBs)} MB/s; Berth's push is ${((ours.push1g / sha256sumMBs) * 100).toFixed(0)}% of it (goal: at least 70%)`);
     console.log('ratio: Berth over Distribution (for p99, Distribution over Berth); above 1 means Berth is better');
