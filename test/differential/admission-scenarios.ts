@@ -43,12 +43,19 @@ export const PRIORITY_CLASSES: readonly Json[] = [
 ];
 
 /**
- * Made the cluster's global default for the last batch of scenarios: pods naming no class get
- * it, and PriorityClass quota scopes see it.
+ * Made cluster-wide defaults for the last batch of scenarios: pods naming no PriorityClass get
+ * the global default one, which PriorityClass quota scopes see; claims naming no StorageClass
+ * get the default one, which per-class quotas charge.
  */
-export const DEFAULT_PRIORITY_CLASS: Json = {
-  apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'fallback' }, value: 5, globalDefault: true,
-};
+export const CLUSTER_DEFAULTS: readonly Json[] = [
+  { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'fallback' }, value: 5, globalDefault: true },
+  // WaitForFirstConsumer: the volume controller leaves the claims alone (no pod consumes them), so
+  // it never updates one and sets off a quota recount that could race the next create.
+  {
+    apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', provisioner: 'example.com/none', volumeBindingMode: 'WaitForFirstConsumer',
+    metadata: { name: 'gold', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+  },
+];
 
 /**
  * The RuntimeClasses the scenarios refer to (one with pod overhead, which quota charges and

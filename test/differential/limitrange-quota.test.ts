@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { expectOk, startCluster } from '../clusters/index.ts';
 import type { Cluster } from '../clusters/index.ts';
-import { DEFAULT_PRIORITY_CLASS, generateScenario, PRIORITY_CLASSES, RUNTIME_CLASSES, shrinkScenario } from './admission-scenarios.ts';
+import { CLUSTER_DEFAULTS, generateScenario, PRIORITY_CLASSES, RUNTIME_CLASSES, shrinkScenario } from './admission-scenarios.ts';
 import type { AdmissionScenario, Json } from './admission-scenarios.ts';
 import { inParallel, NamespacePool, playScenario } from './admission-play.ts';
 import type { Tally } from './admission-play.ts';
@@ -60,15 +60,16 @@ async function minimize(
   return best;
 }
 
-/** A batch of scenarios: its seeds, and whether the cluster has a globalDefault PriorityClass. */
+/** A batch of scenarios: its seeds, and whether the cluster has default Priority- and StorageClasses. */
 interface Batch extends SeedPlan {
   readonly globalDefault: boolean;
 }
 
 /**
  * The seed plan (fixed seed, fresh printed seed), then a fifth as many scenarios again with a
- * globalDefault PriorityClass in the cluster, which cannot be undone while scenarios share it.
- * `BERTH_DIFF_ONLY=<seed>` replays one scenario; with `BERTH_DIFF_GLOBAL_DEFAULT=1` in that batch.
+ * default PriorityClass and a default StorageClass in the cluster, which cannot be undone while
+ * scenarios share the cluster. `BERTH_DIFF_ONLY=<seed>` replays one scenario; with
+ * `BERTH_DIFF_GLOBAL_DEFAULT=1` in that last batch.
  */
 function batches(): readonly Batch[] {
   const plan = seedPlan(0x4c525131, 300, 30);
@@ -76,7 +77,7 @@ function batches(): readonly Batch[] {
   const fixed = plan[0];
   return [
     ...plan.map((b) => ({ ...b, globalDefault: false })),
-    { label: 'global default', runSeed: (fixed.runSeed ^ 0x47440000) >>> 0, count: Math.ceil(fixed.count / 5), globalDefault: true },
+    { label: 'cluster defaults', runSeed: (fixed.runSeed ^ 0x47440000) >>> 0, count: Math.ceil(fixed.count / 5), globalDefault: true },
   ];
 }
 
@@ -88,9 +89,12 @@ test('LimitRanger and ResourceQuota admission agree with kube-apiserver', async 
   for (const batch of batches()) {
     const clusterObjects: Json[] = [...PRIORITY_CLASSES, ...RUNTIME_CLASSES];
     if (batch.globalDefault) {
-      const res = await cluster.request('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', DEFAULT_PRIORITY_CLASS);
-      if (res.status !== 409) expectOk(res, 'default PriorityClass');
-      clusterObjects.push(DEFAULT_PRIORITY_CLASS);
+      for (const obj of CLUSTER_DEFAULTS) {
+        const plural = obj.kind === 'PriorityClass' ? 'scheduling.k8s.io/v1/priorityclasses' : 'storage.k8s.io/v1/storageclasses';
+        const res = await cluster.request('POST', `/apis/${plural}`, obj);
+        if (res.status !== 409) expectOk(res, `default ${String(obj.kind)}`);
+        clusterObjects.push(res.status === 201 ? res.body as Json : obj);
+      }
     }
     const play = (s: AdmissionScenario): Promise<Disagreement | undefined> => playScenario(cluster, pool, clusterObjects, s, tally);
     const replay = batch.globalDefault ? ' BERTH_DIFF_GLOBAL_DEFAULT=1' : '';
