@@ -211,6 +211,21 @@ describe('agreement with kube-apiserver (differential reproductions)', () => {
       input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c0}]}\n',
       reason: 'pods "p" is forbidden: exceeded quota: q, requested: pods=1, used: pods=0, limited: pods=0',
     },
+    {
+      name: 'seed 1679059139: a claim naming no class gets the default StorageClass, which per-class quotas charge',
+      state: 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: gold, annotations: {storageclass.kubernetes.io/is-default-class: "true"}}\nprovisioner: example.com/none\n---\n'
+        + 'apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota-0}\nspec: {hard: {count/persistentvolumeclaims: "0", gold.storageclass.storage.k8s.io/requests.storage: "3e9"}}\n',
+      input: 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: o0}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 5Gi}}}\n',
+      reason: 'persistentvolumeclaims "o0" is forbidden: exceeded quota: quota-0, requested: count/persistentvolumeclaims=1,gold.storageclass.storage.k8s.io/requests.storage=5Gi, '
+        + 'used: count/persistentvolumeclaims=0,gold.storageclass.storage.k8s.io/requests.storage=0, limited: count/persistentvolumeclaims=0,gold.storageclass.storage.k8s.io/requests.storage=3e9',
+    },
+    {
+      name: 'an empty storageClassName is a class (none), so the default StorageClass is not applied',
+      state: 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: gold, annotations: {storageclass.kubernetes.io/is-default-class: "true"}}\nprovisioner: example.com/none\n---\n'
+        + 'apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota-1}\nspec: {hard: {gold.storageclass.storage.k8s.io/persistentvolumeclaims: "0"}}\n',
+      input: 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: o1}\nspec: {accessModes: [ReadWriteOnce], storageClassName: "", resources: {requests: {storage: 1Gi}}}\n',
+      used: { 'gold.storageclass.storage.k8s.io/persistentvolumeclaims': '0' },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

@@ -1,7 +1,8 @@
 // Admission of one object into a set of namespaces as kube-apiserver runs it for a create with
-// the LimitRanger and ResourceQuota plugins enabled:
-//   decode defaulting → LimitRanger, Priority, RuntimeClass (mutating) → create defaulting (pod-level
-//   resources, QoS) → object validation → LimitRanger and RuntimeClass (validating) → ResourceQuota.
+// its default admission plugins (LimitRanger and ResourceQuota foremost):
+//   decode defaulting → LimitRanger, Priority, DefaultStorageClass, RuntimeClass (mutating)
+//   → create defaulting (pod-level resources, QoS) → object validation
+//   → LimitRanger and RuntimeClass (validating) → ResourceQuota.
 // Each step is one call into the module that owns its rule, so a disagreement with a real API
 // server is fixed where that rule lives. The state is an explicit object: admitted objects
 // count against the quotas of everything admitted after them.
@@ -9,12 +10,13 @@ import { defaultLimitRange, defaultPodLevelResources, defaultPodResources } from
 import { encodeLimitRange, encodePod, encodeResourceList, groupResourceString, withNamespace } from './decode.ts';
 import { aggregateMessages, limitRangerMutatePod, limitRangerValidate } from './limitrange.ts';
 import { computePodQos } from './qos.ts';
+import { defaultStorageClassAdmit } from './default-storage-class.ts';
 import { priorityAdmitPod } from './priority.ts';
 import { runtimeClassMutatePod, runtimeClassValidatePod } from './runtimeclass.ts';
 import { chargeExisting, checkQuotas, initialUsage, type QuotaUsage } from './quota.ts';
 import { EvaluatorRegistry } from './quota-evaluators/registry.ts';
 import { validatePodResources } from './validation.ts';
-import type { JsonObject, KubeObject, LimitRange, PriorityClass, QosClass, ResourceQuota, RuntimeClass } from './model.ts';
+import type { JsonObject, KubeObject, LimitRange, PriorityClass, QosClass, ResourceQuota, RuntimeClass, StorageClass } from './model.ts';
 
 /** The outcome of admitting one object, in the shape `berth check` prints. */
 export interface AdmissionResult {
@@ -150,6 +152,8 @@ export class AdmissionState {
       if (invalid.length > 0) return result(false, `Pod "${name}" is invalid: ${aggregateMessages(invalid)}`);
     } else if (obj.kind === 'LimitRange') {
       obj = defaultLimitRange(obj);
+    } else if (obj.kind === 'PersistentVolumeClaim') {
+      obj = defaultStorageClassAdmit(obj, this.#clusterObjects().filter((o): o is StorageClass => o.kind === 'StorageClass'));
     }
     if (obj.kind === 'Pod' || obj.kind === 'PersistentVolumeClaim') {
       const refusal = limitRangerValidate(obj, ns.limitRanges) ?? (obj.kind === 'Pod' ? runtimeClassValidatePod(obj, runtimeClass) : undefined);
@@ -168,8 +172,13 @@ export class AdmissionState {
     return result(true);
   }
 
+  /** The cluster-scoped objects of the state (Namespaces, PriorityClasses, StorageClasses, …). */
+  #clusterObjects(): readonly KubeObject[] {
+    return this.#namespaces.get('')?.objects ?? [];
+  }
+
   #priorityClasses(): PriorityClass[] {
-    return (this.#namespaces.get('')?.objects ?? []).filter((o): o is PriorityClass => o.kind === 'PriorityClass');
+    return this.#clusterObjects().filter((o): o is PriorityClass => o.kind === 'PriorityClass');
   }
 
   #runtimeClass(name: string): RuntimeClass | undefined {

@@ -259,6 +259,13 @@ export function decodeObject(raw: JsonObject): KubeObject {
   if (type.group === 'node.k8s.io' && kind === 'RuntimeClass') {
     return { kind, type, metadata, raw, overhead: decodeResourceList((objectAt(raw.overhead, 'overhead') ?? {}).podFixed, 'overhead.podFixed') };
   }
+  if (type.group === 'storage.k8s.io' && kind === 'StorageClass') {
+    const annotations = metadata.annotations ?? {};
+    const isDefault = annotations['storageclass.kubernetes.io/is-default-class'] === 'true'
+      || annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
+    const created = stringAt((objectAt(raw.metadata, 'metadata') ?? {}).creationTimestamp, 'metadata.creationTimestamp');
+    return { kind, type, metadata, raw, isDefault, ...(created ? { creationTimestamp: created } : {}) };
+  }
   if (type.group === 'scheduling.k8s.io' && kind === 'PriorityClass') {
     const globalDefault = raw.globalDefault;
     if (globalDefault !== undefined && globalDefault !== null && typeof globalDefault !== 'boolean') throw new DecodeError('globalDefault', 'must be a boolean');

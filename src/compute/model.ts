@@ -140,6 +140,15 @@ export interface Namespace extends TypedObject {
   readonly kind: 'Namespace';
 }
 
+/** A storage.k8s.io StorageClass: what matters to admission is whether it is the default. */
+export interface StorageClass extends TypedObject {
+  readonly kind: 'StorageClass';
+  /** The is-default-class annotation (or its beta form) is "true". */
+  readonly isDefault: boolean;
+  /** metadata.creationTimestamp, when the object has one. */
+  readonly creationTimestamp?: string;
+}
+
 /** A scheduling.k8s.io PriorityClass. */
 export interface PriorityClass extends TypedObject {
   readonly kind: 'PriorityClass';
@@ -161,7 +170,7 @@ export interface OtherObject extends TypedObject {
 }
 
 /** Every object admission understands. */
-export type KubeObject = Pod | PersistentVolumeClaim | Service | LimitRange | ResourceQuota | Namespace | PriorityClass | RuntimeClass | OtherObject;
+export type KubeObject = Pod | PersistentVolumeClaim | Service | LimitRange | ResourceQuota | Namespace | PriorityClass | RuntimeClass | StorageClass | OtherObject;
 
 /** The pod QoS classes. */
 export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
