@@ -100,7 +100,8 @@ test('LimitRanger and ResourceQuota admission agree with kube-apiserver', async 
     const replay = batch.globalDefault ? ' BERTH_DIFF_GLOBAL_DEFAULT=1' : '';
     const began = Date.now();
     const seeds = scenarioSeeds(batch);
-    t.diagnostic(`${batch.label} run seed ${batch.runSeed} (BERTH_DIFF_SEED=${batch.runSeed} replays it), ${seeds.length} scenarios`);
+    const origin = batch.globalDefault ? 'derived from the fixed seed' : `BERTH_DIFF_SEED=${batch.runSeed} replays it`;
+    t.diagnostic(`${batch.label} run seed ${batch.runSeed} (${origin}), ${seeds.length} scenarios`);
     const found = await inParallel(seeds, WIDTH, async (seed) => ({ seed, scenario: generateScenario(new Rng(seed)), d: await play(generateScenario(new Rng(seed))) }));
     scenarios += seeds.length;
     t.diagnostic(`${batch.label} batch took ${Date.now() - began} ms`);
