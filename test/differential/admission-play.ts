@@ -11,10 +11,15 @@
 //   pause: the LimitRanger and ResourceQuota plugins read informers fed from that cache, and a pod
 //   checked against one of two LimitRanges would be a race, not a disagreement.
 // Between creates nothing needs waiting: the ResourceQuota plugin writes status.used itself
-// before it admits an object and reads its own writes back, and the quota controller recounts
-// only on a resync (5 min) or a change of spec.hard. At the end, each quota is compared twice:
-// status.used as admission left it, then after a change of spec.hard makes the controller
-// recount everything (status.hard showing the new value means that recount has been written).
+// before it admits an object and reads its own writes back, and nothing in a sequence makes the
+// quota controller recount (that takes a change of spec.hard, a deletion, a pod turning terminal,
+// a claim's size changing, or the 5-minute resync); a recount racing a create could otherwise
+// write a count that misses it. At the end, each quota is compared twice: status.used as
+// admission left it (which keeps the charge of a create refused after ResourceQuota, for a taken
+// name), with the state that admitted the sequence; then after a change of spec.hard makes the
+// controller recount (status.hard showing the new value means the recount has been written),
+// with Berth measuring the stored objects. Then the read-back: status changes (terminal pods,
+// resized claims) and a recount, the namespace exported to `berth check`, one more create.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
