@@ -1,14 +1,20 @@
 // Differential test: Berth's admission core (AdmissionState in src/compute, what `berth check`
-// runs) against kube-apiserver's LimitRanger and ResourceQuota admission plugins and the quota
-// controller, on random scenarios (admission-scenarios.ts): random LimitRanges (Container, Pod,
-// PersistentVolumeClaim items), ResourceQuotas (compute, storage, per-class storage, object
-// counts; BestEffort, NotBestEffort, Terminating, NotTerminating and PriorityClass scopes), then
-// Pods (init containers, sidecars, requests and limits or none, activeDeadlineSeconds,
-// priorityClassName), PVCs, Services, ConfigMaps and Secrets created one by one. Compared at each
-// create: allowed or refused, the refusal's words (normalized only as admission-verdicts.ts
-// says), the defaulted requests and limits and the limit-ranger annotation, the QoS class; after
-// the sequence, each quota's used (admission's and the controller's recount). Waits that keep
-// kube-apiserver's answers deterministic are described in admission-play.ts.
+// runs) against kube-apiserver's admission plugins (LimitRanger, Priority, DefaultStorageClass,
+// RuntimeClass, ResourceQuota) and the quota controller, on random scenarios
+// (admission-scenarios.ts): LimitRanges (Container, Pod, PersistentVolumeClaim items),
+// ResourceQuotas (compute, extended resources, hugepages, storage, per-class storage, object
+// counts; BestEffort, NotBestEffort, Terminating, NotTerminating, PriorityClass,
+// CrossNamespacePodAffinity and VolumeAttributesClass scopes), then Pods (init containers,
+// sidecars, pod-level resources, requests and limits or none, activeDeadlineSeconds, priority and
+// runtime classes), PVCs, Services, ConfigMaps, Secrets, Deployments and Jobs created one by one,
+// some by generateName, some reusing a taken name. Compared at each create: allowed or refused,
+// the refusal's words (normalized only as admission-verdicts.ts says), the defaulted requests and
+// limits and the limit-ranger annotation, the QoS class; after the sequence, each quota's used
+// (admission's, and the controller's recount); then one more create through `berth check` given
+// the namespace read back from the cluster. A last batch runs with a default PriorityClass and a
+// default StorageClass. Waits that keep kube-apiserver's answers deterministic are described in
+// admission-play.ts. 300 scenarios from a fixed seed, 30 from a fresh printed one, 60 with the
+// cluster defaults (BERTH_DIFF_SCENARIOS, BERTH_DIFF_FRESH, BERTH_DIFF_SEED, BERTH_DIFF_ONLY).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { expectOk, startCluster } from '../clusters/index.ts';
