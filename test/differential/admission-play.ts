@@ -295,6 +295,8 @@ async function playProbe(
   }
   count(tally, `probe: ${outcome(scenario.probe, kube.allowed, kube.reason)}`);
   for (const report of checked.quotas) {
+    // A quota the probe made has a used only once the controller has counted.
+    if (kube.allowed && scenario.probe.kind === 'ResourceQuota' && report.name === nameOf(scenario.probe)) await waitForQuotaUsed(cluster, ns, report.name);
     const used = pick((await quotaStatus(cluster, ns, report.name)).used, Object.keys(report.used));
     if (!isDeepStrictEqual(used, report.used)) return { step, kube: { quota: report.name, usedAfterProbe: used }, berth: { quota: report.name, used: report.used } };
   }

@@ -83,7 +83,7 @@ const UNSCOPED = [
   'requests.storage', 'persistentvolumeclaims', 'count/persistentvolumeclaims',
   'gold.storageclass.storage.k8s.io/requests.storage', 'gold.storageclass.storage.k8s.io/persistentvolumeclaims',
   'silver.storageclass.storage.k8s.io/requests.storage',
-  'services', 'count/services', 'services.nodeports', 'services.loadbalancers', 'configmaps', 'secrets', 'count/configmaps',
+  'services', 'count/services', 'services.nodeports', 'services.loadbalancers', 'configmaps', 'secrets', 'count/configmaps', 'count/limitranges',
   HUGEPAGES, `requests.${HUGEPAGES}`, 'count/deployments.apps', 'count/jobs.batch',
 ];
 
@@ -183,13 +183,17 @@ function scoping(rng: Rng): { readonly spec: Json; readonly resources: readonly 
 }
 
 function quotas(rng: Rng): Json[] {
-  return Array.from({ length: rng.pick([0, 1, 1, 2, 2, 3]) }, (_, i) => {
+  const count = rng.pick([0, 1, 1, 2, 2, 3]);
+  return Array.from({ length: count }, (_, i) => {
     const { spec, resources } = scoping(rng);
     const hard: Record<string, string> = {};
     for (let k = rng.int(1, 4); k > 0; k--) {
       const resource = rng.pick(resources);
       hard[resource] = hardValue(rng, resource);
     }
+    // Counting quotas only in the last one made: a quota made while another counts them would
+    // race that one's first status ("status unknown for quota").
+    if (i === count - 1 && resources === UNSCOPED && rng.chance(0.3)) hard.resourcequotas = rng.pick([String(count), String(count + 1)]);
     return { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: `quota-${i}` }, spec: { hard, ...spec } };
   });
 }
@@ -314,7 +318,10 @@ export function generateScenario(rng: Rng): AdmissionScenario {
   const lrs = limitRanges(rng);
   const qs = quotas(rng);
   const objects = Array.from({ length: rng.int(3, 8) }, (_, i) => object(rng, i));
-  const probe = object(rng, objects.length);
+  // The probe is now and then a quota or a LimitRange, which quotas count too.
+  const probe = rng.chance(0.85) ? object(rng, objects.length)
+    : rng.chance(0.5) ? { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'probe' }, spec: { hard: { pods: '9', 'requests.storage': '20Gi' } } }
+      : { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'probe' }, spec: { limits: [pvcItem(rng)] } };
   const changes = objects.flatMap((o, index): { index: number; status: Json }[] => {
     if (!rng.chance(0.3)) return [];
     if (o.kind === 'Pod') return [{ index, status: { phase: rng.pick(['Succeeded', 'Failed']) } }];
