@@ -24,8 +24,8 @@ async function load(name: string, url: string, opts: { method?: 'GET' | 'POST'; 
   return { name, rps: r.requests.average, p99: r.latency.p99, errors };
 }
 
-async function bare(): Promise<Figure> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'peers', 'bare-fastify.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function bare(body: string): Promise<Figure> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'peers', 'bare-fastify.ts')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_BODY: body } });
   const port = await new Promise<number>((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
   try {
     return await load('bare Fastify route (peer)', `http://127.0.0.1:${port}/bare`);
@@ -34,7 +34,7 @@ async function bare(): Promise<Figure> {
   }
 }
 
-async function berth(backend: Backend): Promise<Figure[]> {
+async function berth(backend: Backend, onBody: (body: string) => void = () => {}): Promise<Figure[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   const db = await databaseFor(backend);
   const server = await spawnServer({ dataDir, env: { BERTH_ADMIN_PASSWORD: 'bench-password', BERTH_LOG_LEVEL: 'warn', ...(db.url ? { BERTH_DATABASE_URL: db.url } : {}) } });
@@ -42,6 +42,7 @@ async function berth(backend: Backend): Promise<Figure[]> {
     const login = await fetch(`${server.url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-password' }) });
     const { token } = (await login.json()) as { token: string };
     const auth = { authorization: `Bearer ${token}` };
+    onBody(await (await fetch(`${server.url}/api/v1/whoami`, { headers: auth })).text());
     const read = await load(`authenticated read, ${backend}`, `${server.url}/api/v1/whoami`, { headers: auth });
     const write = await load(`audited write, ${backend}`, `${server.url}/api/v1/tokens`, {
       method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }),
@@ -57,9 +58,13 @@ async function berth(backend: Backend): Promise<Figure[]> {
   }
 }
 
-const peer = await bare();
-const figures: Figure[] = [peer];
-for (const backend of ['sqlite', 'postgres'] as const) figures.push(...await berth(backend));
+// The peer answers exactly the body of Berth's authenticated read; it runs between the two
+// backends so that drift in the machine's load falls on both.
+let whoamiBody = '{}';
+const figures: Figure[] = await berth('sqlite', (b) => { whoamiBody = b; });
+const peer = await bare(whoamiBody);
+figures.unshift(peer);
+figures.push(...await berth('postgres'));
 
 console.log(`\nAPI benchmark: concurrency ${connections}, ${seconds} s each\n`);
 console.log(`${'case'.padEnd(34)} ${'req/s'.padStart(9)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)} ${'vs bare'.padStart(8)}`);

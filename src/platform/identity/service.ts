@@ -54,6 +54,7 @@ export class Identity {
   // Bearer digest → principal, for a short time: most requests then cost no query.
   readonly #cache = new Map<string, { principal: AuthPrincipal; until: number; expiresAt: number }>();
   readonly #touched = new Map<string, number>();
+  readonly #whoami = new WeakMap<AuthPrincipal, WhoAmI>();
 
   constructor(db: Database, audit: AuditLog, opts: IdentityOptions) {
     this.#db = db;
@@ -180,10 +181,16 @@ export class Identity {
     await this.#revoke(p.tokenId, p.name, ctx, 'sessions');
   }
 
+  /** The caller with its effective permissions; computed once per cached principal. */
   whoami(p: AuthPrincipal): WhoAmI {
-    const perms = new Set<Permission>(platformPermissions(p));
-    for (const b of p.tenantRoles) for (const perm of tenantRoles[b.role]) perms.add(perm);
-    return { name: p.name, platformRoles: p.platformRoles, tenantRoles: p.tenantRoles, permissions: [...perms].sort() };
+    let me = this.#whoami.get(p);
+    if (!me) {
+      const perms = new Set<Permission>(platformPermissions(p));
+      for (const b of p.tenantRoles) for (const perm of tenantRoles[b.role]) perms.add(perm);
+      me = { name: p.name, platformRoles: p.platformRoles, tenantRoles: p.tenantRoles, permissions: [...perms].sort() };
+      this.#whoami.set(p, me);
+    }
+    return me;
   }
 
   /** Creates a personal API token for the caller; the secret is returned once and stored hashed. */
