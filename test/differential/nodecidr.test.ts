@@ -2,8 +2,12 @@
 // the pod CIDR that kube-controller-manager's nodeipam range allocator gives each new Node, on
 // random sequences of Node creations and deletions. The allocator's next candidate carries from
 // one scenario to the next in the real controller, so the model carries it too; a reproduction
-// prints the candidate it started from.
+// prints the candidate it started from. The controller frees a deleted Node's subnet when it
+// sees the deletion, a moment later: after each delete the test waits until the controller's
+// release counter (its /metrics) has counted it, so that the next create meets the state the
+// model has.
 import assert from 'node:assert/strict';
+import { request } from 'node:https';
 import { after, before, test } from 'node:test';
 import { cidrsOverlap, formatCidr, nextFreeSubnet, parseCidr } from '../../src/network/index.ts';
 import type { Cidr } from '../../src/network/index.ts';
@@ -32,6 +36,32 @@ interface Model {
   readonly reserved: readonly Cidr[];
   readonly nodes: Map<string, Cidr>;
   nextCandidate: bigint;
+  /** Subnets freed so far, as the controller's release counter should show. */
+  releases: number;
+}
+
+/** kube-controller-manager's count of released node subnets, from its /metrics. */
+function cidrReleases(cluster: Cluster): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: cluster.ports.controllerManager, path: '/metrics', rejectUnauthorized: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { text += d; });
+      res.on('end', () => {
+        const m = /^node_ipam_controller_cidrset_cidrs_releases_total\{[^}]*\} (\d+)/m.exec(text);
+        resolve(m ? Number(m[1]) : 0);
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Deletes a Node that holds a subnet and waits until the controller has freed it. */
+async function deleteNode(cluster: Cluster, model: Model, name: string): Promise<void> {
+  await cluster.request('DELETE', `/api/v1/nodes/${name}`);
+  model.releases++;
+  await eventually(`release of ${name}'s subnet`, async () => ((await cidrReleases(cluster)) >= model.releases ? true : undefined), 15_000, 10);
 }
 
 function generate(rng: Rng): Scenario {
@@ -64,19 +94,23 @@ async function play(cluster: Cluster, model: Model, scenario: Scenario): Promise
   scenario.startCandidate = model.nextCandidate.toString();
   const prefix = uniqueName('cidr');
   const real = (name: string): string => `${prefix}-${name}`;
+  // Nodes that hold a subnet; a Node whose subnet was never seen is deleted without waiting.
   const live = new Set<string>();
+  const created = new Set<string>();
   try {
     for (const [i, step] of scenario.steps.entries()) {
       if (step.op === 'delete') {
-        await cluster.request('DELETE', `/api/v1/nodes/${real(step.name)}`);
+        await deleteNode(cluster, model, real(step.name));
         live.delete(step.name);
+        created.delete(step.name);
         model.nodes.delete(step.name);
         continue;
       }
       const res = await cluster.request('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: real(step.name) } });
       assert.equal(res.status, 201, JSON.stringify(res.body));
-      live.add(step.name);
+      created.add(step.name);
       const kube = await podCidr(cluster, real(step.name));
+      live.add(step.name);
       const choice = nextFreeSubnet(model.cluster, MASK, [...model.reserved, ...model.nodes.values()], model.nextCandidate);
       const berth = choice === undefined ? 'none' : formatCidr(choice.subnet);
       // The real allocator moved on whatever Berth says; the model follows it.
@@ -88,8 +122,9 @@ async function play(cluster: Cluster, model: Model, scenario: Scenario): Promise
     }
     return undefined;
   } finally {
-    for (const name of live) {
-      await cluster.request('DELETE', `/api/v1/nodes/${real(name)}`);
+    for (const name of created) {
+      if (live.has(name)) await deleteNode(cluster, model, real(name));
+      else await cluster.request('DELETE', `/api/v1/nodes/${real(name)}`);
       model.nodes.delete(name);
     }
   }
@@ -108,7 +143,10 @@ function shrink(scenario: Scenario, step: number): readonly Scenario[] {
 
 let cluster: Cluster;
 before(async () => {
-  cluster = await startCluster({ name: 'cidr', clusterCidr: CLUSTER_CIDR, serviceClusterIpRange: SERVICE_CIDR, nodeCidrMaskSize: MASK });
+  cluster = await startCluster({
+    name: 'cidr', clusterCidr: CLUSTER_CIDR, serviceClusterIpRange: SERVICE_CIDR, nodeCidrMaskSize: MASK,
+    controllerManagerArgs: ['--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics'],
+  });
 });
 after(async () => {
   await cluster?.stop();
@@ -122,6 +160,7 @@ test(`node pod CIDRs agree with kube-controller-manager's nodeipam (${CLUSTER_CI
     reserved: cidrsOverlap(clusterCidr, service) ? [service] : [],
     nodes: new Map(),
     nextCandidate: 0n,
+    releases: 0,
   };
   const family: Family<Scenario> = { generate, play: (s) => play(cluster, model, s), shrink };
   const failures = await runFamily(t, 'node CIDR', family, { fixedSeed: 0x43494452, fixedCount: 300, freshCount: 30 });
