@@ -193,33 +193,10 @@ export interface ProjectCreate {
   readonly artifactLimit?: number;
 }
 
-/** A user's role in a project; `repositories` narrows it to matching repositories ('' = all). */
-export interface Member {
-  readonly project: string;
-  readonly user: string;
-  readonly role: string;
-  readonly repositories: string;
-  readonly createdAt: string;
-}
-
-/** One permission of a robot: actions on repositories matching a pattern. */
-export interface RobotPermission {
-  readonly repositories: string;
-  readonly actions: readonly RepositoryAction[];
-}
-
-/** A robot account; `username` is `robot$<project>+<name>`. */
-export interface Robot {
-  readonly project: string;
-  readonly name: string;
-  readonly username: string;
-  readonly description: string;
-  readonly permissions: readonly RobotPermission[];
-  readonly expiresAt: string;
-  readonly revoked: boolean;
-  readonly createdAt: string;
-  readonly createdBy: string;
-}
+// The registry's answers have the shapes of its own types: one contract, imported for types
+// only (erased from the bundle), so the console cannot drift from the server.
+import type { GcResult, GcRun, Member, Robot, RobotPermission } from '../../src/images/index.ts';
+export type { GcResult, GcRun, Member, Robot, RobotPermission };
 
 /** Body of `POST /api/v1/registry/projects/{project}/robots`. */
 export interface RobotCreate {
@@ -299,26 +276,6 @@ export interface RetentionResult {
   readonly dryRun: boolean;
   readonly removed: readonly { readonly repository: string; readonly digest: string; readonly tags: readonly string[] }[];
   readonly kept: number;
-}
-
-/** What a garbage collection did or, dry, would do. */
-export interface GcResult {
-  readonly dryRun: boolean;
-  readonly linksRemoved: number;
-  readonly blobsDeleted: number;
-  readonly bytesFreed: number;
-  readonly uploadsRemoved: number;
-  readonly blobs: readonly string[];
-}
-
-/** A recorded garbage collection run. */
-export interface GcRun {
-  readonly id: string;
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  readonly triggeredBy: string;
-  readonly status: 'running' | 'succeeded' | 'failed';
-  readonly result: GcResult | { readonly error: string } | null;
 }
 
 /** The `{items}` answer of the registry's list endpoints. */
