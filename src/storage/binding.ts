@@ -155,7 +155,8 @@ export interface MatchOptions {
  * claim, too small, of another volumeMode or VolumeAttributesClass, being deleted, or (scheduler path) not fitting the
  * node. A volume bound to this claim is returned at once. Otherwise the smallest volume that is
  * `Available`, matches the claim's selector and class (and, on the scheduler path, its access
- * modes) wins; among equal sizes, the first. Unbound volumes are never returned under delayed
+ * modes) wins; among equal sizes, the first in `volumes` (upstream's order there is its informer
+ * index's, which is unspecified). Unbound volumes are never returned under delayed
  * binding on the controller path. Throws when a quantity or the selector is invalid.
  */
 export function findMatchingVolume(claim: PersistentVolumeClaim, volumes: readonly PersistentVolume[], options: MatchOptions = {}): PersistentVolume | undefined {

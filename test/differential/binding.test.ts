@@ -6,11 +6,13 @@
 // The PV controller has one claim worker fed in event order, so after the volumes are
 // Available the claims are decided in creation order; a last "sentinel" claim that surely binds
 // tells when every earlier claim has been decided. Where upstream's choice is a Go map order
-// (two access-mode groups of the same size both match), either volume is accepted.
+// (two access-mode groups of the same size both match, or two volumes of the same size in one
+// group), either volume is accepted.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { accessModesKey, bindVolumeToClaim, decideBinding, defaultStorageClassName, findMatchingVolume, withDefaultStorageClass } from '../../src/storage/index.ts';
 import type { PersistentVolume, PersistentVolumeAccessMode, PersistentVolumeClaim, StorageClass } from '../../src/storage/index.ts';
+import { compareQuantities, parseQuantity } from '../../src/compute/index.ts';
 import { eventually, expectOk, startCluster, uniqueName } from '../clusters/index.ts';
 import type { Cluster, KubeObject } from '../clusters/index.ts';
 import { formatFailure, runFamily } from './harness.ts';
@@ -168,6 +170,7 @@ async function play(cluster: Cluster, scenario: Scenario, tally: Tally): Promise
         return { step: i, kube: { class: kubeClass, volume: kubeVolume }, berth: { class: berthClass, volume: berthVolume, decision: decision.action } };
       }
       count(tally, `${decision.action}${kubeVolume === 'none' ? '' : ' (bound)'}`);
+      if (kubeVolume !== berthVolume) count(tally, 'equal rank, kube chose the other volume');
       if (kubeVolume !== 'none') {
         model = model.map((v) => (v.metadata.name === kubeVolume ? bindVolumeToClaim(v, claim) : v));
       }
@@ -182,8 +185,11 @@ async function play(cluster: Cluster, scenario: Scenario, tally: Tally): Promise
 
 /**
  * Whether kube's volume is as good a choice as Berth's where upstream leaves the order to a Go
- * map: both volumes' access-mode groups have the same number of modes, and kube's volume is
- * what FindMatchingVolume picks within its own group.
+ * map. Two such places: between access-mode groups with the same number of modes (the groups
+ * are a map), and between volumes of equal size within a group (the informer's index hands
+ * them out in map order, and FindMatchingVolume keeps the first of equal sizes). So kube's
+ * volume is accepted when its group has as many modes as Berth's volume's, it matches the claim
+ * on its own, and it is as small as the best match of its group.
  */
 function sameRank(claim: PersistentVolumeClaim, volumes: readonly PersistentVolume[], decision: ReturnType<typeof decideBinding>,
   kubeVolume: string, defaultClass: string | undefined): boolean {
@@ -193,9 +199,13 @@ function sameRank(claim: PersistentVolumeClaim, volumes: readonly PersistentVolu
   const key = accessModesKey(chosen.spec.accessModes ?? []);
   const modes = (k: string): number => k.split(',').length;
   if (modes(key) !== modes(accessModesKey(decision.volume.spec.accessModes ?? []))) return false;
-  const group = volumes.filter((v) => accessModesKey(v.spec.accessModes ?? []) === key);
-  return findMatchingVolume(withDefaultStorageClass(claim, defaultClass), group)?.metadata.name === kubeVolume;
+  const admitted = withDefaultStorageClass(claim, defaultClass);
+  if (findMatchingVolume(admitted, [chosen]) !== chosen) return false;
+  const best = findMatchingVolume(admitted, volumes.filter((v) => accessModesKey(v.spec.accessModes ?? []) === key));
+  return best !== undefined && compareQuantities(capacityOf(best), capacityOf(chosen)) === 0;
 }
+
+const capacityOf = (volume: PersistentVolume) => parseQuantity(String(volume.spec.capacity?.storage ?? '0'));
 
 /**
  * Waits until the DefaultStorageClass admission plugin's informer has this scenario's classes:
