@@ -109,22 +109,15 @@ export interface CreatedToken {
   readonly expiresAt: string;
 }
 
-/** One record of the hash-chained audit log. */
-export interface AuditRecord {
-  readonly seq: number;
-  readonly time: string;
-  readonly actor: string;
-  readonly sourceIp: string;
-  readonly action: string;
-  readonly resource: string;
-  readonly name: string;
-  readonly tenant: string;
-  readonly outcome: string;
-  readonly code: number;
-  readonly requestId: string;
-  readonly detail: unknown;
-  readonly hash: string;
-}
+// The audit log's answers are its own types (type-only, erased from the bundle); the API leaves
+// out the link to the previous record, which only verification needs.
+import type { AuditRecord as StoredAuditRecord } from '../../src/platform/audit/chain.ts';
+import type { AuditFilter } from '../../src/platform/audit/store.ts';
+import type { VerifyResult as AuditVerifyResult } from '../../src/platform/audit/service.ts';
+export type { AuditFilter, AuditVerifyResult };
+
+/** One record of the hash-chained audit log, as `GET /api/v1/audit` answers it. */
+export type AuditRecord = Omit<StoredAuditRecord, 'prevHash'>;
 
 /** Answer of `GET /api/v1/audit` (newest first). */
 export interface AuditList {
@@ -133,29 +126,10 @@ export interface AuditList {
   readonly metadata: ListMeta;
 }
 
-/** Filters of `GET /api/v1/audit` and `/api/v1/audit/export`; empty ones are not sent. */
-export interface AuditFilter {
-  readonly actor?: string;
-  readonly tenant?: string;
-  readonly resource?: string;
-  readonly action?: string;
-  readonly outcome?: string;
-  /** UTC ISO 8601, inclusive lower bound. */
-  readonly since?: string;
-  /** UTC ISO 8601, upper bound. */
-  readonly until?: string;
-}
-
-/** Answer of `GET /api/v1/audit/verify`. */
-export interface AuditVerifyResult {
-  readonly ok: boolean;
-  readonly checked: number;
-  readonly firstBad?: {
-    readonly seq: number;
-    readonly problem: 'altered' | 'inserted' | 'deleted';
-    readonly message: string;
-  };
-}
+// The registry's answers have the shapes of its own types: one contract, imported for types
+// only (erased from the bundle), so the console cannot drift from the server.
+import type { Artifact, GcResult, GcRun, Member, Project, Repository, RetentionResult, Robot, RobotPermission } from '../../src/images/index.ts';
+export type { Artifact, GcResult, GcRun, Member, Project, Repository, RetentionResult, Robot, RobotPermission };
 
 /** Roles a member holds in a registry project, from most to least powerful. */
 export const projectRoles: readonly string[] = ['project-admin', 'maintainer', 'developer', 'guest', 'limited-guest'];
@@ -165,19 +139,6 @@ export const repositoryActions = ['pull', 'push', 'delete'] as const;
 
 /** A repository action. */
 export type RepositoryAction = (typeof repositoryActions)[number];
-
-/** A registry project (`GET /api/v1/registry/projects`); limits of -1 mean none. */
-export interface Project {
-  readonly name: string;
-  /** Owning tenant; '' for a platform project. */
-  readonly tenant: string;
-  readonly public: boolean;
-  readonly storageLimit: number;
-  readonly artifactLimit: number;
-  readonly rateLimit: number;
-  readonly createdAt: string;
-  readonly createdBy: string;
-}
 
 /** A project with its usage (`GET /api/v1/registry/projects` items, `GET /api/v1/registry/projects/{project}`). */
 export interface ProjectView extends Project {
@@ -193,11 +154,6 @@ export interface ProjectCreate {
   readonly artifactLimit?: number;
 }
 
-// The registry's answers have the shapes of its own types: one contract, imported for types
-// only (erased from the bundle), so the console cannot drift from the server.
-import type { GcResult, GcRun, Member, Robot, RobotPermission } from '../../src/images/index.ts';
-export type { GcResult, GcRun, Member, Robot, RobotPermission };
-
 /** Body of `POST /api/v1/registry/projects/{project}/robots`. */
 export interface RobotCreate {
   readonly name: string;
@@ -209,30 +165,6 @@ export interface RobotCreate {
 /** Answer of the robot create: the only time `secret` is ever shown. */
 export interface CreatedRobot extends Robot {
   readonly secret: string;
-}
-
-/** A repository of a project; `name` includes the project (`apps/team/web`). */
-export interface Repository {
-  readonly name: string;
-  readonly project: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly pullCount: number;
-  readonly artifactCount: number;
-}
-
-/** A manifest in a repository, with its tags; `subject` is '' unless it refers to another artifact. */
-export interface Artifact {
-  readonly repository: string;
-  readonly digest: string;
-  readonly mediaType: string;
-  readonly artifactType: string;
-  readonly size: number;
-  readonly subject: string;
-  readonly tags: readonly string[];
-  readonly pushedAt: string;
-  readonly pushedBy: string;
-  readonly pulledAt: string | null;
 }
 
 /** A tag immutability rule of a project. */
@@ -268,14 +200,6 @@ export interface RetentionCreate {
   readonly keepLatest?: number;
   readonly keepTags?: readonly string[];
   readonly keepPulledWithinDays?: number;
-}
-
-/** What a retention run removed or, dry, would remove. */
-export interface RetentionResult {
-  readonly project: string;
-  readonly dryRun: boolean;
-  readonly removed: readonly { readonly repository: string; readonly digest: string; readonly tags: readonly string[] }[];
-  readonly kept: number;
 }
 
 /** The `{items}` answer of the registry's list endpoints. */

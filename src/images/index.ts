@@ -86,7 +86,8 @@ export function createImagesArea(): AreaModule {
 /** The registry: /v2 (OCI Distribution), /auth/token, and /api/v1/registry/... */
 export const imagesArea: AreaModule = createImagesArea();
 
-export type { Project, Member, Robot, RobotPermission, ProjectRole, RepositoryAction, ArtifactEvent } from './model.ts';
+export type { Artifact, Project, Member, Repository, Robot, RobotPermission, ProjectRole, RepositoryAction, ArtifactEvent } from './model.ts';
+export type { RetentionResult } from './policy-service.ts';
 export type { GcResult, GcRun } from './gc-service.ts';
 export { registryTopics } from './model.ts';
 export { GarbageCollector } from './gc-service.ts';
