@@ -38,7 +38,7 @@ test('login answers a token; a wrong password rejects with the Status message an
 test('whoami with the session token lists the admin permissions the console gates pages on', async () => {
   const me = await client(berth.adminToken).api.whoami();
   assert.equal(me.name, 'admin');
-  for (const p of ['users:list', 'tokens:list', 'audit:list', 'audit:export', 'audit:verify']) {
+  for (const p of ['users:list', 'tokens:list', 'audit:list', 'audit:export', 'audit:verify'] as const) {
     assert.ok(me.permissions.includes(p), `admin has ${p}`);
   }
 });

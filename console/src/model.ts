@@ -25,19 +25,12 @@ export interface LoginResponse {
   readonly user: { readonly name: string; readonly platformRoles: readonly string[] };
 }
 
-/** A role the caller holds inside one tenant. */
-export interface TenantRole {
-  readonly tenant: string;
-  readonly role: string;
-}
+// Identity answers are the identity module's own types (type-only, erased from the bundle).
+import type { Token as StoredToken, User, WhoAmI } from '../../src/platform/identity/service.ts';
+export type { User, WhoAmI };
 
-/** Answer of `GET /api/v1/whoami`; `permissions` are `<resource>:<verb>` strings. */
-export interface WhoAmI {
-  readonly name: string;
-  readonly platformRoles: readonly string[];
-  readonly tenantRoles: readonly TenantRole[];
-  readonly permissions: readonly string[];
-}
+/** A role the caller holds inside one tenant. */
+export type TenantRole = WhoAmI['tenantRoles'][number];
 
 /** Continuation metadata of a paginated list. */
 export interface ListMeta {
@@ -49,16 +42,6 @@ export const knownPlatformRoles: readonly string[] = ['user', 'auditor', 'platfo
 
 /** The outcomes an audit record can have. */
 export const auditOutcomes: readonly string[] = ['success', 'failure'];
-
-/** A Berth user as the API shows it (never its password). */
-export interface User {
-  readonly name: string;
-  readonly email?: string;
-  readonly platformRoles: readonly string[];
-  readonly disabled: boolean;
-  readonly createdAt: string;
-  readonly resourceVersion: string;
-}
 
 /** Answer of `GET /api/v1/users`. */
 export interface UserList {
@@ -84,15 +67,8 @@ export interface UserPatch {
   readonly resourceVersion: string;
 }
 
-/** One of the caller's API tokens (never its secret). */
-export interface Token {
-  readonly id: string;
-  readonly name: string;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly lastUsedAt?: string;
-  readonly revoked: boolean;
-}
+/** One of the caller's API tokens (never its secret); every listed token is an API token. */
+export type Token = Omit<StoredToken, 'kind'>;
 
 /** Answer of `GET /api/v1/tokens`. */
 export interface TokenList {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { WhoAmI } from './model.ts';
 import { administersProject, managesProject, projectTenants } from './registry-access.ts';
 
-const who = (name: string, platformRoles: string[], tenantRoles: { tenant: string; role: string }[] = []): WhoAmI =>
+const who = (name: string, platformRoles: WhoAmI['platformRoles'], tenantRoles: { tenant: string; role: string }[] = []): WhoAmI =>
   ({ name, platformRoles, tenantRoles, permissions: [] });
 
 const admin = who('admin', ['platform-admin']);
