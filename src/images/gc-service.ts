@@ -2,8 +2,9 @@
 // 1. links (repository → blob) that no manifest of the repository references and that are older
 //    than the grace period are removed in one statement (a manifest push touches the links it
 //    uses, in its transaction, so a link it relies on is never old);
-// 2. blobs no repository links any more, older than the grace period, are moved aside, checked
-//    again (no link, not rewritten meanwhile) and only then deleted, else put back;
+// 2. blobs no repository links any more, older than the grace period, are deleted one by one,
+//    each in a transaction that holds the blob's row and checks again (no link, the file not
+//    rewritten meanwhile); a push that links the blob takes the same row and checks the file;
 // 3. uploads idle for longer than the upload lifetime are cancelled.
 // A dry run reports what would go and changes nothing. Runs are recorded.
 import { randomUUID } from 'node:crypto';
@@ -13,6 +14,9 @@ import type { Database } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import type { BlobStore } from './blobstore/types.ts';
 import type { Db, ImagesTables } from './store.ts';
+
+/** Rolls a sweep back: the blob stays. */
+class KeepBlob extends Error {}
 
 /** What a run did (or, dry, would do). */
 export interface GcResult {
@@ -162,19 +166,30 @@ export class GarbageCollector {
     return { dryRun, linksRemoved, blobsDeleted, bytesFreed, uploadsRemoved, blobs: deleted };
   }
 
-  /** Deletes one blob if it is still unlinked and old; false when it was kept. */
+  /**
+   * Deletes one blob if it is still unlinked and old; false when it was kept. One transaction
+   * holds the blob's row while the file goes: a push links a blob by upserting that row in its
+   * own transaction and checks the file there, so it either waits and finds the file gone (and
+   * fails cleanly: the client uploads again) or links first, and then the blob is not swept.
+   */
   async #sweep(digest: string, cutoff: string): Promise<boolean> {
-    // The row goes first, in one statement that re-checks: a push that links the blob now
-    // re-creates the row with a fresh time, and its file is rewritten (fresh mtime) or kept.
-    const r = await this.#k.deleteFrom('registry_blobs').where('digest', '=', digest).where('created_at', '<', cutoff)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('registry_repository_blobs as rb').select(sql`1`.as('one')).where('rb.digest', '=', digest))))
-      .executeTakeFirst();
-    const rowGone = Number(r.numDeletedRows) > 0 || !(await this.#k.selectFrom('registry_blobs').select('digest').where('digest', '=', digest).executeTakeFirst());
-    if (!rowGone) return false;
-    const again = await this.#blobs.stat(digest);
-    if (!again || again.modifiedAt.getTime() >= Date.parse(cutoff)) return false;
-    const relinked = await this.#k.selectFrom('registry_repository_blobs').select('digest').where('digest', '=', digest).limit(1).executeTakeFirst();
-    if (relinked) return false;
-    return this.#blobs.delete(digest);
+    return this.#db.transaction(async (raw) => {
+      const tx = raw.withTables<ImagesTables>() as unknown as Db;
+      // A file without a row (a push that died between file and row) is locked the same way:
+      // an old placeholder row, taken and deleted in this transaction.
+      await tx.insertInto('registry_blobs').values({ digest, size: 0, created_at: new Date(0).toISOString() })
+        .onConflict((oc) => oc.column('digest').doNothing()).execute();
+      const r = await tx.deleteFrom('registry_blobs').where('digest', '=', digest).where('created_at', '<', cutoff)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('registry_repository_blobs as rb').select(sql`1`.as('one')).where('rb.digest', '=', digest))))
+        .executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) throw new KeepBlob();
+      // A file written since the listing belongs to a push about to link it: keep it.
+      const again = await this.#blobs.stat(digest);
+      if (!again || again.modifiedAt.getTime() >= Date.parse(cutoff)) throw new KeepBlob();
+      return this.#blobs.delete(digest);
+    }).catch((err: unknown) => {
+      if (err instanceof KeepBlob) return false;
+      throw err;
+    });
   }
 }

@@ -18,6 +18,9 @@ import { publish } from '../platform/outbox/outbox.ts';
 import * as store from './store.ts';
 import type { Db, ImagesTables, ManifestsTable } from './store.ts';
 
+/** The blob's file went (garbage collection) before a link to it was committed. */
+class BlobGone extends Error {}
+
 /** Who asks, for audit records. */
 export interface Actor {
   readonly name: string;
@@ -172,11 +175,28 @@ export class Registry {
       return storeError(err, id);
     }
     const now = this.#now().toISOString();
-    await this.#tx(async (tx) => {
-      await store.linkBlob(tx, ref.repository, ref.project.name, digest.value, size, now);
-      await tx.deleteFrom('registry_uploads').where('id', '=', id).execute();
-    });
+    try {
+      await this.#tx(async (tx) => {
+        await store.linkBlob(tx, ref.repository, ref.project.name, digest.value, size, now);
+        await tx.deleteFrom('registry_uploads').where('id', '=', id).execute();
+        await this.#requireFile(digest.value);
+      });
+    } catch (err) {
+      if (!(err instanceof BlobGone)) throw err;
+      await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+      throw new OciError('BLOB_UPLOAD_INVALID', `blob ${digest.value} was removed by garbage collection as it was committed; upload it again`, { status: 409 });
+    }
     return { digest: digest.value, size };
+  }
+
+  /**
+   * Throws {@link BlobGone} (rolling the caller's transaction back) when the blob's file is
+   * missing. Called in the transaction that links the blob, after its row was taken: garbage
+   * collection deletes a file only while it holds that row, so a file found here stays for as
+   * long as the link does.
+   */
+  async #requireFile(digest: string): Promise<void> {
+    if (!(await this.#blobs.stat(digest))) throw new BlobGone();
   }
 
   /** Abandons an upload (DELETE of the upload URL). */
@@ -195,7 +215,16 @@ export class Registry {
     const info = await this.#blobs.stat(digest.value);
     if (!info) return undefined;
     await this.#checkStorageQuota(ref, digest.value, info.size);
-    await store.linkBlob(this.#k, ref.repository, ref.project.name, digest.value, info.size, this.#now().toISOString());
+    try {
+      await this.#tx(async (tx) => {
+        await store.linkBlob(tx, ref.repository, ref.project.name, digest.value, info.size, this.#now().toISOString());
+        await this.#requireFile(digest.value);
+      });
+    } catch (err) {
+      // Collected meanwhile: the client uploads it instead.
+      if (err instanceof BlobGone) return undefined;
+      throw err;
+    }
     return { digest: digest.value, size: info.size };
   }
 
