@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './support/spawn.ts';
+import { freePort, portTaken } from './support/spawn.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
@@ -25,7 +25,7 @@ async function waitReady(url: string, child: ChildProcess, log: () => string, ti
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`berth server exited with ${child.exitCode} before it was ready:\n${log()}`);
     try {
-      const res = await fetch(`${url}/readyz`);
+      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
       if (res.status === 200) return;
       last = `readyz answered ${res.status}`;
     } catch (err) {
@@ -60,22 +60,38 @@ export async function startBerth(): Promise<BerthUnderTest> {
     throw new Error(`console build failed:\n${build.stdout}\n${build.stderr}`);
   }
   const adminPassword = `e2e-${crypto.randomUUID()}`;
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  // A picked port can be taken before the server listens (other tests start clusters at the
+  // same time): then it starts again on another one.
+  let url = '';
   let log = '';
-  const child = spawn(process.execPath, [join(repo, 'src/cli/main.ts'), 'server', '--port', String(port), '--data-dir', join(work, 'data')], {
-    cwd: repo,
-    env: { ...process.env, BERTH_ADMIN_PASSWORD: adminPassword, BERTH_HOST: '127.0.0.1', BERTH_CONSOLE_DIR: consoleDir, BERTH_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => { log += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { log += d.toString(); });
+  let server: ChildProcess;
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    log = '';
+    const started = spawn(process.execPath, [join(repo, 'src/cli/main.ts'), 'server', '--port', String(port), '--data-dir', join(work, 'data')], {
+      cwd: repo,
+      env: { ...process.env, BERTH_ADMIN_PASSWORD: adminPassword, BERTH_HOST: '127.0.0.1', BERTH_CONSOLE_DIR: consoleDir, BERTH_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.stdout?.on('data', (d: Buffer) => { log += d.toString(); });
+    started.stderr?.on('data', (d: Buffer) => { log += d.toString(); });
+    try {
+      await waitReady(url, started, () => log, 60_000);
+      server = started;
+      break;
+    } catch (err) {
+      await stopChild(started);
+      if (attempt < 5 && portTaken(log)) continue;
+      await rm(work, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const stop = async () => {
-    await stopChild(child);
+    await stopChild(server);
     await rm(work, { recursive: true, force: true });
   };
   try {
-    await waitReady(url, child, () => log, 60_000);
     const res = await fetch(`${url}/api/v1/login`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }),
     });

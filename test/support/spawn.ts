@@ -27,9 +27,31 @@ export interface SpawnedServer {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `berth server` on a free port and waits until /readyz answers 200. */
+/** Whether a server's output says its port was taken (between freePort and its listen). */
+export function portTaken(output: string): boolean {
+  return /EADDRINUSE|address already in use/.test(output);
+}
+
+/**
+ * Runs `berth server` on a free port and waits until /readyz answers 200. A port picked here can
+ * be taken by another process before the server listens on it (other tests start clusters at the
+ * same time); then it starts again on another free port, up to five times. A given `port` is used
+ * as it is.
+ */
 export async function spawnServer(opts: { dataDir: string; env?: Record<string, string>; port?: number }): Promise<SpawnedServer> {
-  const port = opts.port ?? await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnce({ ...opts, port: opts.port ?? await freePort() });
+    } catch (err) {
+      if (opts.port !== undefined || attempt >= 5 || !(err instanceof PortTakenError)) throw err;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function spawnOnce(opts: { dataDir: string; env?: Record<string, string>; port: number }): Promise<SpawnedServer> {
+  const port = opts.port;
   const child = spawn(process.execPath, [join(root, 'src', 'cli', 'main.ts'), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', opts.dataDir], {
     env: { ...process.env, BERTH_LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,9 +63,13 @@ export async function spawnServer(opts: { dataDir: string; env?: Record<string, 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`berth server exited early (${child.exitCode}):\n${out}`);
+    if (child.exitCode !== null) {
+      await exited;
+      const message = `berth server exited early (${child.exitCode}):\n${out}`;
+      throw portTaken(out) ? new PortTakenError(message) : new Error(message);
+    }
     try {
-      const r = await fetch(`${url}/readyz`);
+      const r = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
       if (r.status === 200) break;
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) {
