@@ -1,12 +1,12 @@
 // Starts a real `berth server` (child process, loopback, temporary data directory) serving a
 // freshly built console, for the console's integration and browser tests.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, portTaken } from './support/spawn.ts';
+import { spawnServer, type SpawnedServer } from './support/spawn.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
@@ -17,23 +17,6 @@ export interface BerthUnderTest {
   /** A session token of the admin, from one login (logins are rate-limited per address). */
   readonly adminToken: string;
   stop(): Promise<void>;
-}
-
-async function waitReady(url: string, child: ChildProcess, log: () => string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`berth server exited with ${child.exitCode} before it was ready:\n${log()}`);
-    try {
-      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200) return;
-      last = `readyz answered ${res.status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`berth server not ready after ${timeoutMs} ms (${last}):\n${log()}`);
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -60,35 +43,16 @@ export async function startBerth(): Promise<BerthUnderTest> {
     throw new Error(`console build failed:\n${build.stdout}\n${build.stderr}`);
   }
   const adminPassword = `e2e-${crypto.randomUUID()}`;
-  // A picked port can be taken before the server listens (other tests start clusters at the
-  // same time): then it starts again on another one.
-  let url = '';
-  let log = '';
-  let server: ChildProcess;
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    log = '';
-    const started = spawn(process.execPath, [join(repo, 'src/cli/main.ts'), 'server', '--port', String(port), '--data-dir', join(work, 'data')], {
-      cwd: repo,
-      env: { ...process.env, BERTH_ADMIN_PASSWORD: adminPassword, BERTH_HOST: '127.0.0.1', BERTH_CONSOLE_DIR: consoleDir, BERTH_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    started.stdout?.on('data', (d: Buffer) => { log += d.toString(); });
-    started.stderr?.on('data', (d: Buffer) => { log += d.toString(); });
-    try {
-      await waitReady(url, started, () => log, 60_000);
-      server = started;
-      break;
-    } catch (err) {
-      await stopChild(started);
-      if (attempt < 5 && portTaken(log)) continue;
-      await rm(work, { recursive: true, force: true });
-      throw err;
-    }
+  let server: SpawnedServer;
+  try {
+    server = await spawnServer({ dataDir: join(work, 'data'), env: { BERTH_ADMIN_PASSWORD: adminPassword, BERTH_CONSOLE_DIR: consoleDir } });
+  } catch (err) {
+    await rm(work, { recursive: true, force: true });
+    throw err;
   }
+  const url = server.url;
   const stop = async () => {
-    await stopChild(server);
+    await stopChild(server.child);
     await rm(work, { recursive: true, force: true });
   };
   try {

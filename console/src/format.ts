@@ -12,6 +12,9 @@ export function formatTime(iso: string | undefined, fallback = '—'): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** Tag colours of the token states {@link tokenState} answers. */
+export const tokenStateColors = { active: 'green', revoked: 'default', expired: 'orange' } as const;
+
 /** The state a token is in at `now`: revoked wins over expired. */
 export function tokenState(token: { readonly revoked: boolean; readonly expiresAt: string }, now: Date): 'active' | 'revoked' | 'expired' {
   if (token.revoked) return 'revoked';

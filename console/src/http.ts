@@ -25,6 +25,11 @@ export class ApiError extends Error {
  * Builds `?a=1&b=2` from the given parameters, leaving out undefined, null and empty-string
  * values so that an unset filter never reaches the server. Returns '' when nothing is left.
  */
+/** The text to show for a thrown value: an Error's message, else the value as a string. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 export function toQuery(params: Readonly<Record<string, string | number | undefined | null>>): string {
   const q = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {

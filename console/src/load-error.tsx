@@ -1,9 +1,9 @@
-// How a page shows a request the server refused: 403 as "not allowed" with the server's reason,
-// anything else as an error banner.
+// How a page shows a request the server refused: 403 as "not allowed" and 404 as "not found",
+// each with the server's reason; anything else as an error banner.
 import { Alert, Result } from 'antd';
 import { useI18n } from './i18n/i18n-provider.tsx';
 
-/** Renders nothing without an error; a 403 result page for `code` 403; an error alert otherwise. */
+/** Renders nothing without an error; a result page for `code` 403 or 404; an error alert otherwise. */
 export function LoadError({ error, code }: { readonly error: string | null; readonly code: number | undefined }) {
   const { t } = useI18n();
   if (error === null) return null;

@@ -3,7 +3,7 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { App as AntApp, Button, Result, Spin } from 'antd';
 import { ApiClient } from './api-client.ts';
-import { ApiError } from './http.ts';
+import { ApiError, errorText } from './http.ts';
 import { useI18n } from './i18n/i18n-provider.tsx';
 import type { WhoAmI } from './model.ts';
 import { loginPath, resolveRoute } from './nav.ts';
@@ -72,7 +72,7 @@ export function Shell() {
       (err: unknown) => {
         // 401 has already ended the session through onUnauthorized.
         if (!cancelled && !(err instanceof ApiError && err.code === 401)) {
-          setLoadError(err instanceof Error ? err.message : String(err));
+          setLoadError(errorText(err));
         }
       },
     );

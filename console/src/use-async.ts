@@ -1,6 +1,6 @@
 // Loading state for a page's main request.
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError } from './http.ts';
+import { ApiError, errorText } from './http.ts';
 
 /** The state of a request: its last answer, whether one is running, and its last error. */
 export interface AsyncState<T> {
@@ -40,7 +40,7 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
       },
       (err: unknown) => {
         if (!current) return;
-        setError(err instanceof Error ? err.message : String(err));
+        setError(errorText(err));
         setErrorCode(err instanceof ApiError ? err.code : undefined);
         setLoading(false);
       },

@@ -182,8 +182,7 @@ export class AdmissionState {
   }
 
   #runtimeClass(name: string): RuntimeClass | undefined {
-    const found = this.#namespaces.get('')?.objects.find((o) => o.kind === 'RuntimeClass' && o.metadata.name === name);
-    return found?.kind === 'RuntimeClass' ? found : undefined;
+    return this.#clusterObjects().find((o): o is RuntimeClass => o.kind === 'RuntimeClass' && o.metadata.name === name);
   }
 
   /** Every quota with its hard limits and usage, by namespace then name. */

@@ -1,22 +1,11 @@
 // The RuntimeClass admission plugin (plugin/pkg/admission/runtimeclass): a pod naming a
 // RuntimeClass gets that class's pod overhead, which ResourceQuota then charges (LimitRanger
 // leaves overhead out). Messages are upstream's; the caller adds `pods "<name>" is forbidden: `.
-import { compareQuantities } from './quantity.ts';
-import type { Pod, ResourceList, RuntimeClass } from './model.ts';
+import { listsEqual } from './resource-list.ts';
+import type { Pod, RuntimeClass } from './model.ts';
 
 /** What the mutating half decided: the pod with its overhead, or why it is refused. */
 export type RuntimeClassMutation = { readonly pod: Pod } | { readonly refusal: string };
-
-/**
- * apiequality.Semantic.DeepEqual on two resource lists: the same names with equal quantities;
- * an absent list equals an empty one, as in that equality.
- */
-function sameList(a: ResourceList | undefined, b: ResourceList | undefined): boolean {
-  const x = a ?? {};
-  const y = b ?? {};
-  const keys = Object.keys(x);
-  return keys.length === Object.keys(y).length && keys.every((k) => y[k] !== undefined && compareQuantities(x[k], y[k]) === 0);
-}
 
 /**
  * Admit: a pod without spec.runtimeClassName is left alone; one naming a class that does not
@@ -28,7 +17,7 @@ export function runtimeClassMutatePod(pod: Pod, lookup: (name: string) => Runtim
   const rc = lookup(pod.runtimeClassName);
   if (rc === undefined) return { refusal: `pod rejected: RuntimeClass "${pod.runtimeClassName}" not found` };
   if (rc.overhead === undefined) return { pod };
-  if (pod.overhead !== undefined && Object.keys(pod.overhead).length > 0 && !sameList(rc.overhead, pod.overhead)) {
+  if (pod.overhead !== undefined && Object.keys(pod.overhead).length > 0 && !listsEqual(rc.overhead ?? {}, pod.overhead ?? {})) {
     return { refusal: "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead" };
   }
   return { pod: { ...pod, overhead: rc.overhead } };
@@ -41,7 +30,7 @@ export function runtimeClassMutatePod(pod: Pod, lookup: (name: string) => Runtim
 export function runtimeClassValidatePod(pod: Pod, lookup: (name: string) => RuntimeClass | undefined): string | undefined {
   const rc = pod.runtimeClassName === undefined ? undefined : lookup(pod.runtimeClassName);
   if (rc?.overhead !== undefined) {
-    return sameList(rc.overhead, pod.overhead) ? undefined : "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead";
+    return listsEqual(rc.overhead ?? {}, pod.overhead ?? {}) ? undefined : "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead";
   }
   return pod.overhead !== undefined ? 'pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead' : undefined;
 }

@@ -130,7 +130,11 @@ export class PolicyService {
       .select(['registry_manifest_refs.repository', 'registry_manifest_refs.digest', 'registry_manifest_refs.child']).where('registry_repositories.project', '=', project).where('kind', '=', 'manifest').execute();
     const group = <T>(rows: readonly T[], key: (r: T) => string, value: (r: T) => string): Map<string, string[]> => {
       const m = new Map<string, string[]>();
-      for (const r of rows) m.set(key(r), [...(m.get(key(r)) ?? []), value(r)]);
+      for (const r of rows) {
+        const list = m.get(key(r));
+        if (list) list.push(value(r));
+        else m.set(key(r), [value(r)]);
+      }
       return m;
     };
     const tagsOf = group(tags, (t) => `${t.repository}@${t.digest}`, (t) => t.tag);

@@ -344,8 +344,8 @@ export class ProjectService {
   async deleteRepository(ctx: RequestContext, repository: string): Promise<void> {
     const project = repository.split('/')[0];
     const facts = await this.#visible(ctx, project);
-    if (!this.#pulls(ctx, facts, repository) || !(await store.repositoryExists(this.#k, repository))) throw notFound('Repository', repository);
     const may = actionsOn({ kind: 'user', principal: principalOf(ctx) }, facts.project, facts.members, repository.slice(project.length + 1));
+    if (!may.has('pull') || !(await store.repositoryExists(this.#k, repository))) throw notFound('Repository', repository);
     if (!may.has('delete')) throw forbidden(`user "${principalOf(ctx).name}" cannot delete repository "${repository}"`);
     await this.#tx(async (tx, raw) => {
       await tx.deleteFrom('registry_repositories').where('name', '=', repository).execute();

@@ -336,8 +336,8 @@ export class Registry {
         if (!(await store.findManifest(tx, ref.repository, m.digest))) throw new OciError('MANIFEST_BLOB_UNKNOWN', `manifest ${m.digest} is not in repository "${ref.repository}"`, { detail: { digest: m.digest } });
       }
       const existing = await store.findManifest(tx, ref.repository, digest);
-      if (!existing) await this.#checkArtifactQuota(tx, ref);
       if (!existing) {
+        await this.#checkArtifactQuota(tx, ref);
         await tx.insertInto('registry_manifests').values({
           repository: ref.repository, digest, media_type: parsed.mediaType, artifact_type: parsed.artifactType ?? '', subject: parsed.subject?.digest ?? '',
           size: bytes.length, content: bytes.toString('utf8'), annotations: JSON.stringify(parsed.annotations ?? {}), created_at: now, pushed_by: actor.name, pulled_at: null,
@@ -389,20 +389,21 @@ export class Registry {
 
   /** Deletes a manifest by digest (with its tags) or only a tag. Audited. */
   async deleteManifest(ref: RepoRef, reference: string, actor: Actor): Promise<void> {
+    const byDigest = reference.includes(':');
     await this.#tx(async (tx, raw) => {
-      const rules = await store.immutabilityRules(tx, ref.project.name);
-      const tags = reference.includes(':')
+      const tag = byDigest ? undefined : await store.findTag(tx, ref.repository, reference);
+      const tags = byDigest
         ? (await tx.selectFrom('registry_tags').select('tag').where('repository', '=', ref.repository).where('digest', '=', reference).execute()).map((t) => t.tag)
         : [reference];
-      for (const tag of tags) {
-        const rule = protectingRule(rules, pathOf(ref), tag);
-        if (rule && (!reference.includes(':') ? await store.findTag(tx, ref.repository, tag) : true)) {
-          throw new OciError('DENIED', `tag "${tag}" of repository "${ref.repository}" is immutable (rule ${rule.id}): it cannot be deleted`);
-        }
+      // A protected tag that does not exist answers as not found, below.
+      const rules = (byDigest ? tags.length > 0 : tag !== undefined) ? await store.immutabilityRules(tx, ref.project.name) : [];
+      for (const t of tags) {
+        const rule = protectingRule(rules, pathOf(ref), t);
+        if (rule) throw new OciError('DENIED', `tag "${t}" of repository "${ref.repository}" is immutable (rule ${rule.id}): it cannot be deleted`);
       }
       let mediaType = '';
       let digest = reference;
-      if (reference.includes(':')) {
+      if (byDigest) {
         const m = await store.findManifest(tx, ref.repository, reference);
         mediaType = m?.media_type ?? '';
         const r = await tx.deleteFrom('registry_manifests').where('repository', '=', ref.repository).where('digest', '=', reference).executeTakeFirst();
@@ -410,14 +411,13 @@ export class Registry {
         await tx.deleteFrom('registry_tags').where('repository', '=', ref.repository).where('digest', '=', reference).execute();
         await tx.deleteFrom('registry_manifest_refs').where('repository', '=', ref.repository).where('digest', '=', reference).execute();
       } else {
-        const t = await store.findTag(tx, ref.repository, reference);
-        const r = await tx.deleteFrom('registry_tags').where('repository', '=', ref.repository).where('tag', '=', reference).executeTakeFirst();
-        if (!t || Number(r.numDeletedRows) === 0) throw new OciError('MANIFEST_UNKNOWN', `tag "${reference}" not found in repository "${ref.repository}"`);
-        digest = t.digest;
+        const r = tag && await tx.deleteFrom('registry_tags').where('repository', '=', ref.repository).where('tag', '=', reference).executeTakeFirst();
+        if (!tag || !r || Number(r.numDeletedRows) === 0) throw new OciError('MANIFEST_UNKNOWN', `tag "${reference}" not found in repository "${ref.repository}"`);
+        digest = tag.digest;
       }
       const event: ArtifactEvent = { project: ref.project.name, tenant: ref.project.tenant, repository: ref.repository, digest, tags, mediaType, actor: actor.name, time: this.#now().toISOString() };
       await publish(raw, registryTopics.deleted, ref.repository, event);
-      await this.#audit.record(raw, this.#entry(actor, 'delete', 'artifacts', ref, 202, reference.includes(':') ? { digest: reference } : { tag: reference }));
+      await this.#audit.record(raw, this.#entry(actor, 'delete', 'artifacts', ref, 202, byDigest ? { digest: reference } : { tag: reference }));
     });
   }
 

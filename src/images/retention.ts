@@ -55,7 +55,11 @@ export function decideRetention(artifacts: readonly RetainedArtifact[], policies
   const kept = new Set<string>();
   const key = (a: { repository: string; digest: string }) => `${a.repository}@${a.digest}`;
   const byRepo = new Map<string, RetainedArtifact[]>();
-  for (const a of artifacts) byRepo.set(a.repository, [...(byRepo.get(a.repository) ?? []), a]);
+  for (const a of artifacts) {
+    const list = byRepo.get(a.repository);
+    if (list) list.push(a);
+    else byRepo.set(a.repository, [a]);
+  }
   const childOf = new Set(artifacts.flatMap((a) => a.children.map((c) => `${a.repository}@${c}`)));
   for (const [, list] of byRepo) {
     const path = list[0].path;
@@ -90,7 +94,7 @@ export function decideRetention(artifacts: readonly RetainedArtifact[], policies
         kept.add(key(a));
         changed = true;
       } else if (a.subject && !byKey.has(`${a.repository}@${a.subject}`) && !childOf.has(key(a))) {
-        // A referrer of something that is not here (pushed before its subject): rank it like any other.
+        // A referrer of something that is not here (pushed before its subject): keep it, its subject may still arrive.
         kept.add(key(a));
         changed = true;
       }

@@ -29,10 +29,11 @@ import { check } from '../../src/cli/check.ts';
 import { AdmissionState, decodeObject } from '../../src/compute/index.ts';
 import { eventually, expectOk, uniqueName, waitForQuotaUsed } from '../clusters/index.ts';
 import type { Cluster, KubeObject } from '../clusters/index.ts';
-import { agreesInSomeOrder, berthVerdict, kubeVerdict, withoutGeneratedSuffix } from './admission-verdicts.ts';
+import { agreesInSomeOrder, berthVerdict, inNamespace, kubeVerdict, withoutGeneratedSuffix } from './admission-verdicts.ts';
 import type { StepContext } from './admission-verdicts.ts';
 import type { AdmissionScenario, Json } from './admission-scenarios.ts';
-import type { Disagreement } from './harness.ts';
+import { count } from './harness.ts';
+import type { Disagreement, Tally } from './harness.ts';
 
 const PATHS: Readonly<Record<string, string>> = {
   Pod: 'pods', PersistentVolumeClaim: 'persistentvolumeclaims', Service: 'services', ConfigMap: 'configmaps',
@@ -45,20 +46,10 @@ function collection(ns: string, obj: Json): string {
   return `${root}/namespaces/${ns}/${PATHS[String(obj.kind)]}`;
 }
 
-function inNamespace(obj: Json, namespace: string): Json {
-  return { ...obj, metadata: { ...(obj.metadata as Json), namespace } };
-}
-
 function nameOf(obj: Json): string {
   return String((obj.metadata as Json).name);
 }
 
-/** Counts of outcomes, to show what the scenarios covered. */
-export type Tally = Map<string, number>;
-
-function count(tally: Tally, key: string): void {
-  tally.set(key, (tally.get(key) ?? 0) + 1);
-}
 
 function outcome(obj: Json, allowed: boolean, reason: string | undefined): string {
   if (allowed) return `${String(obj.kind)} allowed`;

@@ -99,7 +99,8 @@ function ordered(objects: readonly Json[], order: readonly number[], namespace: 
   });
 }
 
-function inNamespace(obj: Json, namespace: string): Json {
+/** The object with its namespace set. */
+export function inNamespace(obj: Json, namespace: string): Json {
   return { ...obj, metadata: { ...(obj.metadata as Json), namespace } };
 }
 

@@ -15,8 +15,8 @@ import type { PersistentVolume, PersistentVolumeAccessMode, PersistentVolumeClai
 import { compareQuantities, parseQuantity } from '../../src/compute/index.ts';
 import { eventually, expectOk, startCluster, uniqueName } from '../clusters/index.ts';
 import type { Cluster, KubeObject } from '../clusters/index.ts';
-import { formatFailure, runFamily } from './harness.ts';
-import type { Disagreement, Family } from './harness.ts';
+import { count, formatFailure, runFamily } from './harness.ts';
+import type { Disagreement, Family, Tally } from './harness.ts';
 import type { Rng } from './random.ts';
 
 interface ClassSpec { readonly name: string; readonly mode: 'Immediate' | 'WaitForFirstConsumer'; readonly isDefault: boolean }
@@ -103,13 +103,6 @@ function claimObject(n: Names, c: ClaimSpec): KubeObject {
 }
 
 const get = async (cluster: Cluster, path: string): Promise<KubeObject> => expectOk(await cluster.request('GET', path), `GET ${path}`) as KubeObject;
-
-/** Counts of notable outcomes, printed with the results. */
-type Tally = Map<string, number>;
-
-function count(tally: Tally, key: string): void {
-  tally.set(key, (tally.get(key) ?? 0) + 1);
-}
 
 async function play(cluster: Cluster, scenario: Scenario, tally: Tally): Promise<Disagreement | undefined> {
   const id = uniqueName('b');

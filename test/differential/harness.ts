@@ -18,19 +18,19 @@ export interface Family<S> {
   /** Plays the scenario against the cluster and the core; the first disagreement, if any. */
   readonly play: (scenario: S) => Promise<Disagreement | undefined>;
   /**
-   * Called for the next few scenarios before they are played, so that slow set-up (a
-   * namespace, objects that caches must see) overlaps with the scenarios before them.
-   */
-  readonly prepare?: (scenario: S) => void;
-  /**
    * Smaller scenarios to try when `scenario` disagreed at `step`, most promising first
    * (for instance the steps up to `step`, then that with one earlier step left out).
    */
   readonly shrink?: (scenario: S, step: number) => readonly S[];
 }
 
-/** How many scenarios ahead {@link Family.prepare} runs. */
-const LOOKAHEAD = 4;
+/** Counts of outcomes, to show what the scenarios covered. */
+export type Tally = Map<string, number>;
+
+/** Counts one outcome. */
+export function count(tally: Tally, key: string): void {
+  tally.set(key, (tally.get(key) ?? 0) + 1);
+}
 
 /** A failing scenario's seed and its minimal reproduction. */
 export interface Failure<S> {
@@ -73,11 +73,8 @@ export async function runFamily<S>(
     const began = Date.now();
     const seeds = scenarioSeeds(batch);
     t.diagnostic(`${name}: ${batch.label} run seed ${batch.runSeed} (BERTH_DIFF_SEED=${batch.runSeed} replays it), ${seeds.length} scenarios`);
-    const scenarios = seeds.map((seed) => family.generate(new Rng(seed)));
-    for (const [i, seed] of seeds.entries()) {
-      const scenario = scenarios[i];
-      if (i === 0) for (const next of scenarios.slice(0, LOOKAHEAD)) family.prepare?.(next);
-      else if (i + LOOKAHEAD - 1 < scenarios.length) family.prepare?.(scenarios[i + LOOKAHEAD - 1]);
+    for (const seed of seeds) {
+      const scenario = family.generate(new Rng(seed));
       const d = await family.play(scenario);
       if (d === undefined) continue;
       const minimal = await minimize(family, scenario, d);

@@ -22,7 +22,7 @@ import type { Cluster } from '../clusters/index.ts';
 import { CLUSTER_DEFAULTS, generateScenario, PRIORITY_CLASSES, RUNTIME_CLASSES, shrinkScenario } from './admission-scenarios.ts';
 import type { AdmissionScenario, Json } from './admission-scenarios.ts';
 import { inParallel, NamespacePool, playScenario } from './admission-play.ts';
-import type { Tally } from './admission-play.ts';
+import type { Tally } from './harness.ts';
 import { formatFailure } from './harness.ts';
 import type { Disagreement, Failure } from './harness.ts';
 import { Rng, scenarioSeeds, seedPlan } from './random.ts';
@@ -108,7 +108,10 @@ test('LimitRanger and ResourceQuota admission agree with kube-apiserver', async 
     const seeds = scenarioSeeds(batch);
     const origin = batch.globalDefault ? 'derived from the fixed seed' : `BERTH_DIFF_SEED=${batch.runSeed} replays it`;
     t.diagnostic(`${batch.label} run seed ${batch.runSeed} (${origin}), ${seeds.length} scenarios`);
-    const found = await inParallel(seeds, WIDTH, async (seed) => ({ seed, scenario: generateScenario(new Rng(seed)), d: await play(generateScenario(new Rng(seed))) }));
+    const found = await inParallel(seeds, WIDTH, async (seed) => {
+      const scenario = generateScenario(new Rng(seed));
+      return { seed, scenario, d: await play(scenario) };
+    });
     scenarios += seeds.length;
     t.diagnostic(`${batch.label} batch took ${Date.now() - began} ms`);
     for (const { seed, scenario, d } of found) {

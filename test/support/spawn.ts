@@ -28,7 +28,7 @@ export interface SpawnedServer {
 }
 
 /** Whether a server's output says its port was taken (between freePort and its listen). */
-export function portTaken(output: string): boolean {
+function portTaken(output: string): boolean {
   return /EADDRINUSE|address already in use/.test(output);
 }
 

@@ -15,6 +15,7 @@ import { currentToken, firstPage, nextPage, pageNumber, previousPage } from '../
 import type { Pager } from '../pager.ts';
 import { useSession } from '../session.ts';
 import { useAsync } from '../use-async.ts';
+import { errorText } from '../http.ts';
 
 interface FilterValues {
   readonly actor?: string;
@@ -69,7 +70,7 @@ export default function AuditPage() {
       }));
       setPager(firstPage);
     } catch (err) {
-      void message.error(err instanceof Error ? err.message : String(err));
+      void message.error(errorText(err));
     }
   }
 
@@ -85,7 +86,7 @@ export default function AuditPage() {
       const file = await api.exportAudit(filter, format, exportFileName(format, new Date()));
       saveBlob(file.blob, file.fileName);
     } catch (err) {
-      void message.error(err instanceof Error ? err.message : String(err));
+      void message.error(errorText(err));
     } finally {
       setExporting(null);
     }
@@ -98,7 +99,7 @@ export default function AuditPage() {
     try {
       setVerified(await api.verifyAudit());
     } catch (err) {
-      setVerifyError(err instanceof Error ? err.message : String(err));
+      setVerifyError(errorText(err));
     } finally {
       setVerifying(false);
     }

@@ -11,6 +11,7 @@ import { can } from '../nav.ts';
 import { formatBytes } from '../registry-format.ts';
 import { useSession } from '../session.ts';
 import { useAsync } from '../use-async.ts';
+import { errorText } from '../http.ts';
 
 const statusColors = { running: 'processing', succeeded: 'green', failed: 'red' } as const;
 
@@ -38,7 +39,7 @@ export default function GcPage() {
       setLast(await api.runGc(dryRun));
       runs.reload();
     } catch (err) {
-      void message.error(err instanceof Error ? err.message : String(err));
+      void message.error(errorText(err));
     } finally {
       setRunning(false);
     }

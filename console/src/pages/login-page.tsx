@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { Alert, Button, Card, Form, Input } from 'antd';
 import type { ApiClient } from '../api-client.ts';
-import { ApiError } from '../http.ts';
+import { ApiError, errorText } from '../http.ts';
 import { useI18n } from '../i18n/i18n-provider.tsx';
 import { LanguageSwitch } from '../language-switch.tsx';
 
@@ -27,7 +27,7 @@ export default function LoginPage({ api, onLoggedIn }: { readonly api: ApiClient
       if (err instanceof ApiError && err.code === 429 && err.retryAfter !== undefined) {
         setError(t('login.lockedOut', { seconds: err.retryAfter }));
       } else {
-        setError(err instanceof Error ? err.message : String(err));
+        setError(errorText(err));
       }
       setBusy(false);
     }

@@ -9,6 +9,7 @@ import { projectRoles } from '../model.ts';
 import type { Member } from '../model.ts';
 import { useSession } from '../session.ts';
 import { useAsync } from '../use-async.ts';
+import { errorText } from '../http.ts';
 
 interface AddValues {
   readonly user: string;
@@ -38,7 +39,7 @@ export function ProjectMembers({ project, manages, onChange }: { readonly projec
       members.reload();
       onChange();
     } catch (err) {
-      setAddError(err instanceof Error ? err.message : String(err));
+      setAddError(errorText(err));
     } finally {
       setBusy(false);
     }
@@ -51,7 +52,7 @@ export function ProjectMembers({ project, manages, onChange }: { readonly projec
       members.reload();
       onChange();
     } catch (err) {
-      void message.error(err instanceof Error ? err.message : String(err));
+      void message.error(errorText(err));
     }
   }
 

@@ -60,7 +60,6 @@ export default function ProjectPage({ project, tab }: { readonly project: string
   const members = useAsync(() => api.listMembers(project).catch(() => ({ items: [] as readonly Member[] })), [api, project]);
   const manages = info.data !== undefined && managesProject(user, info.data, members.data?.items ?? []);
 
-
   const breadcrumb = (
     <Breadcrumb items={[{ title: <Link to={registryPath({ kind: 'projects' })}>{t('projects.title')}</Link> }, { title: project }]} />
   );

@@ -10,6 +10,7 @@ import type { ImmutabilityRule, Policy, RetentionPolicy, RetentionResult } from 
 import { repositoryPath, retentionKeeps, shortDigest } from '../registry-format.ts';
 import { useSession } from '../session.ts';
 import { useAsync } from '../use-async.ts';
+import { errorText } from '../http.ts';
 
 interface RuleValues {
   readonly repositories?: string;
@@ -25,7 +26,8 @@ interface RetentionValues {
 
 type Removed = RetentionResult['removed'][number];
 
-const orStar = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
+/** A blank pattern is left out; the server then takes `*`. */
+const blankToUndefined = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
 
 /** The Policies tab of `project`; add, delete and run controls show when `manages`. */
 export function ProjectPolicies({ project, manages }: { readonly project: string; readonly manages: boolean }) {
@@ -37,7 +39,7 @@ export function ProjectPolicies({ project, manages }: { readonly project: string
   const [retentionForm] = Form.useForm<RetentionValues>();
   const [result, setResult] = useState<RetentionResult | null>(null);
   const [running, setRunning] = useState(false);
-  const fail = (err: unknown) => void message.error(err instanceof Error ? err.message : String(err));
+  const fail = (err: unknown) => void message.error(errorText(err));
 
   const items = (policies.data?.items ?? []) as readonly Policy[];
   const rules = items.filter((p): p is ImmutabilityRule => p.kind === 'immutability');
@@ -45,7 +47,7 @@ export function ProjectPolicies({ project, manages }: { readonly project: string
 
   async function addRule(values: RuleValues): Promise<void> {
     try {
-      await api.createImmutabilityRule(project, { repositories: orStar(values.repositories), tags: orStar(values.tags) });
+      await api.createImmutabilityRule(project, { repositories: blankToUndefined(values.repositories), tags: blankToUndefined(values.tags) });
       ruleForm.resetFields();
       void message.success(t('policies.created'));
       policies.reload();
@@ -57,7 +59,7 @@ export function ProjectPolicies({ project, manages }: { readonly project: string
   async function addRetention(values: RetentionValues): Promise<void> {
     try {
       await api.createRetentionPolicy(project, {
-        repositories: orStar(values.repositories),
+        repositories: blankToUndefined(values.repositories),
         ...(values.keepLatest != null ? { keepLatest: values.keepLatest } : {}),
         ...(values.keepTags && values.keepTags.length > 0 ? { keepTags: values.keepTags } : {}),
         ...(values.keepPulledWithinDays != null ? { keepPulledWithinDays: values.keepPulledWithinDays } : {}),

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { Alert, App as AntApp, Button, Checkbox, Form, Input, InputNumber, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
-import { formatTime, tokenState } from '../format.ts';
+import { formatTime, tokenState, tokenStateColors } from '../format.ts';
 import { useI18n } from '../i18n/i18n-provider.tsx';
 import { LoadError } from '../load-error.tsx';
 import { repositoryActions } from '../model.ts';
@@ -11,6 +11,7 @@ import type { CreatedRobot, RepositoryAction, Robot, RobotPermission } from '../
 import { dockerLoginCommand } from '../registry-format.ts';
 import { useSession } from '../session.ts';
 import { useAsync } from '../use-async.ts';
+import { errorText } from '../http.ts';
 
 interface CreateValues {
   readonly name: string;
@@ -21,7 +22,6 @@ interface CreateValues {
 
 // The server's robot name rule.
 const robotName = /^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$/;
-const stateColors = { active: 'green', revoked: 'default', expired: 'orange' } as const;
 
 /** The Robot accounts tab of `project`. */
 export function ProjectRobots({ project }: { readonly project: string }) {
@@ -53,7 +53,7 @@ export function ProjectRobots({ project }: { readonly project: string }) {
       form.resetFields();
       robots.reload();
     } catch (err) {
-      setCreateError(err instanceof Error ? err.message : String(err));
+      setCreateError(errorText(err));
     } finally {
       setBusy(false);
     }
@@ -65,7 +65,7 @@ export function ProjectRobots({ project }: { readonly project: string }) {
       void message.success(t('robots.deleted', { name: robot.username }));
       robots.reload();
     } catch (err) {
-      void message.error(err instanceof Error ? err.message : String(err));
+      void message.error(errorText(err));
     }
   }
 
@@ -90,7 +90,7 @@ export function ProjectRobots({ project }: { readonly project: string }) {
       title: t('robots.status'), key: 'status',
       render: (_, r) => {
         const state = tokenState(r, now);
-        return <Tag color={stateColors[state]}>{t(`tokens.${state}`)}</Tag>;
+        return <Tag color={tokenStateColors[state]}>{t(`tokens.${state}`)}</Tag>;
       },
     },
     { title: t('common.createdBy'), dataIndex: 'createdBy', key: 'createdBy' },

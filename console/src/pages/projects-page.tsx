@@ -15,6 +15,7 @@ import { parseRegistryPath, registryPath } from '../registry-path.ts';
 import { usePath } from '../router.ts';
 import { useSession } from '../session.ts';
 import { useAsync } from '../use-async.ts';
+import { errorText } from '../http.ts';
 
 const ProjectPage = lazy(() => import('./project-page.tsx'));
 const RepositoryPage = lazy(() => import('./repository-page.tsx'));
@@ -72,7 +73,7 @@ function ProjectList() {
       void message.success(t('projects.created', { name: created.name }));
       projects.reload();
     } catch (err) {
-      setCreateError(err instanceof Error ? err.message : String(err));
+      setCreateError(errorText(err));
     } finally {
       setBusy(false);
     }
@@ -84,7 +85,7 @@ function ProjectList() {
       void message.success(t('projects.deleted', { name: project.name }));
       projects.reload();
     } catch (err) {
-      void message.error(err instanceof Error ? err.message : String(err));
+      void message.error(errorText(err));
     }
   }
 

@@ -31,7 +31,6 @@ export default function RepositoryPage({ project, repository }: { readonly proje
   const list = (artifacts.data?.items ?? []) as readonly Artifact[];
   const referrers = referrersByDigest(list);
 
-
   const digestText = (digest: string) => (
     <Tooltip title={digest}>
       <Typography.Text code copyable={{ text: digest, tooltips }} style={{ whiteSpace: 'nowrap' }} data-testid="artifact-digest">{shortDigest(digest)}</Typography.Text>

@@ -2,19 +2,18 @@
 import { useState } from 'react';
 import { Alert, App as AntApp, Button, Form, Input, InputNumber, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
-import { formatTime, tokenState } from '../format.ts';
+import { formatTime, tokenState, tokenStateColors } from '../format.ts';
 import { useI18n } from '../i18n/i18n-provider.tsx';
 import type { CreatedToken, Token } from '../model.ts';
 import { can } from '../nav.ts';
 import { useSession } from '../session.ts';
 import { useAsync } from '../use-async.ts';
+import { errorText } from '../http.ts';
 
 interface CreateValues {
   readonly name: string;
   readonly expiresInDays?: number | null;
 }
-
-const stateColors = { active: 'green', revoked: 'default', expired: 'orange' } as const;
 
 /** Tokens page: needs `tokens:list`; create and revoke appear with `tokens:create` and `tokens:delete`. */
 export default function TokensPage() {
@@ -39,7 +38,7 @@ export default function TokensPage() {
       form.resetFields();
       tokens.reload();
     } catch (err) {
-      setCreateError(err instanceof Error ? err.message : String(err));
+      setCreateError(errorText(err));
     } finally {
       setBusy(false);
     }
@@ -51,7 +50,7 @@ export default function TokensPage() {
       void message.success(t('tokens.revokedDone', { name: token.name }));
       tokens.reload();
     } catch (err) {
-      void message.error(err instanceof Error ? err.message : String(err));
+      void message.error(errorText(err));
     }
   }
 
@@ -66,7 +65,7 @@ export default function TokensPage() {
       title: t('tokens.status'), key: 'status',
       render: (_, token) => {
         const state = tokenState(token, now);
-        return <Tag color={stateColors[state]}>{t(`tokens.${state}`)}</Tag>;
+        return <Tag color={tokenStateColors[state]}>{t(`tokens.${state}`)}</Tag>;
       },
     },
   ];
@@ -108,14 +107,14 @@ export default function TokensPage() {
               <Typography.Text type="warning">{t('tokens.secretWarning')}</Typography.Text>
               <Typography.Paragraph
                 code
-                copyable={{ text: created.token, tooltips: [t('tokens.copy'), t('tokens.copied')] }}
+                copyable={{ text: created.token, tooltips: [t('common.copy'), t('common.copied')] }}
                 style={{ marginBottom: 0, wordBreak: 'break-all' }}
               >
                 {created.token}
               </Typography.Paragraph>
             </Space>
           }
-          action={<Button size="small" onClick={() => setCreated(null)}>{t('tokens.done')}</Button>}
+          action={<Button size="small" onClick={() => setCreated(null)}>{t('common.done')}</Button>}
         />
       )}
       {tokens.error !== null && <Alert type="error" showIcon title={tokens.error} />}

@@ -11,6 +11,7 @@ import { currentToken, firstPage, nextPage, pageNumber, previousPage } from '../
 import type { Pager } from '../pager.ts';
 import { useSession } from '../session.ts';
 import { useAsync } from '../use-async.ts';
+import { errorText } from '../http.ts';
 
 interface CreateValues {
   readonly name: string;
@@ -35,7 +36,7 @@ export default function UsersPage() {
   const [createError, setCreateError] = useState<string | null>(null);
   const [form] = Form.useForm<CreateValues>();
 
-  const fail = (err: unknown) => void message.error(err instanceof Error ? err.message : String(err));
+  const fail = (err: unknown) => void message.error(errorText(err));
 
   async function create(values: CreateValues): Promise<void> {
     setBusy(true);
@@ -53,7 +54,7 @@ export default function UsersPage() {
       void message.success(t('users.created', { name: created.name }));
       users.reload();
     } catch (err) {
-      setCreateError(err instanceof Error ? err.message : String(err));
+      setCreateError(errorText(err));
     } finally {
       setBusy(false);
     }
