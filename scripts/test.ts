@@ -1,6 +1,7 @@
 // The one test command (README): type-check, lint, then every test file under src/ and test/.
 // Runs on the Node 24 that npm scripts put first on PATH.
 import { spawnSync } from 'node:child_process';
+import { missingComponents, missingLine } from './preflight.ts';
 
 function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
@@ -8,6 +9,8 @@ function run(cmd: string, args: string[]): void {
 }
 
 const only = process.argv.slice(2);
+const line = missingLine(await missingComponents());
+if (line !== undefined) console.error(line);
 if (only.length === 0) {
   run('npx', ['tsc', '--noEmit']);
   run('npx', ['eslint', '.']);

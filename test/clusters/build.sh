@@ -75,7 +75,7 @@ rm -rf "$staging"
 mkdir -p "$staging"
 trap 'rm -rf "$staging"' EXIT
 start=$(date +%s)
-echo "build.sh: building Kubernetes $version and etcd into $bin (first time only; takes a while on 2 cores)" >&2
+echo "build.sh: building Kubernetes $version and etcd into $bin (first time only: about 7 minutes on 2 cores, then cached)" >&2
 nice -n 10 go build -trimpath -ldflags="$ldflags" -o "$staging/" \
   ./etcd \
   k8s.io/kubernetes/cmd/kube-apiserver \
