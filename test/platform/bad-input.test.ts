@@ -22,7 +22,9 @@ describe('bad input', () => {
     { name: 'unknown role', method: 'POST', path: '/api/v1/users', body: { name: 'roley', password: 'password-123', platformRoles: ['god'] }, status: 422, reason: 'Invalid', field: 'platformRoles' },
     { name: 'body over the limit', method: 'POST', path: '/api/v1/users', body: { name: 'big', password: 'x'.repeat(8000) }, status: 413, reason: 'RequestEntityTooLarge' },
     { name: 'bad query value', method: 'GET', path: '/api/v1/users?limit=abc', status: 422, reason: 'Invalid', field: 'querystring.limit' },
-    { name: 'bad continue token', method: 'GET', path: '/api/v1/users?continue=zzz', status: 400, reason: 'BadRequest' },
+    { name: 'bad continue token', method: 'GET', path: '/api/v1/users?continue=zzz', status: 400, reason: 'BadRequest', field: 'continue', message: /^invalid continue token: continue key is not valid/ },
+    { name: 'continue token of another list', method: 'GET', path: `/api/v1/audit?continue=${Buffer.from(JSON.stringify({ p: 'admin' })).toString('base64url')}`, status: 400, reason: 'BadRequest', field: 'continue', message: /continue key is not valid/ },
+    { name: 'continue token that is JSON null', method: 'GET', path: `/api/v1/users?continue=${Buffer.from('null').toString('base64url')}`, status: 400, reason: 'BadRequest', field: 'continue', message: /continue key is not valid/ },
     { name: 'unknown route', method: 'GET', path: '/api/v1/nothing-here', status: 404, reason: 'NotFound' },
     { name: 'unknown user', method: 'GET', path: '/api/v1/users/nobody', status: 404, reason: 'NotFound', message: /users "nobody" not found/ },
   ];

@@ -38,8 +38,7 @@ export async function auditRoutes(app: FastifyInstance, deps: PlatformDeps): Pro
     },
   }, async (req) => {
     const q = req.query as Record<string, string | undefined>;
-    const before = decodeContinue(q.continue);
-    const page = await audit.list(filterOf(q), pageSize(q.limit), before === undefined ? undefined : Number(before));
+    const page = await audit.list(filterOf(q), pageSize(q.limit), decodeContinue(q.continue, 'number'));
     return { kind: 'AuditList', items: page.items, metadata: page.next !== undefined ? { continue: encodeContinue(page.next) } : {} };
   });
 

@@ -1,20 +1,31 @@
 // `limit` and `continue` for list endpoints: the continue token is opaque to clients.
+import { BerthError } from '../errors.ts';
 
 /** Encodes a position as an opaque continue token. */
 export function encodeContinue(position: string | number): string {
   return Buffer.from(JSON.stringify({ p: position })).toString('base64url');
 }
 
-/** Decodes a continue token; `undefined` for none; throws on a token that is not one of ours. */
-export function decodeContinue(token: string | undefined): string | number | undefined {
+/**
+ * Decodes a continue token of a list whose positions are of type `kind` (names are strings,
+ * sequence numbers whole numbers); `undefined` for none. Throws BadRequest naming the
+ * `continue` parameter for a token that is not one this list hands out.
+ */
+export function decodeContinue(token: string | undefined, kind: 'string'): string | undefined;
+export function decodeContinue(token: string | undefined, kind: 'number'): number | undefined;
+export function decodeContinue(token: string | undefined, kind: 'string' | 'number'): string | number | undefined {
   if (!token) return undefined;
+  let p: unknown;
   try {
-    const v = JSON.parse(Buffer.from(token, 'base64url').toString()) as { p?: unknown };
-    if (typeof v.p === 'string' || typeof v.p === 'number') return v.p;
+    p = (JSON.parse(Buffer.from(token, 'base64url').toString()) as { p?: unknown } | null)?.p;
   } catch {
-    // fall through to the error below
+    // not even JSON: the same refusal as a token of the wrong shape
   }
-  throw Object.assign(new Error('continue: the continue token is not valid'), { statusCode: 400 });
+  if (kind === 'string' && typeof p === 'string') return p;
+  if (kind === 'number' && typeof p === 'number' && Number.isSafeInteger(p) && p >= 0) return p;
+  throw new BerthError('BadRequest', 'invalid continue token: continue key is not valid; list again without it to start from the beginning', {
+    causes: [{ field: 'continue', reason: 'FieldValueInvalid', message: 'continue key is not valid: it is not a token this list handed out' }],
+  });
 }
 
 /** JSON schema of the list query parameters, for route schemas. */

@@ -93,8 +93,7 @@ export async function identityRoutes(app: FastifyInstance, deps: PlatformDeps): 
     },
   }, async (req) => {
     const q = req.query as { limit?: string; continue?: string };
-    const after = decodeContinue(q.continue);
-    const page = await identity.listUsers(pageSize(q.limit), after === undefined ? undefined : String(after));
+    const page = await identity.listUsers(pageSize(q.limit), decodeContinue(q.continue, 'string'));
     return { kind: 'UserList', items: page.items, metadata: page.next ? { continue: encodeContinue(page.next) } : {} };
   });
 
