@@ -33,7 +33,7 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
   api.patch<{ Params: { project: string }; Body: { public?: boolean; storageLimit?: number; artifactLimit?: number; rateLimit?: number } }>('/projects/:project', {
     config: authenticated,
     schema: {
-      tags: ['registry'], summary: 'Change a project\'s visibility and quotas', params: nameParam,
+      tags: ['registry'], summary: 'Change a project\'s visibility and quotas (its tenant\'s admins and platform admins)', params: nameParam,
       body: { type: 'object', additionalProperties: false, properties: { public: { type: 'boolean' }, storageLimit: limit, artifactLimit: limit, rateLimit: limit } },
     },
   }, async (req) => projects.updateProject(req.ctx, req.params.project, req.body));

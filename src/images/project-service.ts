@@ -8,7 +8,7 @@ import { isUniqueViolation } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import type { PlatformTables } from '../platform/db/schema.ts';
 import { actorOf, type AuthPrincipal, type RequestContext } from '../platform/context.ts';
-import { alreadyExists, conflict, forbidden, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
+import { BerthError, alreadyExists, conflict, forbidden, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
 import { can } from '../platform/identity/rbac.ts';
 import { actionsOn, administers, managesProject, seesProject } from './access.ts';
 import { robotSecretDigest, type RegistryAuth } from './auth-service.ts';
@@ -59,6 +59,12 @@ function principalOf(ctx: RequestContext): AuthPrincipal {
   if (!ctx.principal) throw unauthorized();
   return ctx.principal;
 }
+
+/**
+ * Project fields only administrators (platform admins, admins of the project's tenant) may
+ * change: the quotas and the visibility they set bound what the project's own admins do.
+ */
+const administeredFields = ['public', 'storageLimit', 'artifactLimit', 'rateLimit'] as const;
 
 function limitCauses(spec: Partial<ProjectSpec>): Cause[] {
   const causes: Cause[] = [];
@@ -162,9 +168,21 @@ export class ProjectService {
     };
   }
 
-  /** Changes visibility and quotas (project admins and administrators). */
+  /**
+   * Changes visibility and quotas: administrators only. A project admin may send those fields
+   * with their current values (a form sends every field) but not change them: Forbidden naming
+   * the fields. Throws NotFound, Forbidden, Invalid.
+   */
   async updateProject(ctx: RequestContext, name: string, patch: Omit<Partial<ProjectSpec>, 'name' | 'tenant'>): Promise<ProjectView> {
-    await this.#managed(ctx, name);
+    const { project } = await this.#managed(ctx, name);
+    const p = principalOf(ctx);
+    const changed = administeredFields.filter((f) => patch[f] !== undefined && patch[f] !== project[f]);
+    if (changed.length && !administers(p, project)) {
+      const who = project.tenant ? `the administrators of tenant "${project.tenant}"` : 'platform administrators';
+      throw new BerthError('Forbidden', `user "${p.name}" cannot change ${changed.join(', ')} of project "${name}": quotas and visibility are set by ${who}`, {
+        kind: 'Project', name, causes: changed.map((field) => ({ field, reason: 'FieldValueForbidden', message: `only ${who} may change it` })),
+      });
+    }
     const causes = limitCauses(patch);
     if (causes.length) throw invalid('Project', name, causes);
     await this.#tx(async (tx, raw) => {
@@ -174,7 +192,7 @@ export class ProjectService {
         ...(patch.artifactLimit !== undefined ? { artifact_limit: patch.artifactLimit } : {}),
         ...(patch.rateLimit !== undefined ? { rate_limit: patch.rateLimit } : {}),
       }).where('name', '=', name).execute();
-      await this.#audit.record(raw, this.#entry(ctx, 'update', 'projects', name, '', 200, { ...patch }));
+      await this.#audit.record(raw, this.#entry(ctx, 'update', 'projects', name, project.tenant, 200, { ...patch }));
     });
     this.#auth.forgetProject(name);
     return this.getProject(ctx, name);
