@@ -8,7 +8,7 @@ import type { AuditLog } from '../platform/audit/service.ts';
 import type { Identity } from '../platform/identity/service.ts';
 import type { RequestContext } from '../platform/context.ts';
 import { BerthError } from '../platform/errors.ts';
-import { actionsOn, callerName, grant, mergeAccess, parseScopes, seesProject, type Access, type RegistryCaller } from './access.ts';
+import { actionsOn, callerName, grant, mergeAccess, parseScopes, type Access, type RegistryCaller } from './access.ts';
 import { isRepositoryName, projectOf } from './names.ts';
 import { parseRobotUsername, type Member, type Project, type RepositoryAction } from './model.ts';
 import * as store from './store.ts';
@@ -165,16 +165,10 @@ export class RegistryAuth {
     return actionsOn(caller, facts.project, facts.members, repository.slice(facts.project.name.length + 1));
   }
 
-  /** True when `caller` may see `project` (catalog filtering). */
-  async seesProject(caller: RegistryCaller, projectName: string): Promise<boolean> {
-    const facts = await this.projectFacts(projectName);
-    return facts !== undefined && seesProject(caller, facts.project, facts.members);
-  }
-
   /**
    * Issues a token for `scopes` (Docker `scope` values). Each repository access is narrowed to
    * what the caller may do; `registry:catalog:*` is granted to every authenticated caller (the
-   * catalog filters by visibility). Unknown resource types get nothing. Logins are audited.
+   * catalog lists only what the caller may pull). Unknown resource types get nothing. Logins are audited.
    */
   async issueToken(caller: RegistryCaller, scopes: readonly string[], ctx: RequestContext, withCredentials: boolean): Promise<IssuedToken> {
     const granted: Access[] = [];

@@ -3,12 +3,12 @@
 // /auth/token, basic credentials, anonymous pulls of public projects) and OCI error bodies.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../platform/context.ts';
-import { allows, callerName, type Access, type RegistryCaller } from './access.ts';
+import { actionsOn, allows, callerName, type Access, type RegistryCaller } from './access.ts';
 import { BadCredentialsError, tokenService, type RegistryAuth } from './auth-service.ts';
 import { OciError, ociErrorBody } from './errors.ts';
 import { accepts, maxManifestBytes } from './manifest.ts';
 import { isRepositoryName, projectOf } from './names.ts';
-import type { Project, RepositoryAction } from './model.ts';
+import type { Member, Project, RepositoryAction } from './model.ts';
 import type { PullLog } from './pull-service.ts';
 import { rangeHeader, type Actor, type Registry, type RepoRef } from './registry-service.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -235,7 +235,7 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
       if (!who || (who.access && !allows(who.access, 'registry', 'catalog', '*'))) throw challenge(req, scope);
       const n = pageSize(query.get('n')) ?? 1000;
       let last = query.get('last') ?? undefined;
-      const visible = new Map<string, boolean>();
+      const facts = new Map<string, { project: Project; members: readonly Member[] } | undefined>();
       const out: string[] = [];
       let more = false;
       while (out.length < n) {
@@ -243,12 +243,10 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
         if (batch.length === 0) break;
         for (const r of batch) {
           last = r.name;
-          let sees = visible.get(r.project);
-          if (sees === undefined) {
-            sees = await deps.auth.seesProject(who.caller, r.project);
-            visible.set(r.project, sees);
-          }
-          if (!sees) continue;
+          if (!facts.has(r.project)) facts.set(r.project, await deps.auth.projectFacts(r.project));
+          const f = facts.get(r.project);
+          // Listed only when pullable: a member's or robot's repository pattern narrows the catalog as it narrows pulls.
+          if (!f || !actionsOn(who.caller, f.project, f.members, r.name.slice(r.project.length + 1)).has('pull')) continue;
           if (out.length === n) {
             more = true;
             break;

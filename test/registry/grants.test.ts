@@ -1,10 +1,37 @@
 // What a grant reaches, through HTTP on both backends: a project admin manages its project but
-// cannot lift the quotas or change the visibility its administrators set.
+// cannot lift the quotas or change the visibility its administrators set; the catalog lists only
+// the repositories a caller may pull (a member's or a robot's repository pattern narrows it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRegistryServer } from './support.ts';
+import { randomBytes } from 'node:crypto';
+import { sha256, startRegistryServer } from './support.ts';
+import { adminPassword } from '../support/server.ts';
 
+const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 const pw = 'password-123';
+
+/** Pushes a one-blob image as the admin. */
+async function pushImage(base: string, repo: string): Promise<void> {
+  const config = randomBytes(64);
+  const blob = await fetch(`${base}/v2/${repo}/blobs/uploads/?digest=${sha256(config)}`, { method: 'POST', headers: basic('admin', adminPassword), body: new Uint8Array(config) });
+  assert.equal(blob.status, 201, `blob of ${repo}`);
+  const body = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length }, layers: [] });
+  const m = await fetch(`${base}/v2/${repo}/manifests/v1`, { method: 'PUT', headers: { ...basic('admin', adminPassword), 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body });
+  assert.equal(m.status, 201, `manifest of ${repo}`);
+}
+
+/** Every catalog page as `user` (basic credentials), following Link headers. */
+async function catalog(base: string, user: string, password: string, n?: number): Promise<string[][]> {
+  const pages: string[][] = [];
+  let next: string | undefined = `/v2/_catalog${n ? `?n=${n}` : ''}`;
+  while (next) {
+    const r: Response = await fetch(base + next, { headers: basic(user, password) });
+    assert.equal(r.status, 200, `catalog as ${user}`);
+    pages.push(((await r.json()) as { repositories: string[] }).repositories);
+    next = /<([^>]+)>; rel="next"/.exec(r.headers.get('link') ?? '')?.[1];
+  }
+  return pages;
+}
 
 for (const backend of ['sqlite', 'postgres'] as const) {
   test(`a project admin cannot lift its administrators' quotas nor change visibility (${backend})`, async () => {
@@ -56,6 +83,28 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.equal((await patch(s.adminToken, 'team', { storageLimit: 5000 })).body.storageLimit, 5000);
       const audited = await s.server.deps.db.kysely.selectFrom('audit_log').select(['actor', 'tenant']).where('resource', '=', 'projects').where('action', '=', 'update').execute();
       assert.ok(audited.some((a) => a.actor === 'tadmin' && a.tenant === 'acme'), `updates are audited under the project's tenant: ${JSON.stringify(audited)}`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`the catalog lists only what the caller may pull (${backend})`, async () => {
+    const s = await startRegistryServer(backend);
+    try {
+      await s.createProject('team', { tenant: 'acme' });
+      await s.createProject('pub', { public: true });
+      await s.createProject('other');
+      for (const repo of ['team/app', 'team/frontend/web', 'team/frontend/web/deep', 'pub/tool', 'other/x']) await pushImage(s.url, repo);
+      for (const u of ['scoped', 'whole']) await s.createUser(u, pw);
+      await s.setMember('team', 'scoped', 'developer', 'frontend/*');
+      await s.setMember('team', 'whole', 'guest');
+      const robot = await s.createRobot('team', 'fe', [{ repositories: 'frontend/*', actions: ['pull'] }]);
+
+      assert.deepEqual(await catalog(s.url, 'scoped', pw), [['pub/tool', 'team/frontend/web']], 'a repository pattern narrows the catalog');
+      assert.deepEqual(await catalog(s.url, 'scoped', pw, 1), [['pub/tool'], ['team/frontend/web']], 'and its pages');
+      assert.deepEqual(await catalog(s.url, robot.username, robot.secret), [['pub/tool', 'team/frontend/web']], "a robot's pattern narrows it too");
+      assert.deepEqual(await catalog(s.url, 'whole', pw), [['pub/tool', 'team/app', 'team/frontend/web', 'team/frontend/web/deep']]);
+      assert.deepEqual(await catalog(s.url, 'admin', adminPassword), [['other/x', 'pub/tool', 'team/app', 'team/frontend/web', 'team/frontend/web/deep']]);
     } finally {
       await s.close();
     }
