@@ -58,6 +58,7 @@ export function createImagesArea(): AreaModule {
       const pulls = new PullLog(deps.db, deps.audit, deps.logger);
       app.addHook('onClose', async () => pulls.close());
       const projects = new ProjectService({ db: deps.db, audit: deps.audit, auth });
+      deps.identity.onUserDeleted((tx, user, ctx) => projects.forgetUser(tx, ctx, user));
       await v2Routes(app, { registry, auth, pulls, limiter: new RateLimiter(), publicUrl: deps.config.publicUrl });
       await tokenRoutes(app, auth);
       await app.register(async (api) => apiRoutes(api, projects, gc, policies), { prefix: '/api/v1/registry' });

@@ -230,17 +230,37 @@ export class ProjectService {
     const causes: Cause[] = [];
     if (!(projectRoles as readonly string[]).includes(role)) causes.push({ field: 'role', reason: 'FieldValueNotSupported', message: `Unsupported value: "${role}": supported values: ${projectRoles.map((r) => `"${r}"`).join(', ')}` });
     if (repositories.length > 255 || /[^a-z0-9._/*-]/.test(repositories)) causes.push({ field: 'repositories', reason: 'FieldValueInvalid', message: 'a pattern of lower-case repository path characters, "*" (one segment) and "**" (any)' });
-    const exists = await this.#db.kysely.selectFrom('users').select('name').where('name', '=', user).executeTakeFirst();
-    if (!exists) causes.push({ field: 'user', reason: 'FieldValueNotFound', message: `user "${user}" not found` });
     if (causes.length) throw invalid('Member', user, causes);
     const now = this.#now().toISOString();
     await this.#tx(async (tx, raw) => {
+      // Checked in the transaction, the user's row share-locked on PostgreSQL (SQLite runs one
+      // transaction at a time): a deletion cannot slip between the check and the insert and
+      // leave a membership for the next user of the name.
+      let exists = raw.selectFrom('users').select('name').where('name', '=', user);
+      if (this.#db.dialect === 'postgres') exists = exists.forShare();
+      if (!(await exists.executeTakeFirst())) throw invalid('Member', user, [{ field: 'user', reason: 'FieldValueNotFound', message: `user "${user}" not found` }]);
       await tx.insertInto('registry_members').values({ project: name, user_name: user, role, repositories, created_at: now })
         .onConflict((oc) => oc.columns(['project', 'user_name', 'repositories']).doUpdateSet({ role })).execute();
       await this.#audit.record(raw, this.#entry(ctx, 'grant', 'members', name, project.tenant, 200, { user, role, repositories }));
     });
     this.#auth.forgetCredentials();
     return { project: name, user, role: role as ProjectRole, repositories, createdAt: now };
+  }
+
+  /**
+   * Removes every membership of `user`, who is being deleted, in the deleting transaction `raw`:
+   * a later user of the same name inherits none. Each removal is audited as a revoke.
+   */
+  async forgetUser(raw: Transaction<PlatformTables>, ctx: RequestContext, user: string): Promise<void> {
+    const tx = raw.withTables<ImagesTables>() as unknown as Db;
+    const grants = await tx.selectFrom('registry_members').innerJoin('registry_projects', 'registry_projects.name', 'registry_members.project')
+      .select(['registry_members.project', 'registry_members.repositories', 'registry_projects.tenant'])
+      .where('registry_members.user_name', '=', user).orderBy('registry_members.project').orderBy('registry_members.repositories').execute();
+    if (grants.length === 0) return;
+    await tx.deleteFrom('registry_members').where('user_name', '=', user).execute();
+    for (const g of grants) {
+      await this.#audit.record(raw, this.#entry(ctx, 'revoke', 'members', g.project, g.tenant, 200, { user, repositories: g.repositories, reason: 'user deleted' }));
+    }
   }
 
   /** Removes a user's grant (the whole-project one unless `repositories` names a grant). NotFound when absent. */

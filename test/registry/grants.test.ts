@@ -1,6 +1,7 @@
 // What a grant reaches, through HTTP on both backends: a project admin manages its project but
 // cannot lift the quotas or change the visibility its administrators set; the catalog lists only
-// the repositories a caller may pull (a member's or a robot's repository pattern narrows it).
+// the repositories a caller may pull (a member's or a robot's repository pattern narrows it);
+// a deleted user's memberships go with it, so a new user of the same name inherits nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -105,6 +106,41 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await catalog(s.url, robot.username, robot.secret), [['pub/tool', 'team/frontend/web']], "a robot's pattern narrows it too");
       assert.deepEqual(await catalog(s.url, 'whole', pw), [['pub/tool', 'team/app', 'team/frontend/web', 'team/frontend/web/deep']]);
       assert.deepEqual(await catalog(s.url, 'admin', adminPassword), [['other/x', 'pub/tool', 'team/app', 'team/frontend/web', 'team/frontend/web/deep']]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`a deleted user's memberships go with it: a new user of the same name inherits none (${backend})`, async () => {
+    const s = await startRegistryServer(backend);
+    try {
+      await s.createProject('team', { tenant: 'acme' });
+      await s.createProject('pub', { public: true });
+      for (const repo of ['team/app', 'pub/tool']) await pushImage(s.url, repo);
+      for (const u of ['carol', 'dave']) await s.createUser(u, pw);
+      await s.setMember('team', 'dave', 'guest');
+      await s.setMember('team', 'carol', 'maintainer');
+      await s.setMember('team', 'carol', 'developer', 'app');
+      const tokenScope = `${s.url}/auth/token?service=berth&scope=repository:team/app:pull,push`;
+      assert.deepEqual(await catalog(s.url, 'carol', pw), [['pub/tool', 'team/app']]);
+      assert.equal((await s.api('DELETE', '/api/v1/users/carol', { token: s.adminToken })).status, 200);
+      const members = await s.api('GET', '/api/v1/registry/projects/team/members', { token: s.adminToken });
+      assert.deepEqual(members.body.items.map((m: { user: string }) => m.user), ['dave'], 'both memberships went with the user, the others stay');
+      const revoked = await s.server.deps.db.kysely.selectFrom('audit_log').select(['name', 'tenant', 'detail']).where('resource', '=', 'members').where('action', '=', 'revoke').execute();
+      assert.deepEqual(revoked.map((r) => [r.name, r.tenant, JSON.parse(r.detail)]), [
+        ['team', 'acme', { user: 'carol', repositories: '', reason: 'user deleted' }],
+        ['team', 'acme', { user: 'carol', repositories: 'app', reason: 'user deleted' }],
+      ], 'each removal is audited');
+
+      await s.createUser('carol', 'another-password');
+      const carol = await s.login('carol', 'another-password');
+      assert.equal((await s.api('GET', '/api/v1/registry/projects/team', { token: carol })).status, 404, 'the new carol does not see the project');
+      assert.deepEqual(await catalog(s.url, 'carol', 'another-password'), [['pub/tool']]);
+      const token = await fetch(tokenScope, { headers: basic('carol', 'another-password') });
+      const access = (JSON.parse(Buffer.from(((await token.json()) as { token: string }).token.split('.')[1], 'base64url').toString()) as { access: { actions: string[] }[] }).access;
+      assert.deepEqual(access.map((a) => a.actions), [[]], 'nor may pull or push there');
+      const pull = await fetch(`${s.url}/v2/team/app/manifests/v1`, { headers: basic('carol', 'another-password') });
+      assert.notEqual(pull.status, 200);
     } finally {
       await s.close();
     }

@@ -1,7 +1,9 @@
 // Identity use cases: the first admin, login and sessions, personal API tokens, users, and the
 // authentication of bearer secrets. Every change is audited in its own transaction.
 import { randomBytes } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { PlatformTables } from '../db/schema.ts';
 import { isUniqueViolation } from '../db/database.ts';
 import type { AuditLog } from '../audit/service.ts';
 import { BerthError, alreadyExists, conflict, invalid, notFound, tooManyRequests, unauthorized, type Cause } from '../errors.ts';
@@ -45,6 +47,12 @@ function roleCauses(roles: readonly string[]): Cause[] {
   }));
 }
 
+/**
+ * Work an area does when a user is deleted, inside the deleting transaction: it drops what the
+ * area keeps under the user's name. Throwing aborts the deletion.
+ */
+export type UserDeletedHook = (tx: Transaction<PlatformTables>, user: string, ctx: RequestContext) => Promise<void>;
+
 /** Users, sessions and tokens. One instance per server. */
 export class Identity {
   readonly #db: Database;
@@ -55,6 +63,7 @@ export class Identity {
   readonly #cache = new Map<string, { principal: AuthPrincipal; until: number; expiresAt: number }>();
   readonly #touched = new Map<string, number>();
   readonly #whoami = new WeakMap<AuthPrincipal, WhoAmI>();
+  readonly #userDeleted: UserDeletedHook[] = [];
 
   constructor(db: Database, audit: AuditLog, opts: IdentityOptions) {
     this.#db = db;
@@ -316,11 +325,22 @@ export class Identity {
     });
   }
 
+  /**
+   * Registers `hook` to run in every user deletion's transaction, so that grants kept by name
+   * in other areas (registry memberships …) go with the user and a new user of the same name
+   * inherits none. Areas register at start-up, from their index.ts.
+   */
+  onUserDeleted(hook: UserDeletedHook): void {
+    this.#userDeleted.push(hook);
+  }
+
+  /** Deletes a user with its tokens, role bindings and whatever the onUserDeleted hooks drop, in one transaction. Throws NotFound, Forbidden (oneself). */
   async deleteUser(ctx: RequestContext, name: string): Promise<void> {
     if (ctx.principal?.name === name) throw new BerthError('Forbidden', `user "${name}" cannot delete itself`);
     await this.#db.transaction(async (tx) => {
       const res = await tx.deleteFrom('users').where('name', '=', name).executeTakeFirst();
       if (Number(res.numDeletedRows) !== 1) throw notFound('users', name);
+      for (const hook of this.#userDeleted) await hook(tx, name, ctx);
       await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'delete', resource: 'users', name, outcome: 'success', code: 200, requestId: ctx.requestId });
     });
     this.#cache.clear();
