@@ -295,6 +295,14 @@ export const imagesMigrations: readonly Migration[] = [
       await db.schema.createIndex('registry_retention_runs_project').on('registry_retention_runs').columns(['project', 'time']).execute();
     },
   },
+  {
+    // Deleting a user left its memberships behind until the deletion removed them too; a new
+    // user of the same name would inherit what is left from then.
+    name: '0105-images-members-of-deleted-users',
+    async up(db: Kysely<unknown>) {
+      await sql`delete from registry_members where user_name not in (select name from users)`.execute(db);
+    },
+  },
 ];
 
 /** A tenant's registry quota; -1 means none. */

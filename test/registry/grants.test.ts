@@ -5,8 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
 import { sha256, startRegistryServer } from './support.ts';
 import { adminPassword } from '../support/server.ts';
+import { loadConfig } from '../../src/platform/config.ts';
+import { startServer } from '../../src/platform/server.ts';
 
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 const pw = 'password-123';
@@ -141,6 +144,38 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(access.map((a) => a.actions), [[]], 'nor may pull or push there');
       const pull = await fetch(`${s.url}/v2/team/app/manifests/v1`, { headers: basic('carol', 'another-password') });
       assert.notEqual(pull.status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`an upgrade drops the memberships that deletions before this fix left behind (${backend})`, async () => {
+    const s = await startRegistryServer(backend);
+    try {
+      await s.createProject('team');
+      await s.createUser('erin', pw);
+      await s.setMember('team', 'erin', 'maintainer');
+      // A database as the earlier version left it: the user's row gone, its membership kept,
+      // and the migration not yet applied.
+      const db = s.server.deps.db.kysely;
+      await db.deleteFrom('users').where('name', '=', 'erin').execute();
+      await db.withTables<{ kysely_migration: { name: string } }>().deleteFrom('kysely_migration').where('name', '=', '0105-images-members-of-deleted-users').execute();
+      await s.server.close();
+      const again = await startServer(loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', s.dataDir], {
+        BERTH_ADMIN_PASSWORD: adminPassword, ...(s.databaseUrl ? { BERTH_DATABASE_URL: s.databaseUrl } : {}),
+      }), { logger: pino({ level: 'silent' }) });
+      try {
+        const login = await fetch(`${again.url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) });
+        const admin = ((await login.json()) as { token: string }).token;
+        const bearer = { authorization: `Bearer ${admin}` };
+        assert.equal((await fetch(`${again.url}/api/v1/users`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'erin', password: 'another-password' }) })).status, 201);
+        const members = (await (await fetch(`${again.url}/api/v1/registry/projects/team/members`, { headers: bearer })).json()) as { items: { user: string }[] };
+        assert.deepEqual(members.items, [], 'the left-behind membership is gone');
+        const erin = await fetch(`${again.url}/v2/team/app/tags/list`, { headers: basic('erin', 'another-password') });
+        assert.notEqual(erin.status, 200);
+      } finally {
+        await again.close();
+      }
     } finally {
       await s.close();
     }
