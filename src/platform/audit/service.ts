@@ -15,8 +15,13 @@ export interface VerifyResult {
 
 const csvColumns = ['seq', 'time', 'actor', 'sourceIp', 'action', 'resource', 'name', 'tenant', 'outcome', 'code', 'requestId', 'detail', 'hash'] as const;
 
+// A cell a spreadsheet would read as a formula (OWASP CSV injection) is opened with a quote so
+// that it stays text; the characters are those Excel, LibreOffice and Google Sheets act on.
+const formulaStart = /^[=+\-@\t\r]/;
+
 function csvCell(v: unknown): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
+  if (typeof v === 'string' && formulaStart.test(s)) return `"'${s.replace(/"/g, '""')}"`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
