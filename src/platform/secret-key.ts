@@ -18,7 +18,7 @@ export function loadSecretKey(configured: string | undefined, dataDir: string): 
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   try {
     writeFileSync(file, key.toString('hex'), { mode: 0o600, flag: 'wx' });

@@ -1,6 +1,6 @@
 // The database handle every store uses: Kysely over node:sqlite (default) or pg (PostgreSQL),
 // one transaction helper, and the mapping of "database unreachable" to 503.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
@@ -66,12 +66,24 @@ export function isUniqueViolation(err: unknown): boolean {
 
 /**
  * Opens the database named by `url` (postgres://…) or, without one, the SQLite file
- * `<dataDir>/berth.db` (the folder is created). Does not migrate: see migrations.ts.
+ * `<dataDir>/berth.db`. A missing data folder is created with mode 0700; the database file is
+ * kept at 0600 (an older, wider file is narrowed), and SQLite gives its -wal and -shm files the
+ * database file's mode. Does not migrate: see migrations.ts.
  */
 export function openDatabase(opts: { url?: string; dataDir: string; poolSize?: number }): Database {
   if (opts.url) return openPostgres(opts.url, opts.poolSize ?? 10);
-  mkdirSync(opts.dataDir, { recursive: true });
-  const kysely = new Kysely<PlatformTables>({ dialect: new SqliteDialect({ database: openSqlite(join(opts.dataDir, 'berth.db')) }) });
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const file = join(opts.dataDir, 'berth.db');
+  // Created here, before SQLite opens it, so that it never exists with the umask's wider mode.
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  const kysely = new Kysely<PlatformTables>({ dialect: new SqliteDialect({ database: openSqlite(file) }) });
   return wrap(kysely, 'sqlite', () => ({ total: 1, idle: 1, waiting: 0 }));
 }
 
