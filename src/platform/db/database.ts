@@ -2,7 +2,7 @@
 // one transaction helper, and the mapping of "database unreachable" to 503.
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
 import pg from 'pg';
 import { openSqlite } from './sqlite-dialect.ts';
 import { unavailable, BerthError } from '../errors.ts';
@@ -41,13 +41,27 @@ const unavailableCodes = new Set([
   '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300',
 ]);
 
-/** True when an error means the database cannot be reached (rather than a bad query). */
-export function isUnavailableError(err: unknown): boolean {
+// Errors the PostgreSQL driver raised. Only these can mean that the database is unreachable: the
+// same socket codes from a client's request stream (an aborted upload) or from a call to another
+// service are not database outages.
+const fromDriver = new WeakSet<object>();
+
+function fromPostgres(err: unknown): unknown {
+  if (typeof err === 'object' && err !== null) fromDriver.add(err);
+  return err;
+}
+
+function looksUnreachable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && unavailableCodes.has(code)) return true;
-  if (err instanceof AggregateError) return err.errors.some(isUnavailableError);
+  if (err instanceof AggregateError) return err.errors.some(looksUnreachable);
   return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(err.message);
+}
+
+/** True when an error came from the database driver and means the database cannot be reached (rather than a bad query). */
+export function isUnavailableError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && fromDriver.has(err) && looksUnreachable(err);
 }
 
 /** Rethrows database-unreachable errors as ServiceUnavailable, everything else unchanged. */
@@ -98,8 +112,31 @@ function openPostgres(url: string, max: number): Database {
   // on themselves); without a listener the process dies. The query in flight rejects anyway.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  const kysely = new Kysely<PlatformTables>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<PlatformTables>({ dialect: new PostgresDialect({ pool: markingErrors(pool) }) });
   return wrap(kysely, 'postgres', () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
+}
+
+/** The pool as Kysely uses it, with every error of a connect or a query marked as the driver's. */
+function markingErrors(pool: pg.Pool): PostgresPool {
+  // One wrapper per pooled client: Kysely keeps its connection objects by client.
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  return {
+    async connect() {
+      const client = await pool.connect().catch((err: unknown) => { throw fromPostgres(err); });
+      let wrapper = wrappers.get(client);
+      if (!wrapper) {
+        wrapper = {
+          // Kysely's cursor form of query is not used: no cursor is configured.
+          query: ((text: string, parameters: readonly unknown[]) =>
+            client.query(text, [...parameters]).catch((err: unknown) => { throw fromPostgres(err); })) as unknown as PostgresPoolClient['query'],
+          release: (destroy?: boolean) => client.release(destroy),
+        };
+        wrappers.set(client, wrapper);
+      }
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
 }
 
 function wrap(kysely: Kysely<PlatformTables>, dialect: Dialect, poolStats: () => PoolStats): Database {

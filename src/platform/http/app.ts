@@ -35,6 +35,11 @@ function bearer(req: FastifyRequest): string | undefined {
   return m ? m[1] : undefined;
 }
 
+/** Whether the request's body stream failed or was destroyed before its end arrived. */
+function bodyCutShort(req: FastifyRequest): boolean {
+  return !req.raw.complete && (req.raw.destroyed || req.raw.errored !== null);
+}
+
 function defaultAuditResource(url: string): string {
   const parts = url.split('?')[0].split('/').filter((p) => p && !p.startsWith(':'));
   return parts[parts.length - 1] ?? '';
@@ -106,6 +111,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler(async (err, req, reply) => {
+    if (bodyCutShort(req)) {
+      // The client went away (or was cut off) before its body was complete: its own doing, not a fault here.
+      req.log.info({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'client aborted the request');
+      return reply.code(400).type('application/json').send(status('BadRequest', 'the request body ended before it was complete'));
+    }
     const { status: body, retryAfter, unexpected } = toStatus(err);
     if (unexpected) req.log.error({ err }, 'unexpected error');
     else if (body.code >= 500) req.log.warn({ err: { message: (err as Error).message } }, body.message);
