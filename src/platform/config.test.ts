@@ -22,4 +22,13 @@ describe('configuration precedence: flags, then BERTH_* variables, then defaults
     assert.throws(() => loadConfig(['--port', 'http'], {}), /port must be an integer/);
     assert.throws(() => loadConfig(['--prot', '1'], {}), /--prot/);
   });
+  it('bounds slow clients with defaults, each bound set by its variable', () => {
+    assert.deepEqual(loadConfig([], {}).timeouts, { headers: 30, request: 60, body: 30, bodyMinRate: 1024, keepAlive: 72, idle: 300 });
+    const c = loadConfig([], {
+      BERTH_HEADERS_TIMEOUT: '5', BERTH_REQUEST_TIMEOUT: '10', BERTH_BODY_TIMEOUT: '0.5', BERTH_BODY_MIN_RATE: '4096', BERTH_KEEPALIVE_TIMEOUT: '65', BERTH_IDLE_TIMEOUT: '120',
+    });
+    assert.deepEqual(c.timeouts, { headers: 5, request: 10, body: 0.5, bodyMinRate: 4096, keepAlive: 65, idle: 120 });
+    assert.throws(() => loadConfig([], { BERTH_BODY_TIMEOUT: '0' }), /BERTH_BODY_TIMEOUT must be a positive number/);
+    assert.throws(() => loadConfig([], { BERTH_HEADERS_TIMEOUT: 'soon' }), /BERTH_HEADERS_TIMEOUT/);
+  });
 });

@@ -21,8 +21,30 @@ export interface Config {
   readonly publicUrl?: string;
   /** Largest accepted JSON request body, bytes. */
   readonly bodyLimit: number;
+  /** How long clients may take to send requests; see `RequestTimeouts`. */
+  readonly timeouts: RequestTimeouts;
   /** Session lifetime, seconds. */
   readonly sessionTtlSeconds: number;
+}
+
+/**
+ * Bounds on slow clients, in seconds (rate in bytes per second). A slow body is bounded by a rate
+ * over windows rather than by a total time, so that a large registry push at a normal speed is
+ * never cut off.
+ */
+export interface RequestTimeouts {
+  /** Longest time a client may take to send a request's headers (BERTH_HEADERS_TIMEOUT). */
+  readonly headers: number;
+  /** Longest time a body of at most `bodyLimit` bytes may take to arrive, after the headers (BERTH_REQUEST_TIMEOUT). */
+  readonly request: number;
+  /** The window over which a body's rate is measured: no byte in a window ends the request (BERTH_BODY_TIMEOUT). */
+  readonly body: number;
+  /** Bytes per second a body must average over each window while the server reads it (BERTH_BODY_MIN_RATE). */
+  readonly bodyMinRate: number;
+  /** How long an idle keep-alive connection stays open between requests (BERTH_KEEPALIVE_TIMEOUT). */
+  readonly keepAlive: number;
+  /** A connection with no traffic either way for this long is closed, answer or not (BERTH_IDLE_TIMEOUT). */
+  readonly idle: number;
 }
 
 const options = {
@@ -74,6 +96,10 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     consoleDir: pick('console-dir', 'BERTH_CONSOLE_DIR'),
     publicUrl: pick('public-url', 'BERTH_PUBLIC_URL'),
     bodyLimit: num('BERTH_BODY_LIMIT', 1024 * 1024),
+    timeouts: {
+      headers: num('BERTH_HEADERS_TIMEOUT', 30), request: num('BERTH_REQUEST_TIMEOUT', 60), body: num('BERTH_BODY_TIMEOUT', 30),
+      bodyMinRate: num('BERTH_BODY_MIN_RATE', 1024), keepAlive: num('BERTH_KEEPALIVE_TIMEOUT', 72), idle: num('BERTH_IDLE_TIMEOUT', 300),
+    },
     sessionTtlSeconds: num('BERTH_SESSION_TTL', 12 * 3600),
   };
 }

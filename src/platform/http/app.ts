@@ -11,6 +11,7 @@ import { appliedMigrations } from '../db/migrations.ts';
 import { BerthError, forbidden, unauthorized } from '../errors.ts';
 import { can } from '../identity/rbac.ts';
 import { status, toStatus } from './errors.ts';
+import { serverTimeoutOptions, watchBodies } from './slow-clients.ts';
 import { identityRoutes } from '../identity/routes.ts';
 import { auditRoutes } from '../audit/routes.ts';
 import './types.ts';
@@ -62,7 +63,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true, useDefaults: true } },
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
+    ...serverTimeoutOptions(deps.config.timeouts),
   });
+  // First of the onRequest hooks: a body is timed from the end of its headers, not from after authentication.
+  watchBodies(app, deps.config.timeouts, deps.config.bodyLimit, (req, reason) => req.log.info({ reason }, 'slow request closed with 408'));
 
   app.decorateRequest('ctx', null as never);
 
