@@ -35,7 +35,7 @@ export interface Config {
 export interface RequestTimeouts {
   /** Longest time a client may take to send a request's headers (BERTH_HEADERS_TIMEOUT). */
   readonly headers: number;
-  /** Longest time a body of at most `bodyLimit` bytes may take to arrive, after the headers (BERTH_REQUEST_TIMEOUT). */
+  /** Longest time a body of at most `bodyLimit` bytes may take to arrive, after the headers, while the server reads it (BERTH_REQUEST_TIMEOUT). */
   readonly request: number;
   /** The window over which a body's rate is measured: no byte in a window ends the request (BERTH_BODY_TIMEOUT). */
   readonly body: number;

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { sha256, startRegistryServer, type RegistryServer } from '../registry/support.ts';
-import { adminPassword } from '../support/server.ts';
+import { createTestDatabase } from '../support/pg.ts';
+import { adminPassword, startTestServer } from '../support/server.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 const basic = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;
 
@@ -117,5 +119,43 @@ describe('slow clients', () => {
     assert.match(answer, /^HTTP\/1\.1 202 /, answer);
     const done = await fetch(`${s.url}${location}?digest=${sha256(bytes)}`, { method: 'PUT', headers: { authorization: basic } });
     assert.equal(done.status, 201, await done.text());
+  });
+});
+
+describe('slow clients (postgres)', () => {
+  it('does not blame a client for the time the server is not reading its body', async () => {
+    const db = await createTestDatabase();
+    const target = new URL(db.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(db.url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const s = await startTestServer('sqlite', { ...env, BERTH_DATABASE_URL: viaProxy.toString() });
+    try {
+      const token = await s.login();
+      // Past the two-second token cache, so that authenticating the next request waits on the database.
+      await new Promise((r) => setTimeout(r, 2100));
+      proxy.pause();
+      const u = new URL(s.url);
+      const body = JSON.stringify({ name: 'patient', password: 'p'.repeat(300_000) });
+      const answer = new Promise<string>((resolve, reject) => {
+        let got = '';
+        const sock = connect(Number(u.port), u.hostname, () => {
+          sock.write(`POST /api/v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+          sock.write(body);
+        });
+        sock.on('data', (d) => { got += d; });
+        sock.on('error', reject);
+        sock.on('close', () => resolve(got));
+      });
+      // The whole body is sent at once; the server holds it unread for longer than every bound.
+      await new Promise((r) => setTimeout(r, 2000));
+      proxy.resume();
+      const got = await answer;
+      assert.match(got, /^HTTP\/1\.1 422 /, got.slice(0, 300));
+    } finally {
+      await s.close();
+      await proxy.close();
+      await db.drop();
+    }
   });
 });

@@ -51,9 +51,10 @@ interface Watched {
   readonly raw: IncomingMessage;
   readonly res: ServerResponse;
   readonly socket: Socket;
-  readonly deadline?: number;
+  deadline?: number;
   windowStart: number;
   windowRead: number;
+  lastCheck: number;
 }
 
 // Written on the socket itself, as Node answers its own header timeout: the request's handler may
@@ -82,7 +83,7 @@ export function watchBodies(app: FastifyInstance, t: RequestTimeouts, bodyLimit:
     const declared = Number(raw.headers['content-length']);
     const now = Date.now();
     watched.add({
-      req, raw, res: reply.raw, socket: raw.socket, windowStart: now, windowRead: raw.socket.bytesRead,
+      req, raw, res: reply.raw, socket: raw.socket, windowStart: now, windowRead: raw.socket.bytesRead, lastCheck: now,
       ...(Number.isFinite(declared) && declared <= bodyLimit ? { deadline: now + ms(t.request) } : {}),
     });
   });
@@ -97,10 +98,13 @@ export function watchBodies(app: FastifyInstance, t: RequestTimeouts, bodyLimit:
         watched.delete(w);
         continue;
       }
+      const since = now - w.lastCheck;
+      w.lastCheck = now;
       if (w.raw.readableLength >= w.raw.readableHighWaterMark) {
         // The server is not reading (a slow disk or database): the client is not to blame.
         w.windowStart = now;
         w.windowRead = w.socket.bytesRead;
+        if (w.deadline !== undefined) w.deadline += since;
         continue;
       }
       const verdict = judgeBody({ now, windowStart: w.windowStart, windowBytes: w.socket.bytesRead - w.windowRead, deadline: w.deadline }, t);
