@@ -1,5 +1,7 @@
 // Printing for people (tables) and for programs (JSON, YAML), chosen with -o.
-import { stringify } from 'yaml';
+// js-yaml, the manifest parser's library, also prints: it quotes YAML 1.1 words (`yes`, `n`)
+// that kubectl's decoder would otherwise read as booleans.
+import { dump } from 'js-yaml';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
@@ -32,6 +34,6 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
 /** Prints `value` in the chosen format; tables use `columns` over `rows`. */
 export function print<T>(format: OutputFormat, value: unknown, rows: readonly T[], columns: readonly Column<T>[]): void {
   if (format === 'json') process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-  else if (format === 'yaml') process.stdout.write(stringify(value));
+  else if (format === 'yaml') process.stdout.write(dump(value));
   else process.stdout.write(table(rows, columns));
 }

@@ -1,6 +1,7 @@
 // Manifest text (YAML or JSON, one or many documents, `kind: List` wrappers) to typed objects.
 // No I/O: callers read the files and pass the text with a name for messages. YAML is read with
-// js-yaml, which the YAML path of bench/check.ts measures.
+// js-yaml (the one YAML library: its YAML 1.1 schema is kubectl's, and its parser is the fast
+// path bench/check.ts measures).
 import { floatCoreTag, floatYaml11Tag, loadAll, NOT_RESOLVED, YAML11_SCHEMA, YAMLException } from 'js-yaml';
 import { decodeObject, DecodeError } from './decode.ts';
 import type { JsonObject, KubeObject } from './model.ts';
