@@ -24,7 +24,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    files: ['src/{compute,network,storage,tenancy,images}/**/*.ts'],
+    files: ['src/{objects,compute,network,storage,tenancy,images}/**/*.ts'],
     ignores: [
       '**/store.ts', '**/*-store.ts', '**/service.ts', '**/*-service.ts', '**/routes.ts', '**/*-routes.ts',
       '**/controller.ts', '**/*-controller.ts', '**/index.ts', '**/*.test.ts', '**/drivers/**', '**/http/**',

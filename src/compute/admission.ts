@@ -7,16 +7,18 @@
 // server is fixed where that rule lives. The state is an explicit object: admitted objects
 // count against the quotas of everything admitted after them.
 import { defaultLimitRange, defaultPodLevelResources, defaultPodResources } from './defaults.ts';
-import { encodeLimitRange, encodePod, encodeResourceList, groupResourceString, withNamespace } from './decode.ts';
+import {
+  admitDefaultStorageClass, defaultStorageClass, encodeLimitRange, encodePod, encodeResourceList, groupResourceString, withNamespace,
+  type JsonObject, type KubeObject, type LimitRange, type PriorityClass, type QosClass, type ResourceQuota, type RuntimeClass,
+  type StorageClass,
+} from '../objects/index.ts';
 import { aggregateMessages, limitRangerMutatePod, limitRangerValidate } from './limitrange.ts';
 import { computePodQos } from './qos.ts';
-import { defaultStorageClassAdmit } from './default-storage-class.ts';
 import { priorityAdmitPod } from './priority.ts';
 import { runtimeClassMutatePod, runtimeClassValidatePod } from './runtimeclass.ts';
 import { chargeExisting, checkQuotas, initialUsage, type QuotaUsage } from './quota.ts';
 import { EvaluatorRegistry } from './quota-evaluators/registry.ts';
 import { validatePodResources } from './validation.ts';
-import type { JsonObject, KubeObject, LimitRange, PriorityClass, QosClass, ResourceQuota, RuntimeClass, StorageClass } from './model.ts';
 
 /** The outcome of admitting one object, in the shape `berth check` prints. */
 export interface AdmissionResult {
@@ -153,7 +155,8 @@ export class AdmissionState {
     } else if (obj.kind === 'LimitRange') {
       obj = defaultLimitRange(obj);
     } else if (obj.kind === 'PersistentVolumeClaim') {
-      obj = defaultStorageClassAdmit(obj, this.#clusterObjects().filter((o): o is StorageClass => o.kind === 'StorageClass'));
+      const classes = this.#clusterObjects().filter((o): o is StorageClass => o.kind === 'StorageClass');
+      obj = admitDefaultStorageClass(obj, defaultStorageClass(classes)?.metadata.name);
     }
     if (obj.kind === 'Pod' || obj.kind === 'PersistentVolumeClaim') {
       const refusal = limitRangerValidate(obj, ns.limitRanges) ?? (obj.kind === 'Pod' ? runtimeClassValidatePod(obj, runtimeClass) : undefined);

@@ -3,9 +3,10 @@
 // Container item gets its default limit from max and its default request from the default limit,
 // then from min. Also the pod-level resources defaulting that runs on create, after admission
 // (pkg/api/pod DefaultPodLevelResources, called by the pod strategy's PrepareForCreate).
-import { compareQuantities, type Quantity } from './quantity.ts';
+import {
+  compareQuantities, type Container, type LimitRange, type LimitRangeItem, type Pod, type Quantity, type ResourceList,
+} from '../objects/index.ts';
 import { aggregateContainerLimits, aggregateContainerRequests, isSupportedPodLevelResource } from './resources.ts';
-import type { Container, LimitRange, LimitRangeItem, Pod, ResourceList } from './model.ts';
 
 function fillMissing(target: ResourceList | undefined, source: ResourceList | undefined): ResourceList | undefined {
   if (!source) return target;

@@ -1,9 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeObject, encodePod } from './decode.ts';
+import { decodeObject, encodePod, type LimitRange, type PersistentVolumeClaim, type Pod } from '../objects/index.ts';
 import { defaultLimitRange, defaultPodResources } from './defaults.ts';
 import { aggregateMessages, LIMIT_RANGER_ANNOTATION, limitRangerMutatePod, limitRangerValidate } from './limitrange.ts';
-import type { LimitRange, PersistentVolumeClaim, Pod } from './model.ts';
 
 type R = { requests?: Record<string, string>; limits?: Record<string, string> };
 

@@ -3,9 +3,10 @@
 // maxLimitRequestRatio per Container, per Pod and per PersistentVolumeClaim. Messages are
 // upstream's. Go iterates the LimitRange's maps in random order; here resource names are taken
 // in sorted order so that a message listing several violations is stable.
-import { formatQuantity, MAX_MILLI_VALUE, quantityMilliValue, quantityValue, zeroQuantity, type Quantity } from './quantity.ts';
+import {
+  type Container, formatQuantity, type LimitRange, MAX_MILLI_VALUE, type PersistentVolumeClaim, type Pod, type Quantity, quantityMilliValue, quantityValue, type ResourceList, zeroQuantity,
+} from '../objects/index.ts';
 import { podLimits, podRequests } from './resources.ts';
-import type { Container, LimitRange, PersistentVolumeClaim, Pod, ResourceList } from './model.ts';
 
 /** The annotation LimitRanger writes to say what it defaulted. */
 export const LIMIT_RANGER_ANNOTATION = 'kubernetes.io/limit-ranger';

@@ -32,6 +32,10 @@ describe('parseManifests', () => {
       assert.equal(pod.containers[0].resources.limits?.memory.nanos, 1500n * 1_000_000_000n);
     }
   });
+  it('reads a plain timestamp as text, as kubectl does (metadata.creationTimestamp of hand-written state)', () => {
+    const objs = parseManifests('apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: s, creationTimestamp: 2024-01-01T00:00:00Z}\nprovisioner: x\n', 's.yaml');
+    assert.equal(objs[0].object.metadata.creationTimestamp, '2024-01-01T00:00:00Z');
+  });
   const bad: ReadonlyArray<{ name: string; text: string; document: number; field: string }> = [
     { name: 'a bad quantity names the field', text: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    resources: {limits: {cpu: two}}\n', document: 1, field: 'spec.containers[0].resources.limits.cpu' },
     { name: 'a missing kind', text: 'apiVersion: v1\nmetadata: {name: a}\n', document: 0, field: 'kind' },

@@ -2,9 +2,8 @@
 // No I/O: callers read the files and pass the text with a name for messages. YAML is read with
 // js-yaml (the one YAML library: its YAML 1.1 schema is kubectl's, and its parser is the fast
 // path bench/check.ts measures).
-import { floatCoreTag, floatYaml11Tag, loadAll, NOT_RESOLVED, YAML11_SCHEMA, YAMLException } from 'js-yaml';
-import { decodeObject, DecodeError } from './decode.ts';
-import type { JsonObject, KubeObject } from './model.ts';
+import { floatCoreTag, floatYaml11Tag, loadAll, NOT_RESOLVED, timestampTag, YAML11_SCHEMA, YAMLException } from 'js-yaml';
+import { DecodeError, decodeObject, type JsonObject, type KubeObject } from '../objects/index.ts';
 
 /** One object from a manifest, with where it came from. */
 export interface ManifestObject {
@@ -63,7 +62,9 @@ function parseJsonDocument(text: string): unknown {
 
 /**
  * YAML 1.1 scalars as kubectl's decoder (go-yaml v2) reads them: `yes` is true, `0777` is octal;
- * floats also in the Core schema's forms, which go-yaml accepts too (`1e3` is 1000, not a string).
+ * floats also in the Core schema's forms, which go-yaml accepts too (`1e3` is 1000, not a string);
+ * a plain timestamp stays text, as go-yaml v2 leaves it when decoding into an untyped value
+ * (metav1.Time then parses it).
  */
 const MANIFEST_SCHEMA = YAML11_SCHEMA.withTags({
   ...floatYaml11Tag,
@@ -71,7 +72,7 @@ const MANIFEST_SCHEMA = YAML11_SCHEMA.withTags({
     const value = floatYaml11Tag.resolve(source, isExplicit, tagName);
     return value === NOT_RESOLVED ? floatCoreTag.resolve(source, isExplicit, tagName) : value;
   },
-});
+}, { ...timestampTag, implicit: false });
 
 const DOCUMENT_START = /^---(?=[ \t\r\n]|$)/gm;
 

@@ -4,7 +4,7 @@
 // spec.preemptionPolicy follow the class, and a pod stating other values is refused. The class
 // name it sets is what PriorityClass quota scopes match. Messages are upstream's; the caller adds
 // `pods "<name>" is forbidden: `.
-import type { Pod, PriorityClass } from './model.ts';
+import type { Pod, PriorityClass } from '../objects/index.ts';
 
 /** What the plugin decided: the pod with its class and priority, or why it is refused. */
 export type PriorityMutation = { readonly pod: Pod } | { readonly refusal: string };

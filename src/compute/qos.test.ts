@@ -1,8 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeObject } from './decode.ts';
+import { decodeObject, type Pod, type QosClass } from '../objects/index.ts';
 import { computePodQos, getPodQos } from './qos.ts';
-import type { Pod, QosClass } from './model.ts';
 
 type R = { requests?: Record<string, string>; limits?: Record<string, string> };
 

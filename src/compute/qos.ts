@@ -1,9 +1,10 @@
 // Pod QoS class as pkg/apis/core/helper/qos ComputePodQOS decides it. Only cpu and memory count;
 // zero quantities count as unset; init containers (sidecars included) count like app containers;
 // pod-level resources, when they set cpu, memory or hugepages, replace the containers entirely.
-import { addQuantities, compareQuantities, type Quantity } from './quantity.ts';
+import {
+  addQuantities, compareQuantities, type Pod, type QosClass, type Quantity, type ResourceList,
+} from '../objects/index.ts';
 import { isPodLevelResourcesSet } from './resources.ts';
-import type { Pod, QosClass, ResourceList } from './model.ts';
 
 function isQosResource(name: string): boolean {
   return name === 'cpu' || name === 'memory';

@@ -1,12 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeObject, encodeResourceList, groupResourceString } from './decode.ts';
+import { decodeObject, encodeResourceList, groupResourceString, type KubeObject, type ResourceQuota } from '../objects/index.ts';
 import { checkQuotas, initialUsage, chargeExisting, type QuotaUsage } from './quota.ts';
 import { EvaluatorRegistry } from './quota-evaluators/registry.ts';
 import { podEvaluator } from './quota-evaluators/pods.ts';
 import { persistentVolumeClaimEvaluator } from './quota-evaluators/persistent-volume-claims.ts';
 import { serviceEvaluator } from './quota-evaluators/services.ts';
-import type { KubeObject, ResourceQuota } from './model.ts';
 
 const registry = new EvaluatorRegistry();
 

@@ -2,10 +2,11 @@
 // and usage as the quota controller measures it (quota.CalculateUsage). The per-kind knowledge
 // lives in the evaluators; this file holds the rules common to all kinds.
 import { addLists, isZeroList, lessThanOrEqual, maskList, negativeKeys, prettyPrintList, zeroList } from './resource-list.ts';
-import { LabelSelectorError } from './labels.ts';
+import {
+  type KubeObject, LabelSelectorError, type ResourceList, type ResourceQuota, type ScopedResourceSelectorRequirement,
+} from '../objects/index.ts';
 import type { QuotaEvaluator } from './quota-evaluators/types.ts';
 import type { EvaluatorRegistry } from './quota-evaluators/registry.ts';
-import type { KubeObject, ResourceList, ResourceQuota, ScopedResourceSelectorRequirement } from './model.ts';
 
 /** A quota with the usage admission checks against (what status.used would hold). */
 export interface QuotaUsage {

@@ -1,8 +1,9 @@
 // ResourceList arithmetic with the semantics of k8s.io/apiserver/pkg/quota/v1 (Add, Mask,
 // LessThanOrEqual …) and of component-helpers' addResourceList/maxResourceList. All functions
 // return new lists; a copied quantity keeps its printed text, a summed one does not.
-import { addQuantities, compareQuantities, formatQuantity, subtractQuantities, zeroQuantity, type Quantity } from './quantity.ts';
-import type { ResourceList } from './model.ts';
+import {
+  addQuantities, compareQuantities, formatQuantity, type Quantity, type ResourceList, subtractQuantities, zeroQuantity,
+} from '../objects/index.ts';
 
 type MutableList = Record<string, Quantity>;
 

@@ -1,8 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeObject, encodeResourceList } from './decode.ts';
+import { decodeObject, encodeResourceList, type Pod } from '../objects/index.ts';
 import { podLimits, podRequests } from './resources.ts';
-import type { Pod } from './model.ts';
 
 type C = { name: string; req?: Record<string, string>; lim?: Record<string, string>; sidecar?: boolean };
 

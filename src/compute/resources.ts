@@ -1,9 +1,10 @@
 // Effective pod requests and limits as k8s.io/component-helpers/resource computes them
 // (PodRequests, PodLimits): the larger of the init-container peak and the sum of app containers
 // plus restartable (sidecar) init containers, then pod-level resources, then pod overhead.
-import { addQuantities, type Quantity } from './quantity.ts';
+import {
+  addQuantities, type Container, type Pod, type Quantity, type ResourceList, type ResourceRequirements,
+} from '../objects/index.ts';
 import { addLists, maxLists } from './resource-list.ts';
-import type { Container, Pod, ResourceList, ResourceRequirements } from './model.ts';
 
 /** Options of PodRequests/PodLimits that admission uses. */
 export interface PodResourcesOptions {

@@ -2,7 +2,7 @@
 // RuntimeClass gets that class's pod overhead, which ResourceQuota then charges (LimitRanger
 // leaves overhead out). Messages are upstream's; the caller adds `pods "<name>" is forbidden: `.
 import { listsEqual } from './resource-list.ts';
-import type { Pod, RuntimeClass } from './model.ts';
+import type { Pod, RuntimeClass } from '../objects/index.ts';
 
 /** What the mutating half decided: the pod with its overhead, or why it is refused. */
 export type RuntimeClassMutation = { readonly pod: Pod } | { readonly refusal: string };

@@ -3,9 +3,8 @@
 // overcommitted, a request different from its limit) for each container and for pod-level
 // resources, and validatePodResourceConsistency (pod-level requests cover the containers'
 // aggregate, pod-level hugepage limits cover theirs, no container limit exceeds the pod's).
-import { compareQuantities, formatQuantity } from './quantity.ts';
+import { compareQuantities, formatQuantity, type Pod, type ResourceRequirements } from '../objects/index.ts';
 import { aggregateContainerLimits, aggregateContainerRequests } from './resources.ts';
-import type { Pod, ResourceRequirements } from './model.ts';
 
 function isOvercommitAllowed(name: string): boolean {
   const native = !name.includes('/') || name.includes('kubernetes.io/');

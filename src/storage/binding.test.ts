@@ -5,35 +5,43 @@ import {
   bindClaims,
   boundByControllerAnnotation,
   decideBinding,
-  defaultStorageClassName,
   findBestMatchForClaim,
   findMatchingVolume,
   volumeFitsNode,
-  withDefaultStorageClass,
 } from './binding.ts';
-import type { PersistentVolume, PersistentVolumeAccessMode, PersistentVolumeClaim, StorageClass } from './model.ts';
+import { decodeObject, type KubeObject, type PersistentVolume, type PersistentVolumeAccessMode, type PersistentVolumeClaim, type StorageClass } from '../objects/index.ts';
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Json = Record<string, unknown>;
 
-function pv(name: string, storage: string, extra: { spec?: Partial<Mutable<PersistentVolume['spec']>>; meta?: Partial<PersistentVolume['metadata']>; phase?: NonNullable<PersistentVolume['status']>['phase'] } = {}): PersistentVolume {
-  return {
+/** The typed object the shared decoder makes of `raw`, which must be of `kind`. */
+function decoded<T extends KubeObject>(raw: Json, kind: T['kind']): T {
+  const object = decodeObject(raw);
+  assert.equal(object.kind, kind);
+  return object as T;
+}
+
+function pv(name: string, storage: string, extra: { spec?: Json; meta?: Json; phase?: string } = {}): PersistentVolume {
+  return decoded({
+    apiVersion: 'v1', kind: 'PersistentVolume',
     metadata: { name, ...extra.meta },
     spec: { capacity: { storage }, accessModes: ['ReadWriteOnce'], ...extra.spec },
     status: { phase: extra.phase ?? 'Available' },
-  };
+  }, 'PersistentVolume');
 }
 
-function pvc(name: string, storage: string, spec: Partial<Mutable<PersistentVolumeClaim['spec']>> = {}, meta: Partial<PersistentVolumeClaim['metadata']> = {}): PersistentVolumeClaim {
-  return {
+function pvc(name: string, storage: string, spec: Json = {}, meta: Json = {}): PersistentVolumeClaim {
+  return decoded({
+    apiVersion: 'v1', kind: 'PersistentVolumeClaim',
     metadata: { name, namespace: 'team-a', uid: `uid-${name}`, ...meta },
     spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage } }, storageClassName: '', ...spec },
-  };
+  }, 'PersistentVolumeClaim');
 }
 
+const storageClass = (raw: Json): StorageClass => decoded({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', ...raw }, 'StorageClass');
 const classes: readonly StorageClass[] = [
-  { metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' }, creationTimestamp: '2024-01-01T00:00:00Z' }, provisioner: 'csi.example.com' },
-  { metadata: { name: 'fast' }, provisioner: 'csi.example.com', volumeBindingMode: 'Immediate' },
-  { metadata: { name: 'local' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' },
+  storageClass({ metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' }, creationTimestamp: '2024-01-01T00:00:00Z' }, provisioner: 'csi.example.com' }),
+  storageClass({ metadata: { name: 'fast' }, provisioner: 'csi.example.com', volumeBindingMode: 'Immediate' }),
+  storageClass({ metadata: { name: 'local' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' }),
 ];
 
 const names = (v: PersistentVolume | undefined) => v?.metadata.name;
@@ -217,7 +225,7 @@ describe('findMatchingVolume (scheduler path, with a node)', () => {
     assert.equal(names(findMatchingVolume(pvc('c', '1Gi'), [pv('a', '1Gi'), pv('b', '2Gi')], { node: zoneA, excluded: new Set(['a']) })), 'b');
   });
 
-  const affinity: readonly { name: string; terms: PersistentVolume['spec']['nodeAffinity']; fits: boolean }[] = [
+  const affinity: readonly { name: string; terms: Json | undefined; fits: boolean }[] = [
     { name: 'no affinity', terms: undefined, fits: true },
     { name: 'terms are ORed', terms: { required: { nodeSelectorTerms: [inZone('b').required.nodeSelectorTerms[0], inZone('a').required.nodeSelectorTerms[0]] } }, fits: true },
     { name: 'an empty term matches nothing', terms: { required: { nodeSelectorTerms: [{}] } }, fits: false },
@@ -257,22 +265,6 @@ describe('findBestMatchForClaim (access-mode groups)', () => {
   });
   it('keys access modes in upstream order', () => {
     assert.equal(accessModesKey(['ReadWriteOncePod', 'ReadWriteMany', 'ReadWriteOnce']), 'RWO,RWX,RWOP');
-  });
-});
-
-describe('default storage class', () => {
-  it('a nil class gets the default; "" and a named class stay', () => {
-    assert.equal(withDefaultStorageClass(pvc('c', '1Gi', { storageClassName: undefined }), 'standard').spec.storageClassName, 'standard');
-    assert.equal(withDefaultStorageClass(pvc('c', '1Gi', { storageClassName: null }), 'standard').spec.storageClassName, 'standard');
-    assert.equal(withDefaultStorageClass(pvc('c', '1Gi', { storageClassName: '' }), 'standard').spec.storageClassName, '');
-    assert.equal(withDefaultStorageClass(pvc('c', '1Gi', { storageClassName: 'fast' }), 'standard').spec.storageClassName, 'fast');
-    assert.equal(withDefaultStorageClass(pvc('c', '1Gi', { storageClassName: undefined }), undefined).spec.storageClassName, undefined);
-  });
-  it('picks the newest default class, then the smallest name', () => {
-    const def = (name: string, at: string): StorageClass => ({ metadata: { name, creationTimestamp: at, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } });
-    assert.equal(defaultStorageClassName([def('old', '2023-01-01T00:00:00Z'), def('new', '2024-01-01T00:00:00Z'), { metadata: { name: 'x' } }]), 'new');
-    assert.equal(defaultStorageClassName([def('b', '2024-01-01T00:00:00Z'), def('a', '2024-01-01T00:00:00Z')]), 'a');
-    assert.equal(defaultStorageClassName([{ metadata: { name: 'x', annotations: { 'storageclass.kubernetes.io/is-default-class': 'false' } } }]), undefined);
   });
 });
 
@@ -316,10 +308,12 @@ describe('bindClaims', () => {
     const summary = plan.bindings.map((b) => `${b.claim}=${b.decision.action === 'Bind' ? b.decision.volume.metadata.name : b.decision.action}`);
     assert.deepEqual(summary, ['team-a/a=v1', 'team-a/b=v5', 'team-a/c=v10', 'team-a/d=Pending']);
     const v1 = plan.volumes.find((v) => v.metadata.name === 'v1');
-    assert.deepEqual(v1?.spec.claimRef, { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'team-a', name: 'a', uid: 'uid-a' });
-    assert.equal(v1?.status?.phase, 'Bound');
+    const claimRef = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'team-a', name: 'a', uid: 'uid-a' };
+    assert.deepEqual(v1?.claimRef, claimRef);
+    assert.equal(v1?.phase, 'Bound');
     assert.equal(v1?.metadata.annotations?.[boundByControllerAnnotation], 'yes');
-    assert.equal(volumes[0].spec.claimRef, undefined, 'the input volumes are unchanged');
+    assert.deepEqual(v1 && decodeObject(v1.raw), v1, 'the manifest says what the typed volume says');
+    assert.equal(volumes[0].claimRef, undefined, 'the input volumes are unchanged');
   });
   it('a pre-bound volume is kept for its claim and is not marked bound-by-controller', () => {
     const volumes = [pv('reserved', '1Gi', { spec: { claimRef: { namespace: 'team-a', name: 'b' } } }), pv('spare', '2Gi')];
@@ -327,7 +321,7 @@ describe('bindClaims', () => {
     assert.deepEqual(plan.bindings.map((b) => b.decision.action === 'Bind' && b.decision.volume.metadata.name), ['spare', 'reserved']);
     const reserved = plan.volumes[0];
     assert.equal(reserved.metadata.annotations?.[boundByControllerAnnotation], undefined);
-    assert.equal(reserved.spec.claimRef?.uid, 'uid-b');
+    assert.equal(reserved.claimRef?.uid, 'uid-b');
   });
   it('order decides a contested volume, as in a cluster', () => {
     const volumes = [pv('only', '1Gi')];

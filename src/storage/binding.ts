@@ -3,59 +3,24 @@
 // access-mode index of index.go, checkVolumeSatisfyClaim) with the matching rules of
 // component-helpers storage/volume FindMatchingVolume, which the scheduler shares.
 
-import { compareQuantities, labelSelectorAsSelector, parseQuantity, quantityValue, zeroQuantity, type Quantity } from '../compute/index.ts';
-import type {
-  NodeInfo,
-  NodeSelectorRequirement,
-  NodeSelectorTerm,
-  PersistentVolume,
-  PersistentVolumeAccessMode,
-  PersistentVolumeClaim,
-  StorageClass,
-} from './model.ts';
+import {
+  admitDefaultStorageClass, compareQuantities, defaultStorageClass, labelSelectorAsSelector, quantityValue, zeroQuantity,
+  type JsonObject, type NodeSelectorRequirement, type NodeSelectorTerm, type PersistentVolume, type PersistentVolumeAccessMode,
+  type PersistentVolumeClaim, type Quantity, type ResourceList, type StorageClass,
+} from '../objects/index.ts';
+import type { NodeInfo } from './model.ts';
 
-/** The legacy annotation that, when present, overrides `spec.storageClassName` on PVs and PVCs. */
-export const betaStorageClassAnnotation = 'volume.beta.kubernetes.io/storage-class';
 /** Set on a PV (and PVC) when the controller, not the user, made the binding. */
 export const boundByControllerAnnotation = 'pv.kubernetes.io/bound-by-controller';
-const defaultClassAnnotations = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'];
 
 /** The claim's class (GetPersistentVolumeClaimClass): the beta annotation, else `spec.storageClassName`, else `""`. */
 export function claimStorageClass(claim: PersistentVolumeClaim): string {
-  const annotated = claim.metadata.annotations?.[betaStorageClassAnnotation];
-  if (annotated !== undefined) return annotated;
-  return claim.spec.storageClassName ?? '';
+  return claim.storageClassName ?? '';
 }
 
 /** The volume's class (GetPersistentVolumeClass): the beta annotation, else `spec.storageClassName`, else `""`. */
 export function volumeStorageClass(volume: PersistentVolume): string {
-  const annotated = volume.metadata.annotations?.[betaStorageClassAnnotation];
-  if (annotated !== undefined) return annotated;
-  return volume.spec.storageClassName ?? '';
-}
-
-/**
- * The class the DefaultStorageClass admission plugin would pick (GetDefaultClass): among classes
- * annotated `storageclass.kubernetes.io/is-default-class: "true"` (or the beta annotation), the
- * newest by `creationTimestamp`, ties to the smallest name. `undefined` when there is none.
- */
-export function defaultStorageClassName(classes: readonly StorageClass[]): string | undefined {
-  const defaults = classes.filter((c) => defaultClassAnnotations.some((a) => c.metadata.annotations?.[a] === 'true'));
-  const created = (c: StorageClass) => (c.metadata.creationTimestamp ? Date.parse(c.metadata.creationTimestamp) : 0);
-  defaults.sort((a, b) => created(b) - created(a) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
-  return defaults[0]?.metadata.name;
-}
-
-/**
- * The claim as the DefaultStorageClass admission plugin leaves it: a claim with neither
- * `spec.storageClassName` (absent or null) nor the beta annotation gets `defaultClass`;
- * any other claim, including one asking for `""`, is returned unchanged.
- */
-export function withDefaultStorageClass(claim: PersistentVolumeClaim, defaultClass: string | undefined): PersistentVolumeClaim {
-  if (defaultClass === undefined) return claim;
-  if (claim.spec.storageClassName !== undefined && claim.spec.storageClassName !== null) return claim;
-  if (claim.metadata.annotations?.[betaStorageClassAnnotation] !== undefined) return claim;
-  return { ...claim, spec: { ...claim.spec, storageClassName: defaultClass } };
+  return volume.storageClassName ?? '';
 }
 
 /**
@@ -73,14 +38,14 @@ export function isDelayBinding(claim: PersistentVolumeClaim, classes: readonly S
  * UID when the claimRef has one (a pre-bound PV often has none).
  */
 export function isVolumeBoundToClaim(volume: PersistentVolume, claim: PersistentVolumeClaim): boolean {
-  const ref = volume.spec.claimRef;
+  const ref = volume.claimRef;
   if (!ref) return false;
   if (ref.name !== claim.metadata.name || ref.namespace !== claim.metadata.namespace) return false;
   return !ref.uid || ref.uid === claim.metadata.uid;
 }
 
-function storageOf(text: string | undefined): Quantity {
-  return text === undefined ? zeroQuantity() : parseQuantity(text);
+function storageOf(list: ResourceList | undefined): Quantity {
+  return list?.storage ?? zeroQuantity();
 }
 
 function volumeModeOf(mode: string | undefined): string {
@@ -89,12 +54,12 @@ function volumeModeOf(mode: string | undefined): string {
 
 // VolumeAttributesClass is GA (1.34): an unset name and "" are the same, and must be equal on both sides.
 function attributesClassMatches(volume: PersistentVolume, claim: PersistentVolumeClaim): boolean {
-  return (volume.spec.volumeAttributesClassName ?? '') === (claim.spec.volumeAttributesClassName ?? '');
+  return (volume.volumeAttributesClassName ?? '') === (claim.volumeAttributesClassName ?? '');
 }
 
 /** CheckAccessModes: the volume offers every mode the claim asks for. */
-export function volumeHasAccessModes(volume: PersistentVolume, modes: readonly PersistentVolumeAccessMode[]): boolean {
-  const offered = new Set(volume.spec.accessModes ?? []);
+export function volumeHasAccessModes(volume: PersistentVolume, modes: readonly string[]): boolean {
+  const offered = new Set(volume.accessModes);
   return modes.every((m) => offered.has(m));
 }
 
@@ -103,9 +68,9 @@ export function volumeHasAccessModes(volume: PersistentVolume, modes: readonly P
  * of its terms must match the node (a term with no requirements matches nothing).
  */
 export function volumeFitsNode(volume: PersistentVolume, node: NodeInfo): boolean {
-  const required = volume.spec.nodeAffinity?.required;
+  const required = volume.nodeAffinity;
   if (!required) return true;
-  return required.nodeSelectorTerms.some((term) => termMatches(term, node));
+  return required.some((term) => termMatches(term, node));
 }
 
 function termMatches(term: NodeSelectorTerm, node: NodeInfo): boolean {
@@ -134,6 +99,9 @@ function requirementMatches(r: NodeSelectorRequirement, labels: Readonly<Record<
       const bound = BigInt(values[0]);
       return r.operator === 'Gt' ? label > bound : label < bound;
     }
+    default:
+      // NodeSelectorRequirementsAsSelector fails on an unknown operator, and the term then matches nothing.
+      return false;
   }
 }
 
@@ -160,28 +128,28 @@ export interface MatchOptions {
  * binding on the controller path. Throws when a quantity or the selector is invalid.
  */
 export function findMatchingVolume(claim: PersistentVolumeClaim, volumes: readonly PersistentVolume[], options: MatchOptions = {}): PersistentVolume | undefined {
-  const requested = storageOf(claim.spec.resources?.requests?.storage);
+  const requested = storageOf(claim.requests);
   const requestedClass = claimStorageClass(claim);
-  const selector = claim.spec.selector ? labelSelectorAsSelector(claim.spec.selector) : undefined;
+  const selector = claim.selector ? labelSelectorAsSelector(claim.selector) : undefined;
   const node = options.node;
   let smallest: PersistentVolume | undefined;
   let smallestSize: Quantity | undefined;
   for (const volume of volumes) {
     if (options.excluded?.has(volume.metadata.name)) continue;
-    if (volume.spec.claimRef && !isVolumeBoundToClaim(volume, claim)) continue;
-    const size = storageOf(volume.spec.capacity?.storage);
+    if (volume.claimRef && !isVolumeBoundToClaim(volume, claim)) continue;
+    const size = storageOf(volume.capacity);
     if (compareQuantities(size, requested) < 0) continue;
-    if (volumeModeOf(volume.spec.volumeMode) !== volumeModeOf(claim.spec.volumeMode)) continue;
+    if (volumeModeOf(volume.volumeMode) !== volumeModeOf(claim.volumeMode)) continue;
     if (!attributesClassMatches(volume, claim)) continue;
     if (volume.metadata.deletionTimestamp) continue;
     const fitsNode = node ? volumeFitsNode(volume, node) : true;
     if (isVolumeBoundToClaim(volume, claim)) return fitsNode ? volume : undefined;
     if (!node && options.delayBinding) continue;
-    if (volume.status?.phase !== 'Available') continue;
+    if (volume.phase !== 'Available') continue;
     if (selector && !selector.matches(volume.metadata.labels ?? {})) continue;
     if (volumeStorageClass(volume) !== requestedClass) continue;
     if (!fitsNode) continue;
-    if (node && !volumeHasAccessModes(volume, claim.spec.accessModes ?? [])) continue;
+    if (node && !volumeHasAccessModes(volume, claim.accessModes)) continue;
     if (!smallestSize || compareQuantities(smallestSize, size) > 0) {
       smallest = volume;
       smallestSize = size;
@@ -198,7 +166,7 @@ const accessModeAbbreviations: readonly (readonly [PersistentVolumeAccessMode, s
 ];
 
 /** GetAccessModesAsString: `RWO,ROX,RWX,RWOP` order, each mode once. */
-export function accessModesKey(modes: readonly PersistentVolumeAccessMode[]): string {
+export function accessModesKey(modes: readonly string[]): string {
   return accessModeAbbreviations.filter(([mode]) => modes.includes(mode)).map(([, short]) => short).join(',');
 }
 
@@ -212,9 +180,9 @@ export function accessModesKey(modes: readonly PersistentVolumeAccessMode[]): st
  */
 export function findBestMatchForClaim(claim: PersistentVolumeClaim, volumes: readonly PersistentVolume[], delayBinding: boolean): PersistentVolume | undefined {
   const groups = new Map<string, { modes: number; volumes: PersistentVolume[] }>();
-  const wanted = claim.spec.accessModes ?? [];
+  const wanted = claim.accessModes;
   for (const volume of volumes) {
-    const key = accessModesKey(volume.spec.accessModes ?? []);
+    const key = accessModesKey(volume.accessModes);
     let group = groups.get(key);
     if (!group) {
       group = { modes: key === '' ? 0 : key.split(',').length, volumes: [] };
@@ -239,13 +207,13 @@ export function findBestMatchForClaim(claim: PersistentVolumeClaim, volumes: rea
  */
 export function volumeSatisfiesClaim(volume: PersistentVolume, claim: PersistentVolumeClaim): string | undefined {
   if (volume.metadata.deletionTimestamp) return `the volume is marked for deletion "${volume.metadata.name}"`;
-  if (quantityValue(storageOf(volume.spec.capacity?.storage)) < quantityValue(storageOf(claim.spec.resources?.requests?.storage))) {
+  if (quantityValue(storageOf(volume.capacity)) < quantityValue(storageOf(claim.requests))) {
     return 'requested PV is too small';
   }
   if (volumeStorageClass(volume) !== claimStorageClass(claim)) return 'storageClassName does not match';
   if (!attributesClassMatches(volume, claim)) return 'volumeAttributesClassName does not match';
-  if (volumeModeOf(volume.spec.volumeMode) !== volumeModeOf(claim.spec.volumeMode)) return 'incompatible volumeMode';
-  if (!volumeHasAccessModes(volume, claim.spec.accessModes ?? [])) return 'incompatible accessMode';
+  if (volumeModeOf(volume.volumeMode) !== volumeModeOf(claim.volumeMode)) return 'incompatible volumeMode';
+  if (!volumeHasAccessModes(volume, claim.accessModes)) return 'incompatible accessMode';
   return undefined;
 }
 
@@ -266,7 +234,7 @@ export interface BindingContext {
   readonly classes: readonly StorageClass[];
   /**
    * The default class the DefaultStorageClass admission gives a claim without a class; when
-   * absent, {@link defaultStorageClassName} of `classes` is used.
+   * absent, GetDefaultClass of `classes` (`defaultStorageClass` of the object model) is used.
    */
   readonly defaultStorageClass?: string;
 }
@@ -280,12 +248,12 @@ export interface BindingContext {
  * Pure: the volumes are not changed. Throws when a quantity or selector is invalid.
  */
 export function decideBinding(claim: PersistentVolumeClaim, context: BindingContext): BindingDecision {
-  const admitted = withDefaultStorageClass(claim, context.defaultStorageClass ?? defaultStorageClassName(context.classes));
-  const wantedName = admitted.spec.volumeName;
+  const admitted = admitDefaultStorageClass(claim, context.defaultStorageClass ?? defaultStorageClass(context.classes)?.metadata.name);
+  const wantedName = admitted.volumeName;
   if (wantedName) {
     const volume = context.volumes.find((v) => v.metadata.name === wantedName);
     if (!volume) return { action: 'Pending', message: `volume "${wantedName}" requested by the claim does not exist` };
-    if (!volume.spec.claimRef) {
+    if (!volume.claimRef) {
       const mismatch = volumeSatisfiesClaim(volume, admitted);
       return mismatch ? { action: 'Pending', message: `Cannot bind to requested volume "${wantedName}": ${mismatch}` } : { action: 'Bind', volume };
     }
@@ -310,14 +278,19 @@ export function bindVolumeToClaim(volume: PersistentVolume, claim: PersistentVol
   const preBound = isVolumeBoundToClaim(volume, claim);
   const annotations = { ...volume.metadata.annotations };
   if (!preBound && annotations[boundByControllerAnnotation] === undefined) annotations[boundByControllerAnnotation] = 'yes';
+  const claimRef = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: claim.metadata.namespace, name: claim.metadata.name, uid: claim.metadata.uid };
+  const raw = volume.raw;
   return {
     ...volume,
     metadata: { ...volume.metadata, annotations },
-    spec: {
-      ...volume.spec,
-      claimRef: { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: claim.metadata.namespace, name: claim.metadata.name, uid: claim.metadata.uid },
+    claimRef,
+    phase: 'Bound',
+    raw: {
+      ...raw,
+      metadata: { ...(raw.metadata as JsonObject | undefined), annotations },
+      spec: { ...(raw.spec as JsonObject | undefined), claimRef },
+      status: { ...(raw.status as JsonObject | undefined), phase: 'Bound' },
     },
-    status: { ...volume.status, phase: 'Bound' },
   };
 }
 

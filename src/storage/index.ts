@@ -1,14 +1,13 @@
-// What other areas may import from storage.
+// What other areas may import from storage. The objects it works on are the shared object
+// model's (src/objects/index.ts).
 
 export {
   accessModesKey,
-  betaStorageClassAnnotation,
   bindClaims,
   bindVolumeToClaim,
   boundByControllerAnnotation,
   claimStorageClass,
   decideBinding,
-  defaultStorageClassName,
   findBestMatchForClaim,
   findMatchingVolume,
   isDelayBinding,
@@ -17,23 +16,6 @@ export {
   volumeHasAccessModes,
   volumeSatisfiesClaim,
   volumeStorageClass,
-  withDefaultStorageClass,
 } from './binding.ts';
 export type { BindingContext, BindingDecision, BindingPlan, ClaimBinding, MatchOptions } from './binding.ts';
-export type {
-  ClaimReference,
-  LabelSelector,
-  LabelSelectorRequirement,
-  NodeInfo,
-  NodeSelectorRequirement,
-  NodeSelectorTerm,
-  ObjectMeta,
-  PersistentVolume,
-  PersistentVolumeAccessMode,
-  PersistentVolumeClaim,
-  PersistentVolumeMode,
-  PersistentVolumePhase,
-  StorageClass,
-  VolumeBindingMode,
-  VolumeNodeAffinity,
-} from './model.ts';
+export type { NodeInfo } from './model.ts';

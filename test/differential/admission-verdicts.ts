@@ -13,7 +13,8 @@
 //    validation, with five random characters after the prefix, and its refusals quote that
 //    name; Berth quotes the prefix (ADR 0006), so the random part is removed from kube's words.
 import { isDeepStrictEqual } from 'node:util';
-import { AdmissionState, decodeObject } from '../../src/compute/index.ts';
+import { AdmissionState } from '../../src/compute/index.ts';
+import { decodeObject } from '../../src/objects/index.ts';
 import type { AdmissionResult } from '../../src/compute/index.ts';
 import type { Json } from './admission-scenarios.ts';
 

@@ -10,9 +10,11 @@
 // group), either volume is accepted.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { accessModesKey, bindVolumeToClaim, decideBinding, defaultStorageClassName, findMatchingVolume, withDefaultStorageClass } from '../../src/storage/index.ts';
-import type { PersistentVolume, PersistentVolumeAccessMode, PersistentVolumeClaim, StorageClass } from '../../src/storage/index.ts';
-import { compareQuantities, parseQuantity } from '../../src/compute/index.ts';
+import { accessModesKey, bindVolumeToClaim, decideBinding, findMatchingVolume } from '../../src/storage/index.ts';
+import {
+  admitDefaultStorageClass, compareQuantities, decodeObject, defaultStorageClass, isDefaultStorageClass, zeroQuantity,
+} from '../../src/objects/index.ts';
+import type { PersistentVolume, PersistentVolumeAccessMode, PersistentVolumeClaim, StorageClass } from '../../src/objects/index.ts';
 import { eventually, expectOk, startCluster, uniqueName } from '../clusters/index.ts';
 import type { Cluster, KubeObject } from '../clusters/index.ts';
 import { count, formatFailure, runFamily } from './harness.ts';
@@ -104,6 +106,13 @@ function claimObject(n: Names, c: ClaimSpec): KubeObject {
 
 const get = async (cluster: Cluster, path: string): Promise<KubeObject> => expectOk(await cluster.request('GET', path), `GET ${path}`) as KubeObject;
 
+/** The cluster's object as the shared object model decodes it (which must give `kind`). */
+function decoded<T extends ReturnType<typeof decodeObject>>(raw: KubeObject, kind: T['kind']): T {
+  const object = decodeObject(raw);
+  assert.equal(object.kind, kind);
+  return object as T;
+}
+
 async function play(cluster: Cluster, scenario: Scenario, tally: Tally): Promise<Disagreement | undefined> {
   const id = uniqueName('b');
   const n: Names = { id, of: (local) => `${id}-${local}` };
@@ -121,14 +130,15 @@ async function play(cluster: Cluster, scenario: Scenario, tally: Tally): Promise
       const all = await Promise.all(volumeNames.map((name) => get(cluster, `/api/v1/persistentvolumes/${name}`)));
       return all.every((v) => v.status?.phase === 'Available') ? all : undefined;
     }, 30_000, 25);
-    const classes = await Promise.all(classNames.map((name) => get(cluster, `/apis/storage.k8s.io/v1/storageclasses/${name}`)));
-    await admissionSeesClasses(cluster, ns, classes as unknown as StorageClass[]);
+    const classes = (await Promise.all(classNames.map((name) => get(cluster, `/apis/storage.k8s.io/v1/storageclasses/${name}`))))
+      .map((c) => decoded<StorageClass>(c, 'StorageClass'));
+    await admissionSeesClasses(cluster, ns, classes);
 
     const submitted: PersistentVolumeClaim[] = [];
     for (const c of scenario.claims) {
       const object = claimObject(n, c);
       const created = expectOk(await cluster.request('POST', `/api/v1/namespaces/${ns}/persistentvolumeclaims`, object), 'claim') as KubeObject;
-      submitted.push({ ...(object as unknown as PersistentVolumeClaim), metadata: { ...(created.metadata as PersistentVolumeClaim['metadata']) } });
+      submitted.push(decoded<PersistentVolumeClaim>({ ...object, metadata: created.metadata }, 'PersistentVolumeClaim'));
     }
     expectOk(await cluster.request('POST', `/api/v1/namespaces/${ns}/persistentvolumeclaims`, {
       apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'sentinel' },
@@ -139,12 +149,12 @@ async function play(cluster: Cluster, scenario: Scenario, tally: Tally): Promise
       return s.status?.phase === 'Bound' ? true : undefined;
     }, 30_000, 25);
 
-    const defaultClass = defaultStorageClassName(classes as unknown as StorageClass[]);
-    let model = (volumes as unknown as PersistentVolume[]).slice(0, -1);
+    const defaultClass = defaultStorageClass(classes)?.metadata.name;
+    let model = volumes.slice(0, -1).map((v) => decoded<PersistentVolume>(v, 'PersistentVolume'));
     for (const [i, claim] of submitted.entries()) {
       const claimPath = `/api/v1/namespaces/${ns}/persistentvolumeclaims/${claim.metadata.name}`;
       let real = await get(cluster, claimPath);
-      const decision = decideBinding(claim, { volumes: model, classes: classes as unknown as StorageClass[] });
+      const decision = decideBinding(claim, { volumes: model, classes });
       const berthVolume = decision.action === 'Bind' ? decision.volume.metadata.name : 'none';
       if (real.status?.phase !== 'Bound' && berthVolume !== 'none') {
         // A bind that failed once (seen with claims that name a pre-bound volume, about one
@@ -157,7 +167,7 @@ async function play(cluster: Cluster, scenario: Scenario, tally: Tally): Promise
         if (real.status?.phase === 'Bound') count(tally, 'bound only after a resync');
       }
       const kubeClass = (real.spec?.storageClassName as string | undefined) ?? null;
-      const berthClass = withDefaultStorageClass(claim, defaultClass).spec.storageClassName ?? null;
+      const berthClass = admitDefaultStorageClass(claim, defaultClass).storageClassName ?? null;
       const kubeVolume = real.status?.phase === 'Bound' ? String(real.spec?.volumeName) : 'none';
       if (kubeClass !== berthClass || (kubeVolume !== berthVolume && !sameRank(claim, model, decision, kubeVolume, defaultClass))) {
         return { step: i, kube: { class: kubeClass, volume: kubeVolume }, berth: { class: berthClass, volume: berthVolume, decision: decision.action } };
@@ -186,26 +196,26 @@ async function play(cluster: Cluster, scenario: Scenario, tally: Tally): Promise
  */
 function sameRank(claim: PersistentVolumeClaim, volumes: readonly PersistentVolume[], decision: ReturnType<typeof decideBinding>,
   kubeVolume: string, defaultClass: string | undefined): boolean {
-  if (decision.action !== 'Bind' || kubeVolume === 'none' || claim.spec.volumeName) return false;
+  if (decision.action !== 'Bind' || kubeVolume === 'none' || claim.volumeName) return false;
   const chosen = volumes.find((v) => v.metadata.name === kubeVolume);
   if (chosen === undefined) return false;
-  const key = accessModesKey(chosen.spec.accessModes ?? []);
+  const key = accessModesKey(chosen.accessModes);
   const modes = (k: string): number => k.split(',').length;
-  if (modes(key) !== modes(accessModesKey(decision.volume.spec.accessModes ?? []))) return false;
-  const admitted = withDefaultStorageClass(claim, defaultClass);
+  if (modes(key) !== modes(accessModesKey(decision.volume.accessModes))) return false;
+  const admitted = admitDefaultStorageClass(claim, defaultClass);
   if (findMatchingVolume(admitted, [chosen]) !== chosen) return false;
-  const best = findMatchingVolume(admitted, volumes.filter((v) => accessModesKey(v.spec.accessModes ?? []) === key));
+  const best = findMatchingVolume(admitted, volumes.filter((v) => accessModesKey(v.accessModes) === key));
   return best !== undefined && compareQuantities(capacityOf(best), capacityOf(chosen)) === 0;
 }
 
-const capacityOf = (volume: PersistentVolume) => parseQuantity(String(volume.spec.capacity?.storage ?? '0'));
+const capacityOf = (volume: PersistentVolume) => volume.capacity?.storage ?? zeroQuantity();
 
 /**
  * Waits until the DefaultStorageClass admission plugin's informer has this scenario's classes:
  * a dry-run claim gets one of the current default classes (or none when there is none).
  */
 async function admissionSeesClasses(cluster: Cluster, ns: string, classes: readonly StorageClass[]): Promise<void> {
-  const defaults = new Set(classes.filter((c) => c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true').map((c) => c.metadata.name));
+  const defaults = new Set(classes.filter(isDefaultStorageClass).map((c) => c.metadata.name));
   await eventually('DefaultStorageClass admission sees the classes', async () => {
     const res = await cluster.request('POST', `/api/v1/namespaces/${ns}/persistentvolumeclaims?dryRun=All`, {
       apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'probe' },

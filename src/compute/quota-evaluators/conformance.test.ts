@@ -2,11 +2,10 @@
 // small implementations").
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeObject } from '../decode.ts';
+import { decodeObject, type KubeObject } from '../../objects/index.ts';
 import { dedicatedEvaluators } from './registry.ts';
 import { objectCountEvaluator } from './object-count.ts';
 import type { QuotaEvaluator } from './types.ts';
-import type { KubeObject } from '../model.ts';
 
 const samples: Readonly<Record<string, KubeObject>> = {
   pods: decodeObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', resources: { requests: { cpu: '1' } } }] } }),

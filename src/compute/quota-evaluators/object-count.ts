@@ -1,8 +1,7 @@
 // generic.NewObjectCountEvaluator: one of the object counts `count/<resource>.<group>`, plus the
 // legacy names configmaps, secrets, resourcequotas and replicationcontrollers for those kinds.
-import { newQuantity } from '../quantity.ts';
+import { newQuantity, type ResourceList } from '../../objects/index.ts';
 import { objectCountResourceName, type QuotaEvaluator } from './types.ts';
-import type { ResourceList } from '../model.ts';
 
 const legacyAliases: Readonly<Record<string, string>> = {
   configmaps: 'configmaps',

@@ -4,11 +4,11 @@
 // also charged to `<class>.storageclass.storage.k8s.io/...` when the claim names a class. The
 // one scope is VolumeAttributesClass (GA since 1.34), matched against every class the claim
 // refers to.
-import { compareQuantities, newQuantity, roundUpToUnit } from '../quantity.ts';
+import {
+  compareQuantities, type KubeObject, newQuantity, type PersistentVolumeClaim, type Quantity, type ResourceList, roundUpToUnit, type ScopedResourceSelectorRequirement,
+} from '../../objects/index.ts';
 import { scopeSelectorAsSelector } from './scope-selector.ts';
 import { objectCountResourceName, type QuotaEvaluator } from './types.ts';
-import type { KubeObject, PersistentVolumeClaim, ResourceList, ScopedResourceSelectorRequirement } from '../model.ts';
-import type { Quantity } from '../quantity.ts';
 
 /** The suffix of a per-storage-class quota resource name. */
 export const STORAGE_CLASS_SUFFIX = '.storageclass.storage.k8s.io/';

@@ -2,13 +2,14 @@
 // as cpu/memory/ephemeral-storage, requests.*, limits.*, hugepages and extended resources, and
 // one `pods`), which scopes it falls in, and the old rule that a quota on cpu or memory makes
 // every container state that resource.
-import { newQuantity, type Quantity } from '../quantity.ts';
+import {
+  type KubeObject, newQuantity, type Pod, type Quantity, type ResourceList, type ScopedResourceSelectorRequirement,
+} from '../../objects/index.ts';
 import { addLists } from '../resource-list.ts';
 import { isPodLevelResourcesSet, podLimits, podRequests } from '../resources.ts';
 import { getPodQos } from '../qos.ts';
 import { scopeSelectorAsSelector } from './scope-selector.ts';
 import { objectCountResourceName, type QuotaEvaluator } from './types.ts';
-import type { KubeObject, Pod, ResourceList, ScopedResourceSelectorRequirement } from '../model.ts';
 
 const countName = objectCountResourceName('pods');
 

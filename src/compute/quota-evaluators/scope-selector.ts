@@ -1,8 +1,9 @@
 // A quota's scope selector requirement as a label selector over one label, the scope's name
 // (ScopedResourceSelectorRequirementsAsSelector in pkg/apis/core/v1/helper), which the pod and
 // claim evaluators match against labels made from the object.
-import { LabelSelectorError, newRequirement, selectorOf, type Selector } from '../labels.ts';
-import type { ScopedResourceSelectorRequirement } from '../model.ts';
+import {
+  LabelSelectorError, newRequirement, type ScopedResourceSelectorRequirement, type Selector, selectorOf,
+} from '../../objects/index.ts';
 
 const OPERATORS: readonly string[] = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 

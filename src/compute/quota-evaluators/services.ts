@@ -2,9 +2,8 @@
 // LoadBalancer Service one `services.nodeports` per port (for a LoadBalancer that does not
 // allocate node ports, only the ports that name one), and a LoadBalancer one
 // `services.loadbalancers`.
-import { newQuantity } from '../quantity.ts';
+import { type KubeObject, newQuantity, type ResourceList } from '../../objects/index.ts';
 import { objectCountResourceName, type QuotaEvaluator } from './types.ts';
-import type { KubeObject, ResourceList } from '../model.ts';
 
 const serviceResources = [objectCountResourceName('services'), 'services', 'services.loadbalancers', 'services.nodeports'];
 

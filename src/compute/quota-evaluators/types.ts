@@ -1,7 +1,7 @@
 // The contract every quota evaluator implements (k8s.io/apiserver/pkg/quota/v1 Evaluator, the
 // parts admission and usage calculation need). One file per object kind implements it; the
 // registry picks one per group-resource.
-import type { KubeObject, ResourceList, ScopedResourceSelectorRequirement } from '../model.ts';
+import type { KubeObject, ResourceList, ScopedResourceSelectorRequirement } from '../../objects/index.ts';
 
 /** Measures what one object of a kind consumes of a ResourceQuota. */
 export interface QuotaEvaluator {

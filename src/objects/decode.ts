@@ -2,9 +2,12 @@
 // checks the fields admission reads and names the offending field; it is the API server's
 // decoding step, not its full validation.
 import { formatQuantity, QuantityError, quantityFromJson, roundUpToMilli } from './quantity.ts';
+import { parseTimestamp } from './time.ts';
+import type { LabelSelector, LabelSelectorRequirement } from './labels.ts';
 import type {
-  Container, JsonObject, KubeObject, LimitRange, LimitRangeItem, ObjectMeta, ObjectType, Pod, QosClass, ResourceList,
-  ResourceRequirements, ScopedResourceSelectorRequirement, ServicePort,
+  ClaimReference, Container, JsonObject, KubeObject, LimitRange, LimitRangeItem, NodeSelectorRequirement, NodeSelectorTerm, ObjectMeta,
+  ObjectType, PersistentVolume, PersistentVolumeClaim, Pod, QosClass, ResourceList, ResourceRequirements, ScopedResourceSelectorRequirement,
+  ServicePort,
 } from './model.ts';
 
 /** A field of a manifest that cannot be decoded. `field` is a path such as `spec.containers[0].name`. */
@@ -157,6 +160,18 @@ function decodeContainers(v: unknown, field: string): Container[] {
   });
 }
 
+function stringsAt(v: unknown, field: string): string[] {
+  return arrayAt(v, field).map((s, i) => stringAt(s, `${field}[${i}]`) ?? '');
+}
+
+/** A metav1.Time field: RFC 3339 text or absent, as its JSON decoder accepts (anything else fails to decode). */
+function timestampAt(v: unknown, field: string): string | undefined {
+  const text = stringAt(v, field);
+  if (text === undefined) return undefined;
+  if (parseTimestamp(text) === undefined) throw new DecodeError(field, `must be an RFC 3339 time, not "${text}"`);
+  return text;
+}
+
 function decodeMeta(raw: JsonObject): ObjectMeta {
   const m = objectAt(raw.metadata, 'metadata') ?? {};
   const name = stringAt(m.name, 'metadata.name') ?? '';
@@ -166,8 +181,95 @@ function decodeMeta(raw: JsonObject): ObjectMeta {
     name,
     generateName,
     namespace: stringAt(m.namespace, 'metadata.namespace'),
+    uid: stringAt(m.uid, 'metadata.uid'),
     labels: stringMapAt(m.labels, 'metadata.labels'),
     annotations: stringMapAt(m.annotations, 'metadata.annotations'),
+    creationTimestamp: timestampAt(m.creationTimestamp, 'metadata.creationTimestamp'),
+    deletionTimestamp: timestampAt(m.deletionTimestamp, 'metadata.deletionTimestamp'),
+  };
+}
+
+/** matchExpressions of a label or node selector: the two requirement types have one shape. */
+function decodeRequirementList(v: unknown, field: string): (LabelSelectorRequirement & NodeSelectorRequirement)[] {
+  return arrayAt(v, field).map((e, i) => {
+    const path = `${field}[${i}]`;
+    const o = objectAt(e, path) ?? {};
+    return { key: stringAt(o.key, `${path}.key`) ?? '', operator: stringAt(o.operator, `${path}.operator`) ?? '', values: stringsAt(o.values, `${path}.values`) };
+  });
+}
+
+function decodeLabelSelector(v: unknown, field: string): LabelSelector | undefined {
+  const o = objectAt(v, field);
+  if (!o) return undefined;
+  return {
+    matchLabels: stringMapAt(o.matchLabels, `${field}.matchLabels`),
+    matchExpressions: decodeRequirementList(o.matchExpressions, `${field}.matchExpressions`),
+  };
+}
+
+/** spec.storageClassName under the legacy beta annotation, which wins when present (GetPersistentVolume(Claim)Class). */
+function storageClassNameOf(metadata: ObjectMeta, spec: JsonObject): string | undefined {
+  return metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? stringAt(spec.storageClassName, 'spec.storageClassName');
+}
+
+function decodeClaim(raw: JsonObject, type: ObjectType, metadata: ObjectMeta): PersistentVolumeClaim {
+  const spec = objectAt(raw.spec, 'spec') ?? {};
+  const resources = objectAt(spec.resources, 'spec.resources') ?? {};
+  const status = objectAt(raw.status, 'status') ?? {};
+  const volumeAttributesClassName = stringAt(spec.volumeAttributesClassName, 'spec.volumeAttributesClassName');
+  return {
+    kind: 'PersistentVolumeClaim', type, metadata, raw,
+    requests: decodeResourceList(resources.requests, 'spec.resources.requests'),
+    limits: decodeResourceList(resources.limits, 'spec.resources.limits'),
+    storageClassName: storageClassNameOf(metadata, spec),
+    accessModes: stringsAt(spec.accessModes, 'spec.accessModes'),
+    volumeMode: stringAt(spec.volumeMode, 'spec.volumeMode'),
+    selector: decodeLabelSelector(spec.selector, 'spec.selector'),
+    volumeName: stringAt(spec.volumeName, 'spec.volumeName') || undefined,
+    volumeAttributesClassName,
+    allocatedResources: decodeResourceList(status.allocatedResources, 'status.allocatedResources'),
+    volumeAttributesClassNames: [
+      volumeAttributesClassName,
+      stringAt(status.currentVolumeAttributesClassName, 'status.currentVolumeAttributesClassName'),
+      stringAt((objectAt(status.modifyVolumeStatus, 'status.modifyVolumeStatus') ?? {}).targetVolumeAttributesClassName,
+        'status.modifyVolumeStatus.targetVolumeAttributesClassName'),
+    ].filter((n): n is string => n !== undefined && n !== ''),
+  };
+}
+
+function decodeNodeAffinity(v: unknown): NodeSelectorTerm[] | undefined {
+  const required = objectAt((objectAt(v, 'spec.nodeAffinity') ?? {}).required, 'spec.nodeAffinity.required');
+  if (!required) return undefined;
+  const field = 'spec.nodeAffinity.required.nodeSelectorTerms';
+  return arrayAt(required.nodeSelectorTerms, field).map((t, i) => {
+    const term = objectAt(t, `${field}[${i}]`) ?? {};
+    return {
+      matchExpressions: decodeRequirementList(term.matchExpressions, `${field}[${i}].matchExpressions`),
+      matchFields: decodeRequirementList(term.matchFields, `${field}[${i}].matchFields`),
+    };
+  });
+}
+
+function decodeVolume(raw: JsonObject, type: ObjectType, metadata: ObjectMeta): PersistentVolume {
+  const spec = objectAt(raw.spec, 'spec') ?? {};
+  const ref = objectAt(spec.claimRef, 'spec.claimRef');
+  const claimRef: ClaimReference | undefined = ref && {
+    kind: stringAt(ref.kind, 'spec.claimRef.kind'),
+    apiVersion: stringAt(ref.apiVersion, 'spec.claimRef.apiVersion'),
+    namespace: stringAt(ref.namespace, 'spec.claimRef.namespace'),
+    name: stringAt(ref.name, 'spec.claimRef.name'),
+    uid: stringAt(ref.uid, 'spec.claimRef.uid'),
+  };
+  return {
+    kind: 'PersistentVolume', type, metadata, raw,
+    capacity: decodeResourceList(spec.capacity, 'spec.capacity'),
+    accessModes: stringsAt(spec.accessModes, 'spec.accessModes'),
+    storageClassName: storageClassNameOf(metadata, spec),
+    volumeMode: stringAt(spec.volumeMode, 'spec.volumeMode'),
+    claimRef,
+    nodeAffinity: decodeNodeAffinity(spec.nodeAffinity),
+    volumeAttributesClassName: stringAt(spec.volumeAttributesClassName, 'spec.volumeAttributesClassName'),
+    phase: stringAt((objectAt(raw.status, 'status') ?? {}).phase, 'status.phase'),
   };
 }
 
@@ -260,11 +362,11 @@ export function decodeObject(raw: JsonObject): KubeObject {
     return { kind, type, metadata, raw, overhead: decodeResourceList((objectAt(raw.overhead, 'overhead') ?? {}).podFixed, 'overhead.podFixed') };
   }
   if (type.group === 'storage.k8s.io' && kind === 'StorageClass') {
-    const annotations = metadata.annotations ?? {};
-    const isDefault = annotations['storageclass.kubernetes.io/is-default-class'] === 'true'
-      || annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
-    const created = stringAt((objectAt(raw.metadata, 'metadata') ?? {}).creationTimestamp, 'metadata.creationTimestamp');
-    return { kind, type, metadata, raw, isDefault, ...(created ? { creationTimestamp: created } : {}) };
+    return {
+      kind, type, metadata, raw,
+      provisioner: stringAt(raw.provisioner, 'provisioner'),
+      volumeBindingMode: stringAt(raw.volumeBindingMode, 'volumeBindingMode'),
+    };
   }
   if (type.group === 'scheduling.k8s.io' && kind === 'PriorityClass') {
     const globalDefault = raw.globalDefault;
@@ -280,25 +382,10 @@ export function decodeObject(raw: JsonObject): KubeObject {
   switch (kind) {
     case 'Pod':
       return decodePod(raw, type, metadata);
-    case 'PersistentVolumeClaim': {
-      const spec = objectAt(raw.spec, 'spec') ?? {};
-      const resources = objectAt(spec.resources, 'spec.resources') ?? {};
-      const status = objectAt(raw.status, 'status') ?? {};
-      const annotated = metadata.annotations?.['volume.beta.kubernetes.io/storage-class'];
-      return {
-        kind, type, metadata, raw,
-        requests: decodeResourceList(resources.requests, 'spec.resources.requests'),
-        limits: decodeResourceList(resources.limits, 'spec.resources.limits'),
-        storageClassName: annotated ?? stringAt(spec.storageClassName, 'spec.storageClassName'),
-        allocatedResources: decodeResourceList(status.allocatedResources, 'status.allocatedResources'),
-        volumeAttributesClassNames: [
-          stringAt(spec.volumeAttributesClassName, 'spec.volumeAttributesClassName'),
-          stringAt(status.currentVolumeAttributesClassName, 'status.currentVolumeAttributesClassName'),
-          stringAt((objectAt(status.modifyVolumeStatus, 'status.modifyVolumeStatus') ?? {}).targetVolumeAttributesClassName,
-            'status.modifyVolumeStatus.targetVolumeAttributesClassName'),
-        ].filter((n): n is string => n !== undefined && n !== ''),
-      };
-    }
+    case 'PersistentVolumeClaim':
+      return decodeClaim(raw, type, metadata);
+    case 'PersistentVolume':
+      return decodeVolume(raw, type, metadata);
     case 'Service': {
       const spec = objectAt(raw.spec, 'spec') ?? {};
       const ports: ServicePort[] = arrayAt(spec.ports, 'spec.ports').map((p, i) => ({

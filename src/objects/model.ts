@@ -1,6 +1,7 @@
-// The compute area's types: the parts of Kubernetes objects that admission reads, with
-// quantities already parsed. Every typed object keeps the manifest it came from (`raw`) so that
-// what admission returns is the full object with only the fields it changed.
+// The Kubernetes object model every area shares: the parts of Kubernetes objects that Berth's
+// decisions read (admission, quota, volume binding), with quantities already parsed. Every typed
+// object keeps the manifest it came from (`raw`) so that what a decision returns is the full
+// object with only the fields it changed.
 import type { Quantity } from './quantity.ts';
 import type { LabelSelector } from './labels.ts';
 
@@ -23,13 +24,16 @@ export interface Container {
   readonly restartPolicy?: string;
 }
 
-/** metav1.ObjectMeta, the fields admission reads. */
+/** metav1.ObjectMeta, the fields Berth reads. Timestamps are RFC 3339 text, checked when decoded. */
 export interface ObjectMeta {
   readonly name: string;
   readonly generateName?: string;
   readonly namespace?: string;
+  readonly uid?: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
+  readonly creationTimestamp?: string;
+  readonly deletionTimestamp?: string;
 }
 
 /** Kubernetes group/kind/resource of an object, e.g. apps/Deployment/deployments. */
@@ -68,13 +72,29 @@ export interface Pod extends TypedObject {
   readonly statusQosClass?: QosClass;
 }
 
-/** A PersistentVolumeClaim. */
+/** `spec.accessModes` values. */
+export type PersistentVolumeAccessMode = 'ReadWriteOnce' | 'ReadOnlyMany' | 'ReadWriteMany' | 'ReadWriteOncePod';
+
+/**
+ * A PersistentVolumeClaim. `storageClassName` undefined (neither the beta annotation nor
+ * `spec.storageClassName`) and `""` differ: `""` asks for a volume with no class; undefined
+ * takes the default class.
+ */
 export interface PersistentVolumeClaim extends TypedObject {
   readonly kind: 'PersistentVolumeClaim';
   readonly requests?: ResourceList;
   readonly limits?: ResourceList;
   /** The class per storagehelpers.GetPersistentVolumeClaimClass (beta annotation first). */
   readonly storageClassName?: string;
+  /** spec.accessModes, as written (validation, not decoding, rejects unknown modes). */
+  readonly accessModes: readonly string[];
+  /** spec.volumeMode; absent means `Filesystem`. */
+  readonly volumeMode?: string;
+  readonly selector?: LabelSelector;
+  /** spec.volumeName: the volume the claim asks for by name, or is bound to. */
+  readonly volumeName?: string;
+  /** spec.volumeAttributesClassName. */
+  readonly volumeAttributesClassName?: string;
   readonly allocatedResources?: ResourceList;
   /**
    * The VolumeAttributesClasses the claim refers to (getReferencedVolumeAttributesClassNames):
@@ -140,13 +160,55 @@ export interface Namespace extends TypedObject {
   readonly kind: 'Namespace';
 }
 
-/** A storage.k8s.io StorageClass: what matters to admission is whether it is the default. */
+/**
+ * A storage.k8s.io StorageClass. Whether it is the default is read from its annotations by
+ * `isDefaultStorageClass` (storage-class.ts), the one place that knows them.
+ */
 export interface StorageClass extends TypedObject {
   readonly kind: 'StorageClass';
-  /** The is-default-class annotation (or its beta form) is "true". */
-  readonly isDefault: boolean;
-  /** metadata.creationTimestamp, when the object has one. */
-  readonly creationTimestamp?: string;
+  readonly provisioner?: string;
+  /** volumeBindingMode; absent means `Immediate`. */
+  readonly volumeBindingMode?: string;
+}
+
+/** core/v1 NodeSelectorRequirement (node affinity of a PV). */
+export interface NodeSelectorRequirement {
+  readonly key: string;
+  readonly operator: string;
+  readonly values?: readonly string[];
+}
+
+/** core/v1 NodeSelectorTerm: its requirements are ANDed. */
+export interface NodeSelectorTerm {
+  readonly matchExpressions?: readonly NodeSelectorRequirement[];
+  readonly matchFields?: readonly NodeSelectorRequirement[];
+}
+
+/** core/v1 ObjectReference, as a PV's `spec.claimRef`. */
+export interface ClaimReference {
+  readonly kind?: string;
+  readonly apiVersion?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly uid?: string;
+}
+
+/** A PersistentVolume, the fields volume binding reads. */
+export interface PersistentVolume extends TypedObject {
+  readonly kind: 'PersistentVolume';
+  /** spec.capacity. */
+  readonly capacity?: ResourceList;
+  readonly accessModes: readonly string[];
+  /** The class per storagehelpers.GetPersistentVolumeClass (beta annotation first). */
+  readonly storageClassName?: string;
+  /** spec.volumeMode; absent means `Filesystem`. */
+  readonly volumeMode?: string;
+  readonly claimRef?: ClaimReference;
+  /** spec.nodeAffinity.required.nodeSelectorTerms, ORed; undefined when there is no `required`. */
+  readonly nodeAffinity?: readonly NodeSelectorTerm[];
+  readonly volumeAttributesClassName?: string;
+  /** status.phase. */
+  readonly phase?: string;
 }
 
 /** A scheduling.k8s.io PriorityClass. */
@@ -169,11 +231,9 @@ export interface OtherObject extends TypedObject {
   readonly kind: 'Other';
 }
 
-/** Every object admission understands. */
-export type KubeObject = Pod | PersistentVolumeClaim | Service | LimitRange | ResourceQuota | Namespace | PriorityClass | RuntimeClass | StorageClass | OtherObject;
+/** Every object Berth's decisions understand. */
+export type KubeObject = Pod | PersistentVolumeClaim | PersistentVolume | Service | LimitRange | ResourceQuota | Namespace | PriorityClass | RuntimeClass | StorageClass | OtherObject;
 
 /** The pod QoS classes. */
 export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 
-/** Re-exported for the selector fields of the model. */
-export type { LabelSelector };
