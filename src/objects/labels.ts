@@ -1,6 +1,7 @@
 // Label selectors as metav1.LabelSelectorAsSelector builds them (k8s.io/apimachinery
 // pkg/apis/meta/v1/helpers.go and pkg/labels/selector.go): validation of keys, operators and
 // values, and matching against a label set.
+import { labelValueErrors, qualifiedNameErrors } from './names.ts';
 
 /** The operators of a matchExpressions entry. */
 export type SelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
@@ -32,41 +33,6 @@ export class LabelSelectorError extends Error {
   }
 }
 
-const NAME_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const DNS1123_SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Why `key` is not a qualified name (prefix/name), or undefined when it is one. */
-export function qualifiedNameError(key: string): string | undefined {
-  const parts = key.split('/');
-  let name = key;
-  if (parts.length === 2) {
-    const [prefix, rest] = parts;
-    if (prefix.length === 0) return 'prefix part must be non-empty';
-    if (prefix.length > 253 || !DNS1123_SUBDOMAIN_RE.test(prefix)) {
-      return 'prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character';
-    }
-    name = rest;
-  } else if (parts.length > 2) {
-    return "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character with an optional DNS subdomain prefix and '/'";
-  }
-  if (name.length === 0) return 'name part must be non-empty';
-  if (name.length > 63) return 'name part must be no more than 63 characters';
-  if (!NAME_RE.test(name)) {
-    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-  }
-  return undefined;
-}
-
-/** Why `value` is not a label value, or undefined when it is one (empty is allowed). */
-export function labelValueError(value: string): string | undefined {
-  if (value.length === 0) return undefined;
-  if (value.length > 63) return 'must be no more than 63 characters';
-  if (!NAME_RE.test(value)) {
-    return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-  }
-  return undefined;
-}
-
 interface Requirement {
   readonly key: string;
   readonly op: SelectorOperator | 'Equals';
@@ -78,8 +44,8 @@ interface Requirement {
  * @throws LabelSelectorError naming the key, the operator or the values.
  */
 export function newRequirement(key: string, operator: string, values: readonly string[] = []): Requirement {
-  const keyError = qualifiedNameError(key);
-  if (keyError) throw new LabelSelectorError(`key: Invalid value: "${key}": ${keyError}`);
+  const keyErrors = qualifiedNameErrors(key);
+  if (keyErrors.length > 0) throw new LabelSelectorError(`key: Invalid value: "${key}": ${keyErrors.join('; ')}`);
   let op: Requirement['op'];
   switch (operator) {
     case 'In':
@@ -104,8 +70,8 @@ export function newRequirement(key: string, operator: string, values: readonly s
       throw new LabelSelectorError(`"${operator}" is not a valid label selector operator`);
   }
   values.forEach((v, i) => {
-    const err = labelValueError(v);
-    if (err) throw new LabelSelectorError(`values[${i}]: Invalid value: "${v}": ${err}`);
+    const errors = labelValueErrors(v);
+    if (errors.length > 0) throw new LabelSelectorError(`values[${i}]: Invalid value: "${v}": ${errors.join('; ')}`);
   });
   return { key, op, values: new Set(values) };
 }

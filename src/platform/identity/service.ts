@@ -8,7 +8,7 @@ import { isUniqueViolation } from '../db/database.ts';
 import type { AuditLog } from '../audit/service.ts';
 import { BerthError, alreadyExists, conflict, invalid, notFound, tooManyRequests, unauthorized, type Cause } from '../errors.ts';
 import { actorOf, type AuthPrincipal, type RequestContext } from '../context.ts';
-import { dns1123SubdomainErrors } from '../validation.ts';
+import { dns1123SubdomainErrors } from '../../objects/index.ts';
 import { hashPassword, newId, newSecret, secretDigest, verifyPassword } from './secrets.ts';
 import { isPlatformRole, platformPermissions, tenantRoles, type PlatformRole, type Permission } from './rbac.ts';
 import { LoginLimiter } from './login-limiter.ts';
