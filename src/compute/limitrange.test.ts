@@ -114,6 +114,58 @@ describe('limitRangerValidate messages (as kube-apiserver words them)', () => {
       pod: pod([{ limits: { cpu: '1' } }, { limits: { cpu: '1500m' } }]),
       want: 'maximum cpu usage per Pod is 2, but limit is 2500m',
     },
+    // A request above its limit is refused by validation before LimitRanger; the checks still
+    // hold on their own, as upstream's do.
+    {
+      name: 'a limit below min is named even when the request is above it',
+      range: lr('r', [{ type: 'Container', min: { cpu: '1' } }]),
+      pod: pod([{ requests: { cpu: '2' }, limits: { cpu: '500m' } }]),
+      want: 'minimum cpu usage per Container is 1, but limit is 500m',
+    },
+    {
+      name: 'a request above max is named even when the limit is below it',
+      range: lr('r', [{ type: 'Container', max: { cpu: '2' } }]),
+      pod: pod([{ requests: { cpu: '3' }, limits: { cpu: '1' } }]),
+      want: 'maximum cpu usage per Container is 2, but request is 3',
+    },
+    {
+      name: 'ratio with a zero request',
+      range: lr('r', [{ type: 'Container', maxLimitRequestRatio: { cpu: '2' } }]),
+      pod: pod([{ requests: { cpu: '0' }, limits: { cpu: '1' } }]),
+      want: 'cpu max limit to request ratio per Container is 2, but no request is specified or request is 0',
+    },
+    {
+      name: 'ratio with a zero limit',
+      range: lr('r', [{ type: 'Container', maxLimitRequestRatio: { cpu: '2' } }]),
+      pod: pod([{ requests: { cpu: '1' }, limits: { cpu: '0' } }]),
+      want: 'cpu max limit to request ratio per Container is 2, but no limit is specified or limit is 0',
+    },
+    {
+      name: 'a ratio exactly at the maximum is allowed',
+      range: lr('r', [{ type: 'Container', maxLimitRequestRatio: { cpu: '2' } }]),
+      pod: pod([{ requests: { cpu: '500m' }, limits: { cpu: '1' } }]),
+      want: undefined,
+    },
+    {
+      name: 'Pod limits take only cpu and memory from pod-level resources, not hugepages',
+      range: lr('r', [{ type: 'Pod', max: { 'hugepages-2Mi': '3Mi' } }]),
+      pod: pod([{ requests: { 'hugepages-2Mi': '2Mi' }, limits: { 'hugepages-2Mi': '2Mi' } }], [], { resources: { requests: { 'hugepages-2Mi': '4Mi' }, limits: { 'hugepages-2Mi': '4Mi' } } }),
+      want: undefined,
+    },
+    {
+      name: 'above MaxMilliValue quantities compare as whole values rounded up',
+      range: lr('r', [{ type: 'Container', max: { cpu: '10000000000000000300m' } }]),
+      pod: pod([{ limits: { cpu: '10000000000000000700m' } }]),
+      want: undefined,
+    },
+    {
+      // Upstream divides in float64 and compares with the ratio's whole value once the ratio is past
+      // MaxMilliValue: here 9223372036854787 against 9223372036854786.999 rounded up, equal.
+      name: 'a ratio past MaxMilliValue compares with its whole value, in float64',
+      range: lr('r', [{ type: 'Container', maxLimitRequestRatio: { cpu: '9223372036854786999m' } }]),
+      pod: pod([{ requests: { cpu: '1' }, limits: { cpu: '9223372036854787' } }]),
+      want: undefined,
+    },
     {
       name: 'min compares rounded-up milli-values (0.1m equals 1m)',
       range: lr('r', [{ type: 'Container', min: { cpu: '1m' } }]),

@@ -179,6 +179,14 @@ describe('NodePortAllocator explicit requests', () => {
     });
   }
 
+  it('a port that is not a whole number is never allocated, so never released', () => {
+    const a = new NodePortAllocator({ random: seeded(3) });
+    a.allocate(30000);
+    assert.equal(a.has(30000.5), false);
+    assert.equal(a.release(30000.5), false);
+    assert.equal(a.has(30000), true);
+  });
+
   it('names the reservation on the error', () => {
     const a = new NodePortAllocator({ reservations });
     assert.equal(refusal(() => a.allocate(31009)).reservation?.service, 'sap-gateway');
@@ -201,6 +209,7 @@ describe('NodePortAllocator configuration errors', () => {
     { name: 'reservation outside the range', reservations: [{ from: 8080, service: 'web', owner: 'ops' }], error: /outside the NodePort range 30000-32767/ },
     { name: 'reservation straddling the end', reservations: [{ from: 32760, to: 32800, service: 'web', owner: 'ops' }], error: /outside/ },
     { name: 'inverted reservation', reservations: [{ from: 30100, to: 30050, service: 'web', owner: 'ops' }], error: /end port is before start port/ },
+    { name: 'a reservation that is not a whole port', reservations: [{ from: 30100.5, service: 'web', owner: 'ops' }], error: /reserved ports 30100.5 of legacy service "web"/ },
     {
       name: 'overlapping reservations',
       reservations: [{ from: 30100, to: 30200, service: 'a', owner: 'x' }, { from: 30200, service: 'b', owner: 'y' }],

@@ -25,6 +25,8 @@ describe('computePodQos', () => {
     { name: 'an init container without limits spoils Guaranteed', pod: pod([g], [{ requests: { cpu: '1' } }]), want: 'Burstable' },
     { name: 'a guaranteed init container keeps Guaranteed', pod: pod([g], [g]), want: 'Guaranteed' },
     { name: 'a best-effort pod with a burstable init container', pod: pod([{}], [{ requests: { cpu: '100m' } }]), want: 'Burstable' },
+    // Without decode defaulting (computePodQos on a manifest as given), limits may name more than requests.
+    { name: 'a memory limit without a memory request is Burstable', pod: pod([{ requests: { cpu: '1' }, limits: { cpu: '1', memory: '1Gi' } }]), want: 'Burstable' },
     { name: 'equal quantities in other notations', pod: pod([{ requests: { cpu: '1000m', memory: '1024Mi' }, limits: { cpu: '1', memory: '1Gi' } }]), want: 'Guaranteed' },
     {
       name: 'pod-level resources decide over containers',

@@ -37,9 +37,7 @@ export function computePodQos(pod: Pod): QosClass {
   if (isPodLevelResourcesSet(pod)) {
     accumulate(requests, pod.resources?.requests);
     const limitNames = accumulate(limits, pod.resources?.limits);
-    if (pod.resources?.limits && Object.keys(pod.resources.limits).length > 0 && !(limitNames.has('cpu') && limitNames.has('memory'))) {
-      guaranteed = false;
-    }
+    if (!(limitNames.has('cpu') && limitNames.has('memory'))) guaranteed = false;
   } else {
     for (const c of [...pod.containers, ...pod.initContainers]) {
       accumulate(requests, c.resources.requests);

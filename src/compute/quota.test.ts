@@ -168,3 +168,20 @@ describe('other kinds', () => {
     assert.deepEqual(encodeResourceList(q.used), { 'requests.cpu': '3500m' });
   });
 });
+
+// Cases found by a mutation pass: each fails when the line it names is removed.
+describe('checkQuotas rules around the count', () => {
+  it('refuses an object whose usage is negative, naming the resources (the negative-usage check)', () => {
+    const q = usage(quota('q', { 'requests.cpu': '4' }));
+    assert.deepEqual(checkQuotas(podEvaluator, [q], pod('neg', [cpu('-1')])), { allowed: false, message: 'quota usage is negative for resource(s): cpu,requests.cpu' });
+  });
+  it('compares only the resources the object requests: a quota already over on another resource still admits it', () => {
+    const over = decodeObject({
+      apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' },
+      spec: { hard: { pods: '1', 'count/configmaps': '5' } }, status: { used: { pods: '3', 'count/configmaps': '0' } },
+    }) as ResourceQuota;
+    const d = checkQuotas(registry.get('configmaps'), [usage(over)], decodeObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' } }));
+    assert.ok(d.allowed);
+    assert.deepEqual(encodeResourceList(d.quotas[0].used), { pods: '3', 'count/configmaps': '1' });
+  });
+});
