@@ -207,29 +207,33 @@ function decodeLabelSelector(v: unknown, field: string): LabelSelector | undefin
   };
 }
 
-/** spec.storageClassName under the legacy beta annotation, which wins when present (GetPersistentVolume(Claim)Class). */
-function storageClassNameOf(metadata: ObjectMeta, spec: JsonObject): string | undefined {
-  return metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? stringAt(spec.storageClassName, 'spec.storageClassName');
+/**
+ * The spec fields a claim and a volume share. The class is spec.storageClassName under the legacy
+ * beta annotation, which wins when present (GetPersistentVolume(Claim)Class).
+ */
+function volumeSpecFields(metadata: ObjectMeta, spec: JsonObject) {
+  return {
+    storageClassName: metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? stringAt(spec.storageClassName, 'spec.storageClassName'),
+    accessModes: stringsAt(spec.accessModes, 'spec.accessModes'),
+    volumeMode: stringAt(spec.volumeMode, 'spec.volumeMode'),
+    volumeAttributesClassName: stringAt(spec.volumeAttributesClassName, 'spec.volumeAttributesClassName'),
+  };
 }
 
 function decodeClaim(raw: JsonObject, type: ObjectType, metadata: ObjectMeta): PersistentVolumeClaim {
   const spec = objectAt(raw.spec, 'spec') ?? {};
   const resources = objectAt(spec.resources, 'spec.resources') ?? {};
   const status = objectAt(raw.status, 'status') ?? {};
-  const volumeAttributesClassName = stringAt(spec.volumeAttributesClassName, 'spec.volumeAttributesClassName');
+  const shared = volumeSpecFields(metadata, spec);
   return {
-    kind: 'PersistentVolumeClaim', type, metadata, raw,
+    kind: 'PersistentVolumeClaim', type, metadata, raw, ...shared,
     requests: decodeResourceList(resources.requests, 'spec.resources.requests'),
     limits: decodeResourceList(resources.limits, 'spec.resources.limits'),
-    storageClassName: storageClassNameOf(metadata, spec),
-    accessModes: stringsAt(spec.accessModes, 'spec.accessModes'),
-    volumeMode: stringAt(spec.volumeMode, 'spec.volumeMode'),
     selector: decodeLabelSelector(spec.selector, 'spec.selector'),
     volumeName: stringAt(spec.volumeName, 'spec.volumeName') || undefined,
-    volumeAttributesClassName,
     allocatedResources: decodeResourceList(status.allocatedResources, 'status.allocatedResources'),
     volumeAttributesClassNames: [
-      volumeAttributesClassName,
+      shared.volumeAttributesClassName,
       stringAt(status.currentVolumeAttributesClassName, 'status.currentVolumeAttributesClassName'),
       stringAt((objectAt(status.modifyVolumeStatus, 'status.modifyVolumeStatus') ?? {}).targetVolumeAttributesClassName,
         'status.modifyVolumeStatus.targetVolumeAttributesClassName'),
@@ -261,14 +265,10 @@ function decodeVolume(raw: JsonObject, type: ObjectType, metadata: ObjectMeta): 
     uid: stringAt(ref.uid, 'spec.claimRef.uid'),
   };
   return {
-    kind: 'PersistentVolume', type, metadata, raw,
+    kind: 'PersistentVolume', type, metadata, raw, ...volumeSpecFields(metadata, spec),
     capacity: decodeResourceList(spec.capacity, 'spec.capacity'),
-    accessModes: stringsAt(spec.accessModes, 'spec.accessModes'),
-    storageClassName: storageClassNameOf(metadata, spec),
-    volumeMode: stringAt(spec.volumeMode, 'spec.volumeMode'),
     claimRef,
     nodeAffinity: decodeNodeAffinity(spec.nodeAffinity),
-    volumeAttributesClassName: stringAt(spec.volumeAttributesClassName, 'spec.volumeAttributesClassName'),
     phase: stringAt((objectAt(raw.status, 'status') ?? {}).phase, 'status.phase'),
   };
 }
