@@ -102,10 +102,23 @@ export const platformMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    name: '0002-platform-leader',
+    async up(db, dialect) {
+      await db.schema.createTable('leader_epoch')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('epoch', bigintType(dialect), (c) => c.notNull())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('elected_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.insertInto('leader_epoch' as never).values({ id: 1, epoch: 0, holder: '', elected_at: '' } as never).execute();
+    },
+  },
 ];
 
 /**
- * Applies every migration not yet applied, in name order, each in its own transaction.
+ * Applies every migration not yet applied, in name order, each in its own transaction, also
+ * when one sorts before migrations already applied (a new migration in an earlier band).
  * Idempotent; safe to call from several replicas at once on PostgreSQL (Kysely takes a lock).
  * Throws with the failing migration's name.
  */
@@ -117,7 +130,9 @@ export async function migrate(db: Kysely<unknown>, dialect: Dialect, migrations:
   }
   const record: Record<string, KyselyMigration> = {};
   for (const m of migrations) record[m.name] = { up: (k) => m.up(k, dialect) };
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => record } });
+  // Each area numbers its own band (platform 00xx, registry 01xx …), so a platform migration
+  // added later sorts before areas' migrations already applied; bands do not depend on each other.
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => record }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

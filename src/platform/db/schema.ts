@@ -83,6 +83,15 @@ export interface OutboxCursorsTable {
   checkpoint: number;
 }
 
+/** One row (id 1): the fencing epoch of the current leader, bumped by each election. */
+export interface LeaderEpochTable {
+  id: number;
+  epoch: number;
+  /** Replica id of the leader that set `epoch`; '' before the first election. */
+  holder: string;
+  elected_at: string;
+}
+
 export interface PlatformTables {
   users: UsersTable;
   tokens: TokensTable;
@@ -92,4 +101,5 @@ export interface PlatformTables {
   outbox_events: OutboxEventsTable;
   outbox_deliveries: OutboxDeliveriesTable;
   outbox_cursors: OutboxCursorsTable;
+  leader_epoch: LeaderEpochTable;
 }
