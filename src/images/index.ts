@@ -22,14 +22,6 @@ interface Parts {
   readonly policies: PolicyService;
 }
 
-/** Hours between scheduled retention runs and garbage collections (BERTH_REGISTRY_GC_INTERVAL_HOURS, 0 = never). */
-function gcIntervalMs(): number {
-  const raw = process.env.BERTH_REGISTRY_GC_INTERVAL_HOURS;
-  const hours = raw === undefined || raw === '' ? 24 : Number(raw);
-  if (!Number.isFinite(hours) || hours < 0) throw new Error(`BERTH_REGISTRY_GC_INTERVAL_HOURS must be a number of hours (0 = never), got "${raw}"`);
-  return hours * 3600 * 1000;
-}
-
 /**
  * Builds the registry area. Its parts are made per server (per `deps`), so register() and
  * run() of one server share them and two servers in one process share nothing.
@@ -64,7 +56,7 @@ export function createImagesArea(): AreaModule {
       await app.register(async (api) => apiRoutes(api, projects, gc, policies), { prefix: '/api/v1/registry' });
     },
     async run(deps, signal) {
-      const every = gcIntervalMs();
+      const every = deps.config.registryGcIntervalHours * 3600 * 1000;
       if (every === 0) return;
       const { gc, policies } = parts(deps);
       while (!signal.aborted) {

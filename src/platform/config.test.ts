@@ -31,4 +31,15 @@ describe('configuration precedence: flags, then BERTH_* variables, then defaults
     assert.throws(() => loadConfig([], { BERTH_BODY_TIMEOUT: '0' }), /BERTH_BODY_TIMEOUT must be a positive number/);
     assert.throws(() => loadConfig([], { BERTH_HEADERS_TIMEOUT: 'soon' }), /BERTH_HEADERS_TIMEOUT/);
   });
+  it('reads the proxy, replica and registry-schedule settings here, rejecting a bad interval by name', () => {
+    const c = loadConfig(['--replica-id', 'a'], { BERTH_TRUST_PROXY: 'true', BERTH_REPLICA_ID: 'b', BERTH_REGISTRY_GC_INTERVAL_HOURS: '0' });
+    assert.equal(c.trustProxy, true);
+    assert.equal(c.replicaId, 'a');
+    assert.equal(c.registryGcIntervalHours, 0);
+    const d = loadConfig([], {});
+    assert.equal(d.trustProxy, false);
+    assert.equal(d.replicaId, undefined);
+    assert.equal(d.registryGcIntervalHours, 24);
+    assert.throws(() => loadConfig([], { BERTH_REGISTRY_GC_INTERVAL_HOURS: '-1' }), /BERTH_REGISTRY_GC_INTERVAL_HOURS must be a number of hours/);
+  });
 });

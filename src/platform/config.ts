@@ -25,6 +25,12 @@ export interface Config {
   readonly timeouts: RequestTimeouts;
   /** Session lifetime, seconds. */
   readonly sessionTtlSeconds: number;
+  /** Whether X-Forwarded-* headers from the peer are believed (behind a reverse proxy). */
+  readonly trustProxy: boolean;
+  /** This replica's name in leader election, /readyz and /metrics; absent means `<hostname>-<pid>`. */
+  readonly replicaId?: string;
+  /** Hours between the registry's scheduled retention runs and garbage collections; 0 = never. */
+  readonly registryGcIntervalHours: number;
 }
 
 /**
@@ -55,6 +61,7 @@ const options = {
   'log-level': { type: 'string' },
   'console-dir': { type: 'string' },
   'public-url': { type: 'string' },
+  'replica-id': { type: 'string' },
 } as const;
 
 /**
@@ -101,5 +108,15 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
       bodyMinRate: num('BERTH_BODY_MIN_RATE', 1024), keepAlive: num('BERTH_KEEPALIVE_TIMEOUT', 72), idle: num('BERTH_IDLE_TIMEOUT', 300),
     },
     sessionTtlSeconds: num('BERTH_SESSION_TTL', 12 * 3600),
+    trustProxy: env.BERTH_TRUST_PROXY === 'true',
+    replicaId: pick('replica-id', 'BERTH_REPLICA_ID'),
+    registryGcIntervalHours: gcHours(env.BERTH_REGISTRY_GC_INTERVAL_HOURS),
   };
+}
+
+function gcHours(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 24;
+  const hours = Number(raw);
+  if (!Number.isFinite(hours) || hours < 0) throw new BerthError('Invalid', `BERTH_REGISTRY_GC_INTERVAL_HOURS must be a number of hours (0 = never), got "${raw}"`);
+  return hours;
 }

@@ -55,7 +55,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
-    trustProxy: process.env.BERTH_TRUST_PROXY === 'true',
+    trustProxy: deps.config.trustProxy,
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && requestIdPattern.test(h) ? h : randomUUID();
