@@ -1,5 +1,6 @@
 // The image registry area: what other areas and the server may import.
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AreaModule, PlatformDeps } from '../platform/area.ts';
 import { apiRoutes } from './api-routes.ts';
 import { RegistryAuth } from './auth-service.ts';
@@ -59,19 +60,20 @@ export function createImagesArea(): AreaModule {
       const every = deps.config.registryGcIntervalHours * 3600 * 1000;
       if (every === 0) return;
       const { gc, policies } = parts(deps);
-      while (!signal.aborted) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, every);
-          signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-        });
-        if (signal.aborted) break;
-        // Retention first, so that the collection right after frees what retention let go.
-        for (const project of await policies.projectsWithRetention()) {
-          await policies.retain(project, false, { name: 'retention', sourceIp: '', requestId: 'schedule' })
-            .catch((err: unknown) => deps.logger.error({ err, project }, 'retention failed'));
+      // Retention and collection change what every replica serves: the leader alone schedules them.
+      await deps.leader.runWhileLeader('registry-retention-gc', async (term) => {
+        const by = `schedule@${deps.leader.replica}`;
+        while (await sleep(every, true, { signal: term.signal }).catch(() => false)) {
+          // Retention first, so that the collection right after frees what retention let go.
+          for (const project of await policies.projectsWithRetention()) {
+            if (term.signal.aborted) return;
+            await policies.retain(project, false, { name: by, sourceIp: '', requestId: 'schedule' })
+              .catch((err: unknown) => deps.logger.error({ err, project }, 'retention failed'));
+          }
+          if (term.signal.aborted) return;
+          await gc.run({ dryRun: false, triggeredBy: by });
         }
-        await gc.run({ dryRun: false, triggeredBy: 'schedule' });
-      }
+      }, signal);
     },
   };
 }

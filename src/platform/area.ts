@@ -8,6 +8,7 @@ import type { Migration } from './db/migrations.ts';
 import type { AuditLog } from './audit/service.ts';
 import type { Identity } from './identity/service.ts';
 import type { Metrics } from './http/metrics.ts';
+import type { Leader } from './leader.ts';
 
 /** What the platform hands every area. Nothing else is shared: no module-level singletons. */
 export interface PlatformDeps {
@@ -19,6 +20,8 @@ export interface PlatformDeps {
   readonly logger: Logger;
   /** The server's secret key (audit chain, encryption at rest, registry token signing). */
   readonly secretKey: Uint8Array;
+  /** Leader election: work that must run once per installation goes through `leader.runWhileLeader`. */
+  readonly leader: Leader;
 }
 
 /** One area's entry into the server. */
@@ -27,6 +30,10 @@ export interface AreaModule {
   readonly migrations: readonly Migration[];
   /** Registers the area's routes. Called once, after the platform's hooks are in place. */
   register(app: FastifyInstance, deps: PlatformDeps): Promise<void>;
-  /** Starts background work (on the leader); resolves when `signal` aborts and work has stopped. */
+  /**
+   * Starts background work on every replica; what must run once per installation (controllers,
+   * GC, retention) it hands to `deps.leader.runWhileLeader`. Resolves when `signal` aborts and
+   * the work has stopped.
+   */
   run?(deps: PlatformDeps, signal: AbortSignal): Promise<void>;
 }

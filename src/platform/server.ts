@@ -1,6 +1,7 @@
 // Starts and stops a whole Berth server: database and migrations, services, the first admin,
 // the HTTP application, and the areas' background work; graceful shutdown.
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +14,7 @@ import { AuditLog } from './audit/service.ts';
 import { Identity } from './identity/service.ts';
 import { Metrics } from './http/metrics.ts';
 import { buildApp } from './http/app.ts';
+import { Leader } from './leader.ts';
 import { loadSecretKey } from './secret-key.ts';
 import { areas as defaultAreas } from './areas.ts';
 
@@ -26,7 +28,7 @@ export interface RunningServer {
   readonly url: string;
   /** The admin password when one was generated at this start (print it once). */
   readonly generatedAdminPassword?: string;
-  /** Stops accepting, lets in-flight requests finish, stops background work, closes the database. */
+  /** Stops accepting, lets in-flight requests finish, stops background work, gives up leadership, closes the database. */
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const db = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const stop = new AbortController();
   const background: Promise<void>[] = [];
+  let leader: Leader | undefined;
   try {
     const migrations = [...platformMigrations, ...areas.flatMap((a) => a.migrations)];
     await migrate(db.kysely as never, db.dialect, migrations);
@@ -50,12 +53,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const audit = new AuditLog(db, secretKey);
     const identity = new Identity(db, audit, { sessionTtlSeconds: config.sessionTtlSeconds });
     const metrics = new Metrics(() => db.poolStats());
-    const deps: PlatformDeps = { config, db, audit, identity, metrics, logger, secretKey };
+    leader = new Leader({ db, databaseUrl: config.databaseUrl, replica: config.replicaId ?? `${hostname()}-${process.pid}`, logger, registry: metrics.registry });
+    const deps: PlatformDeps = { config, db, audit, identity, metrics, logger, secretKey, leader };
     const boot = await identity.bootstrapAdmin(config.adminPassword);
     const app = await buildApp({
       deps, areas, version, expectedMigrations: migrations.map((m) => m.name),
       consoleDir: config.consoleDir ?? join(root, 'console', 'dist'),
     });
+    await leader.start();
     await app.listen({ host: config.host, port: config.port });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -71,6 +76,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           stop.abort();
           await app.close();
           await Promise.all(background);
+          await deps.leader.close();
           await db.close();
         })();
         return closing;
@@ -78,6 +84,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     };
   } catch (err) {
     stop.abort();
+    await leader?.close();
     await db.close();
     throw err;
   }

@@ -170,7 +170,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         if (missing.length) return reply.code(503).send(status('ServiceUnavailable', `migrations not applied: ${missing.join(', ')}`));
         migrated = true;
       }
-      return { status: 'ready' };
+      return { status: 'ready', leader: deps.leader.status() };
     } catch (err) {
       const msg = err instanceof BerthError ? err.message : 'the database is not reachable';
       return reply.code(503).header('retry-after', '1').send(status('ServiceUnavailable', msg));
