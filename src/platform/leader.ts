@@ -15,6 +15,10 @@ import { BerthError } from './errors.ts';
 
 /** The advisory-lock key of the leadership (the audit chain uses 4242001). */
 const lockKey = 4242002;
+/** Longest wait for one statement on the lock's connection before it counts as lost (ms). */
+const queryTimeoutMs = 5000;
+/** Largest pause between attempts while the database cannot be reached (ms). */
+const maxBackoffMs = 10_000;
 
 /** What /readyz and /metrics show about leadership, as this replica last saw it. */
 export interface LeaderStatus {
@@ -53,12 +57,8 @@ export interface LeaderOptions {
   readonly logger: Logger;
   /** Where the berth_leader gauges are registered. */
   readonly registry: Registry;
-  /** How often a follower tries the lock and the leader checks its connection (ms). */
+  /** How often a follower tries the lock and the leader checks its connection (ms; 1000). */
   readonly pollMs?: number;
-  /** Longest wait for one statement on the lock's connection before it counts as lost (ms). */
-  readonly queryTimeoutMs?: number;
-  /** Largest pause between attempts while the database cannot be reached (ms). */
-  readonly maxBackoffMs?: number;
 }
 
 interface Entry {
@@ -80,8 +80,6 @@ export class Leader {
   readonly #url?: string;
   readonly #logger: Logger;
   readonly #pollMs: number;
-  readonly #queryTimeoutMs: number;
-  readonly #maxBackoffMs: number;
   readonly #stop = new AbortController();
   readonly #entries = new Set<Entry>();
   #term?: { readonly epoch: number; readonly controller: AbortController };
@@ -94,8 +92,6 @@ export class Leader {
     this.#url = o.databaseUrl;
     this.#logger = o.logger;
     this.#pollMs = o.pollMs ?? 1000;
-    this.#queryTimeoutMs = o.queryTimeoutMs ?? 5000;
-    this.#maxBackoffMs = o.maxBackoffMs ?? 10_000;
     const replica = o.replica;
     const leading = (): number => (this.isLeader() ? 1 : 0);
     const epoch = (): number => this.#seen.epoch ?? 0;
@@ -190,7 +186,8 @@ export class Leader {
     this.#term = undefined;
     this.#seen = { epoch: this.#seen.epoch };
     term.controller.abort();
-    this.#logger.warn({ replica: this.replica, epoch: term.epoch }, 'no longer the leader');
+    if (this.#stop.signal.aborted) this.#logger.info({ replica: this.replica, epoch: term.epoch }, 'leadership given up: stopping');
+    else this.#logger.warn({ replica: this.replica, epoch: term.epoch }, 'no longer the leader');
     await Promise.all([...this.#entries].map((e) => e.done));
   }
 
@@ -238,8 +235,8 @@ export class Leader {
     let backoff = 250;
     while (!this.#stop.signal.aborted) {
       const client = new pg.Client({
-        connectionString: this.#url, keepAlive: true, connectionTimeoutMillis: this.#queryTimeoutMs,
-        query_timeout: this.#queryTimeoutMs, application_name: `berth-leader ${this.replica}`.slice(0, 63),
+        connectionString: this.#url, keepAlive: true, connectionTimeoutMillis: queryTimeoutMs,
+        query_timeout: queryTimeoutMs, application_name: `berth-leader ${this.replica}`.slice(0, 63),
       });
       // The loss is handled through 'end' and failed queries; without a listener it would crash.
       client.on('error', () => {});
@@ -264,9 +261,9 @@ export class Leader {
         attempted();
         await this.#depose();
         if (this.#stop.signal.aborted) break;
-        this.#logger.warn({ err: { message: (err as Error).message }, replica: this.replica }, 'leader election: database not reachable; trying again');
+        this.#logger.warn({ err: { message: (err as Error).message }, replica: this.replica }, 'leader election: the lock connection failed; trying again');
         await this.#pause(backoff / 2 + Math.random() * backoff / 2);
-        backoff = Math.min(backoff * 2, this.#maxBackoffMs);
+        backoff = Math.min(backoff * 2, maxBackoffMs);
       } finally {
         // Ending the session releases the lock, if held.
         await client.end().catch(() => {});
