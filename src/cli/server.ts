@@ -6,8 +6,8 @@ import { BerthError } from '../platform/errors.ts';
 /** Starts the server; resolves with the exit status once it has stopped. */
 export async function run(args: readonly string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`usage: berth server [--port N] [--host H] [--data-dir DIR] [--database-url URL] [--log-level L]
-environment: BERTH_PORT, BERTH_HOST, BERTH_DATA_DIR, BERTH_DATABASE_URL, BERTH_ADMIN_PASSWORD, BERTH_SECRET_KEY, BERTH_LOG_LEVEL
+    process.stdout.write(`usage: berth server [--port N] [--host H] [--data-dir DIR] [--database-url URL] [--log-level L] [--replica-id ID]
+environment: BERTH_PORT, BERTH_HOST, BERTH_DATA_DIR, BERTH_DATABASE_URL, BERTH_ADMIN_PASSWORD, BERTH_SECRET_KEY, BERTH_LOG_LEVEL, BERTH_REPLICA_ID
 defaults: port 8080, data dir ./data, SQLite under the data dir
 `);
     return 0;
