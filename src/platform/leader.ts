@@ -242,6 +242,10 @@ export class Leader {
       client.on('error', () => {});
       try {
         await client.connect();
+        // A leader whose host vanishes without closing its socket would keep the lock until TCP
+        // keepalive gives up (hours by default): the server ends a session silent for ten polls.
+        await client.query(`SELECT set_config('idle_session_timeout', $1, false) WHERE current_setting('server_version_num')::int >= 140000`,
+          [String(10 * this.#pollMs)]);
         for (;;) {
           const epoch = await this.#tryLock(client);
           attempted();

@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -106,6 +107,65 @@ describe('leader election (postgres)', () => {
       await a.close();
       await b.close();
       await admin.end().catch(() => {});
+      for (const db of dbs) await db.close();
+      await database.drop();
+    }
+  });
+});
+
+/**
+ * A fault no real component shows on demand: a host that vanishes without closing its sockets.
+ * A loopback relay to PostgreSQL whose `freeze()` stops relaying and keeps both sockets open.
+ */
+async function freezableRelay(target: URL): Promise<{ url: string; freeze(): void; close(): void }> {
+  const sockets = new Set<Socket>();
+  let frozen = false;
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port || 5432) });
+    sockets.add(client).add(upstream);
+    client.on('data', (d) => { if (!frozen) upstream.write(d); }).on('error', () => {});
+    upstream.on('data', (d) => { if (!frozen) client.write(d); }).on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const relayed = new URL(target);
+  relayed.hostname = '127.0.0.1';
+  relayed.port = String((server.address() as { port: number }).port);
+  return {
+    url: relayed.toString(),
+    freeze() { frozen = true; },
+    close() { for (const s of sockets) s.destroy(); server.close(); },
+  };
+}
+
+describe('leader election (postgres, a vanished leader)', () => {
+  it('a leader whose connection goes silent loses the lock to the follower within seconds', async (t) => {
+    const database = await createTestDatabase();
+    const relay = await freezableRelay(new URL(database.url));
+    const dbs: Database[] = [openDatabase({ url: database.url, dataDir: '' }), openDatabase({ url: database.url, dataDir: '' })];
+    const stop = new AbortController();
+    const a = new Leader({ db: dbs[0], databaseUrl: relay.url, replica: 'vanishing', logger, registry: new Registry(), pollMs: 200 });
+    const b = new Leader({ db: dbs[1], databaseUrl: database.url, replica: 'survivor', logger, registry: new Registry(), pollMs: 100 });
+    try {
+      await migrate(dbs[0].kysely as never, 'postgres', platformMigrations);
+      const ta = track(a, stop.signal);
+      await a.start();
+      await b.start();
+      assert.equal(a.isLeader(), true);
+      relay.freeze();
+      const frozen = Date.now();
+      // The server ends the silent session after ten of a's polls (2 s) and frees the lock.
+      await until('the survivor to lead', () => b.isLeader(), 10_000);
+      const takeover = Date.now() - frozen;
+      t.diagnostic(`takeover after the leader went silent: ${takeover} ms`);
+      assert.equal(b.status().epoch, 2);
+      // a's own heartbeat times out (5 s) and ends its term.
+      await until('the vanished leader to stop', () => ta.terms[0].signal.aborted, 10_000);
+      assert.ok(takeover < 5000, `took ${takeover} ms`);
+    } finally {
+      stop.abort();
+      relay.close();
+      await a.close();
+      await b.close();
       for (const db of dbs) await db.close();
       await database.drop();
     }
