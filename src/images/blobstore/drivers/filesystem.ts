@@ -159,7 +159,9 @@ export class FilesystemBlobStore implements BlobStore {
           written += chunk.length;
           if (written > limit) throw new RangeError(`the upload exceeds ${limit} bytes`);
           hash?.update(chunk);
-          if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error').then(([e]) => { throw e as Error; })]);
+          // once() rejects on 'error' and removes both its listeners when it settles: a
+          // separate wait for 'error' per drain would leave one listener behind per wait.
+          if (!out.write(chunk)) await once(out, 'drain');
           unsynced += chunk.length;
           // Flushing as the bytes arrive overlaps the disk with the network, so the fsync
           // at commit has little left to do. One flush at a time.
