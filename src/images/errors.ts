@@ -1,7 +1,7 @@
 // The OCI Distribution error codes and the error the registry's handlers throw. One mapping to
 // HTTP: the /v2 plugin's error handler turns an OciError into `{"errors":[{code,message,detail}]}`.
 
-/** Standard error codes of the OCI Distribution spec (plus Docker's TOOMANYREQUESTS). */
+/** Standard error codes of the OCI Distribution spec (plus Docker's TOOMANYREQUESTS and RANGE_INVALID). */
 export const ociCodes = {
   BLOB_UNKNOWN: 404,
   BLOB_UPLOAD_INVALID: 400,
@@ -17,6 +17,7 @@ export const ociCodes = {
   DENIED: 403,
   UNSUPPORTED: 405,
   TOOMANYREQUESTS: 429,
+  RANGE_INVALID: 416,
 } as const;
 
 export type OciCode = keyof typeof ociCodes;

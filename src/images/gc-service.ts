@@ -5,7 +5,8 @@
 // 2. blobs no repository links any more, older than the grace period, are deleted one by one,
 //    each in a transaction that holds the blob's row and checks again (no link, the file not
 //    rewritten meanwhile); a push that links the blob takes the same row and checks the file;
-// 3. uploads idle for longer than the upload lifetime are cancelled.
+// 3. uploads idle for longer than the upload lifetime are cancelled (also on their own, more
+//    often: sweepUploads).
 // A dry run reports what would go and changes nothing. Runs are recorded.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -149,21 +150,30 @@ export class GarbageCollector {
       if (deleted.length < 1000) deleted.push(blob.digest);
     }
 
-    let uploadsRemoved = 0;
-    const uploadCutoff = new Date(now - this.#uploadTtlMs).toISOString();
-    const stale = await this.#k.selectFrom('registry_uploads').select('id').where('updated_at', '<', uploadCutoff).execute();
-    const known = new Set((await this.#k.selectFrom('registry_uploads').select('id').execute()).map((u) => u.id));
-    const orphans: string[] = [];
-    for await (const u of this.#blobs.listUploads()) {
-      if (!known.has(u.id) && u.modifiedAt.getTime() < now - this.#uploadTtlMs) orphans.push(u.id);
-    }
-    for (const id of [...stale.map((u) => u.id), ...orphans]) {
-      uploadsRemoved++;
-      if (dryRun) continue;
+    const uploadsRemoved = await this.sweepUploads(dryRun);
+    return { dryRun, linksRemoved, blobsDeleted, bytesFreed, uploadsRemoved, blobs: deleted };
+  }
+
+  /**
+   * Cancels the uploads idle for longer than the upload lifetime, and upload files that have no
+   * session; returns how many (that would go, when dry). An upload is idle when neither its
+   * session nor its file changed for that long: a single request that is still streaming bytes
+   * into the file is not idle. Idempotent; safe beside a collection run and on several replicas.
+   */
+  async sweepUploads(dryRun = false): Promise<number> {
+    const cutoff = this.#now().getTime() - this.#uploadTtlMs;
+    const files = new Map<string, number>();
+    for await (const u of this.#blobs.listUploads()) files.set(u.id, u.modifiedAt.getTime());
+    const rows = await this.#k.selectFrom('registry_uploads').select(['id', 'updated_at']).execute();
+    const idle = rows.filter((r) => Date.parse(r.updated_at) < cutoff && (files.get(r.id) ?? 0) < cutoff).map((r) => r.id);
+    const known = new Set(rows.map((r) => r.id));
+    const orphans = [...files].filter(([id, modified]) => !known.has(id) && modified < cutoff).map(([id]) => id);
+    if (dryRun) return idle.length + orphans.length;
+    for (const id of [...idle, ...orphans]) {
       await this.#blobs.cancel(id);
       await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
     }
-    return { dryRun, linksRemoved, blobsDeleted, bytesFreed, uploadsRemoved, blobs: deleted };
+    return idle.length + orphans.length;
   }
 
   /**

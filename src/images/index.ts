@@ -33,9 +33,9 @@ export function createImagesArea(): AreaModule {
     let p = byServer.get(deps);
     if (!p) {
       const blobs = new FilesystemBlobStore(join(deps.config.dataDir, 'registry'));
-      const registry = new Registry({ db: deps.db, blobs, audit: deps.audit });
+      const registry = new Registry({ db: deps.db, blobs, audit: deps.audit, limits: deps.config.uploads });
       p = {
-        blobs, registry, gc: new GarbageCollector({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger }),
+        blobs, registry, gc: new GarbageCollector({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger, uploadTtlMs: deps.config.uploads.idleMs }),
         policies: new PolicyService({ db: deps.db, audit: deps.audit, registry }),
       };
       byServer.set(deps, p);
@@ -57,23 +57,34 @@ export function createImagesArea(): AreaModule {
       await app.register(async (api) => apiRoutes(api, projects, gc, policies), { prefix: '/api/v1/registry' });
     },
     async run(deps, signal) {
-      const every = deps.config.registryGcIntervalHours * 3600 * 1000;
-      if (every === 0) return;
       const { gc, policies } = parts(deps);
-      // Retention and collection change what every replica serves: the leader alone schedules them.
-      await deps.leader.runWhileLeader('registry-retention-gc', async (term) => {
-        const by = `schedule@${deps.leader.replica}`;
-        while (await sleep(every, true, { signal: term.signal }).catch(() => false)) {
-          // Retention first, so that the collection right after frees what retention let go.
-          for (const project of await policies.projectsWithRetention()) {
+      const every = deps.config.registryGcIntervalHours * 3600 * 1000;
+      // Retention, collection and the sweep of abandoned uploads change what every replica
+      // serves: the leader alone schedules them.
+      await Promise.all([
+        every === 0 ? undefined : deps.leader.runWhileLeader('registry-retention-gc', async (term) => {
+          const by = `schedule@${deps.leader.replica}`;
+          while (await sleep(every, true, { signal: term.signal }).catch(() => false)) {
+            // Retention first, so that the collection right after frees what retention let go.
+            for (const project of await policies.projectsWithRetention()) {
+              if (term.signal.aborted) return;
+              await policies.retain(project, false, { name: by, sourceIp: '', requestId: 'schedule' })
+                .catch((err: unknown) => deps.logger.error({ err, project }, 'retention failed'));
+            }
             if (term.signal.aborted) return;
-            await policies.retain(project, false, { name: by, sourceIp: '', requestId: 'schedule' })
-              .catch((err: unknown) => deps.logger.error({ err, project }, 'retention failed'));
+            await gc.run({ dryRun: false, triggeredBy: by });
           }
-          if (term.signal.aborted) return;
-          await gc.run({ dryRun: false, triggeredBy: by });
-        }
-      }, signal);
+        }, signal),
+        deps.leader.runWhileLeader('registry-upload-sweep', async (term) => {
+          while (await sleep(deps.config.uploads.sweepEveryMs, true, { signal: term.signal }).catch(() => false)) {
+            const removed = await gc.sweepUploads().catch((err: unknown) => {
+              deps.logger.error({ err }, 'sweeping abandoned uploads failed');
+              return 0;
+            });
+            if (removed > 0) deps.logger.info({ removed }, 'abandoned uploads removed');
+          }
+        }, signal),
+      ]);
     },
   };
 }

@@ -2,11 +2,12 @@
 // chunked, resumable), mounts, blobs, manifests, tags, referrers. Quotas and immutability are
 // checked here; pushes and deletes are audited in the transaction that makes them.
 import { randomUUID } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import type { UploadLimits } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
 import { isUniqueViolation } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import type { PlatformTables } from '../platform/db/schema.ts';
-import type { Transaction } from 'kysely';
 import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobStore, type ByteRange, type OpenedBlob } from './blobstore/types.ts';
 import { digestOf, isDigestSyntax, parseDigest, type Digest } from './digest.ts';
 import { OciError } from './errors.ts';
@@ -59,7 +60,32 @@ export interface RegistryOptions {
   readonly db: Database;
   readonly blobs: BlobStore;
   readonly audit: AuditLog;
+  readonly limits: UploadLimits;
   readonly now?: () => Date;
+}
+
+/** How large a blob may grow, and the refusal to answer past that. */
+interface Bound {
+  readonly bytes: number;
+  /** The refusal for `requested` bytes (a count, or words such as "more than N"). */
+  refusal(requested: string): OciError;
+}
+
+function tighter(a: Bound, b: Bound): Bound {
+  return b.bytes < a.bytes ? b : a;
+}
+
+/**
+ * The first and last byte of a `Content-Range` header, undefined without one. Throws
+ * RANGE_INVALID (416) when it is not `<start>-<end>` with start ≤ end.
+ */
+export function parseContentRange(h: string | undefined): ByteRange | undefined {
+  if (!h) return undefined;
+  const m = /^(?:bytes[ =])?(\d+)-(\d+)$/.exec(h.trim());
+  if (!m) throw new OciError('RANGE_INVALID', `Content-Range "${h}" is not "<start>-<end>"`);
+  const range = { start: Number(m[1]), end: Number(m[2]) };
+  if (range.end < range.start) throw new OciError('RANGE_INVALID', `Content-Range "${h}" ends before it starts`);
+  return range;
 }
 
 function digestOrInvalid(s: string | undefined): Digest {
@@ -70,12 +96,12 @@ function digestOrInvalid(s: string | undefined): Digest {
   throw new OciError('DIGEST_INVALID', `"${s}" is not a valid digest`);
 }
 
-/** Maps blob-store errors to their OCI answers. */
-function storeError(err: unknown, uploadId: string): never {
-  if (err instanceof DigestMismatchError) throw new OciError('DIGEST_INVALID', `the uploaded content does not match the digest: ${err.message}`, { detail: { expected: err.expected, actual: err.actual } });
-  if (err instanceof UploadOffsetError) throw new OciError('BLOB_UPLOAD_INVALID', err.message, { status: 416, headers: { range: rangeHeader(err.size) } });
-  if (err instanceof BlobStoreNotFoundError) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload "${uploadId}" not found`);
-  throw err;
+/** Blob-store errors as their OCI answers; any other error as it is. */
+function ociError(err: unknown, uploadId: string): unknown {
+  if (err instanceof DigestMismatchError) return new OciError('DIGEST_INVALID', `the uploaded content does not match the digest: ${err.message}`, { detail: { expected: err.expected, actual: err.actual } });
+  if (err instanceof UploadOffsetError) return new OciError('BLOB_UPLOAD_INVALID', err.message, { status: 416, headers: { range: rangeHeader(err.size) } });
+  if (err instanceof BlobStoreNotFoundError) return new OciError('BLOB_UPLOAD_UNKNOWN', `upload "${uploadId}" not found`);
+  return err;
 }
 
 /** The repository's path inside its project (what policy patterns match). */
@@ -93,12 +119,14 @@ export class Registry {
   readonly #db: Database;
   readonly #blobs: BlobStore;
   readonly #audit: AuditLog;
+  readonly #limits: UploadLimits;
   readonly #now: () => Date;
 
   constructor(o: RegistryOptions) {
     this.#db = o.db;
     this.#blobs = o.blobs;
     this.#audit = o.audit;
+    this.#limits = o.limits;
     this.#now = o.now ?? (() => new Date());
   }
 
@@ -112,13 +140,60 @@ export class Registry {
 
   // ---- uploads ----
 
-  /** Opens an upload session in the repository. */
+  /**
+   * Opens an upload session in the repository. TOOMANYREQUESTS (429) when the actor or the
+   * project already holds as many open uploads as the limits allow.
+   */
   async startUpload(ref: RepoRef, actor: Actor): Promise<UploadState> {
     const id = randomUUID();
-    await this.#blobs.startUpload(id);
     const now = this.#now().toISOString();
+    // The row first, then the count: uploads opened at the same moment all see each other, so
+    // a burst may be refused a little early but never gets past the bound.
     await this.#k.insertInto('registry_uploads').values({ id, repository: ref.repository, started_by: actor.name, started_at: now, updated_at: now }).execute();
+    try {
+      await this.#checkOpenUploads(ref, actor);
+      await this.#blobs.startUpload(id);
+    } catch (err) {
+      await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+      throw err;
+    }
     return { id, size: 0 };
+  }
+
+  async #checkOpenUploads(ref: RepoRef, actor: Actor): Promise<void> {
+    const { maxOpenPerPrincipal, maxOpenPerProject, idleMs } = this.#limits;
+    const idle = `uploads idle for ${Math.round(idleMs / 1000)} s are removed`;
+    const mine = await this.#k.selectFrom('registry_uploads').select((eb) => eb.fn.countAll<number>().as('n')).where('started_by', '=', actor.name).executeTakeFirst();
+    if (Number(mine?.n ?? 0) > maxOpenPerPrincipal) {
+      throw new OciError('TOOMANYREQUESTS', `${actor.name} has ${maxOpenPerPrincipal} uploads open, the limit per principal: finish or cancel one first (${idle})`, { detail: { limit: maxOpenPerPrincipal } });
+    }
+    // A project is the repository name's first segment; LIKE would read "_" in its name as a wildcard.
+    const prefix = `${ref.project.name}/`;
+    const theirs = await this.#k.selectFrom('registry_uploads').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(sql<string>`substr(repository, 1, ${prefix.length})`, '=', prefix).executeTakeFirst();
+    if (Number(theirs?.n ?? 0) > maxOpenPerProject) {
+      throw new OciError('TOOMANYREQUESTS', `project "${ref.project.name}" has ${maxOpenPerProject} uploads open, the limit per project: finish or cancel one first (${idle})`, { detail: { limit: maxOpenPerProject } });
+    }
+  }
+
+  /** Removes an upload's bytes and row: what every final refusal of an upload does. */
+  async #drop(id: string): Promise<void> {
+    await this.#blobs.cancel(id);
+    await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+  }
+
+  /**
+   * A whole blob in one request (POST with `digest`): an upload opened, filled and finished at
+   * once. Nothing of it stays when it fails, whatever the cause: the client never learned its id.
+   */
+  async pushBlob(ref: RepoRef, actor: Actor, digestParam: string, body: AsyncIterable<Uint8Array>, length?: number): Promise<{ digest: string; size: number }> {
+    const up = await this.startUpload(ref, actor);
+    try {
+      return await this.finishUpload(ref, up.id, digestParam, undefined, body, length);
+    } catch (err) {
+      await this.#drop(up.id);
+      throw err;
+    }
   }
 
   async #upload(ref: RepoRef, id: string): Promise<UploadState> {
@@ -138,41 +213,78 @@ export class Registry {
   }
 
   /**
-   * Appends a chunk; `start` is the first byte's offset from Content-Range (undefined for a
-   * streamed PATCH, which appends at the end). A wrong offset answers 416 with the current Range.
+   * Appends a chunk at the end of the upload. `contentRange` is the request's Content-Range
+   * header: a chunk that does not start where the upload ends answers 416 with the current Range
+   * and leaves the upload to be resumed. The chunk may take the upload up to the per-upload cap
+   * and what remains of the project's and tenant's storage quotas (a blob they already hold
+   * costs nothing; `digest` names it when known): a Content-Length past that is refused before a
+   * byte is read, a body is cut off at the first byte past it. Every other refusal (quota, cap,
+   * a bad Content-Range, a body that does not match its Content-Length) removes the upload.
    */
-  async appendChunk(ref: RepoRef, id: string, start: number | undefined, body: AsyncIterable<Uint8Array>, length?: number): Promise<UploadState> {
+  async appendChunk(ref: RepoRef, id: string, contentRange: string | undefined, body: AsyncIterable<Uint8Array>, length?: number): Promise<UploadState> {
     const up = await this.#upload(ref, id);
-    if (start !== undefined && start !== up.size) throw new OciError('BLOB_UPLOAD_INVALID', `the chunk starts at ${start} but the upload holds ${up.size} bytes`, { status: 416, headers: { range: rangeHeader(up.size) } });
+    try {
+      return await this.#append(ref, up, contentRange, body, length, undefined);
+    } catch (err) {
+      return this.#refuse(id, err);
+    }
+  }
+
+  /**
+   * Rethrows `err` in its OCI shape, first removing the upload when the refusal is final. Only
+   * a chunk at the wrong offset (416 with the upload's Range) and a failure of the connection
+   * or the server leave the upload to be resumed: the bytes they carried were not kept.
+   */
+  async #refuse(id: string, err: unknown): Promise<never> {
+    const e = ociError(err, id);
+    if (e instanceof OciError && !(e.code === 'BLOB_UPLOAD_INVALID' && e.status === 416)) await this.#drop(id);
+    throw e;
+  }
+
+  /** Checks that a chunk described by `contentRange` starts where the upload ends. */
+  #checkStart(up: UploadState, contentRange: string | undefined): void {
+    const range = parseContentRange(contentRange);
+    if (range && range.start !== up.size) throw new OciError('BLOB_UPLOAD_INVALID', `the chunk starts at ${range.start} but the upload holds ${up.size} bytes`, { status: 416, headers: { range: rangeHeader(up.size) } });
+  }
+
+  async #append(ref: RepoRef, up: UploadState, contentRange: string | undefined, body: AsyncIterable<Uint8Array>, length: number | undefined, digest: string | undefined): Promise<UploadState> {
+    this.#checkStart(up, contentRange);
+    const bound = tighter(this.#capBound(), await this.#quotaBound(ref, digest));
+    const room = bound.bytes - up.size;
+    if (length !== undefined && length > room) throw bound.refusal(String(up.size + length));
     let size: number;
     try {
-      size = await this.#blobs.append(id, up.size, body, length);
+      size = await this.#blobs.append(up.id, up.size, body, Math.min(length ?? room, room));
     } catch (err) {
-      if (err instanceof RangeError) throw new OciError('SIZE_INVALID', `the chunk is longer than its Content-Length ${length}`);
-      return storeError(err, id);
+      if (err instanceof RangeError) {
+        throw length === undefined ? bound.refusal(`more than ${bound.bytes}`) : new OciError('SIZE_INVALID', `the chunk is longer than its Content-Length ${length}`);
+      }
+      throw err;
     }
     if (length !== undefined && size - up.size !== length) {
       throw new OciError('SIZE_INVALID', `the chunk carried ${size - up.size} bytes but Content-Length said ${length}`);
     }
-    await this.#k.updateTable('registry_uploads').set({ updated_at: this.#now().toISOString() }).where('id', '=', id).execute();
-    return { id, size };
+    await this.#k.updateTable('registry_uploads').set({ updated_at: this.#now().toISOString() }).where('id', '=', up.id).execute();
+    return { id: up.id, size };
   }
 
   /**
-   * Finishes an upload: appends the final body (if any), verifies `digest`, checks the quota,
-   * makes the blob visible and links it into the repository. Idempotent per blob.
+   * Finishes an upload: appends the final body (if any, as {@link appendChunk} does), verifies
+   * `digest`, checks the quotas, makes the blob visible and links it into the repository.
+   * Idempotent per blob. A refusal of the blob (digest, quota, size) removes the upload.
    */
-  async finishUpload(ref: RepoRef, id: string, digestParam: string | undefined, body: AsyncIterable<Uint8Array> | undefined, length?: number): Promise<{ digest: string; size: number }> {
+  async finishUpload(ref: RepoRef, id: string, digestParam: string | undefined, contentRange: string | undefined, body: AsyncIterable<Uint8Array> | undefined, length?: number): Promise<{ digest: string; size: number }> {
     const digest = digestOrInvalid(digestParam);
     const up = await this.#upload(ref, id);
     let size = up.size;
-    if (body) size = (await this.appendChunk(ref, id, undefined, body, length)).size;
-    await this.#checkStorageQuota(ref, digest.value, size);
     try {
+      if (body) size = (await this.#append(ref, up, contentRange, body, length, digest.value)).size;
+      else this.#checkStart(up, contentRange);
+      const bound = tighter(this.#capBound(), await this.#quotaBound(ref, digest.value));
+      if (size > bound.bytes) throw bound.refusal(String(size));
       await this.#blobs.commit(id, digest);
     } catch (err) {
-      await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
-      return storeError(err, id);
+      return this.#refuse(id, err);
     }
     const now = this.#now().toISOString();
     try {
@@ -214,7 +326,8 @@ export class Registry {
     if (!link) return undefined;
     const info = await this.#blobs.stat(digest.value);
     if (!info) return undefined;
-    await this.#checkStorageQuota(ref, digest.value, info.size);
+    const bound = await this.#quotaBound(ref, digest.value);
+    if (info.size > bound.bytes) throw bound.refusal(String(info.size));
     try {
       await this.#tx(async (tx) => {
         await store.linkBlob(tx, ref.repository, ref.project.name, digest.value, info.size, this.#now().toISOString());
@@ -228,22 +341,35 @@ export class Registry {
     return { digest: digest.value, size: info.size };
   }
 
-  async #checkStorageQuota(ref: RepoRef, digest: string, size: number): Promise<void> {
+  #capBound(): Bound {
+    const max = this.#limits.maxBytes;
+    return { bytes: max, refusal: (requested) => new OciError('SIZE_INVALID', `the upload is ${requested} bytes; the limit per blob is ${max} bytes`, { status: 413 }) };
+  }
+
+  /**
+   * What the project's and tenant's storage quotas leave for a new blob (unbounded without
+   * quotas). A blob the project (or tenant) already stores costs it nothing: `digest` names the
+   * blob when it is known; an upload whose digest is not known yet is counted in full.
+   */
+  async #quotaBound(ref: RepoRef, digest: string | undefined): Promise<Bound> {
+    let bound: Bound = { bytes: Number.MAX_SAFE_INTEGER, refusal: () => new OciError('DENIED', 'storage quota exceeded') };
     const limit = ref.project.storageLimit;
-    if (limit >= 0 && !(await store.projectHasBlob(this.#k, ref.project.name, digest))) {
+    if (limit >= 0 && !(digest && (await store.projectHasBlob(this.#k, ref.project.name, digest)))) {
       const used = await store.projectBytes(this.#k, ref.project.name);
-      if (used + size > limit) {
-        throw new OciError('DENIED', `storage quota of project "${ref.project.name}" exceeded: ${used} bytes used + ${size} bytes requested > ${limit} bytes allowed`);
-      }
+      bound = tighter(bound, {
+        bytes: Math.max(0, limit - used),
+        refusal: (requested) => new OciError('DENIED', `storage quota of project "${ref.project.name}" exceeded: ${used} bytes used + ${requested} bytes requested > ${limit} bytes allowed`),
+      });
     }
     const tenant = ref.project.tenant;
-    if (!tenant) return;
+    if (!tenant) return bound;
     const quota = await store.tenantQuota(this.#k, tenant);
-    if (quota.storageLimit < 0 || (await store.tenantHasBlob(this.#k, tenant, digest))) return;
+    if (quota.storageLimit < 0 || (digest && (await store.tenantHasBlob(this.#k, tenant, digest)))) return bound;
     const used = await store.tenantBytes(this.#k, tenant);
-    if (used + size > quota.storageLimit) {
-      throw new OciError('DENIED', `registry storage quota of tenant "${tenant}" exceeded: ${used} bytes used + ${size} bytes requested > ${quota.storageLimit} bytes allowed`);
-    }
+    return tighter(bound, {
+      bytes: Math.max(0, quota.storageLimit - used),
+      refusal: (requested) => new OciError('DENIED', `registry storage quota of tenant "${tenant}" exceeded: ${used} bytes used + ${requested} bytes requested > ${quota.storageLimit} bytes allowed`),
+    });
   }
 
   async #checkArtifactQuota(tx: Db, ref: RepoRef): Promise<void> {

@@ -31,6 +31,8 @@ export interface Config {
   readonly replicaId?: string;
   /** Hours between the registry's scheduled retention runs and garbage collections; 0 = never. */
   readonly registryGcIntervalHours: number;
+  /** Bounds on registry blob uploads (what one principal or project may hold open, and for how long). */
+  readonly uploads: UploadLimits;
 }
 
 /**
@@ -51,6 +53,20 @@ export interface RequestTimeouts {
   readonly keepAlive: number;
   /** A connection with no traffic either way for this long is closed, answer or not (BERTH_IDLE_TIMEOUT). */
   readonly idle: number;
+}
+
+/** Bounds on registry blob uploads, enforced while bytes arrive. */
+export interface UploadLimits {
+  /** Largest blob one upload may grow to, bytes (BERTH_REGISTRY_MAX_UPLOAD_BYTES, 10 GiB). */
+  readonly maxBytes: number;
+  /** Uploads one principal may hold open at once (BERTH_REGISTRY_MAX_UPLOADS_PER_PRINCIPAL, 50). */
+  readonly maxOpenPerPrincipal: number;
+  /** Uploads one project may hold open at once (BERTH_REGISTRY_MAX_UPLOADS_PER_PROJECT, 200). */
+  readonly maxOpenPerProject: number;
+  /** An upload idle this long is abandoned and swept, ms (BERTH_REGISTRY_UPLOAD_IDLE_SECONDS, 900). */
+  readonly idleMs: number;
+  /** How often abandoned uploads are swept, ms (BERTH_REGISTRY_UPLOAD_SWEEP_SECONDS, 60). */
+  readonly sweepEveryMs: number;
 }
 
 const options = {
@@ -111,6 +127,13 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     trustProxy: env.BERTH_TRUST_PROXY === 'true',
     replicaId: pick('replica-id', 'BERTH_REPLICA_ID'),
     registryGcIntervalHours: gcHours(env.BERTH_REGISTRY_GC_INTERVAL_HOURS),
+    uploads: {
+      maxBytes: num('BERTH_REGISTRY_MAX_UPLOAD_BYTES', 10 * 1024 ** 3),
+      maxOpenPerPrincipal: num('BERTH_REGISTRY_MAX_UPLOADS_PER_PRINCIPAL', 50),
+      maxOpenPerProject: num('BERTH_REGISTRY_MAX_UPLOADS_PER_PROJECT', 200),
+      idleMs: num('BERTH_REGISTRY_UPLOAD_IDLE_SECONDS', 15 * 60) * 1000,
+      sweepEveryMs: num('BERTH_REGISTRY_UPLOAD_SWEEP_SECONDS', 60) * 1000,
+    },
   };
 }
 

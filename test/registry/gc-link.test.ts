@@ -52,7 +52,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const db = s.server.deps.db;
       const k = db.kysely.withTables<ImagesTables>() as unknown as Db;
       const blobs = new SweepingBlobStore(join(s.dataDir, 'registry'));
-      const registry = new Registry({ db, blobs, audit: s.server.deps.audit });
+      const registry = new Registry({ db, blobs, audit: s.server.deps.audit, limits: s.server.deps.config.uploads });
       const project = await findProject(k, 'team');
       assert.ok(project);
       const ref = { repository: 'team/app', project };
@@ -62,7 +62,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const digest = sha256(body);
       const upload = await registry.startUpload(ref, actor);
       blobs.sweepAfter = 'commit';
-      await assert.rejects(registry.finishUpload(ref, upload.id, digest, bytes(body), body.length), (err: unknown) => {
+      await assert.rejects(registry.finishUpload(ref, upload.id, digest, undefined, bytes(body), body.length), (err: unknown) => {
         assert.ok(err instanceof OciError);
         assert.equal(err.code, 'BLOB_UPLOAD_INVALID');
         assert.equal(err.status, 409);
