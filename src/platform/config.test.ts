@@ -42,4 +42,10 @@ describe('configuration precedence: flags, then BERTH_* variables, then defaults
     assert.equal(d.registryGcIntervalHours, 24);
     assert.throws(() => loadConfig([], { BERTH_REGISTRY_GC_INTERVAL_HOURS: '-1' }), /BERTH_REGISTRY_GC_INTERVAL_HOURS must be a number of hours/);
   });
+  it('bounds registry uploads: defaults, variables, and bad values named', () => {
+    assert.deepEqual(loadConfig([], {}).uploads, { maxBytes: 10 * 1024 ** 3, maxOpenPerPrincipal: 50, maxOpenPerProject: 200, idleMs: 900_000, sweepEveryMs: 60_000 });
+    const c = loadConfig([], { BERTH_REGISTRY_MAX_UPLOAD_BYTES: '1048576', BERTH_REGISTRY_MAX_UPLOADS_PER_PRINCIPAL: '5', BERTH_REGISTRY_MAX_UPLOADS_PER_PROJECT: '8', BERTH_REGISTRY_UPLOAD_IDLE_SECONDS: '120', BERTH_REGISTRY_UPLOAD_SWEEP_SECONDS: '10' });
+    assert.deepEqual(c.uploads, { maxBytes: 1_048_576, maxOpenPerPrincipal: 5, maxOpenPerProject: 8, idleMs: 120_000, sweepEveryMs: 10_000 });
+    assert.throws(() => loadConfig([], { BERTH_REGISTRY_MAX_UPLOADS_PER_PROJECT: '0' }), /BERTH_REGISTRY_MAX_UPLOADS_PER_PROJECT must be a positive number/);
+  });
 });
