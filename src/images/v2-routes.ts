@@ -1,6 +1,7 @@
 // The OCI Distribution API under /v2/ as one encapsulated Fastify plugin: its own routing of
 // multi-segment repository names, raw streaming bodies, authentication (bearer tokens from
 // /auth/token, basic credentials, anonymous pulls of public projects) and OCI error bodies.
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../platform/context.ts';
 import { actionsOn, allows, callerName, type Access, type RegistryCaller } from './access.ts';
@@ -97,11 +98,9 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
     v2.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
 
     v2.setErrorHandler(async (err, req, reply) => {
+      if (!req.raw.complete && !req.raw.destroyed) lingerThenClose(req.raw);
       if (err instanceof OciError) {
         for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-        // A body refused before its end (a quota, a size) is not read on: the connection goes
-        // with the answer, or the unread rest would hold it open.
-        if (!req.raw.complete) reply.header('connection', 'close');
         if (err.status === 403) {
           await deps.auth.auditDenied(req.ctx, err.message, req.method, req.url).catch((e: unknown) => req.log.warn({ err: e }, 'could not audit a refusal'));
         }
@@ -283,7 +282,7 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
         }
         const digest = query.get('digest');
         if (digest) {
-          const done = await deps.registry.pushBlob(ref, actor, digest, req.raw, length);
+          const done = await deps.registry.pushBlob(ref, actor, digest, bodyOf(req.raw), length);
           return reply.code(201).header('location', `/v2/${op.name}/blobs/${done.digest}`).header('docker-content-digest', done.digest).header('content-length', '0').send();
         }
         const up = await deps.registry.startUpload(ref, actor);
@@ -297,12 +296,12 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
           return reply.code(204).header('location', location(op.id)).header('range', rangeHeader(up.size)).header('docker-upload-uuid', op.id).send();
         }
         case 'PATCH': {
-          const up = await deps.registry.appendChunk(ref, op.id, req.headers['content-range'], req.raw, length);
+          const up = await deps.registry.appendChunk(ref, op.id, req.headers['content-range'], bodyOf(req.raw), length);
           return reply.code(202).header('location', location(op.id)).header('range', rangeHeader(up.size)).header('docker-upload-uuid', op.id).header('content-length', '0').send();
         }
         case 'PUT': {
           const hasBody = (length ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-          const done = await deps.registry.finishUpload(ref, op.id, query.get('digest') ?? undefined, req.headers['content-range'], hasBody ? req.raw : undefined, hasBody ? length : undefined);
+          const done = await deps.registry.finishUpload(ref, op.id, query.get('digest') ?? undefined, req.headers['content-range'], hasBody ? bodyOf(req.raw) : undefined, hasBody ? length : undefined);
           return reply.code(201).header('location', `/v2/${op.name}/blobs/${done.digest}`).header('docker-content-digest', done.digest).header('content-length', '0').send();
         }
         case 'DELETE':
@@ -387,6 +386,51 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
     v2.route({ method: methods, url: '/v2/', config, schema: { hide: true }, exposeHeadRoute: false, handler: handle });
     v2.route({ method: methods, url: '/v2/*', config, schema: { hide: true }, exposeHeadRoute: false, handler: handle });
   });
+}
+
+/**
+ * The request's body as it arrives. Unlike the stream's own iterator, stopping early leaves the
+ * request as it is, not destroyed: the rest of a refused body can then be drained
+ * ({@link lingerThenClose}) rather than left in the socket. Rejects when the client goes away
+ * before the body's end.
+ */
+async function* bodyOf(req: IncomingMessage): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const chunk = req.read() as Buffer | null;
+    if (chunk !== null) {
+      yield chunk;
+      continue;
+    }
+    if (req.readableEnded) return;
+    if (req.destroyed) throw new Error('the client went away before the end of the body');
+    await new Promise<void>((resolve, reject) => {
+      const settle = (err?: Error): void => {
+        req.off('readable', onReady).off('end', onReady).off('close', onReady).off('error', settle);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = (): void => settle();
+      req.once('readable', onReady).once('end', onReady).once('close', onReady).once('error', settle);
+    });
+  }
+}
+
+// How long the rest of a refused body is read and dropped before its connection is cut.
+const lingerMs = 2000;
+
+/**
+ * Reads and drops the rest of a body refused before its end (a quota, a size), for at most
+ * `lingerMs`, then cuts the connection. Closing a socket with unread bytes in it resets the
+ * connection, and a reset can make the client's system drop the answer before the client read
+ * it (skopeo then reports a broken pipe instead of the refusal); reading on without end would
+ * let a refused client send for as long as it likes. A body that ends in time keeps its
+ * connection alive.
+ */
+function lingerThenClose(req: IncomingMessage): void {
+  const timer = setTimeout(() => req.socket.destroy(), lingerMs).unref();
+  // Not on 'close': a request emits it once its answer is sent, with the body still coming.
+  req.once('end', () => clearTimeout(timer));
+  req.resume();
 }
 
 function contentLength(req: FastifyRequest): number | undefined {

@@ -5,9 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256, startRegistryServer, type RegistryServer } from './support.ts';
+import { Layout, run, sha256, startRegistryServer, tool, type RegistryServer } from './support.ts';
 import { adminPassword } from '../support/server.ts';
 
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
@@ -98,6 +100,58 @@ for (const backend of ['sqlite', 'postgres'] as const) test(`a chunked push over
     assert.deepEqual(uploadFiles(s), []);
   } finally {
     await s.close();
+  }
+});
+
+test('a refused body that keeps coming is drained for a moment, then its connection is cut', { timeout: 60_000 }, async () => {
+  const s = await startRegistryServer();
+  try {
+    await s.createProject('small', { storageLimit: 1000 });
+    const url = await location(s, 'small/app');
+    const started = Date.now();
+    const { status, closedAfter } = await new Promise<{ status: number; closedAfter: number }>((resolve) => {
+      let status = 0;
+      const giveUp = setTimeout(() => resolve({ status, closedAfter: Infinity }), 15_000);
+      const req = request(url, { method: 'PATCH', headers: { ...admin, 'transfer-encoding': 'chunked' } }, (res) => {
+        status = res.statusCode ?? 0;
+        res.resume();
+      });
+      const chunk = Buffer.alloc(MiB);
+      // A client that sends for as long as it is let: 20 s at most.
+      const pump = (): void => {
+        while (Date.now() - started < 20_000) if (!req.write(chunk)) return void req.once('drain', pump);
+        req.end();
+      };
+      req.on('error', () => undefined);
+      req.on('close', () => {
+        clearTimeout(giveUp);
+        resolve({ status, closedAfter: Date.now() - started });
+      });
+      pump();
+    });
+    assert.equal(status, 403);
+    assert.ok(closedAfter < 10_000, `the connection was still open after ${closedAfter} ms`);
+    assert.deepEqual(uploadFiles(s), []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a real client pushing over the quota is told so (not a broken pipe) and leaves nothing behind', { timeout: 60_000 }, async () => {
+  const skopeo = tool('skopeo');
+  const dir = mkdtempSync(join(tmpdir(), 'berth-upload-limits-'));
+  const s = await startRegistryServer();
+  try {
+    await s.createProject('small', { storageLimit: 100_000 });
+    const layout = new Layout(join(dir, 'layout'));
+    layout.tag(layout.image([[{ path: 'big', content: randomBytes(8 * MiB) }]]), 'v1');
+    const r = await run(skopeo, ['copy', '--dest-tls-verify=false', '--dest-creds', `admin:${adminPassword}`, `oci:${layout.dir}:v1`, `docker://${s.host}/small/app:v1`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /storage quota of project \\?"small\\?" exceeded/);
+    assert.deepEqual(uploadFiles(s), []);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
