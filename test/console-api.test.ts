@@ -175,7 +175,7 @@ test('registry: projects with usage, members, robots, policies and retention thr
 
   // Policies: an immutability rule and a retention policy; retention on an empty project removes nothing.
   const rule = await c.api.createImmutabilityRule(project, { tags: 'v*' });
-  assert.equal(rule.repositories, '*');
+  assert.equal(rule.repositories, '**', 'every repository, across segments');
   const keep = await c.api.createRetentionPolicy(project, { keepLatest: 2, keepTags: ['release-*'] });
   await assert.rejects(c.api.createRetentionPolicy(project, {}), (err: unknown) => err instanceof ApiError && err.code === 422);
   const kinds = (await c.api.listPolicies(project)).items.map((p) => p.kind).sort();

@@ -191,7 +191,7 @@ export class ApiClient {
     return this.#json('GET', `${registry}/projects/${seg(project)}/policies`);
   }
 
-  /** Adds an immutability rule (patterns default to '*' on the server). */
+  /** Adds an immutability rule (the server defaults repositories to '**' and tags to '*'). */
   createImmutabilityRule(project: string, rule: { readonly repositories?: string; readonly tags?: string }): Promise<ImmutabilityRule> {
     return this.#json('POST', `${registry}/projects/${seg(project)}/immutability`, rule);
   }

@@ -2,8 +2,13 @@
 // platform administration, public projects; and the Docker token scopes that ask for it. Pure.
 import type { Principal } from '../platform/identity/rbac.ts';
 import { can } from '../platform/identity/rbac.ts';
-import { matchesPattern } from './names.ts';
+import { matchPattern } from './pattern.ts';
 import type { Member, Project, ProjectRole, RepositoryAction, RobotPermission } from './model.ts';
+
+/** True when a grant's repository pattern covers `path`; an empty pattern grants the whole project. */
+function covers(pattern: string, path: string): boolean {
+  return pattern === '' || matchPattern(pattern, path);
+}
 
 /** The repository actions each project role grants. */
 export const roleActions: Readonly<Record<ProjectRole, readonly RepositoryAction[]>> = {
@@ -51,7 +56,7 @@ export function actionsOn(caller: RegistryCaller, project: Project, members: rea
   if (caller.kind === 'robot') {
     if (caller.project !== project.name) return out;
     for (const p of caller.permissions) {
-      if (path === undefined || matchesPattern(p.repositories, path)) for (const a of p.actions) out.add(a);
+      if (path === undefined || covers(p.repositories, path)) for (const a of p.actions) out.add(a);
     }
     return out;
   }
@@ -64,7 +69,7 @@ export function actionsOn(caller: RegistryCaller, project: Project, members: rea
   if (project.tenant && can(principal, 'repositories:get', project.tenant)) out.add('pull');
   for (const m of members) {
     if (m.user !== principal.name) continue;
-    if (path === undefined || m.repositories === '' || matchesPattern(m.repositories, path)) for (const a of roleActions[m.role]) out.add(a);
+    if (path === undefined || covers(m.repositories, path)) for (const a of roleActions[m.role]) out.add(a);
   }
   return out;
 }

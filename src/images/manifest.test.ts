@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accepts, isProblem, parseManifest, type ParsedManifest } from './manifest.ts';
-import { isRepositoryName, isTag, matchesPattern } from './names.ts';
+import { isRepositoryName, isTag } from './names.ts';
 import { parseDigest } from './digest.ts';
 import { RateLimiter } from './rate-limit.ts';
 
@@ -53,11 +53,6 @@ test('Accept negotiation, names, tags, patterns, digests', () => {
   assert.equal(isTag('v1.2.3_rc-1'), true);
   assert.equal(isTag('.hidden'), false);
   assert.equal(isTag('a'.repeat(129)), false);
-  assert.equal(matchesPattern('frontend/*', 'frontend/web'), true);
-  assert.equal(matchesPattern('frontend/*', 'frontend/web/x'), false);
-  assert.equal(matchesPattern('frontend/**', 'frontend/web/x'), true);
-  assert.equal(matchesPattern('app', 'app'), true);
-  assert.equal(matchesPattern('a.p', 'axp'), false, 'dots are literal');
   assert.equal(parseDigest(`sha512:${'a'.repeat(128)}`)?.algorithm, 'sha512');
   assert.equal(parseDigest(`sha256:${'A'.repeat(64)}`), undefined);
   assert.equal(parseDigest(`md5:${'a'.repeat(32)}`), undefined);

@@ -31,25 +31,3 @@ export function projectOf(repository: string): string {
   const i = repository.indexOf('/');
   return i < 0 ? repository : repository.slice(0, i);
 }
-
-/**
- * True when `repository` (the part after the project) matches a grant pattern: `*` matches
- * within one segment, `**` across segments, anything else literally. An empty pattern or `**`
- * matches everything.
- */
-export function matchesPattern(pattern: string, path: string): boolean {
-  if (pattern === '' || pattern === '**') return true;
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*' && pattern[i + 1] === '*') {
-      re += '.*';
-      i++;
-    } else if (c === '*') {
-      re += '[^/]*';
-    } else {
-      re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-    }
-  }
-  return new RegExp(`${re}$`).test(path);
-}

@@ -4,9 +4,10 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import { actorOf, type RequestContext } from '../platform/context.ts';
-import { forbidden, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
+import { forbidden, invalid, notFound, quotaExceeded, unauthorized, type Cause } from '../platform/errors.ts';
 import { managesProject, seesProject } from './access.ts';
 import type { Registry } from './registry-service.ts';
+import { patternProblem, type PatternKind } from './pattern.ts';
 import { decideRetention, protectingRule, type RetainedArtifact, type RetentionPolicy } from './retention.ts';
 import * as store from './store.ts';
 import type { Db, ImagesTables } from './store.ts';
@@ -26,7 +27,11 @@ export interface RetentionResult {
   readonly failed?: readonly string[];
 }
 
-const patternChars = /^[a-zA-Z0-9._/*?-]*$/;
+/**
+ * Most immutability rules, and most retention policies, one project may hold: every push of a
+ * tag is matched against all of the project's rules, and retention against all its policies.
+ */
+export const maxPoliciesPerKind = 50;
 
 export class PolicyService {
   readonly #db: Database;
@@ -59,21 +64,22 @@ export class PolicyService {
     return rows.map((r) => ({ id: r.id, project: r.project, kind: r.kind, createdAt: r.created_at, createdBy: r.created_by, ...JSON.parse(r.spec) }) as Policy);
   }
 
-  /** Adds an immutability rule or a retention policy. Throws Invalid, Forbidden, NotFound. */
+  /** Adds an immutability rule or a retention policy. Throws Invalid, Forbidden (also beyond {@link maxPoliciesPerKind}), NotFound. */
   async create(ctx: RequestContext, project: string, kind: 'immutability' | 'retention', spec: Record<string, unknown>): Promise<Policy> {
     const p = await this.#facts(ctx, project, true);
     const causes: Cause[] = [];
-    const pattern = (field: string, v: unknown) => {
-      if (v !== undefined && (typeof v !== 'string' || v.length > 255 || !patternChars.test(v))) causes.push({ field, reason: 'FieldValueInvalid', message: 'a pattern of name characters, "*" and "?"' });
+    const pattern = (field: string, v: unknown, kind: PatternKind) => {
+      const problem = typeof v === 'string' ? patternProblem(v, kind) : { reason: 'FieldValueInvalid', message: 'must be a string' } as const;
+      if (v !== undefined && problem) causes.push({ field, ...problem });
     };
-    pattern('repositories', spec.repositories);
+    pattern('repositories', spec.repositories, 'repository');
     let clean: Record<string, unknown>;
     if (kind === 'immutability') {
-      pattern('tags', spec.tags);
-      clean = { repositories: spec.repositories ?? '*', tags: spec.tags ?? '*' };
+      pattern('tags', spec.tags, 'tag');
+      clean = { repositories: spec.repositories ?? '**', tags: spec.tags ?? '*' };
     } else {
       const keepTags = spec.keepTags as string[] | undefined;
-      (keepTags ?? []).forEach((t, i) => pattern(`keepTags[${i}]`, t));
+      (keepTags ?? []).forEach((t, i) => pattern(`keepTags[${i}]`, t, 'tag'));
       for (const f of ['keepLatest', 'keepPulledWithinDays'] as const) {
         const v = spec[f];
         if (v !== undefined && (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 100_000)) causes.push({ field: f, reason: 'FieldValueInvalid', message: 'must be a whole number from 0 to 100000' });
@@ -81,13 +87,15 @@ export class PolicyService {
       if (spec.keepLatest === undefined && !keepTags?.length && spec.keepPulledWithinDays === undefined) {
         causes.push({ field: 'keepLatest', reason: 'FieldValueRequired', message: 'a retention policy needs keepLatest, keepTags or keepPulledWithinDays' });
       }
-      clean = { repositories: spec.repositories ?? '*', ...(spec.keepLatest !== undefined ? { keepLatest: spec.keepLatest } : {}), ...(keepTags?.length ? { keepTags } : {}), ...(spec.keepPulledWithinDays !== undefined ? { keepPulledWithinDays: spec.keepPulledWithinDays } : {}) };
+      clean = { repositories: spec.repositories ?? '**', ...(spec.keepLatest !== undefined ? { keepLatest: spec.keepLatest } : {}), ...(keepTags?.length ? { keepTags } : {}), ...(spec.keepPulledWithinDays !== undefined ? { keepPulledWithinDays: spec.keepPulledWithinDays } : {}) };
     }
     if (causes.length) throw invalid(kind === 'immutability' ? 'ImmutabilityRule' : 'RetentionPolicy', project, causes);
     const id = randomBytes(6).toString('hex');
     const now = new Date().toISOString();
     const by = ctx.principal?.name ?? 'unknown';
     await this.#db.transaction(async (raw) => {
+      const held = await raw.withTables<ImagesTables>().selectFrom('registry_policies').select((eb) => eb.fn.countAll<number>().as('n')).where('project', '=', project).where('kind', '=', kind).executeTakeFirst();
+      if (Number(held?.n ?? 0) >= maxPoliciesPerKind) throw quotaExceeded(`project "${project}" already holds ${maxPoliciesPerKind} ${kind} policies, the most a project may hold`);
       await raw.withTables<ImagesTables>().insertInto('registry_policies').values({ id, project, kind, spec: JSON.stringify(clean), created_at: now, created_by: by }).execute();
       await this.#audit.record(raw, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'create', resource: 'registry-policies', name: `${project}/${id}`, tenant: p.tenant, outcome: 'success', code: 201, requestId: ctx.requestId, detail: { kind, ...clean } });
     });

@@ -8,11 +8,12 @@ import { isUniqueViolation } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import type { PlatformTables } from '../platform/db/schema.ts';
 import { actorOf, type AuthPrincipal, type RequestContext } from '../platform/context.ts';
-import { BerthError, alreadyExists, conflict, forbidden, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
+import { BerthError, alreadyExists, conflict, forbidden, invalid, notFound, quotaExceeded, unauthorized, type Cause } from '../platform/errors.ts';
 import { can } from '../platform/identity/rbac.ts';
 import { actionsOn, administers, managesProject, seesProject } from './access.ts';
 import { robotSecretDigest, type RegistryAuth } from './auth-service.ts';
 import { isProjectName } from './names.ts';
+import { patternProblem } from './pattern.ts';
 import { projectRoles, repositoryActions, robotUsername, type Artifact, type Member, type Project, type ProjectRole, type Repository, type Robot, type RobotPermission } from './model.ts';
 import * as store from './store.ts';
 import type { Db, ImagesTables } from './store.ts';
@@ -53,6 +54,9 @@ export interface ProjectServiceOptions {
 }
 
 const maxRobotDays = 366;
+
+/** Most repository grants one user may hold in one project: each registry request matches them all. */
+export const maxGrantsPerMember = 50;
 const robotNamePattern = /^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$/;
 
 function principalOf(ctx: RequestContext): AuthPrincipal {
@@ -224,12 +228,16 @@ export class ProjectService {
     return members;
   }
 
-  /** Grants `role` to `user`, on the whole project or on repositories matching `repositories`. Idempotent (replaces the role). */
+  /**
+   * Grants `role` to `user`, on the whole project or on repositories matching `repositories`.
+   * Idempotent (replaces the role). Forbidden beyond {@link maxGrantsPerMember} grants.
+   */
   async setMember(ctx: RequestContext, name: string, user: string, role: string, repositories = ''): Promise<Member> {
     const { project } = await this.#managed(ctx, name);
     const causes: Cause[] = [];
     if (!(projectRoles as readonly string[]).includes(role)) causes.push({ field: 'role', reason: 'FieldValueNotSupported', message: `Unsupported value: "${role}": supported values: ${projectRoles.map((r) => `"${r}"`).join(', ')}` });
-    if (repositories.length > 255 || /[^a-z0-9._/*-]/.test(repositories)) causes.push({ field: 'repositories', reason: 'FieldValueInvalid', message: 'a pattern of lower-case repository path characters, "*" (one segment) and "**" (any)' });
+    const problem = repositories === '' ? undefined : patternProblem(repositories, 'repository');
+    if (problem) causes.push({ field: 'repositories', ...problem });
     if (causes.length) throw invalid('Member', user, causes);
     const now = this.#now().toISOString();
     await this.#tx(async (tx, raw) => {
@@ -239,6 +247,10 @@ export class ProjectService {
       let exists = raw.selectFrom('users').select('name').where('name', '=', user);
       if (this.#db.dialect === 'postgres') exists = exists.forShare();
       if (!(await exists.executeTakeFirst())) throw invalid('Member', user, [{ field: 'user', reason: 'FieldValueNotFound', message: `user "${user}" not found` }]);
+      const grants = await tx.selectFrom('registry_members').select('repositories').where('project', '=', name).where('user_name', '=', user).execute();
+      if (grants.length >= maxGrantsPerMember && !grants.some((g) => g.repositories === repositories)) {
+        throw quotaExceeded(`user "${user}" already holds ${maxGrantsPerMember} grants in project "${name}", the most one member may hold`);
+      }
       await tx.insertInto('registry_members').values({ project: name, user_name: user, role, repositories, created_at: now })
         .onConflict((oc) => oc.columns(['project', 'user_name', 'repositories']).doUpdateSet({ role })).execute();
       await this.#audit.record(raw, this.#entry(ctx, 'grant', 'members', name, project.tenant, 200, { user, role, repositories }));
@@ -292,7 +304,8 @@ export class ProjectService {
       if (perm.actions.length === 0 || perm.actions.some((a) => !(repositoryActions as readonly string[]).includes(a))) {
         causes.push({ field: `permissions[${i}].actions`, reason: 'FieldValueNotSupported', message: 'actions are "pull", "push" and "delete"' });
       }
-      if (perm.repositories.length > 255 || /[^a-z0-9._/*-]/.test(perm.repositories)) causes.push({ field: `permissions[${i}].repositories`, reason: 'FieldValueInvalid', message: 'a repository pattern within the project ("*", "**", or a path)' });
+      const problem = perm.repositories === '' ? undefined : patternProblem(perm.repositories, 'repository');
+      if (problem) causes.push({ field: `permissions[${i}].repositories`, ...problem });
     });
     if (causes.length) throw invalid('Robot', spec.name, causes);
     const secret = randomBytes(32).toString('base64url');

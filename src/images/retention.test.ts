@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRetention, globMatch, protectingRule, type RetainedArtifact } from './retention.ts';
+import { decideRetention, protectingRule, type RetainedArtifact } from './retention.ts';
 
 const now = new Date('2026-06-30T00:00:00Z');
 let n = 0;
@@ -32,18 +32,18 @@ test('children of kept indexes and referrers of kept artifacts stay; those of re
   const oldImg = art('app', ['old'], 1);
   const sig = art('app', [], 3, { subject: index.digest });
   const oldSig = art('app', [], 3, { subject: oldImg.digest });
-  const { keep, remove } = decideRetention([child1, child2, index, oldImg, sig, oldSig], [{ id: 'p', repositories: '*', keepLatest: 1 }], now);
+  const { keep, remove } = decideRetention([child1, child2, index, oldImg, sig, oldSig], [{ id: 'p', repositories: '**', keepLatest: 1 }], now);
   assert.deepEqual(keep.map((a) => a.digest).sort(), [child1, child2, index, sig].map((a) => a.digest).sort());
   assert.deepEqual(remove.map((a) => a.digest).sort(), [oldImg, oldSig].map((a) => a.digest).sort());
 });
 
 test('a policy with no keep rule keeps everything; immutability rules match repositories and tags', () => {
   const a = art('app', ['x'], 1);
-  assert.equal(decideRetention([a], [{ id: 'p', repositories: '*' }], now).remove.length, 0);
+  assert.equal(decideRetention([a], [{ id: 'p', repositories: '**' }], now).remove.length, 0);
   const rules = [{ id: 'r1', repositories: 'prod/*', tags: 'v*' }];
   assert.equal(protectingRule(rules, 'prod/api', 'v1.0')?.id, 'r1');
   assert.equal(protectingRule(rules, 'prod/api', 'latest'), undefined);
   assert.equal(protectingRule(rules, 'dev/api', 'v1.0'), undefined);
-  assert.equal(globMatch('v1.?', 'v1.2'), true);
-  assert.equal(globMatch('v1.?', 'v1x2'), false);
+  assert.equal(protectingRule(rules, 'prod/eu/api', 'v1.0'), undefined, '"*" stays inside one segment');
+  assert.equal(protectingRule([{ id: 'r2', repositories: 'prod/**', tags: 'v1.?' }], 'prod/eu/api', 'v1.0')?.id, 'r2', '"**" crosses segments');
 });

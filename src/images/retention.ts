@@ -1,4 +1,6 @@
 // Tag immutability and retention decisions. Pure: the service gives the artifacts and rules.
+// Repository and tag patterns are those of `pattern.ts`.
+import { matchPattern } from './pattern.ts';
 
 /** A tag rule: tags matching `tags` in repositories matching `repositories` cannot change. */
 export interface ImmutabilityRule {
@@ -35,15 +37,9 @@ export interface RetainedArtifact {
   readonly children: readonly string[];
 }
 
-/** A glob over tags or paths: `*` matches any run of characters, `?` one; the rest is literal. */
-export function globMatch(pattern: string, value: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`).test(value);
-}
-
 /** The immutability rule that protects `tag` of repository `path`, if any. */
 export function protectingRule(rules: readonly ImmutabilityRule[], path: string, tag: string): ImmutabilityRule | undefined {
-  return rules.find((r) => globMatch(r.repositories || '*', path) && globMatch(r.tags || '*', tag));
+  return rules.find((r) => matchPattern(r.repositories, path) && matchPattern(r.tags, tag));
 }
 
 /**
@@ -63,7 +59,7 @@ export function decideRetention(artifacts: readonly RetainedArtifact[], policies
   const childOf = new Set(artifacts.flatMap((a) => a.children.map((c) => `${a.repository}@${c}`)));
   for (const [, list] of byRepo) {
     const path = list[0].path;
-    const covering = policies.filter((p) => globMatch(p.repositories || '*', path));
+    const covering = policies.filter((p) => matchPattern(p.repositories, path));
     // Top-level artifacts are ranked; index children and referrers follow their parents.
     const top = list.filter((a) => !childOf.has(key(a)) && a.subject === '');
     if (covering.length === 0 || covering.every((p) => p.keepLatest === undefined && !p.keepTags?.length && p.keepPulledWithinDays === undefined)) {
@@ -73,7 +69,7 @@ export function decideRetention(artifacts: readonly RetainedArtifact[], policies
       for (const p of covering) {
         if (p.keepLatest !== undefined) for (const a of newest.slice(0, p.keepLatest)) kept.add(key(a));
         for (const a of top) {
-          if (p.keepTags?.some((t) => a.tags.some((tag) => globMatch(t, tag)))) kept.add(key(a));
+          if (p.keepTags?.some((t) => a.tags.some((tag) => matchPattern(t, tag)))) kept.add(key(a));
           if (p.keepPulledWithinDays !== undefined && a.pulledAt && now.getTime() - Date.parse(a.pulledAt) <= p.keepPulledWithinDays * 86_400_000) kept.add(key(a));
         }
       }

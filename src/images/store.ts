@@ -5,6 +5,7 @@ import type { Dialect, Queryable } from '../platform/db/database.ts';
 import { bigintType, type Migration } from '../platform/db/migrations.ts';
 import type { Member, Project, ProjectRole, Robot, RobotPermission } from './model.ts';
 import { robotUsername } from './model.ts';
+import { fromCrossingPattern } from './pattern.ts';
 import type { ImmutabilityRule } from './retention.ts';
 
 export type ProjectsTable = {
@@ -301,6 +302,21 @@ export const imagesMigrations: readonly Migration[] = [
     name: '0105-images-members-of-deleted-users',
     async up(db: Kysely<unknown>) {
       await sql`delete from registry_members where user_name not in (select name from users)`.execute(db);
+    },
+  },
+  {
+    // Immutability and retention patterns let `*` cross `/` until the registry got one pattern
+    // language (`pattern.ts`), where `*` stays inside a segment: stored patterns are rewritten to
+    // match what they matched, and empty ones (which meant "all") spelled out.
+    name: '0106-images-policy-patterns',
+    async up(db: Kysely<unknown>) {
+      const k = db as unknown as Kysely<Pick<ImagesTables, 'registry_policies'>>;
+      for (const r of await k.selectFrom('registry_policies').select(['id', 'kind', 'spec']).execute()) {
+        const spec = JSON.parse(r.spec) as { repositories?: string; tags?: string };
+        const next = { ...spec, repositories: fromCrossingPattern(spec.repositories || '*'), ...(r.kind === 'immutability' ? { tags: spec.tags || '*' } : {}) };
+        const text = JSON.stringify(next);
+        if (text !== r.spec) await k.updateTable('registry_policies').set({ spec: text }).where('id', '=', r.id).execute();
+      }
     },
   },
 ];

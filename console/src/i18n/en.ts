@@ -140,7 +140,7 @@ export const en = {
   'policies.keepLatestN': 'the newest {count}',
   'policies.keepTagsOf': 'tags {tags}',
   'policies.keepPulledWithin': 'pulled within {days} days',
-  'policies.patternHint': '"*" matches any run of characters, "?" one. Empty means "*".',
+  'policies.patternHint': '"*" matches within one path segment, "**" across segments, "?" one character. Empty repositories means "**", empty tags "*".',
   'policies.dryRun': 'Dry run',
   'policies.run': 'Run retention',
   'policies.confirmRun': 'Delete every artifact retention does not keep?',

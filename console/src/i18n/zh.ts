@@ -140,7 +140,7 @@ export const zh: Messages = {
   'policies.keepLatestN': '最新的 {count} 个',
   'policies.keepTagsOf': '标签 {tags}',
   'policies.keepPulledWithin': '{days} 天内拉取过的',
-  'policies.patternHint': '“*”匹配任意字符串，“?”匹配单个字符。留空等同于“*”。',
+  'policies.patternHint': '“*”匹配一级路径内的任意字符串，“**”可跨越多级路径，“?”匹配单个字符。仓库留空等同于“**”，标签留空等同于“*”。',
   'policies.dryRun': '模拟执行',
   'policies.run': '执行保留',
   'policies.confirmRun': '确定删除保留策略不保留的所有制品？',

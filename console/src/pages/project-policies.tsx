@@ -143,7 +143,7 @@ export function ProjectPolicies({ project, manages }: { readonly project: string
           <Table<ImmutabilityRule> rowKey="id" size="small" columns={ruleColumns} dataSource={rules as ImmutabilityRule[]} loading={policies.loading} pagination={false} />
           {manages && (
             <Form<RuleValues> form={ruleForm} layout="inline" onFinish={addRule}>
-              <Form.Item name="repositories" label={t('policies.repositories')}><Input placeholder="*" maxLength={255} /></Form.Item>
+              <Form.Item name="repositories" label={t('policies.repositories')}><Input placeholder="**" maxLength={255} /></Form.Item>
               <Form.Item name="tags" label={t('policies.tags')}><Input placeholder="v*" maxLength={255} /></Form.Item>
               <Form.Item><Button htmlType="submit">{t('policies.addRule')}</Button></Form.Item>
             </Form>
@@ -169,7 +169,7 @@ export function ProjectPolicies({ project, manages }: { readonly project: string
           <Table<RetentionPolicy> rowKey="id" size="small" columns={retentionColumns} dataSource={retention as RetentionPolicy[]} loading={policies.loading} pagination={false} />
           {manages && (
             <Form<RetentionValues> form={retentionForm} layout="inline" onFinish={addRetention}>
-              <Form.Item name="repositories" label={t('policies.repositories')}><Input placeholder="*" maxLength={255} style={{ width: 140 }} /></Form.Item>
+              <Form.Item name="repositories" label={t('policies.repositories')}><Input placeholder="**" maxLength={255} style={{ width: 140 }} /></Form.Item>
               <Form.Item name="keepLatest" label={t('policies.keepLatest')}><InputNumber min={0} max={100000} precision={0} /></Form.Item>
               <Form.Item name="keepTags" label={t('policies.keepTags')}><Select mode="tags" style={{ minWidth: 160 }} open={false} /></Form.Item>
               <Form.Item name="keepPulledWithinDays" label={t('policies.keepPulledWithinDays')}><InputNumber min={0} max={100000} precision={0} /></Form.Item>
