@@ -109,3 +109,30 @@ test('patterns where "*" crossed "/" are rewritten to match the same paths', () 
     for (const v of paths) assert.equal(matchPattern(rewritten, v), crossing(p, v), `${p} → ${rewritten} on ${v}`);
   }
 });
+
+test('agrees with a regular-expression reference on seeded random patterns of one to three words of states', () => {
+  // The reference is safe here only because the patterns are short and hold few stars.
+  const reference = (p: string, v: string) => new RegExp(`^${p.replace(/\*\*+|\*|\?|[.]/g, (m) => (m === '?' ? '[^/]' : m === '.' ? '\\.' : m === '*' ? '[^/]*' : '.*'))}$`).test(v);
+  let seed = 20261203;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const alphabet = ['a', 'b', '/', '.'];
+  for (let round = 0; round < 3000; round++) {
+    const length = 1 + random(90);
+    let pattern = '';
+    let wild = 0;
+    while (pattern.length < length) {
+      const r = random(20);
+      if (r === 0 && wild < 3) { pattern += '*'; wild++; }
+      else if (r === 1 && wild < 3) { pattern += '**'; wild++; }
+      else if (r === 2) pattern += '?';
+      else pattern += alphabet[random(alphabet.length)];
+    }
+    const value = Array.from({ length: random(100) }, () => alphabet[random(alphabet.length)]).join('');
+    // Values built from the pattern so that matches happen too, not only misses.
+    const near = pattern.replace(/\*+/g, () => 'ab'.slice(0, random(3))).replace(/\?/g, 'a');
+    for (const v of [value, near]) assert.equal(matchPattern(pattern, v), reference(pattern, v), `${pattern} on ${v}`);
+  }
+});

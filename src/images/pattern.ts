@@ -3,8 +3,8 @@
 //
 // `*` matches any run of characters inside one path segment (never `/`), `**` any run across
 // segments, `?` one character other than `/`; everything else is literal. Matching simulates
-// the pattern's automaton over every position at once instead of backtracking, so it takes at
-// most (value length × pattern length) steps whatever the pattern: a glob compiled into a
+// the pattern's automaton over every position at once instead of backtracking, so its cost is
+// bounded by (value length × pattern length) whatever the pattern: a glob compiled into a
 // regular expression backtracks exponentially on patterns such as `*a*a*a*a*b`.
 
 /** Longest pattern accepted when a pattern is written. */
@@ -13,78 +13,101 @@ export const maxPatternLength = 255;
 /** Most wildcards (`*`, `**` and `?` each count one) a pattern may hold when written. */
 export const maxPatternWildcards = 16;
 
-// Token kinds; the stars are the two highest so that `kind >= star` asks "may match nothing".
-const literal = 0;
-const one = 1;
-const star = 2;
-const any = 3;
+const asterisk = 42;
+const question = 63;
 const slash = 47;
 
-/** A pattern as tokens: `kinds[i]`, and for literals the UTF-16 code in `codes[i]`. */
-interface Compiled {
-  readonly kinds: Uint8Array;
-  readonly codes: Uint16Array;
-}
-
-function compile(pattern: string): Compiled {
-  const kinds = new Uint8Array(pattern.length);
-  const codes = new Uint16Array(pattern.length);
-  let n = 0;
-  for (let i = 0; i < pattern.length; i++, n++) {
-    const c = pattern.charCodeAt(i);
-    if (c === 42) {
-      let j = i;
-      while (pattern.charCodeAt(j + 1) === 42) j++;
-      // Runs longer than two cross segments too: `***` meant `**` followed by `*` before.
-      kinds[n] = j > i ? any : star;
-      i = j;
-    } else {
-      kinds[n] = c === 63 ? one : literal;
-      codes[n] = c;
-    }
-  }
-  return { kinds: kinds.subarray(0, n), codes: codes.subarray(0, n) };
-}
+/** A compiled pattern: `matches(value)` is the whole-value decision. */
+export type Matcher = (value: string) => boolean;
 
 /**
- * True when `value` matches `pattern` as a whole (see the module comment for the language).
- * Never throws; runs in O(value.length × pattern.length) time and O(pattern.length) space.
+ * Compiles `pattern` once for many values (see the module comment for the language). The
+ * matcher never throws and takes O(value.length × pattern.length / 32) steps: the automaton's
+ * states are bits (one per token, and one past the last for "matched"), and each character of
+ * the value moves all of them at once with a few word operations (the Shift-And method).
  * An empty pattern matches only the empty value: callers that give the empty pattern a meaning
  * of their own (a grant on the whole project) decide it before calling.
  */
-export function matchPattern(pattern: string, value: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern === value;
-  const { kinds, codes } = compile(pattern);
-  const t = kinds.length;
-  // states[i] = 1: some way of matching the value so far stands before token i.
-  let states = new Uint8Array(t + 1);
-  let next = new Uint8Array(t + 1);
-  states[0] = 1;
-  // Tokens only move forward, so nothing below `lo` can become active again.
-  let lo = 0;
-  for (let i = 0; i < t && states[i] && kinds[i] >= star; i++) states[i + 1] = 1;
-  for (let p = 0; p < value.length; p++) {
-    const c = value.charCodeAt(p);
-    let first = -1;
-    for (let i = lo; i < t; i++) {
-      if (states[i] === 0) continue;
-      states[i] = 0;
-      const k = kinds[i];
-      let to: number;
-      if (k === any || (k === star && c !== slash)) to = i;
-      else if ((k === one && c !== slash) || (k === literal && codes[i] === c)) to = i + 1;
-      else continue;
-      next[to] = 1;
-      if (first < 0) first = to;
+export function compilePattern(pattern: string): Matcher {
+  if (!/[*?]/.test(pattern)) return (value) => value === pattern;
+  // Tokens: a literal character, `?`, `*`, or `**` (a longer run of `*` is `**`: `***` meant
+  // `**` followed by `*` before). Two star tokens are never adjacent, which keeps the
+  // may-match-nothing step below a single shift.
+  const tokens: { kind: 'literal' | 'one' | 'star' | 'any'; code: number }[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const code = pattern.charCodeAt(i);
+    if (code !== asterisk) {
+      tokens.push({ kind: code === question ? 'one' : 'literal', code });
+      continue;
     }
-    states[t] = 0;
-    if (first < 0) return false;
-    // A star that may go on may also stop: its state stands before the next token too.
-    for (let i = first; i < t; i++) if (next[i] && kinds[i] >= star) next[i + 1] = 1;
-    lo = first;
-    [states, next] = [next, states];
+    let j = i;
+    while (pattern.charCodeAt(j + 1) === asterisk) j++;
+    tokens.push({ kind: j > i ? 'any' : 'star', code });
+    i = j;
   }
-  return states[t] === 1;
+  const t = tokens.length;
+  const words = (t >> 5) + 1;
+  const stayAny = new Int32Array(words);
+  const staySegment = new Int32Array(words);
+  const stepOne = new Int32Array(words);
+  const stars = new Int32Array(words);
+  // Literal masks: ASCII characters (all that names and tags hold) by table, the rest by map.
+  const ascii = new Int32Array(128 * words);
+  const other = new Map<number, Int32Array>();
+  const none = new Int32Array(words);
+  tokens.forEach((tok, i) => {
+    const bit = 1 << (i & 31);
+    const w = i >> 5;
+    if (tok.kind === 'any') { stayAny[w] |= bit; stars[w] |= bit; }
+    else if (tok.kind === 'star') { staySegment[w] |= bit; stars[w] |= bit; }
+    else if (tok.kind === 'one') stepOne[w] |= bit;
+    else if (tok.code < 128) ascii[tok.code * words + w] |= bit;
+    else {
+      let m = other.get(tok.code);
+      if (!m) other.set(tok.code, (m = new Int32Array(words)));
+      m[w] |= bit;
+    }
+  });
+  const accept = t >> 5;
+  const acceptBit = 1 << (t & 31);
+  let states = new Int32Array(words);
+  let next = new Int32Array(words);
+  return (value) => {
+    states.fill(0);
+    // A star's state also stands before the next token: it may match nothing.
+    states[0] = 1 | ((1 & stars[0]) << 1);
+    for (let p = 0; p < value.length; p++) {
+      const c = value.charCodeAt(p);
+      const inSegment = c !== slash;
+      const lit = c < 128 ? ascii : (other.get(c) ?? none);
+      const base = c < 128 ? c * words : 0;
+      let carry = 0;
+      let starCarry = 0;
+      let alive = 0;
+      for (let w = 0; w < words; w++) {
+        const d = states[w];
+        const step = d & (lit[base + w] | (inSegment ? stepOne[w] : 0));
+        let n = (d & (stayAny[w] | (inSegment ? staySegment[w] : 0))) | (step << 1) | carry;
+        carry = step >>> 31;
+        // Two star tokens are never adjacent, so one shift closes over "match nothing".
+        const e = n & stars[w];
+        n |= (e << 1) | starCarry;
+        starCarry = e >>> 31;
+        next[w] = n;
+        alive |= n;
+      }
+      if (alive === 0) return false;
+      const swap = states;
+      states = next;
+      next = swap;
+    }
+    return (states[accept] & acceptBit) !== 0;
+  };
+}
+
+/** `compilePattern(pattern)(value)`, for a single decision. */
+export function matchPattern(pattern: string, value: string): boolean {
+  return compilePattern(pattern)(value);
 }
 
 /** What a pattern holds: repository paths inside a project, or tags. */

@@ -1,6 +1,6 @@
 // Tag immutability and retention decisions. Pure: the service gives the artifacts and rules.
 // Repository and tag patterns are those of `pattern.ts`.
-import { matchPattern } from './pattern.ts';
+import { compilePattern, matchPattern, type Matcher } from './pattern.ts';
 
 /** A tag rule: tags matching `tags` in repositories matching `repositories` cannot change. */
 export interface ImmutabilityRule {
@@ -49,6 +49,12 @@ export function protectingRule(rules: readonly ImmutabilityRule[], path: string,
  */
 export function decideRetention(artifacts: readonly RetainedArtifact[], policies: readonly RetentionPolicy[], now: Date): { keep: RetainedArtifact[]; remove: RetainedArtifact[] } {
   const kept = new Set<string>();
+  const compiled = new Map<string, Matcher>();
+  const matcher = (pattern: string): Matcher => {
+    let m = compiled.get(pattern);
+    if (!m) compiled.set(pattern, (m = compilePattern(pattern)));
+    return m;
+  };
   const key = (a: { repository: string; digest: string }) => `${a.repository}@${a.digest}`;
   const byRepo = new Map<string, RetainedArtifact[]>();
   for (const a of artifacts) {
@@ -59,7 +65,7 @@ export function decideRetention(artifacts: readonly RetainedArtifact[], policies
   const childOf = new Set(artifacts.flatMap((a) => a.children.map((c) => `${a.repository}@${c}`)));
   for (const [, list] of byRepo) {
     const path = list[0].path;
-    const covering = policies.filter((p) => matchPattern(p.repositories, path));
+    const covering = policies.filter((p) => matcher(p.repositories)(path));
     // Top-level artifacts are ranked; index children and referrers follow their parents.
     const top = list.filter((a) => !childOf.has(key(a)) && a.subject === '');
     if (covering.length === 0 || covering.every((p) => p.keepLatest === undefined && !p.keepTags?.length && p.keepPulledWithinDays === undefined)) {
@@ -69,9 +75,14 @@ export function decideRetention(artifacts: readonly RetainedArtifact[], policies
       for (const p of covering) {
         if (p.keepLatest !== undefined) for (const a of newest.slice(0, p.keepLatest)) kept.add(key(a));
         for (const a of top) {
-          if (p.keepTags?.some((t) => a.tags.some((tag) => matchPattern(t, tag)))) kept.add(key(a));
           if (p.keepPulledWithinDays !== undefined && a.pulledAt && now.getTime() - Date.parse(a.pulledAt) <= p.keepPulledWithinDays * 86_400_000) kept.add(key(a));
         }
+      }
+      // Any covering policy's keepTags keeps an artifact: each distinct pattern is compiled once
+      // and tried only on artifacts nothing has kept yet.
+      const keepTags = [...new Set(covering.flatMap((p) => p.keepTags ?? []))].map(matcher);
+      for (const a of top) {
+        if (!kept.has(key(a)) && a.tags.some((tag) => keepTags.some((m) => m(tag)))) kept.add(key(a));
       }
     }
   }
