@@ -11,7 +11,7 @@ export type { LabelSelector, LabelSelectorRequirement, Selector } from './labels
 export {
   DecodeError, decodeObject, encodeLimitRange, encodePod, encodeResourceList, groupResourceString, withNamespace,
 } from './decode.ts';
-export { dns1123LabelErrors, dns1123SubdomainErrors } from './names.ts';
+export { dns1123LabelErrors, dns1123SubdomainErrors, labelValueErrors, qualifiedNameErrors } from './names.ts';
 export { admitDefaultStorageClass, defaultStorageClass, isDefaultStorageClass } from './storage-class.ts';
 export type {
   ClaimReference, Container, JsonObject, KubeObject, LimitRange, LimitRangeItem, NodeSelectorRequirement, NodeSelectorTerm, ObjectMeta,

@@ -1,0 +1,17 @@
+// What other areas (service, reconciler, CLI) may import from tenancy.
+
+export { NAMESPACES_RESOURCE, quotaResources, tenantRoles } from './model.ts';
+export type {
+  Cluster, ClusterSettings, LimitBounds, LimitRangeSpec, MemberKind, QuotaMap, Tenant, TenantMember, TenantNamespace,
+  TenantRole, WebhookFailurePolicy,
+} from './model.ts';
+export {
+  MAX_DISPLAY_NAME, MAX_MEMBER_NAME, allocatedQuota, canonicalQuantity, validateNamespace, validateQuota, validateTenant,
+  validateTenantUpdate,
+} from './rules.ts';
+export { defaultContainerBounds, limitRangeResources, limitRangeWithinErrors, validateLimitRange } from './limit-range.ts';
+export {
+  ISOLATION_POLICY_NAME, LIMIT_RANGE_NAME, MANAGED_BY, MANAGED_BY_LABEL, NODE_SELECTOR_ANNOTATION, QUOTA_NAME, TENANT_LABEL,
+  managedLabels, renderNamespace, renderTenant, roleClusterRoles,
+} from './render.ts';
+export type { Manifest, ManifestMetadata } from './render.ts';
