@@ -27,6 +27,8 @@ export const CONTROLLERS: readonly string[] = [
   'garbage-collector-controller', 'node-ipam-controller',
   // Publishes kube-root-ca.crt, which every pod's service-account token volume refers to.
   'root-ca-certificate-publisher-controller',
+  // Fills the aggregated ClusterRoles admin, edit and view, which tenant RoleBindings refer to.
+  'clusterrole-aggregation-controller',
 ];
 
 /** How to start a cluster. Every field has a default that works on a laptop. */
