@@ -6,10 +6,11 @@ export type {
   TenantRole, WebhookFailurePolicy,
 } from './model.ts';
 export {
-  MAX_DISPLAY_NAME, MAX_MEMBER_NAME, allocatedQuota, canonicalQuantity, validateNamespace, validateQuota, validateTenant,
+  MAX_DISPLAY_NAME, MAX_MEMBER_NAME, allocatedQuota, canonicalQuantity, reservedNamespace, validateNamespace, validateQuota, validateTenant,
   validateTenantUpdate,
 } from './rules.ts';
 export { defaultContainerBounds, limitRangeResources, limitRangeWithinErrors, validateLimitRange } from './limit-range.ts';
+export type { BoundsOf } from './limit-range.ts';
 export {
   ISOLATION_POLICY_NAME, LIMIT_RANGE_NAME, MANAGED_BY, MANAGED_BY_LABEL, NODE_SELECTOR_ANNOTATION, QUOTA_NAME, TENANT_LABEL,
   managedLabels, renderNamespace, renderTenant, roleClusterRoles,

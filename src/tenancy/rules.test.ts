@@ -100,6 +100,8 @@ describe('validateNamespace', () => {
     ['a bad name', ns('A3', 'east', share('1')), existing, [
       "name: Invalid value: \"A3\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
     ]],
+    ['the cluster\'s own namespaces', ns('kube-system', 'east', share('1')), existing, ['name: Forbidden: namespace "kube-system" belongs to the cluster, not to a tenant']],
+    ['default', ns('default', 'east', share('1'), { adopted: true }), existing, ['name: Forbidden: namespace "default" belongs to the cluster, not to a tenant']],
     ['another tenant', ns('a3', 'east', share('1'), { tenant: 'team-b' }), existing, ['tenant: Invalid value: "team-b": must be "team-a"']],
     ['an unknown cluster', ns('a3', 'north', share('1')), existing, ['cluster: Not found: "north"']],
     ['a cluster the tenant may not use', ns('a3', 'lab', share('1')), existing, ['cluster: Forbidden: tenant "team-a" may not use cluster "lab"']],

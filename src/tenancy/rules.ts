@@ -115,6 +115,14 @@ export function validateTenant(tenant: Tenant, knownClusters: readonly string[])
   return causes;
 }
 
+/**
+ * True for namespaces a tenant may never own, not even by adoption: `default` and the `kube-`
+ * prefix that Kubernetes keeps for itself (kube-system, kube-public, kube-node-lease).
+ */
+export function reservedNamespace(name: string): boolean {
+  return name === 'default' || name.startsWith('kube-');
+}
+
 function sameNamespace(a: TenantNamespace, b: TenantNamespace): boolean {
   return a.cluster === b.cluster && a.name === b.name;
 }
@@ -135,6 +143,7 @@ export function validateNamespace(
   ns: TenantNamespace, tenant: Tenant, existing: readonly TenantNamespace[], knownClusters: readonly string[],
 ): Cause[] {
   const causes: Cause[] = nameCauses('name', ns.name);
+  if (reservedNamespace(ns.name)) causes.push(forbiddenValue('name', `namespace "${ns.name}" belongs to the cluster, not to a tenant`));
   if (ns.tenant !== tenant.name) causes.push(invalidValue('tenant', ns.tenant, `must be "${tenant.name}"`));
   if (!knownClusters.includes(ns.cluster)) causes.push(notFoundValue('cluster', ns.cluster));
   else if (!tenant.clusters.includes(ns.cluster)) causes.push(forbiddenValue('cluster', `tenant "${tenant.name}" may not use cluster "${ns.cluster}"`));
