@@ -255,7 +255,7 @@ export class ProjectService {
         .onConflict((oc) => oc.columns(['project', 'user_name', 'repositories']).doUpdateSet({ role })).execute();
       await this.#audit.record(raw, this.#entry(ctx, 'grant', 'members', name, project.tenant, 200, { user, role, repositories }));
     });
-    this.#auth.forgetCredentials();
+    this.#auth.forgetProject(name);
     return { project: name, user, role: role as ProjectRole, repositories, createdAt: now };
   }
 
@@ -272,6 +272,7 @@ export class ProjectService {
     await tx.deleteFrom('registry_members').where('user_name', '=', user).execute();
     for (const g of grants) {
       await this.#audit.record(raw, this.#entry(ctx, 'revoke', 'members', g.project, g.tenant, 200, { user, repositories: g.repositories, reason: 'user deleted' }));
+      this.#auth.forgetProject(g.project);
     }
   }
 
@@ -283,7 +284,7 @@ export class ProjectService {
       if (Number(r.numDeletedRows) === 0) throw notFound('Member', user);
       await this.#audit.record(raw, this.#entry(ctx, 'revoke', 'members', name, project.tenant, 200, { user, repositories }));
     });
-    this.#auth.forgetCredentials();
+    this.#auth.forgetProject(name);
   }
 
   /** The project's robots (managers only); secrets are never shown again. */
@@ -335,7 +336,7 @@ export class ProjectService {
       if (Number(r.numDeletedRows) === 0) throw notFound('Robot', robotUsername(project, name));
       await this.#audit.record(raw, this.#entry(ctx, 'delete', 'robots', robotUsername(project, name), pr.tenant, 200, {}));
     });
-    this.#auth.forgetCredentials();
+    this.#auth.forgetRobot(project, name);
   }
 
   /** True when the caller may pull `repository` (repository-level grants narrow what a member sees). */

@@ -1,8 +1,7 @@
 // The Docker registry token service at /auth/token: basic credentials (or none, for anonymous
 // pulls of public projects) in, a short-lived JWT whose access is what was asked and allowed.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RegistryCaller } from './access.ts';
-import { BadCredentialsError, tokenService, type RegistryAuth } from './auth-service.ts';
+import { anonymous, BadCredentialsError, tokenService, type Authenticated, type RegistryAuth } from './auth-service.ts';
 import { ociErrorBody } from './errors.ts';
 
 function basicOf(req: FastifyRequest): { username: string; password: string } | undefined {
@@ -27,15 +26,17 @@ export async function tokenRoutes(app: FastifyInstance, auth: RegistryAuth): Pro
       const service = form.get('service');
       if (service !== null && service !== tokenService) return reply.code(400).send({ error: 'invalid_request', error_description: `this token service is "${tokenService}"` });
       const username = form.get('username') ?? '';
-      let caller: RegistryCaller;
+      let who: Authenticated;
       try {
-        caller = await auth.authenticateBasic(username, form.get('password') ?? '', req.ctx);
+        who = await auth.authenticateBasic(username, form.get('password') ?? '', req.ctx);
       } catch (err) {
         if (!(err instanceof BadCredentialsError)) throw err;
         await auth.auditFailedLogin(username, err.message, req.ctx);
+        // A throttled login is answered as the GET form answers it: 429 and when to come back.
+        if (err.retryAfter) return reply.code(429).header('retry-after', String(err.retryAfter)).send({ error: 'slow_down', error_description: err.message });
         return reply.code(401).send({ error: 'invalid_grant', error_description: err.message });
       }
-      const issued = await auth.issueToken(caller, form.getAll('scope'), req.ctx, true);
+      const issued = await auth.issueToken(who, form.getAll('scope'), req.ctx, true);
       return reply.header('cache-control', 'no-store').send({
         access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, issued_at: issued.issuedAt,
         scope: issued.access.map((a) => `${a.type}:${a.name}:${a.actions.join(',')}`).join(' '),
@@ -53,10 +54,10 @@ export async function tokenRoutes(app: FastifyInstance, auth: RegistryAuth): Pro
     if (req.headers.authorization && !creds) {
       return reply.code(401).header('www-authenticate', 'Basic realm="berth"').send(ociErrorBody('UNAUTHORIZED', 'send credentials with HTTP basic authentication'));
     }
-    let caller: RegistryCaller = { kind: 'anonymous' };
+    let who = anonymous;
     if (creds) {
       try {
-        caller = await auth.authenticateBasic(creds.username, creds.password, req.ctx);
+        who = await auth.authenticateBasic(creds.username, creds.password, req.ctx);
       } catch (err) {
         if (!(err instanceof BadCredentialsError)) throw err;
         await auth.auditFailedLogin(creds.username, err.message, req.ctx);
@@ -65,7 +66,7 @@ export async function tokenRoutes(app: FastifyInstance, auth: RegistryAuth): Pro
           .send(ociErrorBody(err.retryAfter ? 'TOOMANYREQUESTS' : 'UNAUTHORIZED', err.message));
       }
     }
-    const issued = await auth.issueToken(caller, query.getAll('scope'), req.ctx, creds !== undefined);
+    const issued = await auth.issueToken(who, query.getAll('scope'), req.ctx, creds !== undefined);
     return reply.header('cache-control', 'no-store').send({
       token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt,
     });

@@ -140,7 +140,7 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
       const i = text.indexOf(':');
       if (i < 0) throw challenge(req, scope);
       try {
-        return { caller: await deps.auth.authenticateBasic(text.slice(0, i), text.slice(i + 1), req.ctx) };
+        return { caller: (await deps.auth.authenticateBasic(text.slice(0, i), text.slice(i + 1), req.ctx)).caller };
       } catch (err) {
         if (err instanceof BadCredentialsError) throw challenge(req, scope);
         throw err;
@@ -154,11 +154,12 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
       // Refusals are audited under the caller's name.
       if (who.caller.kind === 'user') req.ctx = { ...req.ctx, principal: { type: 'user', ...who.caller.principal } };
       if (who.caller.kind === 'robot') req.ctx = { ...req.ctx, principal: { type: 'robot', name: who.caller.name, platformRoles: [], tenantRoles: [] } };
-      const held = who.access ? undefined : await deps.auth.repositoryActions(who.caller, name);
+      // A token's grants are the most it allows: what the caller may do now (its membership and
+      // roles as they stand, cached briefly) narrows them, so a removed member loses them at once.
+      const held = await deps.auth.repositoryActions(who.caller, name);
       const may = async (a: RepositoryAction, other = name): Promise<boolean> => {
-        if (who.access) return allows(who.access, 'repository', other, a);
-        if (other === name) return held?.has(a) ?? false;
-        return (await deps.auth.repositoryActions(who.caller, other)).has(a);
+        if (who.access && !allows(who.access, 'repository', other, a)) return false;
+        return (other === name ? held : await deps.auth.repositoryActions(who.caller, other)).has(a);
       };
       if (!(await may(action))) {
         // A bearer token may simply have been issued for another request's scope: ask for the

@@ -1,69 +1,131 @@
-// Login throttling: per source address (attempts per minute) and per user (a lockout window
-// after repeated failures). State is in memory, per replica: a lockout is a brake on guessing,
-// not a security boundary that must be exact across replicas.
+// Login throttling that keeps password guessing slow without letting anyone lock a user out.
+// A failure counts against three keys: the (address, user) pair, the address, and the user.
+// A pair or an address with too many recent failures is refused for the rest of the window:
+// that stops one source, and only that source. The user's failures from every address only
+// slow its logins down (an exponential delay with a cap of a few seconds), so a right password
+// from an address that is not refused always succeeds. State is in memory, per replica.
+import { LRUCache } from 'lru-cache';
 
-export interface LoginLimiterOptions {
-  /** Failures of one user within `failureWindowMs` that lock the user out. */
-  readonly maxFailures: number;
-  readonly failureWindowMs: number;
-  /** How long a locked-out user stays locked. */
-  readonly lockoutMs: number;
-  /** Attempts from one address within one minute. */
-  readonly maxPerAddressPerMinute: number;
+/** The limits of the policy. */
+export interface LoginLimits {
+  /** Failures of one user from one address within `windowMs` after which that pair is refused. */
+  readonly maxPairFailures: number;
+  /** Failures from one address (any users) within `windowMs` after which the address is refused. */
+  readonly maxAddressFailures: number;
+  /** The sliding window over which failures count, ms. */
+  readonly windowMs: number;
+  /** Failures of a user (any address) within the window that its logins take without delay. */
+  readonly freeUserFailures: number;
+  /** The first delay, ms; it doubles with each further failure of the user. */
+  readonly baseDelayMs: number;
+  /** The longest delay, ms. */
+  readonly maxDelayMs: number;
 }
 
-export const defaultLoginLimits: LoginLimiterOptions = {
-  maxFailures: 5,
-  failureWindowMs: 15 * 60_000,
-  lockoutMs: 15 * 60_000,
-  maxPerAddressPerMinute: 30,
+/** The policy Berth runs with. */
+export const defaultLoginLimits: LoginLimits = {
+  maxPairFailures: 5,
+  maxAddressFailures: 30,
+  windowMs: 15 * 60_000,
+  freeUserFailures: 3,
+  baseDelayMs: 250,
+  maxDelayMs: 4000,
 };
 
-/** Decides whether a login attempt may proceed, and records outcomes. Explicitly stateful. */
+/** The failure times (ms) within the window of the three keys of an attempt, oldest first. */
+export interface FailureHistory {
+  readonly pair: readonly number[];
+  readonly address: readonly number[];
+  readonly user: readonly number[];
+}
+
+/** What to do with an attempt: refuse it for `retryAfter` seconds, or let it proceed after `delayMs`. */
+export interface LoginDecision {
+  readonly retryAfter: number;
+  readonly delayMs: number;
+}
+
+/**
+ * Decides an attempt from the failures seen at `now`. Pure. A refusal lasts until the oldest
+ * failure that makes the count leaves the window; the delay grows with the user's failures
+ * beyond `freeUserFailures` and never exceeds `maxDelayMs`.
+ */
+export function decideLogin(h: FailureHistory, now: number, limits: LoginLimits = defaultLoginLimits): LoginDecision {
+  const since = now - limits.windowMs;
+  const recent = (times: readonly number[]) => times.filter((t) => t > since);
+  let retryAfter = 0;
+  for (const [times, max] of [[recent(h.pair), limits.maxPairFailures], [recent(h.address), limits.maxAddressFailures]] as const) {
+    if (times.length < max) continue;
+    const freesAt = times[times.length - max] + limits.windowMs;
+    retryAfter = Math.max(retryAfter, Math.ceil((freesAt - now) / 1000));
+  }
+  const extra = recent(h.user).length - limits.freeUserFailures;
+  const delayMs = extra < 0 ? 0 : Math.min(limits.maxDelayMs, limits.baseDelayMs * 2 ** extra);
+  return { retryAfter, delayMs };
+}
+
+/**
+ * The key an address counts under: IPv4 (also IPv4-mapped IPv6) as it is, IPv6 by its /64, the
+ * block one subscriber usually holds, so that hopping inside it does not reset the count. Pure.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1];
+  if (!address.includes(':')) return address;
+  const [head, tail = ''] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+/** An attempt let through: report its success, or let it stand as the failure it was counted as. */
+export interface LoginAttempt {
+  readonly delayMs: number;
+  /** Forgets this attempt's failure and the pair's earlier ones: the source knew the password. */
+  succeed(): void;
+}
+
+// More failures than any rule looks at are not kept.
+const keep = 64;
+
+/**
+ * The counters behind `decideLogin`, bounded (least recently used keys go first) and expiring
+ * with the window. An attempt is counted as a failure when it begins, so that a burst of
+ * concurrent guesses is counted before any of them is answered; success takes it back.
+ */
 export class LoginLimiter {
-  readonly #opts: LoginLimiterOptions;
-  readonly #failures = new Map<string, number[]>();
-  readonly #lockedUntil = new Map<string, number>();
-  readonly #addressHits = new Map<string, number[]>();
+  readonly #limits: LoginLimits;
+  readonly #failures: LRUCache<string, number[]>;
 
-  constructor(opts: LoginLimiterOptions = defaultLoginLimits) {
-    this.#opts = opts;
+  constructor(limits: LoginLimits = defaultLoginLimits) {
+    this.#limits = limits;
+    this.#failures = new LRUCache({ max: 100_000, ttl: limits.windowMs });
   }
 
-  /**
-   * Returns 0 when the attempt may proceed, or the seconds to wait. Counts the attempt against
-   * the address either way.
-   */
-  check(user: string, address: string, now: number): number {
-    const hits = (this.#addressHits.get(address) ?? []).filter((t) => t > now - 60_000);
-    hits.push(now);
-    this.#addressHits.set(address, hits);
-    const locked = this.#lockedUntil.get(user) ?? 0;
-    if (locked > now) return Math.ceil((locked - now) / 1000);
-    if (hits.length > this.#opts.maxPerAddressPerMinute) return Math.ceil((hits[0] + 60_000 - now) / 1000);
-    return 0;
+  /** Refuses the attempt (seconds to wait) or counts it and lets it through. */
+  begin(user: string, address: string, now: number): { retryAfter: number } | LoginAttempt {
+    const keys = { pair: `p\0${addressKey(address)}\0${user}`, address: `a\0${addressKey(address)}`, user: `u\0${user}` };
+    const history = { pair: this.#times(keys.pair), address: this.#times(keys.address), user: this.#times(keys.user) };
+    const d = decideLogin(history, now, this.#limits);
+    if (d.retryAfter > 0) return { retryAfter: d.retryAfter };
+    for (const key of Object.values(keys)) this.#failures.set(key, [...this.#times(key), now].slice(-keep));
+    const takeBack = (key: string) => {
+      const times = this.#times(key);
+      const i = times.lastIndexOf(now);
+      if (i >= 0) this.#failures.set(key, times.toSpliced(i, 1));
+    };
+    return {
+      delayMs: d.delayMs,
+      succeed: () => {
+        this.#failures.delete(keys.pair);
+        takeBack(keys.address);
+        takeBack(keys.user);
+      },
+    };
   }
 
-  /** Records a failed attempt; locks the user when failures reach the limit. */
-  fail(user: string, now: number): void {
-    const f = (this.#failures.get(user) ?? []).filter((t) => t > now - this.#opts.failureWindowMs);
-    f.push(now);
-    this.#failures.set(user, f);
-    if (f.length >= this.#opts.maxFailures) {
-      this.#lockedUntil.set(user, now + this.#opts.lockoutMs);
-      this.#failures.delete(user);
-    }
-    if (this.#failures.size + this.#addressHits.size > 100_000) this.#sweep(now);
-  }
-
-  /** Clears the user's failures after a successful login. */
-  succeed(user: string): void {
-    this.#failures.delete(user);
-  }
-
-  #sweep(now: number): void {
-    for (const [k, v] of this.#addressHits) if (v[v.length - 1] <= now - 60_000) this.#addressHits.delete(k);
-    for (const [k, v] of this.#failures) if (v[v.length - 1] <= now - this.#opts.failureWindowMs) this.#failures.delete(k);
-    for (const [k, v] of this.#lockedUntil) if (v <= now) this.#lockedUntil.delete(k);
+  #times(key: string): readonly number[] {
+    return this.#failures.get(key) ?? [];
   }
 }

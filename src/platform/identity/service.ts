@@ -1,7 +1,9 @@
 // Identity use cases: the first admin, login and sessions, personal API tokens, users, and the
 // authentication of bearer secrets. Every change is audited in its own transaction.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Transaction } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { Database } from '../db/database.ts';
 import type { PlatformTables } from '../db/schema.ts';
 import { isUniqueViolation } from '../db/database.ts';
@@ -12,7 +14,7 @@ import { dns1123SubdomainErrors } from '../../objects/index.ts';
 import { hashPassword, newId, newSecret, secretDigest, verifyPassword } from './secrets.ts';
 import { isPlatformRole, platformPermissions, tenantRoles, type PlatformRole, type Permission } from './rbac.ts';
 import { LoginLimiter } from './login-limiter.ts';
-import { countUsers, findTokenWithUser, findUser, listUsers, tenantBindings, toToken, toUser, type Token, type User } from './store.ts';
+import { countUsers, findTokenByIdWithUser, findTokenWithUser, findUser, listUsers, tenantBindings, toToken, toUser, type Token, type User } from './store.ts';
 
 export type { User, Token } from './store.ts';
 
@@ -24,12 +26,45 @@ export interface WhoAmI {
   readonly permissions: readonly Permission[];
 }
 
+/**
+ * What a credential minted from another (a registry token) remembers of it, so that each use
+ * can check that it still holds: the user, and the API token or session it presented, or, for
+ * a password, the user's creation time (a user deleted and created again is another user).
+ */
+export interface CredentialRef {
+  readonly user: string;
+  readonly tokenId?: string;
+  readonly since?: string;
+}
+
 export interface IdentityOptions {
   readonly sessionTtlSeconds: number;
   readonly limiter?: LoginLimiter;
   readonly now?: () => Date;
-  /** How long an authenticated bearer stays cached in memory (ms). */
+  /**
+   * How long a checked credential or user stays cached in memory (ms): the bound within which a
+   * revocation, a disabled or deleted user, made on another replica, takes effect here.
+   */
   readonly cacheMs?: number;
+}
+
+// An enabled user as password checks and credential re-checks need it.
+interface LiveUser {
+  readonly user: User;
+  readonly principal: AuthPrincipal;
+  readonly passwordHash: string;
+  readonly since: string;
+}
+
+// Users and tokens that caches may hold at once, each.
+const cacheEntries = 10_000;
+// A password once verified is remembered for a minute (by a digest of user and password, with
+// the stored hash it matched) so that registry clients sending it with every request cost one
+// scrypt a minute, not one a request; a changed password no longer matches the stored hash.
+const verifiedPasswordMs = 60_000;
+
+function passwordKey(username: string, password: string): string {
+  return createHash('sha256').update(`${username}\0${password}`).digest('hex');
 }
 
 const minPasswordLength = 8;
@@ -59,9 +94,13 @@ export class Identity {
   readonly #audit: AuditLog;
   readonly #o: Required<Omit<IdentityOptions, 'limiter'>>;
   readonly #limiter: LoginLimiter;
-  // Bearer digest → principal, for a short time: most requests then cost no query.
-  readonly #cache = new Map<string, { principal: AuthPrincipal; until: number; expiresAt: number }>();
-  readonly #touched = new Map<string, number>();
+  // Short-lived copies, so that most requests cost no query; what changes through this instance
+  // is dropped from them at once, what changes elsewhere ages out within cacheMs.
+  readonly #bySecret: LRUCache<string, AuthPrincipal>;
+  readonly #byToken: LRUCache<string, AuthPrincipal>;
+  readonly #users: LRUCache<string, LiveUser>;
+  readonly #verified: LRUCache<string, string>;
+  readonly #touched: LRUCache<string, true>;
   readonly #whoami = new WeakMap<AuthPrincipal, WhoAmI>();
   readonly #userDeleted: UserDeletedHook[] = [];
 
@@ -70,6 +109,13 @@ export class Identity {
     this.#audit = audit;
     this.#limiter = opts.limiter ?? new LoginLimiter();
     this.#o = { sessionTtlSeconds: opts.sessionTtlSeconds, now: opts.now ?? (() => new Date()), cacheMs: opts.cacheMs ?? 2000 };
+    const perf = { now: () => this.#o.now().getTime() };
+    this.#bySecret = new LRUCache({ max: cacheEntries, ttl: this.#o.cacheMs, perf });
+    this.#byToken = new LRUCache({ max: cacheEntries, ttl: this.#o.cacheMs, perf });
+    this.#users = new LRUCache({ max: cacheEntries, ttl: this.#o.cacheMs, perf });
+    this.#verified = new LRUCache({ max: cacheEntries, ttl: verifiedPasswordMs, perf });
+    // last_used_at is written at most once a minute per token: a read must not become a write.
+    this.#touched = new LRUCache({ max: cacheEntries, ttl: 60_000, perf });
   }
 
   /**
@@ -100,25 +146,14 @@ export class Identity {
 
   /**
    * Checks a username and password and opens a session. Throws Unauthorized for bad credentials
-   * (the same answer for an unknown user) and TooManyRequests during a lockout. Audited.
+   * (the same answer for an unknown user) and TooManyRequests while the login limiter refuses
+   * this address for this user (see login-limiter.ts). Audited.
    */
   async login(username: string, password: string, ctx: RequestContext): Promise<{ token: string; expiresAt: string; user: User }> {
-    const now = this.#o.now();
-    const wait = this.#limiter.check(username, ctx.sourceIp, now.getTime());
     const audit = (outcome: 'success' | 'failure', code: number, detail: Record<string, unknown> = {}) =>
       ({ actor: username, sourceIp: ctx.sourceIp, action: 'login', resource: 'sessions', name: username, outcome, code, requestId: ctx.requestId, detail });
-    if (wait > 0) {
-      await this.#audit.recordAlone(audit('failure', 429, { reason: 'locked out' }));
-      throw tooManyRequests(`too many login attempts for "${username}"; try again in ${wait} seconds`, wait);
-    }
-    const row = await findUser(this.#db.kysely, username);
-    const ok = await verifyPassword(password, row?.password_hash);
-    if (!row || !ok || row.disabled) {
-      this.#limiter.fail(username, now.getTime());
-      await this.#audit.recordAlone(audit('failure', 401, { reason: row?.disabled ? 'user disabled' : 'bad credentials' }));
-      throw unauthorized('invalid username or password');
-    }
-    this.#limiter.succeed(username);
+    const { user } = await this.#checkPassword(username, password, ctx.sourceIp, (code, reason) => this.#audit.recordAlone(audit('failure', code, { reason })));
+    const now = this.#o.now();
     const secret = newSecret('bs');
     const expiresAt = new Date(now.getTime() + this.#o.sessionTtlSeconds * 1000).toISOString();
     await this.#db.transaction(async (tx) => {
@@ -128,7 +163,7 @@ export class Identity {
       }).execute();
       await this.#audit.record(tx, audit('success', 200));
     });
-    return { token: secret, expiresAt, user: toUser(row) };
+    return { token: secret, expiresAt, user };
   }
 
   /**
@@ -137,50 +172,116 @@ export class Identity {
    */
   async authenticate(secret: string): Promise<AuthPrincipal> {
     const digest = secretDigest(secret);
-    const nowMs = this.#o.now().getTime();
-    const hit = this.#cache.get(digest);
-    if (hit && hit.until > nowMs && hit.expiresAt > nowMs) return hit.principal;
-    const row = await findTokenWithUser(this.#db.kysely, digest);
-    if (!row || row.revoked_at !== null) throw unauthorized('the token is not valid; log in again');
-    const expiresAt = Date.parse(row.expires_at);
-    if (expiresAt <= nowMs) throw unauthorized('the token has expired; log in again');
-    if (row.disabled) throw unauthorized(`user "${row.name}" is disabled`);
-    const principal: AuthPrincipal = {
-      type: 'user', name: row.name, tokenId: row.id,
-      platformRoles: (JSON.parse(row.platform_roles) as string[]).filter(isPlatformRole),
-      tenantRoles: await tenantBindings(this.#db.kysely, row.name),
-    };
-    if (this.#cache.size > 10_000) this.#cache.clear();
-    this.#cache.set(digest, { principal, until: nowMs + this.#o.cacheMs, expiresAt });
-    await this.#touch(row.id, nowMs);
+    const hit = this.#bySecret.get(digest);
+    if (hit) return hit;
+    const { principal, ttl } = await this.#tokenPrincipal(await findTokenWithUser(this.#db.kysely, digest));
+    this.#bySecret.set(digest, principal, { ttl });
+    if (principal.tokenId) await this.#touch(principal.tokenId);
+    return principal;
+  }
+
+  /**
+   * The current principal of the credential `ref` remembers: its user exists and is enabled, its
+   * token (if any) is neither revoked nor expired, and a password's user is the same user still.
+   * Throws Unauthorized otherwise. Cached for `cacheMs`; changes through this instance apply at once.
+   */
+  async resolve(ref: CredentialRef): Promise<AuthPrincipal> {
+    if (ref.tokenId === undefined) {
+      const live = await this.#liveUser(ref.user);
+      if (!live || live.since !== ref.since) throw unauthorized(`user "${ref.user}" is disabled or no longer exists`);
+      return live.principal;
+    }
+    let principal = this.#byToken.get(ref.tokenId);
+    if (!principal) {
+      const found = await this.#tokenPrincipal(await findTokenByIdWithUser(this.#db.kysely, ref.tokenId));
+      principal = found.principal;
+      this.#byToken.set(ref.tokenId, principal, { ttl: found.ttl });
+    }
+    if (principal.name !== ref.user) throw unauthorized('the token is not valid; log in again');
     return principal;
   }
 
   /**
    * Authenticates a username with a password or with one of the user's API tokens as the
-   * password (registry clients and scripts). Throws Unauthorized.
+   * password (registry clients and scripts), and says how (to re-check it later). Throws
+   * Unauthorized, or TooManyRequests from the login limiter.
    */
-  async authenticatePassword(username: string, password: string, ctx: RequestContext): Promise<AuthPrincipal> {
+  async authenticatePassword(username: string, password: string, ctx: RequestContext): Promise<{ principal: AuthPrincipal; credential: CredentialRef }> {
     if (password.startsWith('bt_') || password.startsWith('bs_')) {
-      const p = await this.authenticate(password);
-      if (p.name !== username) throw unauthorized('invalid username or password');
-      return p;
+      const principal = await this.authenticate(password);
+      if (principal.name !== username) throw unauthorized('invalid username or password');
+      return { principal, credential: { user: principal.name, tokenId: principal.tokenId } };
     }
-    const now = this.#o.now().getTime();
-    const wait = this.#limiter.check(username, ctx.sourceIp, now);
-    if (wait > 0) throw tooManyRequests(`too many login attempts for "${username}"; try again in ${wait} seconds`, wait);
-    const row = await findUser(this.#db.kysely, username);
-    const ok = await verifyPassword(password, row?.password_hash);
-    if (!row || !ok || row.disabled) {
-      this.#limiter.fail(username, now);
-      throw unauthorized('invalid username or password');
+    const live = await this.#checkPassword(username, password, ctx.sourceIp, async () => undefined);
+    return { principal: live.principal, credential: { user: username, since: live.since } };
+  }
+
+  /**
+   * Checks a password under the login limiter and returns the enabled user. Throws
+   * TooManyRequests for a refused source, Unauthorized for a wrong password, an unknown or a
+   * disabled user; `refused` is told first (to audit it).
+   */
+  async #checkPassword(username: string, password: string, sourceIp: string, refused: (code: 401 | 429, reason: string) => Promise<unknown>): Promise<LiveUser> {
+    const attempt = this.#limiter.begin(username, sourceIp, this.#o.now().getTime());
+    if ('retryAfter' in attempt) {
+      await refused(429, 'locked out');
+      throw tooManyRequests(`too many login attempts for "${username}" from this address; try again in ${attempt.retryAfter} seconds`, attempt.retryAfter);
     }
-    this.#limiter.succeed(username);
+    const key = passwordKey(username, password);
+    const known = this.#verified.get(key);
+    let live = known === undefined ? undefined : await this.#liveUser(username);
+    if (!live || live.passwordHash !== known) {
+      if (attempt.delayMs > 0) await sleep(attempt.delayMs);
+      const row = await findUser(this.#db.kysely, username);
+      if (!row || row.disabled || !(await verifyPassword(password, row.password_hash))) {
+        await refused(401, row?.disabled ? 'user disabled' : 'bad credentials');
+        throw unauthorized('invalid username or password');
+      }
+      this.#verified.set(key, row.password_hash);
+      live = await this.#liveUser(username);
+      if (!live) throw unauthorized('invalid username or password');
+    }
+    attempt.succeed();
+    return live;
+  }
+
+  // The enabled user `name`, from the cache or the database; undefined when absent or disabled.
+  async #liveUser(name: string): Promise<LiveUser | undefined> {
+    const hit = this.#users.get(name);
+    if (hit) return hit;
+    const row = await findUser(this.#db.kysely, name);
+    if (!row || row.disabled) return undefined;
+    const live: LiveUser = { user: toUser(row), principal: await this.#principal(row.name, row.platform_roles), passwordHash: row.password_hash, since: row.created_at };
+    this.#users.set(name, live);
+    return live;
+  }
+
+  // The principal of a token row joined with its user, and how long it may be cached (never
+  // past the token's expiry); Unauthorized when the token may not be used.
+  async #tokenPrincipal(row: { id: string; expires_at: string; revoked_at: string | null; name: string; platform_roles: string; disabled: number } | undefined): Promise<{ principal: AuthPrincipal; ttl: number }> {
+    if (!row || row.revoked_at !== null) throw unauthorized('the token is not valid; log in again');
+    const left = Date.parse(row.expires_at) - this.#o.now().getTime();
+    if (left <= 0) throw unauthorized('the token has expired; log in again');
+    if (row.disabled) throw unauthorized(`user "${row.name}" is disabled`);
+    const principal = { ...(await this.#principal(row.name, row.platform_roles)), tokenId: row.id };
+    return { principal, ttl: Math.max(1, Math.min(this.#o.cacheMs, left)) };
+  }
+
+  async #principal(name: string, platformRoles: string): Promise<AuthPrincipal> {
     return {
-      type: 'user', name: row.name,
-      platformRoles: (JSON.parse(row.platform_roles) as string[]).filter(isPlatformRole),
-      tenantRoles: await tenantBindings(this.#db.kysely, row.name),
+      type: 'user', name,
+      platformRoles: (JSON.parse(platformRoles) as string[]).filter(isPlatformRole),
+      tenantRoles: await tenantBindings(this.#db.kysely, name),
     };
+  }
+
+  // Drops every cached trace of a user whose state changed.
+  #forgetUser(name: string): void {
+    this.#users.delete(name);
+    for (const cache of [this.#bySecret, this.#byToken]) {
+      const keys = [...cache.entries()].filter(([, p]) => p.name === name).map(([k]) => k);
+      for (const k of keys) cache.delete(k);
+    }
   }
 
   /** Ends the caller's session (revokes the token it used). Idempotent. */
@@ -247,8 +348,11 @@ export class Identity {
       const row = await tx.selectFrom('tokens').select(['id', 'token_hash', 'revoked_at']).where('id', '=', id).where('user_name', '=', owner).executeTakeFirst();
       if (!row) throw notFound('tokens', id);
       if (row.revoked_at === null) await tx.updateTable('tokens').set({ revoked_at: now }).where('id', '=', id).execute();
-      this.#cache.delete(row.token_hash);
       await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'delete', resource, name: id, outcome: 'success', code: 200, requestId: ctx.requestId });
+      return row.token_hash;
+    }).then((hash) => {
+      this.#bySecret.delete(hash);
+      this.#byToken.delete(id);
     });
   }
 
@@ -300,7 +404,7 @@ export class Identity {
     ];
     if (causes.length) throw invalid('User', name, causes);
     const hash = patch.password !== undefined ? await hashPassword(patch.password) : undefined;
-    return this.#db.transaction(async (tx) => {
+    const user = await this.#db.transaction(async (tx) => {
       const row = await findUser(tx, name);
       if (!row) throw notFound('users', name);
       if (patch.resourceVersion !== undefined && patch.resourceVersion !== String(row.resource_version)) {
@@ -320,9 +424,10 @@ export class Identity {
       if (patch.disabled || hash) await tx.updateTable('tokens').set({ revoked_at: next.updated_at }).where('user_name', '=', name).where('kind', '=', 'session').where('revoked_at', 'is', null).execute();
       const changed = Object.keys(patch).filter((k) => k !== 'resourceVersion' && k !== 'password');
       await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'update', resource: 'users', name, outcome: 'success', code: 200, requestId: ctx.requestId, detail: { changed: hash ? [...changed, 'password'] : changed } });
-      this.#cache.clear();
       return toUser(next);
     });
+    this.#forgetUser(name);
+    return user;
   }
 
   /**
@@ -343,15 +448,12 @@ export class Identity {
       for (const hook of this.#userDeleted) await hook(tx, name, ctx);
       await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'delete', resource: 'users', name, outcome: 'success', code: 200, requestId: ctx.requestId });
     });
-    this.#cache.clear();
+    this.#forgetUser(name);
   }
 
-  // last_used_at is written at most once a minute per token: a read must not become a write.
-  async #touch(id: string, nowMs: number): Promise<void> {
-    const last = this.#touched.get(id) ?? 0;
-    if (nowMs - last < 60_000) return;
-    this.#touched.set(id, nowMs);
-    if (this.#touched.size > 10_000) this.#touched.clear();
-    await this.#db.kysely.updateTable('tokens').set({ last_used_at: new Date(nowMs).toISOString() }).where('id', '=', id).execute();
+  async #touch(id: string): Promise<void> {
+    if (this.#touched.has(id)) return;
+    this.#touched.set(id, true);
+    await this.#db.kysely.updateTable('tokens').set({ last_used_at: this.#o.now().toISOString() }).where('id', '=', id).execute();
   }
 }

@@ -61,6 +61,13 @@ export async function findTokenWithUser(db: Kysely<PlatformTables>, digest: stri
     .where('tokens.token_hash', '=', digest).executeTakeFirst();
 }
 
+/** The token row with id `id` and its user, if both exist. */
+export async function findTokenByIdWithUser(db: Kysely<PlatformTables>, id: string) {
+  return db.selectFrom('tokens').innerJoin('users', 'users.name', 'tokens.user_name')
+    .select(['tokens.id', 'tokens.expires_at', 'tokens.revoked_at', 'users.name', 'users.platform_roles', 'users.disabled'])
+    .where('tokens.id', '=', id).executeTakeFirst();
+}
+
 export async function tenantBindings(db: Queryable<PlatformTables>, user: string): Promise<{ tenant: string; role: TenantRole }[]> {
   const rows = await db.selectFrom('role_bindings').select(['tenant', 'role']).where('user_name', '=', user).orderBy('tenant').execute();
   return rows.map((r) => ({ tenant: r.tenant, role: r.role as TenantRole }));
