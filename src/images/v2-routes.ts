@@ -57,6 +57,17 @@ export function routeOf(rawPath: string): Op {
   throw new OciError('NAME_UNKNOWN', `no registry endpoint at ${rawPath}`, { status: 404 });
 }
 
+/**
+ * The base URL of the address a connection reached (IPv4-mapped addresses as IPv4): where
+ * clients are sent for tokens when no public URL is configured. Never the Host header, which
+ * the client writes, so that nobody can point clients at another host for their credentials.
+ */
+export function ownBaseUrl(socket: { readonly localAddress?: string; readonly localPort?: number; readonly encrypted?: boolean }): string {
+  const address = (socket.localAddress ?? '127.0.0.1').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+  const host = address.includes(':') ? `[${address}]` : address;
+  return `${socket.encrypted ? 'https' : 'http'}://${host}:${socket.localPort ?? 80}`;
+}
+
 function decodeSafe(s: string): string {
   try {
     return decodeURIComponent(s);
@@ -120,7 +131,7 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
     });
 
     const challenge = (req: FastifyRequest, scope?: string, error?: string): OciError => {
-      const base = deps.publicUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`;
+      const base = deps.publicUrl ?? ownBaseUrl(req.socket);
       const header = `Bearer realm="${base.replace(/\/+$/, '')}/auth/token",service="${tokenService}"${scope ? `,scope="${scope}"` : ''}${error ? `,error="${error}"` : ''}`;
       return new OciError('UNAUTHORIZED', 'authentication required', { headers: { 'www-authenticate': header }, detail: scope ? [{ Type: 'repository', Action: scope }] : undefined });
     };

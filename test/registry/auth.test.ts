@@ -1,8 +1,9 @@
 // The token service: basic credentials for users, their API tokens and robots; the OAuth2
 // password grant; the access claim as the intersection of the asked and the allowed; bad,
-// tampered and expired credentials; failed logins audited.
+// tampered and expired credentials; failed logins audited; the realm a challenge names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { startRegistryServer } from './support.ts';
 import { adminPassword } from '../support/server.ts';
 
@@ -76,5 +77,33 @@ test('tokens grant what was asked and allowed, to users, API tokens and robots',
     assert.ok(logins.some((l) => l.actor === 'robot$team+ci' && l.outcome === 'success'));
   } finally {
     await s.close();
+  }
+});
+
+function challengeFor(url: string, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v2/`, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(String(res.headers['www-authenticate'] ?? ''));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('the token realm is the configured public URL, else the server\'s own address, never the Host header', async () => {
+  const s = await startRegistryServer();
+  try {
+    const header = await challengeFor(s.url, 'attacker.example:443');
+    assert.equal(header, `Bearer realm="${s.url}/auth/token",service="berth"`);
+  } finally {
+    await s.close();
+  }
+  const p = await startRegistryServer('sqlite', { BERTH_PUBLIC_URL: 'https://registry.example.com/' });
+  try {
+    const header = await challengeFor(p.url, 'attacker.example');
+    assert.equal(header, 'Bearer realm="https://registry.example.com/auth/token",service="berth"');
+  } finally {
+    await p.close();
   }
 });
