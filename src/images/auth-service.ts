@@ -108,6 +108,8 @@ export class RegistryAuth {
   readonly #robots: LRUCache<string, store.RobotsTable>;
   // Every registry request reads its project and members.
   readonly #facts: LRUCache<string, ProjectFacts>;
+  // One caller per cached principal, not one per request.
+  readonly #callers = new WeakMap<Principal, RegistryCaller>();
 
   constructor(o: RegistryAuthOptions) {
     this.#db = o.db;
@@ -117,7 +119,8 @@ export class RegistryAuth {
     this.#key = createHmac('sha256', Buffer.from(o.secretKey)).update('berth registry token signing v1').digest();
     this.#now = o.now ?? (() => new Date());
     const ttl = o.cacheMs ?? 1000;
-    const perf = { now: () => this.#now().getTime() };
+    // An injected clock drives expiry too; without one, lru-cache's own monotonic clock is cheaper.
+    const perf = o.now ? { now: () => this.#now().getTime() } : undefined;
     this.#verified = new LRUCache({ max: cacheEntries, ttl: tokenTtlSeconds * 1000, perf });
     this.#robots = new LRUCache({ max: cacheEntries, ttl, perf });
     this.#facts = new LRUCache({ max: cacheEntries, ttl, perf });
@@ -188,7 +191,10 @@ export class RegistryAuth {
       }
       case 'user':
         try {
-          return userCaller(await this.#identity.resolve(credential));
+          const principal = await this.#identity.resolve(credential);
+          let caller = this.#callers.get(principal);
+          if (!caller) this.#callers.set(principal, (caller = userCaller(principal)));
+          return caller;
         } catch (err) {
           if (err instanceof BerthError) return undefined;
           throw err;

@@ -109,7 +109,8 @@ export class Identity {
     this.#audit = audit;
     this.#limiter = opts.limiter ?? new LoginLimiter();
     this.#o = { sessionTtlSeconds: opts.sessionTtlSeconds, now: opts.now ?? (() => new Date()), cacheMs: opts.cacheMs ?? 2000 };
-    const perf = { now: () => this.#o.now().getTime() };
+    // An injected clock drives expiry too; without one, lru-cache's own monotonic clock is cheaper.
+    const perf = opts.now ? { now: () => this.#o.now().getTime() } : undefined;
     this.#bySecret = new LRUCache({ max: cacheEntries, ttl: this.#o.cacheMs, perf });
     this.#byToken = new LRUCache({ max: cacheEntries, ttl: this.#o.cacheMs, perf });
     this.#users = new LRUCache({ max: cacheEntries, ttl: this.#o.cacheMs, perf });
