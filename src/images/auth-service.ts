@@ -39,12 +39,12 @@ export interface VerifiedToken {
 
 /**
  * The credential a caller presented, as a token's `cred` claim remembers it: a user with the API
- * token or session it used (or, for a password, the user's creation time), or a robot with its
- * creation time (a robot deleted and created again under its name is another robot).
+ * token or session it used (or, for a password, the password's generation: see CredentialRef),
+ * or a robot with its creation time (a robot deleted and created again is another robot).
  */
 export type CallerCredential =
   | { readonly kind: 'anonymous' }
-  | { readonly kind: 'user'; readonly user: string; readonly tokenId?: string; readonly since?: string }
+  | { readonly kind: 'user'; readonly user: string; readonly tokenId?: string; readonly generation?: string }
   | { readonly kind: 'robot'; readonly project: string; readonly name: string; readonly since: string };
 
 /** An authenticated caller and the credential it presented. */

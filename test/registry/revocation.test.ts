@@ -1,7 +1,8 @@
-// Revocation reaches the registry at once: a revoked API token, a disabled, deleted or re-created
-// user, a deleted robot and a removed member lose /v2 basic auth, /auth/token and the registry
-// tokens already issued to them on the very next request on the replica that made the change,
-// and within the documented bound (2 s) on another replica sharing the database.
+// Revocation reaches the registry at once: a revoked API token, a changed password, a disabled,
+// deleted or re-created user, a deleted robot and a removed member lose /v2 basic auth,
+// /auth/token and the registry tokens already issued to them on the very next request on the
+// replica that made the change, and within the documented bound (2 s) on another replica
+// sharing the database.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -100,6 +101,25 @@ test('a disabled, a deleted and a re-created user lose /v2, /auth/token and thei
     await s.createUser('dev4', 'dev4-password');
     assert.equal(await ping(s, bearer(tokens.dev4)), 401, 'a token of the user deleted before');
     assert.equal(await ping(s, basic('dev4', 'dev4-password')), 200, 'the new user logs in');
+  } finally {
+    await s.close();
+  }
+});
+
+test('a changed password stops the registry tokens issued for the old one, and the old password', async () => {
+  const s = await startRegistryServer();
+  try {
+    await s.createProject('team');
+    await s.createUser('dev8', 'dev8-password');
+    await s.setMember('team', 'dev8', 'developer');
+    assert.equal(await ping(s, basic('dev8', 'dev8-password')), 200);
+    const issued = await registryToken(s, basic('dev8', 'dev8-password'));
+    assert.equal(await ping(s, bearer(issued.token!)), 200);
+    const u = await s.api('GET', '/api/v1/users/dev8', { token: s.adminToken });
+    assert.equal((await s.api('PATCH', '/api/v1/users/dev8', { token: s.adminToken, body: { password: 'dev8-new-password', resourceVersion: u.body.resourceVersion } })).status, 200);
+    assert.equal(await ping(s, bearer(issued.token!)), 401, 'a token issued for the old password');
+    assert.equal(await ping(s, basic('dev8', 'dev8-password')), 401, 'the old password');
+    assert.equal(await ping(s, basic('dev8', 'dev8-new-password')), 200, 'the new password');
   } finally {
     await s.close();
   }

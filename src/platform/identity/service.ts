@@ -29,12 +29,13 @@ export interface WhoAmI {
 /**
  * What a credential minted from another (a registry token) remembers of it, so that each use
  * can check that it still holds: the user, and the API token or session it presented, or, for
- * a password, the user's creation time (a user deleted and created again is another user).
+ * a password, the password's generation (it changes with the password, and when the user is
+ * deleted and created again under the same name).
  */
 export interface CredentialRef {
   readonly user: string;
   readonly tokenId?: string;
-  readonly since?: string;
+  readonly generation?: string;
 }
 
 export interface IdentityOptions {
@@ -53,7 +54,7 @@ interface LiveUser {
   readonly user: User;
   readonly principal: AuthPrincipal;
   readonly passwordHash: string;
-  readonly since: string;
+  readonly generation: string;
 }
 
 // Users and tokens that caches may hold at once, each.
@@ -62,6 +63,11 @@ const cacheEntries = 10_000;
 // the stored hash it matched) so that registry clients sending it with every request cost one
 // scrypt a minute, not one a request; a changed password no longer matches the stored hash.
 const verifiedPasswordMs = 60_000;
+
+// Names one password of one user without revealing anything of it (the hash is salted).
+function passwordGeneration(createdAt: string, passwordHash: string): string {
+  return createHash('sha256').update(`${createdAt}\0${passwordHash}`).digest('base64url').slice(0, 22);
+}
 
 function passwordKey(username: string, password: string): string {
   return createHash('sha256').update(`${username}\0${password}`).digest('hex');
@@ -189,7 +195,7 @@ export class Identity {
   async resolve(ref: CredentialRef): Promise<AuthPrincipal> {
     if (ref.tokenId === undefined) {
       const live = await this.#liveUser(ref.user);
-      if (!live || live.since !== ref.since) throw unauthorized(`user "${ref.user}" is disabled or no longer exists`);
+      if (!live || live.generation !== ref.generation) throw unauthorized(`user "${ref.user}" is disabled, gone, or has changed its password`);
       return live.principal;
     }
     let principal = this.#byToken.get(ref.tokenId);
@@ -214,7 +220,7 @@ export class Identity {
       return { principal, credential: { user: principal.name, tokenId: principal.tokenId } };
     }
     const live = await this.#checkPassword(username, password, ctx.sourceIp, async () => undefined);
-    return { principal: live.principal, credential: { user: username, since: live.since } };
+    return { principal: live.principal, credential: { user: username, generation: live.generation } };
   }
 
   /**
@@ -252,7 +258,7 @@ export class Identity {
     if (hit) return hit;
     const row = await findUser(this.#db.kysely, name);
     if (!row || row.disabled) return undefined;
-    const live: LiveUser = { user: toUser(row), principal: await this.#principal(row.name, row.platform_roles), passwordHash: row.password_hash, since: row.created_at };
+    const live: LiveUser = { user: toUser(row), principal: await this.#principal(row.name, row.platform_roles), passwordHash: row.password_hash, generation: passwordGeneration(row.created_at, row.password_hash) };
     this.#users.set(name, live);
     return live;
   }
