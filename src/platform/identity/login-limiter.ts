@@ -86,9 +86,6 @@ export interface LoginAttempt {
   succeed(): void;
 }
 
-// More failures than any rule looks at are not kept.
-const keep = 64;
-
 /**
  * The counters behind `decideLogin`, bounded (least recently used keys go first) and expiring
  * with the window. An attempt is counted as a failure when it begins, so that a burst of
@@ -97,10 +94,14 @@ const keep = 64;
 export class LoginLimiter {
   readonly #limits: LoginLimits;
   readonly #failures: LRUCache<string, number[]>;
+  // Only the newest failures a rule can look at are kept, so that a flood costs little memory.
+  readonly #keep: Readonly<Record<keyof FailureHistory, number>>;
 
   constructor(limits: LoginLimits = defaultLoginLimits) {
     this.#limits = limits;
     this.#failures = new LRUCache({ max: 100_000, ttl: limits.windowMs });
+    const capped = limits.freeUserFailures + Math.ceil(Math.log2(limits.maxDelayMs / limits.baseDelayMs)) + 1;
+    this.#keep = { pair: limits.maxPairFailures, address: limits.maxAddressFailures, user: capped };
   }
 
   /** Refuses the attempt (seconds to wait) or counts it and lets it through. */
@@ -109,7 +110,7 @@ export class LoginLimiter {
     const history = { pair: this.#times(keys.pair), address: this.#times(keys.address), user: this.#times(keys.user) };
     const d = decideLogin(history, now, this.#limits);
     if (d.retryAfter > 0) return { retryAfter: d.retryAfter };
-    for (const key of Object.values(keys)) this.#failures.set(key, [...this.#times(key), now].slice(-keep));
+    for (const kind of ['pair', 'address', 'user'] as const) this.#failures.set(keys[kind], [...history[kind], now].slice(-this.#keep[kind]));
     const takeBack = (key: string) => {
       const times = this.#times(key);
       const i = times.lastIndexOf(now);
