@@ -189,7 +189,7 @@ export class Identity {
 
   /**
    * The current principal of the credential `ref` remembers: its user exists and is enabled, its
-   * token (if any) is neither revoked nor expired, and a password's user is the same user still.
+   * token (if any) is neither revoked nor expired, and a password is the user's password still.
    * Throws Unauthorized otherwise. Cached for `cacheMs`; changes through this instance apply at once.
    */
   async resolve(ref: CredentialRef): Promise<AuthPrincipal> {
@@ -245,6 +245,8 @@ export class Identity {
         throw unauthorized('invalid username or password');
       }
       this.#verified.set(key, row.password_hash);
+      // The row just read is the truth: a cached copy may predate a change made on another replica.
+      this.#users.delete(username);
       live = await this.#liveUser(username);
       if (!live) throw unauthorized('invalid username or password');
     }
@@ -351,16 +353,16 @@ export class Identity {
 
   async #revoke(id: string, owner: string, ctx: RequestContext, resource: string): Promise<void> {
     const now = this.#o.now().toISOString();
-    await this.#db.transaction(async (tx) => {
+    const hash = await this.#db.transaction(async (tx) => {
       const row = await tx.selectFrom('tokens').select(['id', 'token_hash', 'revoked_at']).where('id', '=', id).where('user_name', '=', owner).executeTakeFirst();
       if (!row) throw notFound('tokens', id);
       if (row.revoked_at === null) await tx.updateTable('tokens').set({ revoked_at: now }).where('id', '=', id).execute();
       await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'delete', resource, name: id, outcome: 'success', code: 200, requestId: ctx.requestId });
       return row.token_hash;
-    }).then((hash) => {
-      this.#bySecret.delete(hash);
-      this.#byToken.delete(id);
     });
+    // After the commit: a request between the two could otherwise cache the token as still live.
+    this.#bySecret.delete(hash);
+    this.#byToken.delete(id);
   }
 
   async listUsers(limit: number, after?: string): Promise<{ items: User[]; next?: string }> {
