@@ -24,6 +24,7 @@ export const reasons = {
   TooManyRequests: 429,
   InternalError: 500,
   ServiceUnavailable: 503,
+  Timeout: 504,
 } as const;
 
 export type Reason = keyof typeof reasons;

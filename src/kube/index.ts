@@ -1,0 +1,17 @@
+// What other areas may import from kube/, the only code that talks to Kubernetes API servers.
+export { berthFieldManager, ClusterClient } from './client.ts';
+export type {
+  ApplyOptions, ClusterClientOptions, ListOptions, ListResult, RequestOptions, ServerVersion, WatchEvent, WatchOptions,
+} from './client.ts';
+export { errorFromNetwork, errorFromResponse, fieldConflicts, KubeError } from './errors.ts';
+export type { FieldConflict, KubeStatus } from './errors.ts';
+export { inlineKubeconfigFile, maxKubeconfigBytes, parseKubeconfig, toKubeConfig } from './kubeconfig.ts';
+export type { ClusterCredentials, ParseKubeconfigOptions } from './kubeconfig.ts';
+export { probeCluster, sumNodes } from './probe.ts';
+export type { ClusterProbe, NodeCapacity } from './probe.ts';
+export { defaultRateLimit, TokenBucket } from './rate-limit.ts';
+export type { RateLimit } from './rate-limit.ts';
+export { discoveryPath, knownResource, knownResources, resourcePath, resourcesFromDiscovery } from './resources.ts';
+export type { KindRef, KubeObject, ResourceInfo } from './resources.ts';
+export { Informer, ObjectStore, watchKind } from './watch.ts';
+export type { InformerEvent, InformerHandler, InformerStats, WatchKindOptions } from './watch.ts';
