@@ -122,6 +122,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   #queue: Promise<void> = Promise.resolve();
   readonly #done: Promise<void>;
   #timer: NodeJS.Timeout | undefined;
+  #resourceVersion: string | undefined;
 
   /** @internal Use {@link watchKind}. */
   constructor(client: ClusterClient, ref: KindRef, options: WatchKindOptions, handler: InformerHandler<T>) {
@@ -138,6 +139,11 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (this.#hasSynced) void this.#deliver({ type: 'resync', reason: 'periodic', objects: this.store.list() });
       }, options.resyncIntervalMs);
     }
+  }
+
+  /** The resourceVersion the next watch resumes from (of the last list, event or bookmark); undefined before the first list and while a relist is due. */
+  get resourceVersion(): string | undefined {
+    return this.#resourceVersion;
   }
 
   /** True once the first list has been delivered. */
@@ -172,6 +178,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     });
     this.stats.lists++;
     this.lastError = undefined;
+    this.#resourceVersion = resourceVersion;
     const vanished = this.store.replace(items);
     for (const object of vanished) await this.#deliver({ type: 'deleted', object });
     await this.#deliver({ type: 'resync', reason: this.#hasSynced ? 'relist' : 'initial', objects: items });
@@ -202,12 +209,14 @@ export class Informer<T extends KubeObject = KubeObject> {
             if (status.code === 410) {
               this.stats.gone++;
               rv = undefined;
+              this.#resourceVersion = undefined;
               break;
             }
             throw errorFromResponse(this.#client.name, status.code ?? 500, status, `WATCH ${this.#ref.kind}`);
           }
           const object = event.object as T;
           rv = object.metadata?.resourceVersion ?? rv;
+          this.#resourceVersion = rv;
           this.lastError = undefined;
           backoff = initialMs;
           if (event.type === 'BOOKMARK') {
@@ -225,6 +234,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (err instanceof BerthError && err.reason === 'Gone') {
           this.stats.gone++;
           rv = undefined;
+          this.#resourceVersion = undefined;
           continue;
         }
         this.stats.errors++;

@@ -257,6 +257,9 @@ test('unreachable, silent or untrusted API servers fail fast as ServiceUnavailab
     assert.equal(err.causes[0]?.reason, 'TLSVerificationFailed');
     untrusting.close();
   }
+  // A kubeconfig that would run a program is refused before anything is sent.
+  assert.throws(() => new ClusterClient({ name: 'exec', kubeconfig: kubeconfigFor(cluster, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true' } }) }),
+    { reason: 'Invalid', message: /exec credential plugins are not supported/ });
   // Only an explicit option lets a kubeconfig turn verification off.
   const insecureConfig = kubeconfigFor({ server: cluster.server }, adminUser(cluster), { 'insecure-skip-tls-verify': true });
   assert.throws(() => new ClusterClient({ name: 'insecure', kubeconfig: insecureConfig }), /insecure-skip-tls-verify: TLS verification may not be turned off/);

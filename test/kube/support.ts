@@ -9,9 +9,9 @@ import type { Cluster } from '../clusters/index.ts';
 
 const run = promisify(execFile);
 
-/** A kubeconfig (JSON text) for `cluster` with the given cluster and user fields (CA inline unless overridden). */
+/** A kubeconfig (JSON text) for the API server at `cluster.server` (trusting `cluster.pki`'s CA, when given) with the given cluster and user fields (CA inline unless overridden). */
 export function kubeconfigFor(
-  cluster: Cluster | { readonly server: string; readonly pki?: undefined },
+  cluster: { readonly server: string; readonly pki?: { readonly caCert: string } },
   user: Record<string, unknown>,
   clusterFields: Record<string, unknown> = {},
 ): string {
