@@ -205,13 +205,8 @@ export class Informer<T extends KubeObject = KubeObject> {
           resourceVersion: rv, timeoutSeconds, allowBookmarks: true, signal,
         })) {
           if (event.type === 'ERROR') {
+            // A 410 (reason Expired or Gone) becomes a Gone error, which the catch below turns into a relist.
             const status = event.object as KubeStatus;
-            if (status.code === 410) {
-              this.stats.gone++;
-              rv = undefined;
-              this.#resourceVersion = undefined;
-              break;
-            }
             throw errorFromResponse(this.#client.name, status.code ?? 500, status, `WATCH ${this.#ref.kind}`);
           }
           const object = event.object as T;
