@@ -145,6 +145,17 @@ test('a dry-run apply is admitted and answered but persists nothing', async () =
   assert.match(err.message, /exceeded quota: none/);
 });
 
+test('list reads every page and returns the snapshot\'s resourceVersion', async () => {
+  const ns = await createNamespace(cluster, { prefix: 'pages' });
+  for (let i = 0; i < 7; i++) await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: ns, labels: { page: 'yes' } } });
+  const sent = client.requestCount;
+  const listed = await client.list({ apiVersion: 'v1', kind: 'ConfigMap' }, { namespace: ns, labelSelector: 'page=yes', limit: 3 });
+  assert.equal(client.requestCount - sent, 3, 'pages of 3, 3 and 1');
+  assert.deepEqual(listed.items.map((o) => o.metadata?.name).sort(), ['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4', 'cm-5', 'cm-6']);
+  assert.ok(listed.items.every((o) => o.apiVersion === 'v1' && o.kind === 'ConfigMap'), 'items carry their kind');
+  assert.match(listed.resourceVersion, /^\d+$/);
+});
+
 test('the API server\'s refusals come back as typed errors with its own words', async () => {
   const ns = await createNamespace(cluster, { prefix: 'errors' });
   const missing = await rejectsWith(client.get({ apiVersion: 'v1', kind: 'ConfigMap' }, 'nope', ns), 'NotFound');
