@@ -185,3 +185,50 @@ describe('checkQuotas rules around the count', () => {
     assert.deepEqual(encodeResourceList(d.quotas[0].used), { pods: '3', 'count/configmaps': '1' });
   });
 });
+
+describe('CheckRequest deltas', () => {
+  const svc = (name: string, spec: Record<string, unknown>): KubeObject => decodeObject({ apiVersion: 'v1', kind: 'Service', metadata: { name, resourceVersion: '1' }, spec });
+  const over = (hard: Record<string, string>, used: Record<string, string>): QuotaUsage => usage(decodeObject({
+    apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard }, status: { used },
+  }) as ResourceQuota);
+
+  it('drops zero usage: a ClusterIP Service is admitted under a quota already over on node ports', () => {
+    const q = over({ services: '10', 'services.nodeports': '0' }, { services: '1', 'services.nodeports': '2' });
+    const d = checkQuotas(serviceEvaluator, [q], svc('s', { type: 'ClusterIP', ports: [{ port: 80 }] }));
+    assert.ok(d.allowed);
+    assert.deepEqual(encodeResourceList(d.quotas[0].used), { services: '2', 'services.nodeports': '2' });
+  });
+  it('an update charges only what the new object adds to the old one', () => {
+    const q = over({ services: '2', 'services.nodeports': '2' }, { services: '2', 'services.nodeports': '1' });
+    const old = svc('s', { type: 'NodePort', ports: [{ port: 80 }] });
+    const d = checkQuotas(serviceEvaluator, [q], svc('s', { type: 'NodePort', ports: [{ port: 80 }, { port: 81 }] }), { old });
+    assert.ok(d.allowed);
+    assert.deepEqual(encodeResourceList(d.quotas[0].used), { services: '2', 'services.nodeports': '2' });
+    const lb = checkQuotas(serviceEvaluator, [q], svc('s', { type: 'LoadBalancer', ports: [{ port: 80 }, { port: 81 }, { port: 82 }] }), { old });
+    assert.equal(lb.allowed ? '' : lb.message, 'exceeded quota: q, requested: services.nodeports=2, used: services.nodeports=1, limited: services.nodeports=2');
+  });
+  it('an update that frees resources charges nothing and refunds nothing', () => {
+    const q = over({ 'services.nodeports': '1' }, { 'services.nodeports': '2' });
+    const d = checkQuotas(serviceEvaluator, [q], svc('s', { type: 'ClusterIP', ports: [{ port: 80 }] }), { old: svc('s', { type: 'NodePort', ports: [{ port: 80 }, { port: 81 }] }) });
+    assert.ok(d.allowed);
+    assert.deepEqual(encodeResourceList(d.quotas[0].used), { 'services.nodeports': '2' });
+  });
+  it('an update of an object the quota did not count (out of scope before) charges it all', () => {
+    const q = usage(quota('t', { pods: '1', 'requests.cpu': '1' }, { scopes: ['Terminating'] }));
+    const terminating = pod('p', [cpu('2')], { activeDeadlineSeconds: 60 });
+    const d = checkQuotas(podEvaluator, [q], terminating, { old: pod('p', [cpu('2')]) });
+    assert.equal(d.allowed ? '' : d.message, 'exceeded quota: t, requested: requests.cpu=2, used: requests.cpu=0, limited: requests.cpu=1');
+    assert.ok(checkQuotas(podEvaluator, [q], terminating, { old: pod('p', [cpu('2')], { activeDeadlineSeconds: 120 }) }).allowed);
+  });
+  it('a status update is charged but never refused', () => {
+    const claim = (allocated?: string): KubeObject => decodeObject({
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'c' },
+      spec: { resources: { requests: { storage: '1Gi' } } }, ...(allocated ? { status: { allocatedResources: { storage: allocated } } } : {}),
+    });
+    const q = over({ 'requests.storage': '2Gi' }, { 'requests.storage': '1Gi' });
+    const d = checkQuotas(persistentVolumeClaimEvaluator, [q], claim('5Gi'), { old: claim(), subresource: 'status' });
+    assert.ok(d.allowed);
+    assert.deepEqual(encodeResourceList(d.quotas[0].used), { 'requests.storage': '5Gi' });
+    assert.ok(!checkQuotas(persistentVolumeClaimEvaluator, [q], claim('5Gi'), { old: claim() }).allowed);
+  });
+});

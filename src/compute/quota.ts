@@ -1,7 +1,9 @@
 // ResourceQuota admission (k8s.io/apiserver/pkg/admission/plugin/resourcequota CheckRequest)
 // and usage as the quota controller measures it (quota.CalculateUsage). The per-kind knowledge
 // lives in the evaluators; this file holds the rules common to all kinds.
-import { addLists, isZeroList, lessThanOrEqual, maskList, negativeKeys, prettyPrintList, zeroList } from './resource-list.ts';
+import {
+  addLists, lessThanOrEqual, maskList, negativeKeys, prettyPrintList, removeZeros, subtractNonNegative, zeroList,
+} from './resource-list.ts';
 import {
   type KubeObject, LabelSelectorError, type ResourceList, type ResourceQuota, type ScopedResourceSelectorRequirement,
 } from '../objects/index.ts';
@@ -18,6 +20,34 @@ export interface QuotaUsage {
 export type QuotaDecision =
   | { readonly allowed: true; readonly quotas: readonly QuotaUsage[] }
   | { readonly allowed: false; readonly message: string };
+
+/**
+ * Why CheckRequest refused, before it is worded: a quota's scopes could not be matched, a quota's
+ * constraints failed ("must specify"), the object's usage is negative, or a quota would be
+ * exceeded (`requested`, `used` and `limited` hold only the exceeded resources).
+ */
+export type QuotaRefusal =
+  | { readonly reason: 'ScopeError'; readonly quota: string; readonly detail: string }
+  | { readonly reason: 'FailedQuota'; readonly quota: string; readonly detail: string }
+  | { readonly reason: 'NegativeUsage'; readonly resources: readonly string[] }
+  | {
+    readonly reason: 'ExceededQuota'; readonly quota: string;
+    readonly requested: ResourceList; readonly used: ResourceList; readonly limited: ResourceList;
+  };
+
+/** {@link evaluateQuotas}'s answer: the quotas with their new usage, or the first refusal. */
+export type QuotaEvaluation =
+  | { readonly allowed: true; readonly quotas: readonly QuotaUsage[] }
+  | { readonly allowed: false; readonly refusal: QuotaRefusal };
+
+/**
+ * The admission request being checked: a create (no `old`), or an update of the stored object
+ * `old`, of the object itself or of a `subresource`.
+ */
+export interface QuotaRequest {
+  readonly old?: KubeObject;
+  readonly subresource?: string;
+}
 
 /** getScopeSelectorsFromQuota: spec.scopes as Exists requirements, then spec.scopeSelector. */
 export function quotaScopeSelectors(quota: ResourceQuota): ScopedResourceSelectorRequirement[] {
@@ -55,13 +85,28 @@ export function chargeExisting(usage: QuotaUsage, evaluator: QuotaEvaluator, obj
 }
 
 /**
- * CheckRequest for a create: each matching quota's constraints in order ("failed quota"), the
- * object's usage (never negative), then each matching quota must hold the new total for every
- * resource the object requests ("exceeded quota", naming only the exceeded resources). All
- * quotas must allow; then each returns with its new usage. Messages omit the
- * `<resource> "<name>" is forbidden: ` prefix, which the caller adds.
+ * What a request charges one quota (CheckRequest): the object's usage; for an update of an
+ * object the quota already counted (the old object matches it), what the new object adds to the
+ * old one, resource by resource and never below zero. Zero quantities are dropped: they cannot
+ * exceed anything, even a quota already over its limit.
  */
-export function checkQuotas(evaluator: QuotaEvaluator, quotas: readonly QuotaUsage[], obj: KubeObject): QuotaDecision {
+export function requestDelta(evaluator: QuotaEvaluator, quota: ResourceQuota, obj: KubeObject, request: QuotaRequest = {}): ResourceList {
+  const usage = evaluator.usage(obj);
+  if (request.old === undefined || !quotaMatches(evaluator, quota, request.old)) return removeZeros(usage);
+  return removeZeros(subtractNonNegative(usage, evaluator.usage(request.old)));
+}
+
+/**
+ * CheckRequest: each matching quota's constraints in order, the object's usage (never
+ * negative), then for each matching quota the delta ({@link requestDelta}) restricted to its
+ * hard resources must keep every one of them within its limit. All quotas must allow; then each
+ * returns with its usage plus its delta. A `status` subresource update is charged but never
+ * refused, as kube-apiserver does. Pure; throws only what the evaluators throw (never a
+ * LabelSelectorError, which becomes a ScopeError refusal).
+ */
+export function evaluateQuotas(
+  evaluator: QuotaEvaluator, quotas: readonly QuotaUsage[], obj: KubeObject, request: QuotaRequest = {},
+): QuotaEvaluation {
   const interesting: number[] = [];
   for (let i = 0; i < quotas.length; i++) {
     const { quota } = quotas[i];
@@ -69,34 +114,63 @@ export function checkQuotas(evaluator: QuotaEvaluator, quotas: readonly QuotaUsa
     try {
       match = quotaMatches(evaluator, quota, obj);
     } catch (err) {
-      if (err instanceof LabelSelectorError) return { allowed: false, message: `error matching scopes of quota ${quota.metadata.name}, err: ${err.message}` };
+      if (err instanceof LabelSelectorError) return { allowed: false, refusal: { reason: 'ScopeError', quota: quota.metadata.name, detail: err.message } };
       throw err;
     }
     if (!match) continue;
     const restricted = evaluator.matchingResources(Object.keys(quota.hard));
     const violation = evaluator.constraints(restricted, obj);
-    if (violation) return { allowed: false, message: `failed quota: ${quota.metadata.name}: ${violation}` };
+    if (violation) return { allowed: false, refusal: { reason: 'FailedQuota', quota: quota.metadata.name, detail: violation } };
     interesting.push(i);
   }
-  const delta = evaluator.usage(obj);
-  const negative = negativeKeys(delta);
-  if (negative.length > 0) return { allowed: false, message: `quota usage is negative for resource(s): ${negative.join(',')}` };
-  if (isZeroList(delta) || interesting.length === 0) return { allowed: true, quotas };
+  const negative = negativeKeys(evaluator.usage(obj));
+  if (negative.length > 0) return { allowed: false, refusal: { reason: 'NegativeUsage', resources: negative } };
 
   const out = [...quotas];
   for (const i of interesting) {
     const { quota, used } = quotas[i];
+    const delta = requestDelta(evaluator, quota, obj, request);
+    if (Object.keys(delta).length === 0) continue;
     const requested = maskList(delta, Object.keys(quota.hard));
     const newUsage = addLists(used, requested);
     const { ok, exceeded } = lessThanOrEqual(maskList(newUsage, Object.keys(requested)), quota.hard);
-    if (!ok) {
+    if (!ok && request.subresource !== 'status') {
       return {
         allowed: false,
-        message: `exceeded quota: ${quota.metadata.name}, requested: ${prettyPrintList(maskList(requested, exceeded))}, `
-          + `used: ${prettyPrintList(maskList(used, exceeded))}, limited: ${prettyPrintList(maskList(quota.hard, exceeded))}`,
+        refusal: {
+          reason: 'ExceededQuota', quota: quota.metadata.name,
+          requested: maskList(requested, exceeded), used: maskList(used, exceeded), limited: maskList(quota.hard, exceeded),
+        },
       };
     }
     out[i] = { quota, used: newUsage };
   }
   return { allowed: true, quotas: out };
+}
+
+/**
+ * A refusal in kube-apiserver's words, where `noun` names what was exceeded: `quota` for a
+ * namespace's ResourceQuota (`exceeded quota: compute, requested: ...`), something else for
+ * limits that are not a ResourceQuota (`exceeded tenant quota: team-a, ...`). Without the
+ * `<resource> "<name>" is forbidden: ` prefix.
+ */
+export function quotaRefusalMessage(refusal: QuotaRefusal, noun = 'quota'): string {
+  switch (refusal.reason) {
+    case 'ScopeError': return `error matching scopes of ${noun} ${refusal.quota}, err: ${refusal.detail}`;
+    case 'FailedQuota': return `failed ${noun}: ${refusal.quota}: ${refusal.detail}`;
+    case 'NegativeUsage': return `quota usage is negative for resource(s): ${refusal.resources.join(',')}`;
+    case 'ExceededQuota':
+      return `exceeded ${noun}: ${refusal.quota}, requested: ${prettyPrintList(refusal.requested)}, `
+        + `used: ${prettyPrintList(refusal.used)}, limited: ${prettyPrintList(refusal.limited)}`;
+  }
+}
+
+/**
+ * A namespace's ResourceQuota admission of one create or update ({@link evaluateQuotas}),
+ * refusals worded as kube-apiserver words them, without the `<resource> "<name>" is forbidden: `
+ * prefix, which the caller adds.
+ */
+export function checkQuotas(evaluator: QuotaEvaluator, quotas: readonly QuotaUsage[], obj: KubeObject, request: QuotaRequest = {}): QuotaDecision {
+  const evaluation = evaluateQuotas(evaluator, quotas, obj, request);
+  return evaluation.allowed ? evaluation : { allowed: false, message: quotaRefusalMessage(evaluation.refusal) };
 }

@@ -24,6 +24,20 @@ export function subtractLists(a: ResourceList, b: ResourceList): ResourceList {
   return out;
 }
 
+/**
+ * quota.SubtractWithNonNegativeResult: keys of a and b, each a minus b, or zero where that is
+ * not positive.
+ */
+export function subtractNonNegative(a: ResourceList, b: ResourceList): ResourceList {
+  const out: MutableList = {};
+  for (const key in a) {
+    const d = b[key] === undefined ? a[key] : subtractQuantities(a[key], b[key]);
+    out[key] = d.nanos > 0n ? d : zeroQuantity();
+  }
+  for (const key in b) if (out[key] === undefined) out[key] = zeroQuantity();
+  return out;
+}
+
 /** maxResourceList: for each key of b, the larger of a and b (b's quantity when strictly larger). */
 export function maxLists(a: ResourceList, b: ResourceList): ResourceList {
   const out: MutableList = { ...a };
