@@ -9,7 +9,7 @@ export type { Quantity } from './quantity.ts';
 export { labelSelectorAsSelector, LabelSelectorError, newRequirement, selectorOf } from './labels.ts';
 export type { LabelSelector, LabelSelectorRequirement, Selector } from './labels.ts';
 export {
-  DecodeError, decodeObject, encodeLimitRange, encodePod, encodeResourceList, groupResourceString, withNamespace,
+  DecodeError, decodeObject, decodeResourceList, encodeLimitRange, encodePod, encodeResourceList, groupResourceString, withNamespace,
 } from './decode.ts';
 export { dns1123LabelErrors, dns1123SubdomainErrors, labelValueErrors, qualifiedNameErrors } from './names.ts';
 export { admitDefaultStorageClass, defaultStorageClass, isDefaultStorageClass } from './storage-class.ts';
