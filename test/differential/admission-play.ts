@@ -41,18 +41,18 @@ const PATHS: Readonly<Record<string, string>> = {
   Secret: 'secrets', LimitRange: 'limitranges', ResourceQuota: 'resourcequotas', Deployment: 'deployments', Job: 'jobs',
 };
 
-function collection(ns: string, obj: Json): string {
+export function collection(ns: string, obj: Json): string {
   const apiVersion = String(obj.apiVersion);
   const root = apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`;
   return `${root}/namespaces/${ns}/${PATHS[String(obj.kind)]}`;
 }
 
-function nameOf(obj: Json): string {
+export function nameOf(obj: Json): string {
   return String((obj.metadata as Json).name);
 }
 
 
-function outcome(obj: Json, allowed: boolean, reason: string | undefined): string {
+export function outcome(obj: Json, allowed: boolean, reason: string | undefined): string {
   if (allowed) return `${String(obj.kind)} allowed`;
   const r = reason ?? '';
   const why = r.includes('exceeded quota') ? 'exceeded quota' : r.includes('failed quota') ? 'failed quota (must specify)'
@@ -98,7 +98,7 @@ export class NamespacePool {
   }
 }
 
-async function quotaStatus(cluster: Cluster, ns: string, name: string): Promise<{ hard: Record<string, string>; used: Record<string, string> }> {
+export async function quotaStatus(cluster: Cluster, ns: string, name: string): Promise<{ hard: Record<string, string>; used: Record<string, string> }> {
   const q = expectOk(await cluster.request('GET', `/api/v1/namespaces/${ns}/resourcequotas/${name}`), `get quota ${name}`) as KubeObject;
   const status = (q.status ?? {}) as { hard?: Record<string, string>; used?: Record<string, string> };
   return { hard: status.hard ?? {}, used: status.used ?? {} };
@@ -110,7 +110,7 @@ async function quotaStatus(cluster: Cluster, ns: string, name: string): Promise<
  * the count differs from `expected`, since the controller counts from its informers, which may
  * trail the last create by a moment.
  */
-async function controllerUsed(
+export async function controllerUsed(
   cluster: Cluster, ns: string, quota: Json, expected: Readonly<Record<string, string>>, round = 0,
 ): Promise<Record<string, string>> {
   const hard = (quota.spec as { hard: Record<string, string> }).hard;
@@ -136,7 +136,7 @@ async function controllerUsed(
  * passing value). Returns whether a recount was needed. A count that stays different is left
  * for the comparison after the sequence to report.
  */
-async function settleInitialUsed(cluster: Cluster, ns: string, quota: Json, expected: Readonly<Record<string, string>>): Promise<boolean> {
+export async function settleInitialUsed(cluster: Cluster, ns: string, quota: Json, expected: Readonly<Record<string, string>>): Promise<boolean> {
   const hard = (quota.spec as { hard: Record<string, string> }).hard;
   const keys = Object.keys(hard);
   const current = async () => pick((await quotaStatus(cluster, ns, nameOf(quota))).used, keys);
@@ -159,7 +159,7 @@ async function settleInitialUsed(cluster: Cluster, ns: string, quota: Json, expe
   return true;
 }
 
-function pick(list: Readonly<Record<string, string>>, keys: readonly string[]): Record<string, string> {
+export function pick(list: Readonly<Record<string, string>>, keys: readonly string[]): Record<string, string> {
   return Object.fromEntries(keys.filter((k) => list[k] !== undefined).map((k) => [k, list[k]]));
 }
 
