@@ -1,6 +1,7 @@
 // Tag immutability rules and retention policies of projects, and the retention job (with a
 // dry run that lists what would go). Project managers edit them; every change is audited.
 import { randomBytes } from 'node:crypto';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Database } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import { actorOf, type RequestContext } from '../platform/context.ts';
@@ -8,7 +9,7 @@ import { forbidden, invalid, notFound, quotaExceeded, unauthorized, type Cause }
 import { managesProject, seesProject } from './access.ts';
 import type { Registry } from './registry-service.ts';
 import { patternProblem, type PatternKind } from './pattern.ts';
-import { decideRetention, protectingRule, type RetainedArtifact, type RetentionPolicy } from './retention.ts';
+import { decideRetention, type RetainedArtifact, type RetentionPolicy } from './retention.ts';
 import * as store from './store.ts';
 import type { Db, ImagesTables } from './store.ts';
 
@@ -32,6 +33,12 @@ export interface RetentionResult {
  * tag is matched against all of the project's rules, and retention against all its policies.
  */
 export const maxPoliciesPerKind = 50;
+
+/**
+ * Most `keepTags` patterns the retention policies of one project may hold together: retention
+ * matches every tag of the project against each of them, so their number bounds its work.
+ */
+export const maxKeepTagsPerProject = 100;
 
 export class PolicyService {
   readonly #db: Database;
@@ -64,7 +71,7 @@ export class PolicyService {
     return rows.map((r) => ({ id: r.id, project: r.project, kind: r.kind, createdAt: r.created_at, createdBy: r.created_by, ...JSON.parse(r.spec) }) as Policy);
   }
 
-  /** Adds an immutability rule or a retention policy. Throws Invalid, Forbidden (also beyond {@link maxPoliciesPerKind}), NotFound. */
+  /** Adds an immutability rule or a retention policy. Throws Invalid, Forbidden (also beyond {@link maxPoliciesPerKind} or {@link maxKeepTagsPerProject}), NotFound. */
   async create(ctx: RequestContext, project: string, kind: 'immutability' | 'retention', spec: Record<string, unknown>): Promise<Policy> {
     const p = await this.#facts(ctx, project, true);
     const causes: Cause[] = [];
@@ -96,6 +103,14 @@ export class PolicyService {
     await this.#db.transaction(async (raw) => {
       const held = await raw.withTables<ImagesTables>().selectFrom('registry_policies').select((eb) => eb.fn.countAll<number>().as('n')).where('project', '=', project).where('kind', '=', kind).executeTakeFirst();
       if (Number(held?.n ?? 0) >= maxPoliciesPerKind) throw quotaExceeded(`project "${project}" already holds ${maxPoliciesPerKind} ${kind} policies, the most a project may hold`);
+      const adding = (clean.keepTags as string[] | undefined)?.length ?? 0;
+      if (adding > 0) {
+        const specs = await raw.withTables<ImagesTables>().selectFrom('registry_policies').select('spec').where('project', '=', project).where('kind', '=', 'retention').execute();
+        const patterns = specs.reduce((n, r) => n + ((JSON.parse(r.spec) as RetentionPolicy).keepTags?.length ?? 0), 0);
+        if (patterns + adding > maxKeepTagsPerProject) {
+          throw quotaExceeded(`project "${project}" holds ${patterns} keepTags patterns and this policy adds ${adding}: a project's retention policies may hold at most ${maxKeepTagsPerProject} keepTags patterns together`);
+        }
+      }
       await raw.withTables<ImagesTables>().insertInto('registry_policies').values({ id, project, kind, spec: JSON.stringify(clean), created_at: now, created_by: by }).execute();
       await this.#audit.record(raw, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'create', resource: 'registry-policies', name: `${project}/${id}`, tenant: p.tenant, outcome: 'success', code: 201, requestId: ctx.requestId, detail: { kind, ...clean } });
     });
@@ -152,8 +167,15 @@ export class PolicyService {
       tags: tagsOf.get(`${m.repository}@${m.digest}`) ?? [], pushedAt: m.created_at, pulledAt: m.pulled_at, subject: m.subject,
       children: childrenOf.get(`${m.repository}@${m.digest}`) ?? [],
     }));
-    const { keep, remove } = decideRetention(artifacts, policies, new Date());
-    const going = remove.filter((a) => !a.tags.some((t) => protectingRule(rules, a.path, t)));
+    // The decision may take seconds of matching: it runs in steps with the event loop turning
+    // between them, so that the server keeps answering meanwhile.
+    const deciding = decideRetention(artifacts, policies, rules, new Date());
+    let step = deciding.next();
+    while (!step.done) {
+      await yieldToLoop();
+      step = deciding.next();
+    }
+    const { keep, immutable, remove: going } = step.value;
     const failed: string[] = [];
     if (!dryRun) {
       for (const a of going) {
@@ -161,7 +183,7 @@ export class PolicyService {
       }
     }
     const result: RetentionResult = {
-      project, dryRun, removed: going.map((a) => ({ repository: a.repository, digest: a.digest, tags: a.tags })), kept: keep.length + (remove.length - going.length),
+      project, dryRun, removed: going.map((a) => ({ repository: a.repository, digest: a.digest, tags: a.tags })), kept: keep.length + immutable.length,
       ...(failed.length ? { failed } : {}),
     };
     await this.#k.insertInto('registry_retention_runs').values({

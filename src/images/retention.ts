@@ -43,11 +43,34 @@ export function protectingRule(rules: readonly ImmutabilityRule[], path: string,
 }
 
 /**
- * Splits artifacts into those retention keeps and those it deletes. Artifacts in repositories
- * no policy covers are kept. What a kept artifact needs is kept too: the manifests a kept index
- * lists, and the referrers (signatures, SBOMs) of kept artifacts go only with their subject.
+ * Units of work (an artifact weighed, a tag matched against one pattern) {@link decideRetention}
+ * does between two yields: at the longest patterns and tags a few milliseconds.
  */
-export function decideRetention(artifacts: readonly RetainedArtifact[], policies: readonly RetentionPolicy[], now: Date): { keep: RetainedArtifact[]; remove: RetainedArtifact[] } {
+export const retentionStep = 100;
+
+/** What retention decided for a project's artifacts. */
+export interface RetentionDecision {
+  /** Artifacts a policy keeps, and what they need. */
+  readonly keep: RetainedArtifact[];
+  /** Artifacts no policy keeps that an immutability rule protects (one of their tags matches). */
+  readonly immutable: RetainedArtifact[];
+  /** Artifacts to delete. */
+  readonly remove: RetainedArtifact[];
+}
+
+/**
+ * Splits artifacts into those retention keeps, those it would delete but an immutability rule
+ * protects, and those it deletes. Artifacts in repositories no policy covers are kept. What a
+ * kept artifact needs is kept too: the manifests a kept index lists, and the referrers
+ * (signatures, SBOMs) of kept artifacts go only with their subject.
+ *
+ * A generator: it yields (nothing) after every {@link retentionStep} units of work, so that a
+ * caller on an event loop lets other work run between steps, and returns the decision. A
+ * project's patterns may be many and long and its tags many, so that matching them all takes
+ * seconds; one step takes milliseconds whatever the input, even within one artifact's tags.
+ */
+export function* decideRetention(artifacts: readonly RetainedArtifact[], policies: readonly RetentionPolicy[], rules: readonly ImmutabilityRule[], now: Date): Generator<void, RetentionDecision, void> {
+  let work = 0;
   const kept = new Set<string>();
   const compiled = new Map<string, Matcher>();
   const matcher = (pattern: string): Matcher => {
@@ -66,23 +89,31 @@ export function decideRetention(artifacts: readonly RetainedArtifact[], policies
   for (const [, list] of byRepo) {
     const path = list[0].path;
     const covering = policies.filter((p) => matcher(p.repositories)(path));
+    if ((work += covering.length + list.length) >= retentionStep) { work = 0; yield; }
     // Top-level artifacts are ranked; index children and referrers follow their parents.
     const top = list.filter((a) => !childOf.has(key(a)) && a.subject === '');
     if (covering.length === 0 || covering.every((p) => p.keepLatest === undefined && !p.keepTags?.length && p.keepPulledWithinDays === undefined)) {
       for (const a of top) kept.add(key(a));
-    } else {
-      const newest = [...top].sort((a, b) => b.pushedAt.localeCompare(a.pushedAt) || a.digest.localeCompare(b.digest));
-      for (const p of covering) {
-        if (p.keepLatest !== undefined) for (const a of newest.slice(0, p.keepLatest)) kept.add(key(a));
-        for (const a of top) {
-          if (p.keepPulledWithinDays !== undefined && a.pulledAt && now.getTime() - Date.parse(a.pulledAt) <= p.keepPulledWithinDays * 86_400_000) kept.add(key(a));
-        }
-      }
-      // Any covering policy's keepTags keeps an artifact: each distinct pattern is compiled once
-      // and tried only on artifacts nothing has kept yet.
-      const keepTags = [...new Set(covering.flatMap((p) => p.keepTags ?? []))].map(matcher);
+      continue;
+    }
+    const newest = [...top].sort((a, b) => b.pushedAt.localeCompare(a.pushedAt) || a.digest.localeCompare(b.digest));
+    for (const p of covering) {
+      if (p.keepLatest !== undefined) for (const a of newest.slice(0, p.keepLatest)) kept.add(key(a));
       for (const a of top) {
-        if (!kept.has(key(a)) && a.tags.some((tag) => keepTags.some((m) => m(tag)))) kept.add(key(a));
+        if (p.keepPulledWithinDays !== undefined && a.pulledAt && now.getTime() - Date.parse(a.pulledAt) <= p.keepPulledWithinDays * 86_400_000) kept.add(key(a));
+      }
+      if ((work += top.length) >= retentionStep) { work = 0; yield; }
+    }
+    // Any covering policy's keepTags keeps an artifact: each distinct pattern is compiled once
+    // and tried only on artifacts nothing has kept yet.
+    const keepTags = [...new Set(covering.flatMap((p) => p.keepTags ?? []))].map(matcher);
+    for (const a of top) {
+      if (kept.has(key(a))) continue;
+      tags: for (const tag of a.tags) {
+        for (const m of keepTags) {
+          if (++work >= retentionStep) { work = 0; yield; }
+          if (m(tag)) { kept.add(key(a)); break tags; }
+        }
       }
     }
   }
@@ -92,6 +123,7 @@ export function decideRetention(artifacts: readonly RetainedArtifact[], policies
   while (changed) {
     changed = false;
     for (const a of artifacts) {
+      if (++work >= retentionStep) { work = 0; yield; }
       if (kept.has(key(a))) {
         for (const c of a.children) {
           const k = `${a.repository}@${c}`;
@@ -107,5 +139,23 @@ export function decideRetention(artifacts: readonly RetainedArtifact[], policies
       }
     }
   }
-  return { keep: artifacts.filter((a) => kept.has(key(a))), remove: artifacts.filter((a) => !kept.has(key(a))) };
+  // What no policy keeps may still be protected: a tag an immutability rule matches stays.
+  const guards = rules.map((r) => ({ repositories: matcher(r.repositories), tags: matcher(r.tags) }));
+  const keep: RetainedArtifact[] = [];
+  const immutable: RetainedArtifact[] = [];
+  const remove: RetainedArtifact[] = [];
+  for (const a of artifacts) {
+    if (kept.has(key(a))) { keep.push(a); continue; }
+    const covering = guards.filter((g) => g.repositories(a.path));
+    let held = false;
+    guarded: for (const tag of a.tags) {
+      for (const g of covering) {
+        if (++work >= retentionStep) { work = 0; yield; }
+        if (g.tags(tag)) { held = true; break guarded; }
+      }
+    }
+    (held ? immutable : remove).push(a);
+    if ((work += guards.length) >= retentionStep) { work = 0; yield; }
+  }
+  return { keep, immutable, remove };
 }
