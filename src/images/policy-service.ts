@@ -5,7 +5,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Database } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import { actorOf, type RequestContext } from '../platform/context.ts';
-import { forbidden, invalid, notFound, quotaExceeded, unauthorized, type Cause } from '../platform/errors.ts';
+import { conflict, forbidden, invalid, notFound, quotaExceeded, unauthorized, type Cause } from '../platform/errors.ts';
 import { managesProject, seesProject } from './access.ts';
 import type { Registry } from './registry-service.ts';
 import { patternProblem, type PatternKind } from './pattern.ts';
@@ -44,6 +44,8 @@ export class PolicyService {
   readonly #db: Database;
   readonly #audit: AuditLog;
   readonly #registry: Registry;
+  /** Projects whose retention runs in this process now. */
+  readonly #running = new Set<string>();
 
   constructor(o: { db: Database; audit: AuditLog; registry: Registry }) {
     this.#db = o.db;
@@ -127,7 +129,7 @@ export class PolicyService {
     });
   }
 
-  /** Runs retention on one project (as `ctx`'s caller, who must manage it). */
+  /** Runs retention on one project (as `ctx`'s caller, who must manage it). Conflict while one runs. */
   async runRetention(ctx: RequestContext, project: string, dryRun: boolean): Promise<RetentionResult> {
     await this.#facts(ctx, project, true);
     return this.retain(project, dryRun, { name: actorOf(ctx), sourceIp: ctx.sourceIp, requestId: ctx.requestId });
@@ -135,9 +137,21 @@ export class PolicyService {
 
   /**
    * Applies the project's retention policies: removes the artifacts no policy keeps, except
-   * those an immutability rule protects. Deletions are audited one by one.
+   * those an immutability rule protects. Deletions are audited one by one. One run per project
+   * at a time in this process: another while one runs is refused (Conflict), so that repeated
+   * requests cannot multiply a run's work.
    */
   async retain(project: string, dryRun: boolean, actor: { name: string; sourceIp: string; requestId: string }): Promise<RetentionResult> {
+    if (this.#running.has(project)) throw conflict('RetentionRun', project, 'retention is already running on this project');
+    this.#running.add(project);
+    try {
+      return await this.#retain(project, dryRun, actor);
+    } finally {
+      this.#running.delete(project);
+    }
+  }
+
+  async #retain(project: string, dryRun: boolean, actor: { name: string; sourceIp: string; requestId: string }): Promise<RetentionResult> {
     const p = await store.findProject(this.#k, project);
     if (!p) throw notFound('Project', project);
     const policies = (await this.#k.selectFrom('registry_policies').select(['id', 'spec']).where('project', '=', project).where('kind', '=', 'retention').execute())

@@ -2,7 +2,7 @@
 // allowed limits (the most keepTags patterns, each of the longest and wildest kind, against a
 // thousand 128-character tags) must not stall the server while retention runs (it decided on
 // the event loop in one go and /healthz waited for it), and the total of keepTags patterns a
-// project's policies hold is bounded when they are written.
+// project's policies hold is bounded when they are written, and one run at a time goes on per project.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -121,6 +121,12 @@ test('retention with the wildest policies a project may hold keeps /healthz answ
     // for a shared, loaded machine's scheduling.
     assert.ok(worst < 300, `/healthz took ${worst.toFixed(0)} ms while retention ran (${ended - started} ms)`);
     assert.ok(during.length >= 3, `/healthz was asked only ${during.length} times during the run`);
+
+    // Repeating the request while a run is under way does not multiply its work.
+    const twice = await Promise.all([api('POST', '/retention/run', { dryRun: true }), new Promise((r) => setTimeout(r, 200)).then(() => api('POST', '/retention/run', { dryRun: true }))]);
+    assert.deepEqual(twice.map((r) => r.status), [200, 409], JSON.stringify(twice[1].body));
+    assert.equal(twice[1].body.kind, 'Status');
+    assert.match(twice[1].body.message, /already running/);
   } finally {
     await s.close();
   }
