@@ -89,7 +89,7 @@ export function* decideRetention(artifacts: readonly RetainedArtifact[], policie
   for (const [, list] of byRepo) {
     const path = list[0].path;
     const covering = policies.filter((p) => matcher(p.repositories)(path));
-    if ((work += covering.length + list.length) >= retentionStep) { work = 0; yield; }
+    if ((work += policies.length + list.length) >= retentionStep) { work = 0; yield; }
     // Top-level artifacts are ranked; index children and referrers follow their parents.
     const top = list.filter((a) => !childOf.has(key(a)) && a.subject === '');
     if (covering.length === 0 || covering.every((p) => p.keepLatest === undefined && !p.keepTags?.length && p.keepPulledWithinDays === undefined)) {
