@@ -1,7 +1,8 @@
 # Debian packages the tests use. Installs only what is missing, so a machine that has them pays nothing.
 # curl: bench/registry.ts moves its 1 GiB blob with it, for Berth and Distribution alike.
 # fonts-wqy-zenhei: console screenshots in Chinese show characters, not boxes.
-berth_apt_packages=(postgresql chromium skopeo docker-registry curl openssl fonts-wqy-zenhei dnsutils containernetworking-plugins iproute2)
+# containerd, runc, busybox-static: the test clusters' real worker nodes and the images they run (test/clusters/README.md).
+berth_apt_packages=(postgresql chromium skopeo docker-registry curl openssl fonts-wqy-zenhei dnsutils containernetworking-plugins iproute2 containerd runc busybox-static)
 berth_missing=()
 for p in "${berth_apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || berth_missing+=("$p")

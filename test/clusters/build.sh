@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubectl from the Go
-# module proxy, once, into ${BERTH_CACHE_DIR:-$HOME/.cache/berth}/kube/<version>/bin/.
+# Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, and the node
+# side (kubelet, kube-proxy) from the Go module proxy, once, into ${BERTH_CACHE_DIR:-$HOME/.cache/berth}/kube/<version>/bin/.
 # The cache lives outside the clone because CI runs in a fresh clone on the same machine.
 # Prints the bin folder on stdout (the last line); all progress goes to stderr.
 # Does nothing when the binaries of this go.mod/go.sum are already there.
@@ -15,7 +15,7 @@ if [ -z "$version" ]; then
 fi
 dest="$cache_root/kube/$version"
 bin="$dest/bin"
-binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl)
+binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 # The stamp ties the binaries to the exact dependency graph, so editing go.mod rebuilds.
 stamp="$(cat "$here/go.mod" "$here/go.sum" "$here/etcd/main.go" "$here/build.sh" | sha256sum | cut -c1-16)"
 
@@ -81,7 +81,9 @@ nice -n 10 go build -trimpath -ldflags="$ldflags" -o "$staging/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler \
-  k8s.io/kubernetes/cmd/kubectl >&2
+  k8s.io/kubernetes/cmd/kubectl \
+  k8s.io/kubernetes/cmd/kubelet \
+  k8s.io/kubernetes/cmd/kube-proxy >&2
 rm -rf "$bin"
 mv "$staging" "$bin"
 echo "$stamp" >"$dest/stamp"
