@@ -1,6 +1,7 @@
 // Starts and stops real Kubernetes control planes (etcd, kube-apiserver, kube-controller-manager,
-// kube-scheduler) as plain processes on loopback, one temporary folder each. No kubelet runs:
-// Nodes are objects that tests create, so pods get scheduled but never start.
+// kube-scheduler) as plain processes on loopback, one temporary folder each. By default no
+// kubelet runs: Nodes are objects that tests create, so pods get scheduled but never start.
+// With `nodes: N` the cluster also gets N real worker nodes (node.ts) where pods run.
 import { KubeConfig } from '@kubernetes/client-node';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
@@ -9,6 +10,8 @@ import type { Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeLogTail, startNode } from './node.ts';
+import type { ClusterNode, NodeRegistry } from './node.ts';
 import { writeClusterPki } from './pki.ts';
 import type { ClusterPki } from './pki.ts';
 import { killComponentsNow, reapStaleClusters, startComponent, stopComponents, writeOwner } from './processes.ts';
@@ -19,6 +22,14 @@ export const ADMISSION_PLUGINS: readonly string[] = [
   'NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'ResourceQuota', 'DefaultStorageClass',
   'MutatingAdmissionWebhook', 'ValidatingAdmissionWebhook', 'ValidatingAdmissionPolicy',
 ];
+
+/**
+ * Controllers added for clusters with real nodes: the node lifecycle controller lifts the
+ * `node.kubernetes.io/not-ready` taint from a Node whose kubelet reports Ready (without it the
+ * taint stays and nothing schedules). Clusters without kubelets leave it out: it would mark the
+ * Nodes that tests create NotReady once no heartbeat came for the grace period, and evict.
+ */
+export const NODE_CONTROLLERS: readonly string[] = ['node-lifecycle-controller'];
 
 /** kube-controller-manager controllers the clusters run. */
 export const CONTROLLERS: readonly string[] = [
@@ -53,6 +64,10 @@ export interface ClusterOptions {
   readonly apiserverArgs?: readonly string[];
   /** Extra kube-controller-manager flags, appended last so they win. */
   readonly controllerManagerArgs?: readonly string[];
+  /** Real worker nodes (kubelet, containerd, CNI) to start once the control plane is up; default 0. */
+  readonly nodes?: number;
+  /** The registry the nodes pull from, the pod sandbox image included; required when `nodes` > 0. */
+  readonly nodeRegistry?: NodeRegistry;
 }
 
 /** An HTTP answer of the API server: status code and parsed JSON body (or raw text). */
@@ -168,9 +183,12 @@ export class Cluster {
   readonly serviceClusterIpRange: string;
   readonly clusterCidr: string;
   readonly nodeCidrMaskSize: number;
+  /** Folder of the Kubernetes binaries the cluster runs. */
+  readonly binDir: string;
   /** Milliseconds from the call of startCluster to every component being healthy. */
   startMs = 0;
   readonly #components: Component[] = [];
+  readonly #nodes: ClusterNode[] = [];
   readonly #agent: Agent;
   readonly #exitHook: () => void;
   readonly #signalHook: (signal: NodeJS.Signals) => void;
@@ -178,9 +196,10 @@ export class Cluster {
 
   constructor(init: {
     name: string; dir: string; ports: ClusterPorts; pki: ClusterPki; serviceNodePortRange: string;
-    serviceClusterIpRange: string; clusterCidr: string; nodeCidrMaskSize: number;
+    serviceClusterIpRange: string; clusterCidr: string; nodeCidrMaskSize: number; binDir: string;
   }) {
     this.name = init.name;
+    this.binDir = init.binDir;
     this.dir = init.dir;
     this.ports = init.ports;
     this.pki = init.pki;
@@ -195,6 +214,12 @@ export class Cluster {
     });
     this.#exitHook = () => {
       killComponentsNow(this.#components);
+      try {
+        for (const n of this.#nodes) n.stopNow();
+      } catch {
+        // Something stays mounted: the folder stays too, for the reaper.
+        return;
+      }
       rmSync(this.dir, { recursive: true, force: true });
     };
     process.on('exit', this.#exitHook);
@@ -213,6 +238,16 @@ export class Cluster {
   /** The running components (for tests of the starter itself). */
   get components(): readonly Component[] {
     return this.#components;
+  }
+
+  /** The cluster's real worker nodes (empty unless started with `nodes`). */
+  get nodes(): readonly ClusterNode[] {
+    return this.#nodes;
+  }
+
+  /** @internal Adds a started node; {@link Cluster.stop} stops it first. */
+  adoptNode(node: ClusterNode): void {
+    this.#nodes.push(node);
   }
 
   /** @internal Adds a started component and records its pid in the owner file. */
@@ -261,11 +296,15 @@ export class Cluster {
 
   /** The last `lines` lines of every component's log, each under a header. */
   logTail(lines = 40): string {
-    return this.#components.map((c) => `----- ${this.name}/${c.name} (${c.logFile}) -----\n${tail(c.logFile, lines)}`).join('\n');
+    return [
+      ...this.#components.map((c) => `----- ${this.name}/${c.name} (${c.logFile}) -----\n${tail(c.logFile, lines)}`),
+      ...this.#nodes.map((n) => nodeLogTail(n, lines)),
+    ].join('\n');
   }
 
   /**
-   * Stops every component and removes the cluster folder: SIGTERM to the controllers and
+   * Stops the worker nodes (see {@link ClusterNode.stop}), then every component, and removes
+   * the cluster folder: SIGTERM to the controllers and
    * kube-apiserver, SIGKILL after 1 s, then the same for etcd with 3 s. kube-apiserver would
    * otherwise wait up to its request timeout (60 s) for its own loopback watches, and a test
    * cluster's data is thrown away anyway.
@@ -276,17 +315,24 @@ export class Cluster {
     if (this.#stopped) return undefined;
     this.#stopped = true;
     let kept: string | undefined;
+    let nodesGone = false;
     try {
-      await stopComponents(this.#components.filter((c) => c.name !== 'etcd'), 1000);
-      await stopComponents(this.#components.filter((c) => c.name === 'etcd'), 3000);
       if (options.keepLogs === true) {
         kept = join(keptLogsRoot(), `${basename(this.dir)}-${Date.now()}`);
         mkdirSync(dirname(kept), { recursive: true });
-        cpSync(join(this.dir, 'logs'), kept, { recursive: true });
+        for (const n of this.#nodes) cpSync(join(n.dir, 'logs'), join(kept, n.name), { recursive: true });
       }
+      // Nodes first: their kubelets would otherwise spend the grace period retrying the API server.
+      await Promise.all(this.#nodes.map((n) => n.stop()));
+      nodesGone = true;
+      await stopComponents(this.#components.filter((c) => c.name !== 'etcd'), 1000);
+      await stopComponents(this.#components.filter((c) => c.name === 'etcd'), 3000);
+      if (kept !== undefined) cpSync(join(this.dir, 'logs'), kept, { recursive: true });
     } finally {
       this.#agent.destroy();
-      rmSync(this.dir, { recursive: true, force: true });
+      // A node that could not unmount everything keeps the folder (the reaper retries later):
+      // removing it could reach through a mount into the host.
+      if (nodesGone || this.#nodes.length === 0) rmSync(this.dir, { recursive: true, force: true });
       process.off('exit', this.#exitHook);
       process.off('SIGINT', this.#signalHook);
       process.off('SIGTERM', this.#signalHook);
@@ -322,6 +368,9 @@ function clusterArgs(c: Cluster, binDir: string, options: ClusterOptions): Recor
       `--service-account-key-file=${p.serviceAccountPub}`, `--service-account-signing-key-file=${p.serviceAccountKey}`,
       `--service-cluster-ip-range=${c.serviceClusterIpRange}`, `--service-node-port-range=${c.serviceNodePortRange}`,
       `--enable-admission-plugins=${ADMISSION_PLUGINS.join(',')}`,
+      // For logs, exec and port-forward on real nodes; the kubelets' serving certificates are self-signed.
+      `--kubelet-client-certificate=${p.adminCert}`, `--kubelet-client-key=${p.adminKey}`,
+      '--kubelet-preferred-address-types=InternalIP',
       // Endpoints may not hold loopback addresses, and no pod would reach the API server anyway.
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true', '--profiling=false', '--v=1',
@@ -330,7 +379,7 @@ function clusterArgs(c: Cluster, binDir: string, options: ClusterOptions): Recor
     'kube-controller-manager': [join(binDir, 'kube-controller-manager'), [
       `--kubeconfig=${kcmKubeconfig}`, '--bind-address=127.0.0.1', `--secure-port=${c.ports.controllerManager}`,
       `--cert-dir=${join(dir, 'controller-manager-certs')}`, '--leader-elect=false',
-      `--controllers=${CONTROLLERS.join(',')}`, '--use-service-account-credentials=true',
+      `--controllers=${[...CONTROLLERS, ...((options.nodes ?? 0) > 0 ? NODE_CONTROLLERS : [])].join(',')}`, '--use-service-account-credentials=true',
       `--service-account-private-key-file=${p.serviceAccountKey}`, `--root-ca-file=${p.caCert}`,
       '--allocate-node-cidrs=true', `--cluster-cidr=${c.clusterCidr}`, `--node-cidr-mask-size=${c.nodeCidrMaskSize}`,
       `--service-cluster-ip-range=${c.serviceClusterIpRange}`, '--profiling=false', '--v=1',
@@ -406,14 +455,30 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     try {
       await waitHealthy(cluster, began + (options.readyTimeoutMs ?? 60_000) * attempt);
       cluster.startMs = Date.now() - began;
-      return cluster;
     } catch (err) {
       const logs = cluster.logTail(30);
       const kept = await cluster.stop({ keepLogs: true });
       if (attempt < attempts && /address already in use/.test(logs)) continue;
       throw new ClusterStartError(`cluster ${cluster.name} did not start: ${(err as Error).message}\nlogs kept in ${kept}\n${logs}`);
     }
+    try {
+      await startNodes(cluster, options);
+      return cluster;
+    } catch (err) {
+      const kept = await cluster.stop({ keepLogs: true });
+      throw new ClusterStartError(`cluster ${cluster.name}: ${(err as Error).message}\nlogs kept in ${kept}`);
+    }
   }
+}
+
+async function startNodes(cluster: Cluster, options: ClusterOptions): Promise<void> {
+  const count = options.nodes ?? 0;
+  if (count === 0) return;
+  const registry = options.nodeRegistry;
+  if (registry === undefined) throw new Error('nodes need a nodeRegistry: their pod sandbox image comes from Berth');
+  // One at a time: each node's start is mostly waiting on its own kubelet, and two kubelets
+  // starting at once on two cores slow each other down more than they overlap.
+  for (let i = 0; i < count; i++) await startNode(cluster, i, registry);
 }
 
 async function launch(options: ClusterOptions, binDir: string, root: string): Promise<Cluster> {
@@ -435,6 +500,7 @@ async function launch(options: ClusterOptions, binDir: string, root: string): Pr
       serviceClusterIpRange,
       clusterCidr: options.clusterCidr ?? '10.244.0.0/16',
       nodeCidrMaskSize: options.nodeCidrMaskSize ?? 24,
+      binDir,
     });
     // All components start at once: each retries until what it needs answers, which is
     // quicker than waiting for one before starting the next.

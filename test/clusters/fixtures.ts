@@ -1,6 +1,9 @@
 // node:test fixtures over real test clusters: a cluster per test, Nodes the scheduler can bind
-// pods to, namespaces ready for pods, and waiting for ResourceQuota status to catch up.
+// pods to, namespaces ready for pods, waiting for ResourceQuota status to catch up, and on
+// clusters with real nodes: waiting for pods Ready and running commands in them.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { TestContext } from 'node:test';
 import { startClusters } from './cluster.ts';
@@ -23,8 +26,10 @@ export function uniqueName(prefix: string): string {
 
 async function reportFailure(clusters: readonly Cluster[], t: TestContext | undefined): Promise<void> {
   for (const c of clusters) {
+    // The tail first: stopping removes the cluster folder and its logs with it.
+    const logs = c.logTail(40);
     const kept = await c.stop({ keepLogs: true });
-    const text = `cluster ${c.name} logs kept in ${kept}\n${c.logTail(40)}`;
+    const text = `cluster ${c.name} logs kept in ${kept}\n${logs}`;
     if (t !== undefined) t.diagnostic(`cluster ${c.name} logs kept in ${kept}`);
     process.stderr.write(`${text}\n`);
   }
@@ -178,4 +183,49 @@ export async function waitForQuotaUsed(
   } catch (err) {
     throw new Error(`${(err as Error).message}; last status ${JSON.stringify(last)}`);
   }
+}
+
+/**
+ * Waits until the pod is Ready (condition `Ready` true) and returns it. Throws on timeout
+ * naming the pod's phase, conditions and container states, or at once when the pod failed.
+ */
+export async function waitForPodReady(cluster: Cluster, namespace: string, name: string, timeoutMs = 60_000): Promise<KubeObject> {
+  let last: unknown;
+  try {
+    return await eventually(`pod ${namespace}/${name} Ready`, async () => {
+      const pod = expectOk(await cluster.request('GET', `/api/v1/namespaces/${namespace}/pods/${name}`), `get pod ${namespace}/${name}`) as KubeObject;
+      const status = (pod.status ?? {}) as { phase?: string; conditions?: { type: string; status: string }[]; containerStatuses?: unknown };
+      last = { phase: status.phase, conditions: status.conditions, containers: status.containerStatuses };
+      if (status.phase === 'Failed') throw new Error(`pod ${namespace}/${name} failed: ${JSON.stringify(last)}`);
+      return status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true ? pod : undefined;
+    }, timeoutMs, 200);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last status ${JSON.stringify(last)}`);
+  }
+}
+
+/** What a command run in a container printed, and how it ended. */
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `command` in a container of a pod with the cluster's own `kubectl exec` (the API server's
+ * exec subresource, streamed from the node's kubelet). Never throws for a non-zero exit: the
+ * code is in the result (kubectl passes the command's exit code on).
+ */
+export function execInPod(
+  cluster: Cluster, namespace: string, pod: string, command: readonly string[],
+  options: { readonly container?: string; readonly timeoutMs?: number } = {},
+): Promise<ExecResult> {
+  const args = ['--kubeconfig', cluster.kubeconfigPath, 'exec', '-n', namespace, pod,
+    ...(options.container === undefined ? [] : ['-c', options.container]), '--', ...command];
+  return new Promise((resolve) => {
+    execFile(join(cluster.binDir, 'kubectl'), args, { timeout: options.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

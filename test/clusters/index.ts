@@ -1,10 +1,14 @@
 // What tests import to get real Kubernetes clusters (see README section on test clusters).
 export {
-  ADMISSION_PLUGINS, CONTROLLERS, Cluster, ClusterStartError, clusterRoot, keptLogsRoot, kubeBinDir, kubeVersion,
+  ADMISSION_PLUGINS, CONTROLLERS, NODE_CONTROLLERS, Cluster, ClusterStartError, clusterRoot, keptLogsRoot, kubeBinDir, kubeVersion,
   startCluster, startClusters,
 } from './cluster.ts';
 export type { ClusterOptions, ClusterPorts, KubeResponse } from './cluster.ts';
 export {
-  createNamespace, createNode, eventually, expectOk, uniqueName, waitForQuotaUsed, withCluster, withClusters,
+  createNamespace, createNode, eventually, execInPod, expectOk, uniqueName, waitForPodReady, waitForQuotaUsed, withCluster, withClusters,
 } from './fixtures.ts';
-export type { KubeObject, NodeSpec } from './fixtures.ts';
+export type { ExecResult, KubeObject, NodeSpec } from './fixtures.ts';
+export { NODE_IMAGES, pushNodeImages } from './images.ts';
+export type { PushTarget } from './images.ts';
+export { ClusterNode } from './node.ts';
+export type { NodeRegistry } from './node.ts';

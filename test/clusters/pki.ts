@@ -48,8 +48,7 @@ export async function writeClusterPki(dir: string, options: PkiOptions): Promise
   const config = join(dir, 'openssl.cnf');
   await writeFile(config, '[req]\ndistinguished_name=dn\n[dn]\n');
   const path = (name: string, ext: string): string => join(dir, `${name}.${ext}`);
-  const base = ['req', '-config', config, '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-nodes', '-days', '3650'];
+  const base = baseArgs(config);
   await openssl([...base, '-keyout', path('ca', 'key'), '-out', path('ca', 'crt'), '-subj', '/CN=berth-test-ca',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
 
@@ -63,11 +62,7 @@ export async function writeClusterPki(dir: string, options: PkiOptions): Promise
     { name: 'controller-manager', subject: '/CN=system:kube-controller-manager', extendedKeyUsage: 'clientAuth' },
     { name: 'scheduler', subject: '/CN=system:kube-scheduler', extendedKeyUsage: 'clientAuth' },
   ];
-  await Promise.all(leaves.map((leaf) => openssl([...base, '-keyout', path(leaf.name, 'key'), '-out', path(leaf.name, 'crt'),
-    '-subj', leaf.subject, '-CA', path('ca', 'crt'), '-CAkey', path('ca', 'key'),
-    '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment',
-    '-addext', `extendedKeyUsage=${leaf.extendedKeyUsage}`,
-    ...(leaf.subjectAltName === undefined ? [] : ['-addext', `subjectAltName=${leaf.subjectAltName}`])])));
+  await Promise.all(leaves.map((leaf) => signLeaf(config, path('ca', 'crt'), path('ca', 'key'), dir, leaf)));
 
   const serviceAccount = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   await writeFile(path('sa', 'key'), serviceAccount.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
@@ -81,6 +76,32 @@ export async function writeClusterPki(dir: string, options: PkiOptions): Promise
     schedulerCert: path('scheduler', 'crt'), schedulerKey: path('scheduler', 'key'),
     serviceAccountKey: path('sa', 'key'), serviceAccountPub: path('sa', 'pub'),
   };
+}
+
+function baseArgs(config: string): string[] {
+  return ['req', '-config', config, '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650'];
+}
+
+function signLeaf(config: string, caCert: string, caKey: string, dir: string, leaf: Leaf): Promise<void> {
+  return openssl([...baseArgs(config), '-keyout', join(dir, `${leaf.name}.key`), '-out', join(dir, `${leaf.name}.crt`),
+    '-subj', leaf.subject, '-CA', caCert, '-CAkey', caKey,
+    '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment',
+    '-addext', `extendedKeyUsage=${leaf.extendedKeyUsage}`,
+    ...(leaf.subjectAltName === undefined ? [] : ['-addext', `subjectAltName=${leaf.subjectAltName}`])]);
+}
+
+/**
+ * Signs a client certificate with the cluster's CA into `dir` as `<name>.crt` / `<name>.key`
+ * (for instance a kubelet's `/O=system:nodes/CN=system:node:<node>`). Returns both paths.
+ * Throws like {@link writeClusterPki}.
+ */
+export async function writeClientCertificate(
+  pki: ClusterPki, dir: string, name: string, subject: string,
+): Promise<{ readonly cert: string; readonly key: string }> {
+  const config = join(dir, 'openssl.cnf');
+  await writeFile(config, '[req]\ndistinguished_name=dn\n[dn]\n');
+  await signLeaf(config, pki.caCert, pki.caKey, dir, { name, subject, extendedKeyUsage: 'clientAuth' });
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }
 
 async function openssl(args: readonly string[]): Promise<void> {

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cleanupNodesIn } from './node-host.ts';
 
 /** The file in a cluster folder that names its owner process and component process groups. */
 export const OWNER_FILE = 'owner.json';
@@ -46,13 +47,13 @@ export function writeOwner(dir: string, pids: readonly number[]): void {
 
 /**
  * Spawns `bin` as the leader of a new process group with stdout and stderr appended to
- * `logFile`. The child is unref'd: a test file that forgets to stop its cluster still exits,
- * and the owner's exit hook kills the group.
+ * `logFile` (and `env` on top of this process's environment). The child is unref'd: a test
+ * file that forgets to stop its cluster still exits, and the owner's exit hook kills the group.
  */
-export function startComponent(name: string, bin: string, args: readonly string[], logFile: string): Component {
+export function startComponent(name: string, bin: string, args: readonly string[], logFile: string, env: Readonly<Record<string, string>> = {}): Component {
   const fd = openSync(logFile, 'a');
   try {
-    const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
     if (child.pid === undefined) throw new Error(`could not start ${name} (${bin})`);
     const component: Component = { name, pid: child.pid, logFile, child, exit: undefined };
     child.on('exit', (code, signal) => { component.exit = { code, signal }; });
@@ -116,7 +117,8 @@ const ORPHAN_AGE_MS = 10 * 60 * 1000;
 
 /**
  * Reaps the cluster folders under `root` whose owner process is dead: kills their component
- * process groups and removes the folders. Folders of live owners are left alone. Returns the
+ * process groups, cleans up after their worker nodes (pods, mounts, network namespaces, cgroups)
+ * and removes the folders. Folders of live owners are left alone. Returns the
  * folders it removed. Never throws for a folder it cannot read.
  */
 export function reapStaleClusters(root: string): readonly string[] {
@@ -147,6 +149,12 @@ export function reapStaleClusters(root: string): readonly string[] {
       const start = processStart(record.ownerPid);
       if (start !== undefined && start === record.ownerStart) continue;
       for (const pid of record.pids) if (isOurs(pid, dir)) signalGroup(pid, 'SIGKILL');
+    }
+    try {
+      cleanupNodesIn(dir);
+    } catch {
+      // Something stays mounted under a node: leave the folder rather than reach through the mount.
+      continue;
     }
     rmSync(dir, { recursive: true, force: true });
     reaped.push(dir);
