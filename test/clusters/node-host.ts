@@ -55,7 +55,7 @@ function removeMachinePaths(nodeDir: string): void {
   // Every kubelet on the machine shares the socket's path: it goes with the last one.
   const kubeletRuns = readdirSync('/proc').some((pid) => {
     try {
-      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'kubelet';
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'kubelet' && !dead(Number(pid));
     } catch {
       return false;
     }
@@ -210,25 +210,37 @@ export function removeCgroupRoot(cgroupRoot: string): void {
   }
 }
 
+function dead(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
+  }
+}
+
 /**
  * Kills every process whose command line names `dir` (containerd's shims name their socket
- * there, and they leave containerd's process group). Returns how many it killed.
+ * there, and they leave containerd's process group) and waits up to 5 s until they are gone.
+ * Returns how many it killed.
  */
 export function killProcessesNaming(dir: string): number {
-  let killed = 0;
+  const killed: number[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
       if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) {
         kill(pid);
-        killed++;
+        killed.push(pid);
       }
     } catch {
       // Exited while we looked.
     }
   }
-  return killed;
+  const deadline = Date.now() + 5000;
+  while (killed.some((pid) => !dead(pid)) && Date.now() < deadline) sleepSync(20);
+  return killed.length;
 }
 
 function mountpointsUnder(dir: string): string[] {
