@@ -37,7 +37,9 @@ async function reportFailure(clusters: readonly Cluster[], t: TestContext | unde
 
 /**
  * Wraps a node:test body: starts a cluster, runs `fn`, stops the cluster. When `fn` throws,
- * prints the tail of every component's log and keeps the logs before rethrowing.
+ * prints the tail of every component's log and keeps the logs before rethrowing. With
+ * `options.nodes` the cluster has real worker nodes (see README), and the time each took to be
+ * Ready is reported as a test diagnostic.
  */
 export function withCluster(
   fn: (cluster: Cluster, t: TestContext) => Promise<void>,
@@ -54,6 +56,11 @@ export function withClusters(
 ): (t: TestContext) => Promise<void> {
   return async (t) => {
     const clusters = await startClusters(n, options);
+    for (const c of clusters) {
+      if (c.nodes.length > 0) {
+        t.diagnostic(`cluster ${c.name}: control plane ${c.startMs} ms, then ${c.nodes.map((x) => `${x.name} Ready in ${x.readyMs} ms`).join(', ')}`);
+      }
+    }
     try {
       await fn(clusters, t);
     } catch (err) {
