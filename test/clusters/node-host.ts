@@ -183,7 +183,7 @@ function sleepSync(ms: number): void {
  * in every hierarchy, and the shared parent `/berth` when no other node has cgroups there. Waits up to 5 s for
  * the processes to die. Idempotent.
  */
-export function removeCgroupRoot(cgroupRoot: string): void {
+function removeCgroupRoot(cgroupRoot: string): void {
   const dirs = hierarchies(true).flatMap((h) => cgroupDirsDeepestFirst(join(h, cgroupRoot)));
   const deadline = Date.now() + 5000;
   for (;;) {
@@ -222,9 +222,8 @@ function dead(pid: number): boolean {
 /**
  * Kills every process whose command line names `dir` (containerd's shims name their socket
  * there, and they leave containerd's process group) and waits up to 5 s until they are gone.
- * Returns how many it killed.
  */
-export function killProcessesNaming(dir: string): number {
+function killProcessesNaming(dir: string): void {
   const killed: number[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
@@ -240,7 +239,6 @@ export function killProcessesNaming(dir: string): number {
   }
   const deadline = Date.now() + 5000;
   while (killed.some((pid) => !dead(pid)) && Date.now() < deadline) sleepSync(20);
-  return killed.length;
 }
 
 function mountpointsUnder(dir: string): string[] {
@@ -256,7 +254,7 @@ function mountpointsUnder(dir: string): string[] {
  * network namespaces), deepest first, detaching busy ones. Throws when something stays
  * mounted: removing the folder then could reach through a bind mount into the host.
  */
-export function unmountUnder(dir: string): void {
+function unmountUnder(dir: string): void {
   for (const m of mountpointsUnder(dir).sort((a, b) => b.length - a.length)) {
     try {
       execFileSync('umount', ['-l', m], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -301,7 +299,7 @@ export function cleanupNodeHost(nodeDir: string, record: NodeHostRecord | undefi
 }
 
 /** Reads a node folder's record; `undefined` when the node never got that far. */
-export function readNodeRecord(nodeDir: string): NodeHostRecord | undefined {
+function readNodeRecord(nodeDir: string): NodeHostRecord | undefined {
   try {
     return JSON.parse(readFileSync(join(nodeDir, NODE_RECORD), 'utf8')) as NodeHostRecord;
   } catch {

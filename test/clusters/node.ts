@@ -266,13 +266,13 @@ export async function startNode(cluster: Cluster, index: number, registry: NodeR
   const name = `worker-${index}`;
   const dir = join(cluster.dir, 'nodes', name);
   mkdirSync(join(dir, 'logs'), { recursive: true });
+  const podCidr = nthSubnet(cluster.clusterCidr, cluster.nodeCidrMaskSize, index);
   let record: NodeHostRecord | undefined;
   const link = createNodeLink((netns) => {
     record = { netns, cgroupRoot: `/berth/${netns}`, cniNetwork: netns };
     writeFileSync(join(dir, NODE_RECORD), JSON.stringify(record));
   });
   if (record === undefined) throw new Error('node link recorded nothing');
-  const podCidr = nthSubnet(cluster.clusterCidr, cluster.nodeCidrMaskSize, index);
   const node = new ClusterNode({ name, dir, link, podCidr, record });
   cluster.adoptNode(node);
   try {
