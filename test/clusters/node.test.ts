@@ -4,6 +4,7 @@
 // server, one pod reaching another over the pod network, and a teardown that leaves nothing.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import type { RegistryServer } from '../registry/support.ts';
 import {
   createNamespace, execInPod, expectOk, pushNodeImages, startCluster, waitForPodReady, withCluster,
 } from './index.ts';
-import type { Cluster, KubeObject, NodeRegistry } from './index.ts';
+import type { Cluster, ClusterNode, KubeObject, NodeRegistry } from './index.ts';
 
 /** The name pods use for the Berth registry; each node maps it to the Berth of the test. */
 const REGISTRY = 'berth.test';
@@ -35,34 +36,58 @@ async function podLog(cluster: Cluster, namespace: string, name: string): Promis
   return String(expectOk(res, `log of ${namespace}/${name}`));
 }
 
-/** Machine folders where a node's components put files outside the node's own folder. */
-const MACHINE_DIRS = ['/run/containerd/s', '/run/containerd/runc/k8s.io', '/var/lib/cni/results', '/var/log/containers', '/var/lib/kubelet', '/run/netns'];
-
-function machineEntries(): Set<string> {
-  return new Set(MACHINE_DIRS.flatMap((d) => {
-    try {
-      return readdirSync(d).map((f) => join(d, f));
-    } catch {
-      return [];
-    }
-  }));
+/** What a node leaves traces of: its folder, namespace, cgroups, and the containerd ids of its pods and containers. */
+interface NodeTrace {
+  readonly dir: string;
+  readonly netns: string;
+  readonly cgroupRoot: string;
+  readonly ids: readonly string[];
 }
 
-function leftovers(dir: string, netns: string, cgroupRoot: string, before: ReadonlySet<string>): string[] {
-  const found: string[] = [...machineEntries()].filter((e) => !before.has(e));
-  if (existsSync(dir)) found.push(`folder ${dir}`);
-  if (execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(netns)) found.push(`netns ${netns}`);
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    if (line.split(' ')[4]?.startsWith(`${dir}/`) === true) found.push(`mount ${line.split(' ')[4]}`);
+/** The trace of a running node, its pods' sandboxes and containers included. */
+function traceOf(node: ClusterNode): NodeTrace {
+  const cri = join(node.dir, 'containerd', 'root', 'io.containerd.grpc.v1.cri');
+  const ids = ['sandboxes', 'containers'].flatMap((d) => readdirSync(join(cri, d)));
+  return { dir: node.dir, netns: node.host.netns, cgroupRoot: node.host.cgroupRoot, ids };
+}
+
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir).map((f) => join(dir, f));
+  } catch {
+    return [];
   }
-  for (const h of readdirSync('/sys/fs/cgroup')) if (existsSync(`/sys/fs/cgroup/${h}${cgroupRoot}`)) found.push(`cgroup ${h}${cgroupRoot}`);
+}
+
+/**
+ * Everything of the node still on the machine. Other nodes may run at the same time (another
+ * clone's tests), so machine folders are searched for this node's ids only; a shim's socket is
+ * named by a hash of containerd's socket, the namespace and the id (containerd 1.6).
+ */
+function leftovers(trace: NodeTrace): string[] {
+  const found: string[] = [];
+  if (existsSync(trace.dir)) found.push(`folder ${trace.dir}`);
+  if (execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(trace.netns)) found.push(`netns ${trace.netns}`);
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    if (line.split(' ')[4]?.startsWith(`${trace.dir}/`) === true) found.push(`mount ${line.split(' ')[4]}`);
+  }
+  for (const h of readdirSync('/sys/fs/cgroup')) if (existsSync(`/sys/fs/cgroup/${h}${trace.cgroupRoot}`)) found.push(`cgroup ${h}${trace.cgroupRoot}`);
+  const kubeletRuns: boolean[] = [];
   for (const entry of readdirSync('/proc')) {
     try {
-      if (/^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) found.push(`process ${entry}`);
+      if (/^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(trace.dir)) found.push(`process ${entry}`);
+      if (/^\d+$/.test(entry) && readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'kubelet') kubeletRuns.push(true);
     } catch {
       // Exited while we looked.
     }
   }
+  const socket = join(trace.dir, 'containerd', 'containerd.sock');
+  const shims = new Set(trace.ids.map((id) => join('/run/containerd/s', createHash('sha256').update(join(socket, 'k8s.io', id)).digest('hex'))));
+  found.push(...entries('/run/containerd/s').filter((e) => shims.has(e)));
+  for (const d of ['/var/lib/cni/results', '/var/log/containers', '/run/containerd/runc/k8s.io']) {
+    found.push(...entries(d).filter((e) => e.includes(trace.netns) || trace.ids.some((id) => e.includes(id))));
+  }
+  if (kubeletRuns.length === 0 && existsSync('/var/lib/kubelet')) found.push('/var/lib/kubelet with no kubelet running');
   return found;
 }
 
@@ -83,11 +108,9 @@ after(async () => {
 });
 
 test('a real node runs pods pulled from Berth: Ready, exec, logs, pod-to-pod traffic; nothing left after', { timeout: 300_000 }, async (t) => {
-  let seen: { dir: string; netns: string; cgroupRoot: string } | undefined;
-  const before = machineEntries();
+  let seen: NodeTrace | undefined;
   await withCluster(async (cluster) => {
     const [node] = cluster.nodes;
-    seen = { dir: node.dir, netns: node.host.netns, cgroupRoot: node.host.cgroupRoot };
     const ns = await createNamespace(cluster);
     const began = Date.now();
     expectOk(await cluster.request('POST', `/api/v1/namespaces/${ns}/pods`, pod('server', [
@@ -108,25 +131,29 @@ test('a real node runs pods pulled from Berth: Ready, exec, logs, pod-to-pod tra
     const failing = await execInPod(cluster, ns, 'client', ['sh', '-c', 'exit 3']);
     assert.equal(failing.code, 3, 'the exit code of a command comes back through exec');
     assert.equal(await podLog(cluster, ns, 'server'), 'serving\n');
+    seen = traceOf(node);
+    assert.ok(seen.ids.length >= 4, `two pods make two sandboxes and two containers: ${seen.ids.join(', ')}`);
   }, { nodes: 1, nodeRegistry: registry })(t);
 
   assert.ok(seen !== undefined, 'the cluster had a node');
-  assert.deepEqual(leftovers(seen.dir, seen.netns, seen.cgroupRoot, before), [], 'the node left nothing behind');
+  assert.deepEqual(leftovers(seen), [], 'the node left nothing behind');
 });
 
 test('a node with a running pod, left behind by a killed test process, is reaped by the next start', { timeout: 300_000 }, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'berth-node-crash-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const before = machineEntries();
   const index = fileURLToPath(new URL('./index.ts', import.meta.url));
   const child = spawn(process.execPath, ['--input-type=module', '-e', `
+    import { readdirSync } from 'node:fs';
     import { createNamespace, startCluster, waitForPodReady } from ${JSON.stringify(index)};
     const c = await startCluster({ name: 'crash', root: ${JSON.stringify(root)}, nodes: 1, nodeRegistry: ${JSON.stringify(registry)} });
     const ns = await createNamespace(c);
     await c.request('POST', '/api/v1/namespaces/' + ns + '/pods', ${JSON.stringify(pod('sleeper', ['sleep', '3600']))});
     await waitForPodReady(c, ns, 'sleeper');
     const [n] = c.nodes;
-    console.log(JSON.stringify({ dir: n.dir, netns: n.host.netns, cgroupRoot: n.host.cgroupRoot }));
+    const cri = n.dir + '/containerd/root/io.containerd.grpc.v1.cri/';
+    const ids = [...readdirSync(cri + 'sandboxes'), ...readdirSync(cri + 'containers')];
+    console.log(JSON.stringify({ dir: n.dir, netns: n.host.netns, cgroupRoot: n.host.cgroupRoot, ids }));
     setInterval(() => {}, 1 << 30);
   `], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
@@ -137,15 +164,15 @@ test('a node with a running pod, left behind by a killed test process, is reaped
     });
     child.once('exit', (code) => reject(new Error(`child exited with ${code} before its pod was Ready`)));
   });
-  const orphan = JSON.parse(line) as { dir: string; netns: string; cgroupRoot: string };
+  const orphan = JSON.parse(line) as NodeTrace;
   const killed = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await killed;
-  assert.ok(leftovers(orphan.dir, orphan.netns, orphan.cgroupRoot, before).length > 0, 'the killed test left its node running');
+  assert.ok(leftovers(orphan).length > 0, 'the killed test left its node running');
 
   const next = await startCluster({ name: 'next', root });
   try {
-    assert.deepEqual(leftovers(orphan.dir, orphan.netns, orphan.cgroupRoot, before), [], 'the next start reaped the node');
+    assert.deepEqual(leftovers(orphan), [], 'the next start reaped the node');
   } finally {
     await next.stop();
   }
