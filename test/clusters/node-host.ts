@@ -130,6 +130,36 @@ export function createNodeLink(record: (netns: string) => void): NodeLink {
   throw new Error(`could not create a node network namespace: ${(lastError as { stderr?: Buffer }).stderr?.toString().trim() ?? String(lastError)}`);
 }
 
+/** One node as a peer on the links between the nodes of a cluster. */
+export interface MeshEnd {
+  readonly netns: string;
+  /** The node's index in its cluster: its link names and address derive from it. */
+  readonly index: number;
+  readonly podCidr: string;
+}
+
+/** The address a node holds on its links to the other nodes of its cluster; it exists only inside node namespaces. */
+function meshIp(index: number): string {
+  return `172.30.0.${index + 1}`;
+}
+
+/**
+ * Joins two nodes of a cluster with a veth pair between their namespaces (`m<peer index>` on
+ * each side) and routes each one's pod CIDR to the other over it, so that pods on different
+ * nodes reach each other without any route or forwarding on the host. The pair goes when either
+ * namespace is deleted. Throws with `ip`'s message on failure.
+ */
+export function linkNodes(a: MeshEnd, b: MeshEnd): void {
+  ip(['link', 'add', 'name', `m${b.index}`, 'netns', a.netns, 'type', 'veth', 'peer', 'name', `m${a.index}`, 'netns', b.netns]);
+  for (const [end, other] of [[a, b], [b, a]] as const) {
+    const dev = `m${other.index}`;
+    ip(['-n', end.netns, 'addr', 'add', `${meshIp(end.index)}/32`, 'dev', dev]);
+    ip(['-n', end.netns, 'link', 'set', dev, 'up']);
+    ip(['-n', end.netns, 'route', 'add', `${meshIp(other.index)}/32`, 'dev', dev]);
+    ip(['-n', end.netns, 'route', 'add', other.podCidr, 'via', meshIp(other.index), 'dev', dev]);
+  }
+}
+
 /**
  * The cgroup hierarchies under /sys/fs/cgroup: the v1 ones (the kubelet needs its cgroupRoot
  * in each) and, with `unified`, the hybrid layout's cgroup2 tree too, where runc also puts the

@@ -1,7 +1,7 @@
-// A real worker node end to end: images built from Debian's busybox-static and pushed to a
-// Berth started here, a cluster with one node (kubelet, containerd, CNI bridge) that pulls them
+// Real worker nodes end to end: images built from Debian's busybox-static and pushed to a
+// Berth started here, a cluster with two nodes (kubelet, containerd, CNI bridge) that pull them
 // from Berth with a robot's credentials, pods that become Ready, exec and logs through the API
-// server, one pod reaching another over the pod network, and a teardown that leaves nothing.
+// server, pods reaching another on the same node and across nodes, and a teardown that leaves nothing.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -107,36 +107,43 @@ after(async () => {
   await berth.close();
 });
 
-test('a real node runs pods pulled from Berth: Ready, exec, logs, pod-to-pod traffic; nothing left after', { timeout: 300_000 }, async (t) => {
-  let seen: NodeTrace | undefined;
+test('real nodes run pods pulled from Berth: Ready, exec, logs, traffic on a node and across nodes; nothing left after', { timeout: 300_000 }, async (t) => {
+  const seen: NodeTrace[] = [];
   await withCluster(async (cluster) => {
-    const [node] = cluster.nodes;
+    const [first, second] = cluster.nodes;
     const ns = await createNamespace(cluster);
+    const create = async (object: KubeObject, nodeName: string): Promise<void> => {
+      expectOk(await cluster.request('POST', `/api/v1/namespaces/${ns}/pods`, { ...object, spec: { ...object.spec, nodeName } }), `create pod ${object.metadata?.name}`);
+    };
     const began = Date.now();
-    expectOk(await cluster.request('POST', `/api/v1/namespaces/${ns}/pods`, pod('server', [
+    await create(pod('server', [
       'sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && echo serving && exec httpd -f -p 8080 -h /www',
-    ], { readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } })), 'create server pod');
+    ], { readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }), first.name);
     const server = await waitForPodReady(cluster, ns, 'server');
     const firstPodMs = Date.now() - began;
-    expectOk(await cluster.request('POST', `/api/v1/namespaces/${ns}/pods`, pod('client', ['sleep', '3600'])), 'create client pod');
-    await waitForPodReady(cluster, ns, 'client');
-    t.diagnostic(`control plane ${cluster.startMs} ms, node Ready ${node.readyMs} ms, first pod Ready ${firstPodMs} ms after its create`);
+    await create(pod('near', ['sleep', '3600']), first.name);
+    await create(pod('far', ['sleep', '3600']), second.name);
+    await waitForPodReady(cluster, ns, 'near');
+    await waitForPodReady(cluster, ns, 'far');
+    t.diagnostic(`control plane ${cluster.startMs} ms, nodes Ready ${first.readyMs} and ${second.readyMs} ms, first pod Ready ${firstPodMs} ms after its create`);
 
     const serverIp = (server.status as { podIP?: string }).podIP ?? '';
-    assert.ok(serverIp.startsWith(node.podCidr.split('.').slice(0, 3).join('.')), `server pod IP ${serverIp} in the node's pod CIDR ${node.podCidr}`);
+    assert.ok(serverIp.startsWith(first.podCidr.split('.').slice(0, 3).join('.')), `server pod IP ${serverIp} in its node's pod CIDR ${first.podCidr}`);
     const hostname = await execInPod(cluster, ns, 'server', ['hostname']);
     assert.deepEqual({ code: hostname.code, out: hostname.stdout.trim() }, { code: 0, out: 'server' }, hostname.stderr);
-    const fetched = await execInPod(cluster, ns, 'client', ['wget', '-q', '-O', '-', `http://${serverIp}:8080/`]);
-    assert.deepEqual({ code: fetched.code, out: fetched.stdout }, { code: 0, out: 'hello from server\n' }, fetched.stderr);
-    const failing = await execInPod(cluster, ns, 'client', ['sh', '-c', 'exit 3']);
+    for (const client of ['near', 'far']) {
+      const fetched = await execInPod(cluster, ns, client, ['wget', '-q', '-O', '-', `http://${serverIp}:8080/`]);
+      assert.deepEqual({ client, code: fetched.code, out: fetched.stdout }, { client, code: 0, out: 'hello from server\n' }, fetched.stderr);
+    }
+    const failing = await execInPod(cluster, ns, 'far', ['sh', '-c', 'exit 3']);
     assert.equal(failing.code, 3, 'the exit code of a command comes back through exec');
     assert.equal(await podLog(cluster, ns, 'server'), 'serving\n');
-    seen = traceOf(node);
-    assert.ok(seen.ids.length >= 4, `two pods make two sandboxes and two containers: ${seen.ids.join(', ')}`);
-  }, { nodes: 1, nodeRegistry: registry })(t);
+    seen.push(traceOf(first), traceOf(second));
+    assert.ok(seen[0].ids.length >= 4 && seen[1].ids.length >= 2, `each pod has a sandbox and a container: ${JSON.stringify(seen.map((x) => x.ids))}`);
+  }, { nodes: 2, nodeRegistry: registry })(t);
 
-  assert.ok(seen !== undefined, 'the cluster had a node');
-  assert.deepEqual(leftovers(seen), [], 'the node left nothing behind');
+  assert.equal(seen.length, 2, 'the cluster had two nodes');
+  assert.deepEqual(seen.flatMap(leftovers), [], 'the nodes left nothing behind');
 });
 
 test('a node with a running pod, left behind by a killed test process, is reaped by the next start', { timeout: 300_000 }, async (t) => {

@@ -8,7 +8,7 @@ import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Cluster } from './cluster.ts';
 import {
-  cleanupNodeHost, containerdSocket, createCgroupRoot, createNodeLink, NODE_RECORD,
+  cleanupNodeHost, containerdSocket, createCgroupRoot, createNodeLink, linkNodes, NODE_RECORD,
 } from './node-host.ts';
 import type { NodeHostRecord, NodeLink } from './node-host.ts';
 import { writeClientCertificate } from './pki.ts';
@@ -180,6 +180,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class ClusterNode {
   /** The Node's name. */
   readonly name: string;
+  /** The node's index in its cluster (`worker-<index>`). */
+  readonly index: number;
   /** The node's folder: configuration, logs, containerd's and the kubelet's state. */
   readonly dir: string;
   readonly link: NodeLink;
@@ -193,8 +195,9 @@ export class ClusterNode {
   readonly host: NodeHostRecord;
   #stopped = false;
 
-  constructor(init: { name: string; dir: string; link: NodeLink; podCidr: string; record: NodeHostRecord }) {
+  constructor(init: { name: string; index: number; dir: string; link: NodeLink; podCidr: string; record: NodeHostRecord }) {
     this.name = init.name;
+    this.index = init.index;
     this.dir = init.dir;
     this.link = init.link;
     this.podCidr = init.podCidr;
@@ -249,8 +252,9 @@ export class ClusterNode {
  * lost the `node.kubernetes.io/not-ready` taint: a network namespace with a veth link to the
  * host, relays to kube-apiserver and the registry on the host end, containerd with the CRI
  * plugin (sandbox image and pulls from `registry`), a CNI bridge on the node's pod CIDR (the
- * `index`-th subnet of the cluster CIDR, set on the Node before the kubelet registers), and a
- * kubelet with a client certificate for `system:node:<name>`. Throws after cleaning up when a
+ * `index`-th subnet of the cluster CIDR, set on the Node before the kubelet registers), links
+ * to the cluster's nodes started before it (see {@link linkNodes}), and a kubelet with a client
+ * certificate for `system:node:<name>`. Throws after cleaning up when a
  * The node belongs to the cluster from the moment its namespace exists, so the cluster's stop
  * (or exit hook) removes it whether or not it started. Throws when a component exits or the
  * node is not Ready within `timeoutMs`; the message ends with the node's logs.
@@ -273,10 +277,14 @@ export async function startNode(cluster: Cluster, index: number, registry: NodeR
     writeFileSync(join(dir, NODE_RECORD), JSON.stringify(record));
   });
   if (record === undefined) throw new Error('node link recorded nothing');
-  const node = new ClusterNode({ name, dir, link, podCidr, record });
+  const node = new ClusterNode({ name, index, dir, link, podCidr, record });
+  const peers = [...cluster.nodes];
   cluster.adoptNode(node);
   try {
     createCgroupRoot(record.cgroupRoot);
+    for (const peer of peers) {
+      linkNodes({ netns: record.netns, index, podCidr }, { netns: peer.host.netns, index: peer.index, podCidr: peer.podCidr });
+    }
     const apiRelay = await relay(link.hostIp, cluster.ports.apiserver);
     node.adoptRelay(apiRelay);
     const registryPort = Number(registry.address.split(':').pop());
