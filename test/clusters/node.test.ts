@@ -95,7 +95,7 @@ let berth: RegistryServer;
 let registry: NodeRegistry;
 
 before(async () => {
-  berth = await startRegistryServer();
+  berth = await startRegistryServer('sqlite', {}, { host: '0.0.0.0' });
   await berth.createProject('nodes');
   const robot = await berth.createRobot('nodes', 'node', [{ repositories: '**', actions: ['pull'] }]);
   const pushed = await pushNodeImages({ registry: berth.host, project: 'nodes', username: 'admin', password: adminPassword, crane: tool('crane') });

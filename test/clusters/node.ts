@@ -1,7 +1,8 @@
 // A real worker node of a test cluster: containerd (Debian 1.6, runc) and kubelet as plain
 // processes inside the node's own network namespace, pods on a CNI bridge, images pulled from
 // a Berth registry. The host reaches the node at its address; the node reaches kube-apiserver
-// and Berth (both on host loopback) through relays on the host end of its link.
+// (on host loopback) through a relay on the host end of its link, and Berth (listening on every
+// interface) at that same address.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
@@ -15,11 +16,14 @@ import { writeClientCertificate } from './pki.ts';
 import { startComponent, stopComponents } from './processes.ts';
 import type { Component } from './processes.ts';
 
-/** The registry a node pulls from: a Berth on host loopback, known to pods under `name`. */
+/** The registry a node pulls from: a Berth on the host, known to pods under `name`. */
 export interface NodeRegistry {
   /** The registry host name that pod images use, e.g. `berth.test` in `berth.test/nodes/busybox:1`. */
   readonly name: string;
-  /** `host:port` where the registry listens on loopback (plain HTTP). */
+  /**
+   * `host:port` of the registry (plain HTTP). It must listen on every interface (`0.0.0.0`):
+   * nodes reach it at their link's host address, which it then names as its token realm.
+   */
   readonly address: string;
   /** An account that may pull the node's images (a robot, for instance). */
   readonly username: string;
@@ -37,8 +41,8 @@ const PATH = `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${proc
 
 /**
  * Relays TCP connections from `host`:(a free port) to 127.0.0.1:`port`. The node's processes
- * cannot reach host loopback from their namespace; this is their only way to the API server
- * and the registry, and it listens only on the node's link.
+ * cannot reach host loopback from their namespace; this is their way to the API server, and it
+ * listens only on the node's link.
  */
 async function relay(host: string, port: number): Promise<{ readonly port: number; readonly server: Server; readonly sockets: Set<Socket> }> {
   const sockets = new Set<Socket>();
@@ -250,7 +254,7 @@ export class ClusterNode {
 /**
  * Starts worker node number `index` of `cluster` and resolves once its Node is `Ready` and has
  * lost the `node.kubernetes.io/not-ready` taint: a network namespace with a veth link to the
- * host, relays to kube-apiserver and the registry on the host end, containerd with the CRI
+ * host, a relay to kube-apiserver on the host end (the registry is reached there directly), containerd with the CRI
  * plugin (sandbox image and pulls from `registry`), a CNI bridge on the node's pod CIDR (the
  * `index`-th subnet of the cluster CIDR, set on the Node before the kubelet registers), links
  * to the cluster's nodes started before it (see {@link linkNodes}), and a kubelet with a client
@@ -287,10 +291,10 @@ export async function startNode(cluster: Cluster, index: number, registry: NodeR
     }
     const apiRelay = await relay(link.hostIp, cluster.ports.apiserver);
     node.adoptRelay(apiRelay);
-    const registryPort = Number(registry.address.split(':').pop());
-    const registryRelayed = await relay(link.hostIp, registryPort);
-    node.adoptRelay(registryRelayed);
-    const registryRelay = `${link.hostIp}:${registryRelayed.port}`;
+    // Berth listens on every interface, so the node reaches it at its link's host address with
+    // no relay: Berth names the address a connection reached as its token realm (never the Host
+    // header), and through a relay that would be loopback, which the node cannot reach.
+    const registryRelay = `${link.hostIp}:${Number(registry.address.split(':').pop())}`;
 
     mkdirSync(join(dir, 'pki'));
     const cert = await writeClientCertificate(cluster.pki, join(dir, 'pki'), 'kubelet', `/O=system:nodes/CN=system:node:${name}`);

@@ -30,7 +30,7 @@ const kubectl = join(kubeBinDir(), 'kubectl');
 let berth: RegistryServer | undefined;
 let nodeRegistry: NodeRegistry | undefined;
 if (nodes > 0) {
-  berth = await startRegistryServer();
+  berth = await startRegistryServer('sqlite', {}, { host: '0.0.0.0' });
   await berth.createProject('nodes');
   const robot = await berth.createRobot('nodes', 'node', [{ repositories: '**', actions: ['pull'] }]);
   await pushNodeImages({ registry: berth.host, project: 'nodes', username: 'admin', password: adminPassword, crane: tool('crane') });

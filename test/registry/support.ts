@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { startTestServer, type TestServer, type TestServerOptions } from '../support/server.ts';
 import type { Backend } from '../support/pg.ts';
 
 /** Folder of crane, oras and conformance.test (built by test/registry/build-tools.sh). */
@@ -60,8 +60,8 @@ async function must(p: Promise<{ status: number; body: unknown }>, what: string,
 }
 
 /** Starts a server for registry tests. */
-export async function startRegistryServer(backend: Backend = 'sqlite', env: Record<string, string> = {}): Promise<RegistryServer> {
-  const s = await startTestServer(backend, env);
+export async function startRegistryServer(backend: Backend = 'sqlite', env: Record<string, string> = {}, opts: TestServerOptions = {}): Promise<RegistryServer> {
+  const s = await startTestServer(backend, env, opts);
   const adminToken = await s.login();
   const api = (method: string, path: string, body?: unknown) => s.api(method, path, { token: adminToken, ...(body === undefined ? {} : { body }) });
   return {

@@ -21,14 +21,21 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** Where a test server listens: loopback (the default), or every interface for clients in network namespaces. */
+export interface TestServerOptions {
+  /** `0.0.0.0` for nodes in their own network namespaces; `url` still names loopback. */
+  readonly host?: '127.0.0.1' | '0.0.0.0';
+}
+
 /** Starts a server with a fresh data folder and database; `close()` removes both. */
-export async function startTestServer(backend: Backend = 'sqlite', env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(backend: Backend = 'sqlite', env: Record<string, string> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-test-'));
   const db = await databaseFor(backend);
-  const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
+  const config = loadConfig(['--port', '0', '--host', opts.host ?? '127.0.0.1', '--data-dir', dataDir], {
     BERTH_ADMIN_PASSWORD: adminPassword, ...(db.url ? { BERTH_DATABASE_URL: db.url } : {}), ...env,
   });
   const server = await startServer(config, { logger: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }) });
+  const url = server.url.replace('//0.0.0.0:', '//127.0.0.1:');
   const api: TestServer['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -37,14 +44,14 @@ export async function startTestServer(backend: Backend = 'sqlite', env: Record<s
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.body);
     }
-    const res = await fetch(server.url + path, { method, headers, body });
+    const res = await fetch(url + path, { method, headers, body });
     const text = await res.text();
     let parsed: unknown = text;
     try { parsed = JSON.parse(text); } catch { /* not JSON: keep the text */ }
     return { status: res.status, body: parsed, headers: res.headers };
   };
   return {
-    url: server.url, server, dataDir, databaseUrl: db.url, api,
+    url, server, dataDir, databaseUrl: db.url, api,
     async login(username = 'admin', password = adminPassword) {
       const r = await api('POST', '/api/v1/login', { body: { username, password } });
       if (r.status !== 200) throw new Error(`login ${username} failed: ${r.status} ${JSON.stringify(r.body)}`);
