@@ -86,7 +86,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
-    req.ctx = { sourceIp: req.ip, requestId: String(req.id) };
+    // A client gone before this hook runs leaves its socket without a remote address.
+    req.ctx = { sourceIp: req.ip ?? 'unknown', requestId: String(req.id) };
     const access = req.routeOptions.config;
     if (!access || access.auth === 'public' || access.auth === 'custom' || (!access.permission && !access.auth)) return;
     const secret = bearer(req);
@@ -130,7 +131,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       const params = (req.params ?? {}) as Record<string, string>;
       try {
         await deps.audit.recordAlone({
-          actor: req.ctx?.principal?.name ?? 'anonymous', sourceIp: req.ip, action: `${req.method} ${req.routeOptions.url ?? req.url}`,
+          actor: req.ctx?.principal?.name ?? 'anonymous', sourceIp: req.ctx?.sourceIp ?? req.ip ?? 'unknown', action: `${req.method} ${req.routeOptions.url ?? req.url}`,
           resource, name: params.name ?? params.id ?? '', tenant: params.tenant ?? '', outcome: 'failure', code: body.code,
           requestId: String(req.id), detail: { reason: body.reason, message: body.message },
         });
