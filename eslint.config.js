@@ -67,11 +67,11 @@ export default tseslint.config(
     rules: pureRules,
   },
   {
-    // The platform's wiring and I/O: composition, database, outbox, HTTP composition and
-    // metrics, leader election, the key file. The rest of src/platform is pure.
+    // The platform's wiring and I/O: composition, database, outbox, the use-case path, HTTP
+    // composition and metrics, leader election, the key file. The rest of src/platform is pure.
     files: ['src/platform/**/*.ts'],
     ignores: [
-      ...ioRoles, 'src/platform/{server,area,areas,leader,secret-key}.ts', 'src/platform/db/**',
+      ...ioRoles, 'src/platform/{server,area,areas,leader,secret-key,usecase}.ts', 'src/platform/db/**',
       'src/platform/outbox/**', 'src/platform/http/{app,errors,metrics,slow-clients}.ts',
     ],
     rules: pureRules,

@@ -1,0 +1,84 @@
+// The one path every service takes for a change: authorize, open the transaction, run the
+// area's writes (through its store.ts), append the audit record and publish the outbox event in
+// that same transaction, commit. Services throw domain errors (errors.ts) and never build audit
+// entries or open transactions by hand, so every change is recorded the same way.
+import type { Transaction } from 'kysely';
+import type { AuditLog } from './audit/service.ts';
+import type { Database } from './db/database.ts';
+import type { PlatformTables } from './db/schema.ts';
+import { forbidden, unauthorized } from './errors.ts';
+import { actorOf, type RequestContext } from './context.ts';
+import { can, type Permission } from './identity/rbac.ts';
+import { publish } from './outbox/outbox.ts';
+
+/** What `change` needs: the database, the audit log, and the clock events are stamped with. */
+export interface ChangeDeps {
+  readonly db: Database;
+  readonly audit: AuditLog;
+  readonly now?: () => Date;
+}
+
+/** What a change says about itself in the audit log; actor, source, request, tenant, outcome and code come from `change`. */
+export interface ChangeAudit {
+  /** The verb: `create`, `update`, `delete`, `grant`, `revoke` … (`create` is recorded with code 201, every other with 200). */
+  readonly action: string;
+  /** The resource as permissions name it (`users`, `projects` …). */
+  readonly resource: string;
+  /** The object's name (or id). */
+  readonly name: string;
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+/** An outbox event published with the change (see outbox/outbox.ts). */
+export interface ChangeEvent {
+  readonly topic: string;
+  readonly key: string;
+  readonly payload: unknown;
+}
+
+/** Describes one change; `audit` and `event` may be computed from the body's result. */
+export interface ChangeSpec<R> {
+  /**
+   * The permission the caller must hold (platform-wide, or in `tenant` through a tenant role).
+   * Omitted only where any authenticated caller, or the system itself, may make the change.
+   */
+  readonly permission?: Permission;
+  /** The tenant the object belongs to (`''` or omitted: the platform). Scopes `permission` and is recorded. */
+  readonly tenant?: string;
+  readonly audit: ChangeAudit | ((result: R) => ChangeAudit);
+  readonly event?: ChangeEvent | ((result: R) => ChangeEvent | undefined);
+}
+
+/** The transaction a change body writes in: pass it to the area's store functions. */
+export type ChangeTx = Transaction<PlatformTables>;
+
+/**
+ * Runs one change: throws Unauthorized without a principal and Forbidden without `permission`
+ * (nothing is opened then); otherwise runs `body` in one transaction and, in that transaction,
+ * appends the audit record (actor, source IP and request id from `ctx`, the tenant, outcome
+ * success) and publishes the event, then commits and returns the body's result. When `body` (or
+ * the audit append) throws, everything rolls back and the error propagates unchanged: refusals
+ * (401, 403, 422) are audited once, by the HTTP error handler (http/app.ts), not here.
+ */
+export async function change<R>(deps: ChangeDeps, ctx: RequestContext, spec: ChangeSpec<R>, body: (tx: ChangeTx) => Promise<R>): Promise<R> {
+  const tenant = spec.tenant ?? '';
+  if (spec.permission) {
+    const p = ctx.principal;
+    if (!p) throw unauthorized();
+    if (!can(p, spec.permission, tenant || undefined)) {
+      const [resource, verb] = spec.permission.split(':');
+      throw forbidden(`user "${p.name}" cannot ${verb} ${resource}${tenant ? ` in tenant "${tenant}"` : ''}`);
+    }
+  }
+  return deps.db.transaction(async (tx) => {
+    const result = await body(tx);
+    const a = typeof spec.audit === 'function' ? spec.audit(result) : spec.audit;
+    await deps.audit.record(tx, {
+      actor: actorOf(ctx), sourceIp: ctx.sourceIp, requestId: ctx.requestId, tenant, outcome: 'success',
+      action: a.action, resource: a.resource, name: a.name, code: a.action === 'create' ? 201 : 200, detail: a.detail ?? {},
+    });
+    const e = typeof spec.event === 'function' ? spec.event(result) : spec.event;
+    if (e) await publish(tx, e.topic, e.key, e.payload, deps.now?.() ?? new Date());
+    return result;
+  });
+}
