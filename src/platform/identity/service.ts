@@ -1,5 +1,6 @@
 // Identity use cases: the first admin, login and sessions, personal API tokens, users, and the
-// authentication of bearer secrets. Every change is audited in its own transaction.
+// authentication of bearer secrets. Every change goes through usecase.ts `change` (authorized,
+// audited in its transaction); the SQL is in store.ts.
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Transaction } from 'kysely';
@@ -9,11 +10,13 @@ import type { PlatformTables } from '../db/schema.ts';
 import { isUniqueViolation } from '../db/database.ts';
 import type { AuditLog } from '../audit/service.ts';
 import { BerthError, alreadyExists, conflict, invalid, notFound, tooManyRequests, unauthorized, type Cause } from '../errors.ts';
-import { actorOf, type AuthPrincipal, type RequestContext } from '../context.ts';
+import type { AuthPrincipal, RequestContext } from '../context.ts';
+import { change, type ChangeDeps } from '../usecase.ts';
 import { dns1123SubdomainErrors } from '../../objects/index.ts';
 import { hashPassword, newId, newSecret, secretDigest, verifyPassword } from './secrets.ts';
 import { isPlatformRole, platformPermissions, tenantRoles, type PlatformRole, type Permission } from './rbac.ts';
 import { LoginLimiter } from './login-limiter.ts';
+import * as store from './store.ts';
 import { countUsers, findTokenByIdWithUser, findTokenWithUser, findUser, listUsers, tenantBindings, toToken, toUser, type Token, type User } from './store.ts';
 
 export type { User, Token } from './store.ts';
@@ -73,6 +76,9 @@ function passwordKey(username: string, password: string): string {
   return createHash('sha256').update(`${username}\0${password}`).digest('hex');
 }
 
+// Who the first admin is recorded as having been created by.
+const bootstrapContext: RequestContext = { principal: { type: 'user', name: 'system', platformRoles: [], tenantRoles: [] }, sourceIp: '', requestId: 'bootstrap' };
+
 const minPasswordLength = 8;
 const maxTokenDays = 366;
 
@@ -98,6 +104,7 @@ export type UserDeletedHook = (tx: Transaction<PlatformTables>, user: string, ct
 export class Identity {
   readonly #db: Database;
   readonly #audit: AuditLog;
+  readonly #change: ChangeDeps;
   readonly #o: Required<Omit<IdentityOptions, 'limiter'>>;
   readonly #limiter: LoginLimiter;
   // Short-lived copies, so that most requests cost no query; what changes through this instance
@@ -115,6 +122,7 @@ export class Identity {
     this.#audit = audit;
     this.#limiter = opts.limiter ?? new LoginLimiter();
     this.#o = { sessionTtlSeconds: opts.sessionTtlSeconds, now: opts.now ?? (() => new Date()), cacheMs: opts.cacheMs ?? 2000 };
+    this.#change = { db, audit, now: this.#o.now };
     // An injected clock drives expiry too; without one, lru-cache's own monotonic clock is cheaper.
     const perf = opts.now ? { now: () => this.#o.now().getTime() } : undefined;
     this.#bySecret = new LRUCache({ max: cacheEntries, ttl: this.#o.cacheMs, perf });
@@ -137,13 +145,11 @@ export class Identity {
     const hash = await hashPassword(pw);
     const now = this.#o.now().toISOString();
     try {
-      await this.#db.transaction(async (tx) => {
-        await tx.insertInto('users').values({
+      await change(this.#change, bootstrapContext, { audit: { action: 'create', resource: 'users', name: 'admin', detail: { platformRoles: ['platform-admin'] } } }, (tx) =>
+        store.insertUser(tx, {
           name: 'admin', email: null, password_hash: hash, platform_roles: JSON.stringify(['platform-admin']), disabled: 0,
           created_at: now, updated_at: now, resource_version: 1,
-        }).execute();
-        await this.#audit.record(tx, { actor: 'system', sourceIp: '', action: 'create', resource: 'users', name: 'admin', outcome: 'success', code: 201, requestId: 'bootstrap', detail: { platformRoles: ['platform-admin'] } });
-      });
+        }));
     } catch (err) {
       if (isUniqueViolation(err)) return { created: false };
       throw err;
@@ -163,11 +169,12 @@ export class Identity {
     const now = this.#o.now();
     const secret = newSecret('bs');
     const expiresAt = new Date(now.getTime() + this.#o.sessionTtlSeconds * 1000).toISOString();
+    // Authentication, not a change by a principal: the actor is the name that logged in.
     await this.#db.transaction(async (tx) => {
-      await tx.insertInto('tokens').values({
+      await store.insertToken(tx, {
         id: newId(), user_name: username, kind: 'session', name: 'login', token_hash: secretDigest(secret),
         created_at: now.toISOString(), expires_at: expiresAt, last_used_at: null, revoked_at: null,
-      }).execute();
+      });
       await this.#audit.record(tx, audit('success', 200));
     });
     return { token: secret, expiresAt, user };
@@ -328,10 +335,8 @@ export class Identity {
       id: newId(), user_name: p.name, kind: 'api', name, token_hash: secretDigest(secret), created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + expiresInDays * 86_400_000).toISOString(), last_used_at: null, revoked_at: null,
     };
-    await this.#db.transaction(async (tx) => {
-      await tx.insertInto('tokens').values(row).execute();
-      await this.#audit.record(tx, { actor: p.name, sourceIp: ctx.sourceIp, action: 'create', resource: 'tokens', name: row.id, outcome: 'success', code: 201, requestId: ctx.requestId, detail: { tokenName: name, expiresAt: row.expires_at } });
-    });
+    await change(this.#change, ctx, { permission: 'tokens:create', audit: { action: 'create', resource: 'tokens', name: row.id, detail: { tokenName: name, expiresAt: row.expires_at } } }, (tx) =>
+      store.insertToken(tx, row));
     return { ...toToken(row), token: secret };
   }
 
@@ -339,9 +344,7 @@ export class Identity {
   async listTokens(ctx: RequestContext): Promise<Token[]> {
     const p = ctx.principal;
     if (!p) throw unauthorized();
-    const rows = await this.#db.kysely.selectFrom('tokens').selectAll().where('user_name', '=', p.name).where('kind', '=', 'api')
-      .orderBy('created_at', 'desc').execute();
-    return rows.map(toToken);
+    return (await store.listApiTokens(this.#db.kysely, p.name)).map(toToken);
   }
 
   /** Revokes one of the caller's tokens. NotFound for another user's token. */
@@ -351,13 +354,14 @@ export class Identity {
     await this.#revoke(id, p.name, ctx, 'tokens');
   }
 
-  async #revoke(id: string, owner: string, ctx: RequestContext, resource: string): Promise<void> {
+  // Ending one's own session takes no permission; revoking an API token takes tokens:delete.
+  async #revoke(id: string, owner: string, ctx: RequestContext, resource: 'tokens' | 'sessions'): Promise<void> {
     const now = this.#o.now().toISOString();
-    const hash = await this.#db.transaction(async (tx) => {
-      const row = await tx.selectFrom('tokens').select(['id', 'token_hash', 'revoked_at']).where('id', '=', id).where('user_name', '=', owner).executeTakeFirst();
+    const permission = resource === 'tokens' ? 'tokens:delete' as const : undefined;
+    const hash = await change(this.#change, ctx, { permission, audit: { action: 'delete', resource, name: id } }, async (tx) => {
+      const row = await store.findOwnedToken(tx, id, owner);
       if (!row) throw notFound('tokens', id);
-      if (row.revoked_at === null) await tx.updateTable('tokens').set({ revoked_at: now }).where('id', '=', id).execute();
-      await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'delete', resource, name: id, outcome: 'success', code: 200, requestId: ctx.requestId });
+      if (row.revoked_at === null) await store.revokeToken(tx, id, now);
       return row.token_hash;
     });
     // After the commit: a request between the two could otherwise cache the token as still live.
@@ -394,10 +398,8 @@ export class Identity {
       created_at: now, updated_at: now, resource_version: 1,
     };
     try {
-      await this.#db.transaction(async (tx) => {
-        await tx.insertInto('users').values(row).execute();
-        await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'create', resource: 'users', name: input.name, outcome: 'success', code: 201, requestId: ctx.requestId, detail: { platformRoles: roles } });
-      });
+      await change(this.#change, ctx, { permission: 'users:create', audit: { action: 'create', resource: 'users', name: input.name, detail: { platformRoles: roles } } }, (tx) =>
+        store.insertUser(tx, row));
     } catch (err) {
       if (isUniqueViolation(err)) throw alreadyExists('users', input.name);
       throw err;
@@ -413,7 +415,9 @@ export class Identity {
     ];
     if (causes.length) throw invalid('User', name, causes);
     const hash = patch.password !== undefined ? await hashPassword(patch.password) : undefined;
-    const user = await this.#db.transaction(async (tx) => {
+    const changed = Object.keys(patch).filter((k) => k !== 'resourceVersion' && k !== 'password');
+    const audit = { action: 'update', resource: 'users', name, detail: { changed: hash ? [...changed, 'password'] : changed } };
+    const user = await change(this.#change, ctx, { permission: 'users:update', audit }, async (tx) => {
       const row = await findUser(tx, name);
       if (!row) throw notFound('users', name);
       if (patch.resourceVersion !== undefined && patch.resourceVersion !== String(row.resource_version)) {
@@ -428,11 +432,8 @@ export class Identity {
         updated_at: this.#o.now().toISOString(),
         resource_version: row.resource_version + 1,
       };
-      const res = await tx.updateTable('users').set(next).where('name', '=', name).where('resource_version', '=', row.resource_version).executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1) throw conflict('users', name, 'the object has been modified; please apply your changes to the latest version and try again');
-      if (patch.disabled || hash) await tx.updateTable('tokens').set({ revoked_at: next.updated_at }).where('user_name', '=', name).where('kind', '=', 'session').where('revoked_at', 'is', null).execute();
-      const changed = Object.keys(patch).filter((k) => k !== 'resourceVersion' && k !== 'password');
-      await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'update', resource: 'users', name, outcome: 'success', code: 200, requestId: ctx.requestId, detail: { changed: hash ? [...changed, 'password'] : changed } });
+      if (!(await store.updateUser(tx, name, row.resource_version, next))) throw conflict('users', name, 'the object has been modified; please apply your changes to the latest version and try again');
+      if (patch.disabled || hash) await store.revokeSessions(tx, name, next.updated_at);
       return toUser(next);
     });
     this.#forgetUser(name);
@@ -451,11 +452,9 @@ export class Identity {
   /** Deletes a user with its tokens, role bindings and whatever the onUserDeleted hooks drop, in one transaction. Throws NotFound, Forbidden (oneself). */
   async deleteUser(ctx: RequestContext, name: string): Promise<void> {
     if (ctx.principal?.name === name) throw new BerthError('Forbidden', `user "${name}" cannot delete itself`);
-    await this.#db.transaction(async (tx) => {
-      const res = await tx.deleteFrom('users').where('name', '=', name).executeTakeFirst();
-      if (Number(res.numDeletedRows) !== 1) throw notFound('users', name);
+    await change(this.#change, ctx, { permission: 'users:delete', audit: { action: 'delete', resource: 'users', name } }, async (tx) => {
+      if (!(await store.deleteUser(tx, name))) throw notFound('users', name);
       for (const hook of this.#userDeleted) await hook(tx, name, ctx);
-      await this.#audit.record(tx, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'delete', resource: 'users', name, outcome: 'success', code: 200, requestId: ctx.requestId });
     });
     this.#forgetUser(name);
   }
@@ -463,6 +462,6 @@ export class Identity {
   async #touch(id: string): Promise<void> {
     if (this.#touched.has(id)) return;
     this.#touched.set(id, true);
-    await this.#db.kysely.updateTable('tokens').set({ last_used_at: this.#o.now().toISOString() }).where('id', '=', id).execute();
+    await store.touchToken(this.#db.kysely, id, this.#o.now().toISOString());
   }
 }

@@ -72,3 +72,53 @@ export async function tenantBindings(db: Queryable<PlatformTables>, user: string
   const rows = await db.selectFrom('role_bindings').select(['tenant', 'role']).where('user_name', '=', user).orderBy('tenant').execute();
   return rows.map((r) => ({ tenant: r.tenant, role: r.role as TenantRole }));
 }
+
+/** Inserts a user row; a taken name fails with a unique violation (see db/database.ts `isUniqueViolation`). */
+export async function insertUser(tx: Queryable<PlatformTables>, row: UsersTable): Promise<void> {
+  await tx.insertInto('users').values(row).execute();
+}
+
+/**
+ * Writes `next` over user `name` if its row is still at `version`; false when another change
+ * got there first (optimistic concurrency).
+ */
+export async function updateUser(tx: Queryable<PlatformTables>, name: string, version: number, next: UsersTable): Promise<boolean> {
+  const res = await tx.updateTable('users').set(next).where('name', '=', name).where('resource_version', '=', version).executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** Deletes user `name` (its tokens and role bindings go by foreign key); false when there was none. */
+export async function deleteUser(tx: Queryable<PlatformTables>, name: string): Promise<boolean> {
+  const res = await tx.deleteFrom('users').where('name', '=', name).executeTakeFirst();
+  return Number(res.numDeletedRows) === 1;
+}
+
+/** Inserts a token row (the secret only as its digest). */
+export async function insertToken(tx: Queryable<PlatformTables>, row: TokensTable): Promise<void> {
+  await tx.insertInto('tokens').values(row).execute();
+}
+
+/** The API tokens of `user`, newest first. */
+export async function listApiTokens(db: Queryable<PlatformTables>, user: string): Promise<TokensTable[]> {
+  return db.selectFrom('tokens').selectAll().where('user_name', '=', user).where('kind', '=', 'api').orderBy('created_at', 'desc').execute();
+}
+
+/** Token `id` if `owner` owns it: what revoking it needs. */
+export async function findOwnedToken(db: Queryable<PlatformTables>, id: string, owner: string) {
+  return db.selectFrom('tokens').select(['id', 'token_hash', 'revoked_at']).where('id', '=', id).where('user_name', '=', owner).executeTakeFirst();
+}
+
+/** Marks token `id` revoked at `at`. */
+export async function revokeToken(tx: Queryable<PlatformTables>, id: string, at: string): Promise<void> {
+  await tx.updateTable('tokens').set({ revoked_at: at }).where('id', '=', id).execute();
+}
+
+/** Revokes every live session of `user` at `at` (a disabled user or a new password ends them). */
+export async function revokeSessions(tx: Queryable<PlatformTables>, user: string, at: string): Promise<void> {
+  await tx.updateTable('tokens').set({ revoked_at: at }).where('user_name', '=', user).where('kind', '=', 'session').where('revoked_at', 'is', null).execute();
+}
+
+/** Records that token `id` was used at `at`. */
+export async function touchToken(db: Queryable<PlatformTables>, id: string, at: string): Promise<void> {
+  await db.updateTable('tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+}
