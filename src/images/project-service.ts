@@ -16,6 +16,8 @@ import { isProjectName } from './names.ts';
 import { patternProblem } from './pattern.ts';
 import { projectRoles, repositoryActions, robotUsername, type Artifact, type Member, type Project, type ProjectRole, type Repository, type Robot, type RobotPermission } from './model.ts';
 import * as store from './store.ts';
+import * as projectStore from './project-store.ts';
+import { change } from '../platform/usecase.ts';
 import type { Db, ImagesTables } from './store.ts';
 
 /** What a project create or update may set. */
@@ -85,8 +87,10 @@ export class ProjectService {
   readonly #audit: AuditLog;
   readonly #auth: RegistryAuth;
   readonly #now: () => Date;
+  readonly #deps: ProjectServiceOptions;
 
   constructor(o: ProjectServiceOptions) {
+    this.#deps = o;
     this.#db = o.db;
     this.#audit = o.audit;
     this.#auth = o.auth;
@@ -130,19 +134,14 @@ export class ProjectService {
     const causes = limitCauses(spec);
     if (!isProjectName(spec.name)) causes.push({ field: 'name', reason: 'FieldValueInvalid', message: 'must be 2 to 63 lower-case letters, digits and single ".", "_" or "-" between them' });
     if (causes.length) throw invalid('Project', spec.name, causes);
-    if (!can(p, 'projects:create', tenant || undefined)) {
-      throw forbidden(tenant ? `user "${p.name}" cannot create projects in tenant "${tenant}"` : `user "${p.name}" cannot create platform projects`);
-    }
     const now = this.#now().toISOString();
     const row: store.ProjectsTable = {
       name: spec.name, tenant, public: spec.public ? 1 : 0, storage_limit: spec.storageLimit ?? -1, artifact_limit: spec.artifactLimit ?? -1,
       rate_limit: spec.rateLimit ?? -1, created_at: now, created_by: p.name,
     };
     try {
-      await this.#tx(async (tx, raw) => {
-        await tx.insertInto('registry_projects').values(row).execute();
-        await this.#audit.record(raw, this.#entry(ctx, 'create', 'projects', spec.name, tenant, 201, { public: Boolean(spec.public) }));
-      });
+      await change(this.#deps, ctx, { permission: 'projects:create', tenant, audit: { action: 'create', resource: 'projects', name: spec.name, detail: { public: Boolean(spec.public) } } }, (tx) =>
+        projectStore.insertProject(projectStore.imagesDb(tx), row));
     } catch (err) {
       if (isUniqueViolation(err)) throw alreadyExists('Project', spec.name);
       throw err;
@@ -165,10 +164,9 @@ export class ProjectService {
   /** One project with its usage. NotFound when the caller may not see it. */
   async getProject(ctx: RequestContext, name: string): Promise<ProjectView> {
     const { project } = await this.#visible(ctx, name);
-    const repositories = await this.#k.selectFrom('registry_repositories').select((eb) => eb.fn.countAll<number>().as('n')).where('project', '=', name).executeTakeFirst();
     return {
       ...project,
-      usage: { storageBytes: await store.projectBytes(this.#k, name), artifacts: await store.projectArtifacts(this.#k, name), repositories: Number(repositories?.n ?? 0) },
+      usage: { storageBytes: await store.projectBytes(this.#k, name), artifacts: await store.projectArtifacts(this.#k, name), repositories: await projectStore.countRepositories(this.#k, name) },
     };
   }
 
@@ -189,15 +187,13 @@ export class ProjectService {
     }
     const causes = limitCauses(patch);
     if (causes.length) throw invalid('Project', name, causes);
-    await this.#tx(async (tx, raw) => {
-      await tx.updateTable('registry_projects').set({
+    await change(this.#deps, ctx, { tenant: project.tenant, audit: { action: 'update', resource: 'projects', name, detail: { ...patch } } }, (tx) =>
+      projectStore.updateProjectSettings(projectStore.imagesDb(tx), name, {
         ...(patch.public !== undefined ? { public: patch.public ? 1 : 0 } : {}),
         ...(patch.storageLimit !== undefined ? { storage_limit: patch.storageLimit } : {}),
         ...(patch.artifactLimit !== undefined ? { artifact_limit: patch.artifactLimit } : {}),
         ...(patch.rateLimit !== undefined ? { rate_limit: patch.rateLimit } : {}),
-      }).where('name', '=', name).execute();
-      await this.#audit.record(raw, this.#entry(ctx, 'update', 'projects', name, project.tenant, 200, { ...patch }));
-    });
+      }));
     this.#auth.forgetProject(name);
     return this.getProject(ctx, name);
   }
@@ -206,15 +202,11 @@ export class ProjectService {
   async deleteProject(ctx: RequestContext, name: string): Promise<void> {
     const { project } = await this.#visible(ctx, name);
     if (!administers(principalOf(ctx), project)) throw forbidden(`user "${principalOf(ctx).name}" cannot delete project "${name}"`);
-    await this.#tx(async (tx, raw) => {
-      const repo = await tx.selectFrom('registry_repositories').select('name').where('project', '=', name).limit(1).executeTakeFirst();
-      if (repo) throw conflict('Project', name, `it still holds repository "${repo.name}"; delete its repositories first`);
-      await tx.deleteFrom('registry_members').where('project', '=', name).execute();
-      await tx.deleteFrom('registry_robots').where('project', '=', name).execute();
-      await tx.deleteFrom('registry_policies').where('project', '=', name).execute();
-      await tx.deleteFrom('registry_retention_runs').where('project', '=', name).execute();
-      await tx.deleteFrom('registry_projects').where('name', '=', name).execute();
-      await this.#audit.record(raw, this.#entry(ctx, 'delete', 'projects', name, project.tenant, 200, {}));
+    await change(this.#deps, ctx, { tenant: project.tenant, audit: { action: 'delete', resource: 'projects', name } }, async (raw) => {
+      const tx = projectStore.imagesDb(raw);
+      const repo = await projectStore.someRepository(tx, name);
+      if (repo) throw conflict('Project', name, `it still holds repository "${repo}"; delete its repositories first`);
+      await projectStore.deleteProject(tx, name);
     });
     this.#auth.forgetProject(name);
   }
