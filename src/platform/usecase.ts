@@ -6,7 +6,7 @@ import type { Transaction } from 'kysely';
 import type { AuditLog } from './audit/service.ts';
 import type { Database } from './db/database.ts';
 import type { PlatformTables } from './db/schema.ts';
-import { forbidden, unauthorized } from './errors.ts';
+import { BerthError, forbidden, unauthorized } from './errors.ts';
 import { actorOf, type RequestContext } from './context.ts';
 import { can, type Permission } from './identity/rbac.ts';
 import { publish } from './outbox/outbox.ts';
@@ -49,6 +49,25 @@ export interface ChangeSpec<R> {
   readonly event?: ChangeEvent | ((result: R) => ChangeEvent | undefined);
 }
 
+/** What a refused change was about, as its success would have been recorded. */
+export interface RefusedChange {
+  readonly resource: string;
+  readonly name: string;
+  readonly tenant: string;
+}
+
+// Errors a change refused with, and what they refused: the HTTP error handler records the
+// refusal, and takes the object and tenant from here rather than guess them from the URL.
+const refusals = new WeakMap<object, RefusedChange>();
+
+/**
+ * The object and tenant of the change `err` refused, when `err` is a domain error a `change`
+ * raised or let through and its audit fields were known before its body ran.
+ */
+export function refusedChange(err: unknown): RefusedChange | undefined {
+  return typeof err === 'object' && err !== null ? refusals.get(err) : undefined;
+}
+
 /** The transaction a change body writes in: pass it to the area's store functions. */
 export type ChangeTx = Transaction<PlatformTables>;
 
@@ -58,16 +77,22 @@ export type ChangeTx = Transaction<PlatformTables>;
  * appends the audit record (actor, source IP and request id from `ctx`, the tenant, outcome
  * success) and publishes the event, then commits and returns the body's result. When `body` (or
  * the audit append) throws, everything rolls back and the error propagates unchanged: refusals
- * (401, 403, 422) are audited once, by the HTTP error handler (http/app.ts), not here.
+ * (401, 403, 422) are audited once, by the HTTP error handler (http/app.ts), not here; it takes
+ * their object and tenant from `refusedChange`, so a refusal names what a success would have.
  */
 export async function change<R>(deps: ChangeDeps, ctx: RequestContext, spec: ChangeSpec<R>, body: (tx: ChangeTx) => Promise<R>): Promise<R> {
   const tenant = spec.tenant ?? '';
+  const about = typeof spec.audit === 'function' ? undefined : { resource: spec.audit.resource, name: spec.audit.name, tenant };
+  const refuse = (err: unknown): never => {
+    if (about && err instanceof BerthError) refusals.set(err, about);
+    throw err;
+  };
   if (spec.permission) {
     const p = ctx.principal;
-    if (!p) throw unauthorized();
-    if (!can(p, spec.permission, tenant || undefined)) {
+    if (!p) refuse(unauthorized());
+    else if (!can(p, spec.permission, tenant || undefined)) {
       const [resource, verb] = spec.permission.split(':');
-      throw forbidden(`user "${p.name}" cannot ${verb} ${resource}${tenant ? ` in tenant "${tenant}"` : ''}`);
+      refuse(forbidden(`user "${p.name}" cannot ${verb} ${resource}${tenant ? ` in tenant "${tenant}"` : ''}`));
     }
   }
   return deps.db.transaction(async (tx) => {
@@ -80,5 +105,5 @@ export async function change<R>(deps: ChangeDeps, ctx: RequestContext, spec: Cha
     const e = typeof spec.event === 'function' ? spec.event(result) : spec.event;
     if (e) await publish(tx, e.topic, e.key, e.payload, deps.now?.() ?? new Date());
     return result;
-  });
+  }).catch(refuse);
 }

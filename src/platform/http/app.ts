@@ -10,6 +10,7 @@ import type { PlatformDeps, AreaModule } from '../area.ts';
 import { appliedMigrations } from '../db/migrations.ts';
 import { BerthError, forbidden, unauthorized } from '../errors.ts';
 import { can } from '../identity/rbac.ts';
+import { refusedChange } from '../usecase.ts';
 import { status, toStatus } from './errors.ts';
 import { serverTimeoutOptions, watchBodies } from './slow-clients.ts';
 import { identityRoutes } from '../identity/routes.ts';
@@ -127,12 +128,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (retryAfter) reply.header('retry-after', String(retryAfter));
     const refused = body.code === 401 || body.code === 403 || body.code === 422;
     if (refused && (mutating.has(req.method) || body.code !== 422) && req.routeOptions.config?.auth !== 'public') {
-      const resource = req.routeOptions.config?.auditResource ?? defaultAuditResource(req.routeOptions.url ?? req.url);
       const params = (req.params ?? {}) as Record<string, string>;
+      const about = refusedChange(err) ?? {
+        resource: req.routeOptions.config?.auditResource ?? defaultAuditResource(req.routeOptions.url ?? req.url),
+        name: params.name ?? params.id ?? '', tenant: params.tenant ?? '',
+      };
       try {
         await deps.audit.recordAlone({
           actor: req.ctx?.principal?.name ?? 'anonymous', sourceIp: req.ctx?.sourceIp ?? req.ip ?? 'unknown', action: `${req.method} ${req.routeOptions.url ?? req.url}`,
-          resource, name: params.name ?? params.id ?? '', tenant: params.tenant ?? '', outcome: 'failure', code: body.code,
+          ...about, outcome: 'failure', code: body.code,
           requestId: String(req.id), detail: { reason: body.reason, message: body.message },
         });
       } catch (auditErr) {
