@@ -1,6 +1,7 @@
 // Registry projects and who may use them: projects (of a tenant or of the platform), members
 // with roles and repository-level grants, robot accounts, quotas; repositories and artifacts
-// for the API. Every change is authorized, validated and audited in one transaction.
+// for the API. Every change goes through the use-case path (platform/usecase.ts); the SQL is in
+// project-store.ts and store.ts.
 import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database } from '../platform/db/database.ts';
@@ -18,7 +19,7 @@ import { projectRoles, repositoryActions, robotUsername, type Artifact, type Mem
 import * as store from './store.ts';
 import * as projectStore from './project-store.ts';
 import { change } from '../platform/usecase.ts';
-import type { Db, ImagesTables } from './store.ts';
+import type { Db } from './store.ts';
 
 /** What a project create or update may set. */
 export interface ProjectSpec {
@@ -98,15 +99,7 @@ export class ProjectService {
   }
 
   get #k(): Db {
-    return this.#db.kysely.withTables<ImagesTables>() as unknown as Db;
-  }
-
-  #tx<R>(fn: (tx: Db, raw: Transaction<PlatformTables>) => Promise<R>): Promise<R> {
-    return this.#db.transaction((raw) => fn(raw.withTables<ImagesTables>() as unknown as Db, raw));
-  }
-
-  #entry(ctx: RequestContext, action: string, resource: string, name: string, tenant: string, code: number, detail: Record<string, unknown>) {
-    return { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action, resource, name, tenant, outcome: 'success' as const, code, requestId: ctx.requestId, detail };
+    return projectStore.imagesDb(this.#db.kysely);
   }
 
   /** The project if the caller may see it; NotFound otherwise (a hidden project does not exist). */
@@ -232,20 +225,16 @@ export class ProjectService {
     if (problem) causes.push({ field: 'repositories', ...problem });
     if (causes.length) throw invalid('Member', user, causes);
     const now = this.#now().toISOString();
-    await this.#tx(async (tx, raw) => {
-      // Checked in the transaction, the user's row share-locked on PostgreSQL (SQLite runs one
-      // transaction at a time): a deletion cannot slip between the check and the insert and
-      // leave a membership for the next user of the name.
-      let exists = raw.selectFrom('users').select('name').where('name', '=', user);
-      if (this.#db.dialect === 'postgres') exists = exists.forShare();
-      if (!(await exists.executeTakeFirst())) throw invalid('Member', user, [{ field: 'user', reason: 'FieldValueNotFound', message: `user "${user}" not found` }]);
-      const grants = await tx.selectFrom('registry_members').select('repositories').where('project', '=', name).where('user_name', '=', user).execute();
-      if (grants.length >= maxGrantsPerMember && !grants.some((g) => g.repositories === repositories)) {
+    await change(this.#deps, ctx, { tenant: project.tenant, audit: { action: 'grant', resource: 'members', name, detail: { user, role, repositories } } }, async (raw) => {
+      // Checked in the transaction, the user's row held: a deletion cannot slip between the
+      // check and the insert and leave a membership for the next user of the name.
+      if (!(await projectStore.holdUser(raw, this.#db.dialect, user))) throw invalid('Member', user, [{ field: 'user', reason: 'FieldValueNotFound', message: `user "${user}" not found` }]);
+      const tx = projectStore.imagesDb(raw);
+      const grants = await projectStore.grantsOf(tx, name, user);
+      if (grants.length >= maxGrantsPerMember && !grants.includes(repositories)) {
         throw quotaExceeded(`user "${user}" already holds ${maxGrantsPerMember} grants in project "${name}", the most one member may hold`);
       }
-      await tx.insertInto('registry_members').values({ project: name, user_name: user, role, repositories, created_at: now })
-        .onConflict((oc) => oc.columns(['project', 'user_name', 'repositories']).doUpdateSet({ role })).execute();
-      await this.#audit.record(raw, this.#entry(ctx, 'grant', 'members', name, project.tenant, 200, { user, role, repositories }));
+      await projectStore.upsertMember(tx, { project: name, user_name: user, role, repositories, created_at: now });
     });
     this.#auth.forgetProject(name);
     return { project: name, user, role: role as ProjectRole, repositories, createdAt: now };
@@ -256,14 +245,12 @@ export class ProjectService {
    * a later user of the same name inherits none. Each removal is audited as a revoke.
    */
   async forgetUser(raw: Transaction<PlatformTables>, ctx: RequestContext, user: string): Promise<void> {
-    const tx = raw.withTables<ImagesTables>() as unknown as Db;
-    const grants = await tx.selectFrom('registry_members').innerJoin('registry_projects', 'registry_projects.name', 'registry_members.project')
-      .select(['registry_members.project', 'registry_members.repositories', 'registry_projects.tenant'])
-      .where('registry_members.user_name', '=', user).orderBy('registry_members.project').orderBy('registry_members.repositories').execute();
-    if (grants.length === 0) return;
-    await tx.deleteFrom('registry_members').where('user_name', '=', user).execute();
-    for (const g of grants) {
-      await this.#audit.record(raw, this.#entry(ctx, 'revoke', 'members', g.project, g.tenant, 200, { user, repositories: g.repositories, reason: 'user deleted' }));
+    for (const g of await projectStore.deleteMemberships(projectStore.imagesDb(raw), user)) {
+      // Several records in the deleting user's transaction, which is not a change of this area's.
+      await this.#audit.record(raw, {
+        actor: actorOf(ctx), sourceIp: ctx.sourceIp, requestId: ctx.requestId, action: 'revoke', resource: 'members', name: g.project, tenant: g.tenant,
+        outcome: 'success', code: 200, detail: { user, repositories: g.repositories, reason: 'user deleted' },
+      });
       this.#auth.forgetProject(g.project);
     }
   }
@@ -271,10 +258,8 @@ export class ProjectService {
   /** Removes a user's grant (the whole-project one unless `repositories` names a grant). NotFound when absent. */
   async removeMember(ctx: RequestContext, name: string, user: string, repositories = ''): Promise<void> {
     const { project } = await this.#managed(ctx, name);
-    await this.#tx(async (tx, raw) => {
-      const r = await tx.deleteFrom('registry_members').where('project', '=', name).where('user_name', '=', user).where('repositories', '=', repositories).executeTakeFirst();
-      if (Number(r.numDeletedRows) === 0) throw notFound('Member', user);
-      await this.#audit.record(raw, this.#entry(ctx, 'revoke', 'members', name, project.tenant, 200, { user, repositories }));
+    await change(this.#deps, ctx, { tenant: project.tenant, audit: { action: 'revoke', resource: 'members', name, detail: { user, repositories } } }, async (tx) => {
+      if (!(await projectStore.deleteMember(projectStore.imagesDb(tx), name, user, repositories))) throw notFound('Member', user);
     });
     this.#auth.forgetProject(name);
   }
@@ -282,7 +267,7 @@ export class ProjectService {
   /** The project's robots (managers only); secrets are never shown again. */
   async listRobots(ctx: RequestContext, name: string): Promise<Robot[]> {
     await this.#managed(ctx, name);
-    return (await this.#k.selectFrom('registry_robots').selectAll().where('project', '=', name).orderBy('name').execute()).map(store.toRobot);
+    return (await projectStore.listRobots(this.#k, name)).map(store.toRobot);
   }
 
   /** Creates a robot; the returned secret is shown once and stored only as a digest. */
@@ -309,10 +294,8 @@ export class ProjectService {
       expires_at: new Date(now.getTime() + days * 86_400_000).toISOString(), revoked_at: null, created_at: now.toISOString(), created_by: principalOf(ctx).name,
     };
     try {
-      await this.#tx(async (tx, raw) => {
-        await tx.insertInto('registry_robots').values(row).execute();
-        await this.#audit.record(raw, this.#entry(ctx, 'create', 'robots', robotUsername(project, spec.name), pr.tenant, 201, { permissions: spec.permissions, expiresAt: row.expires_at }));
-      });
+      const audit = { action: 'create', resource: 'robots', name: robotUsername(project, spec.name), detail: { permissions: spec.permissions, expiresAt: row.expires_at } };
+      await change(this.#deps, ctx, { tenant: pr.tenant, audit }, (tx) => projectStore.insertRobot(projectStore.imagesDb(tx), row));
     } catch (err) {
       if (isUniqueViolation(err)) throw alreadyExists('Robot', robotUsername(project, spec.name));
       throw err;
@@ -323,10 +306,8 @@ export class ProjectService {
   /** Deletes a robot: its credentials stop working at once. NotFound when absent. */
   async deleteRobot(ctx: RequestContext, project: string, name: string): Promise<void> {
     const { project: pr } = await this.#managed(ctx, project);
-    await this.#tx(async (tx, raw) => {
-      const r = await tx.deleteFrom('registry_robots').where('project', '=', project).where('name', '=', name).executeTakeFirst();
-      if (Number(r.numDeletedRows) === 0) throw notFound('Robot', robotUsername(project, name));
-      await this.#audit.record(raw, this.#entry(ctx, 'delete', 'robots', robotUsername(project, name), pr.tenant, 200, {}));
+    await change(this.#deps, ctx, { tenant: pr.tenant, audit: { action: 'delete', resource: 'robots', name: robotUsername(project, name) } }, async (tx) => {
+      if (!(await projectStore.deleteRobot(projectStore.imagesDb(tx), project, name))) throw notFound('Robot', robotUsername(project, name));
     });
     this.#auth.forgetRobot(project, name);
   }
@@ -339,11 +320,8 @@ export class ProjectService {
   /** The project's repositories the caller may pull, with their counts. */
   async listRepositories(ctx: RequestContext, project: string): Promise<Repository[]> {
     const facts = await this.#visible(ctx, project);
-    const rows = (await this.#k.selectFrom('registry_repositories').selectAll().where('project', '=', project).orderBy('name').execute())
-      .filter((r) => this.#pulls(ctx, facts, r.name));
-    const counts = await this.#k.selectFrom('registry_manifests').select(['repository', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('repository', 'in', rows.length ? rows.map((r) => r.name) : ['']).groupBy('repository').execute();
-    const byRepo = new Map(counts.map((c) => [c.repository, Number(c.n)]));
+    const rows = (await projectStore.listRepositories(this.#k, project)).filter((r) => this.#pulls(ctx, facts, r.name));
+    const byRepo = await projectStore.artifactCounts(this.#k, rows.map((r) => r.name));
     return rows.map((r) => ({ name: r.name, project: r.project, createdAt: r.created_at, updatedAt: r.updated_at, pullCount: Number(r.pull_count), artifactCount: byRepo.get(r.name) ?? 0 }));
   }
 
@@ -352,10 +330,8 @@ export class ProjectService {
     const project = repository.split('/')[0];
     const facts = await this.#visible(ctx, project);
     if (!this.#pulls(ctx, facts, repository)) throw notFound('Repository', repository);
-    const rows = await this.#k.selectFrom('registry_manifests').select(['repository', 'digest', 'media_type', 'artifact_type', 'size', 'subject', 'created_at', 'pushed_by', 'pulled_at'])
-      .where('repository', '=', repository).orderBy('created_at', 'desc').orderBy('digest').execute();
+    const { manifests: rows, tags } = await projectStore.artifactsOf(this.#k, repository);
     if (rows.length === 0 && !(await store.repositoryExists(this.#k, repository))) throw notFound('Repository', repository);
-    const tags = await this.#k.selectFrom('registry_tags').select(['tag', 'digest']).where('repository', '=', repository).orderBy('tag').execute();
     return rows.map((r) => ({
       repository: r.repository, digest: r.digest, mediaType: r.media_type, artifactType: r.artifact_type, size: Number(r.size), subject: r.subject,
       tags: tags.filter((t) => t.digest === r.digest).map((t) => t.tag), pushedAt: r.created_at, pushedBy: r.pushed_by, pulledAt: r.pulled_at,
@@ -373,11 +349,8 @@ export class ProjectService {
     const causes = limitCauses(q);
     if (causes.length) throw invalid('TenantQuota', tenant, causes);
     const now = this.#now().toISOString();
-    await this.#tx(async (tx, raw) => {
-      await tx.insertInto('registry_tenant_quotas').values({ tenant, storage_limit: q.storageLimit, artifact_limit: q.artifactLimit, updated_at: now })
-        .onConflict((oc) => oc.column('tenant').doUpdateSet({ storage_limit: q.storageLimit, artifact_limit: q.artifactLimit, updated_at: now })).execute();
-      await this.#audit.record(raw, this.#entry(ctx, 'update', 'quotas', `registry/${tenant}`, tenant, 200, { ...q }));
-    });
+    await change(this.#deps, ctx, { permission: 'quotas:update', tenant, audit: { action: 'update', resource: 'quotas', name: `registry/${tenant}`, detail: { ...q } } }, (tx) =>
+      projectStore.upsertTenantQuota(projectStore.imagesDb(tx), { tenant, storage_limit: q.storageLimit, artifact_limit: q.artifactLimit, updated_at: now }));
     return this.getTenantQuota(tenant);
   }
 
@@ -391,13 +364,7 @@ export class ProjectService {
     const may = actionsOn({ kind: 'user', principal: principalOf(ctx) }, facts.project, facts.members, repository.slice(project.length + 1));
     if (!may.has('pull') || !(await store.repositoryExists(this.#k, repository))) throw notFound('Repository', repository);
     if (!may.has('delete')) throw forbidden(`user "${principalOf(ctx).name}" cannot delete repository "${repository}"`);
-    await this.#tx(async (tx, raw) => {
-      await tx.deleteFrom('registry_repositories').where('name', '=', repository).execute();
-      await tx.deleteFrom('registry_repository_blobs').where('repository', '=', repository).execute();
-      await tx.deleteFrom('registry_tags').where('repository', '=', repository).execute();
-      await tx.deleteFrom('registry_manifest_refs').where('repository', '=', repository).execute();
-      await tx.deleteFrom('registry_manifests').where('repository', '=', repository).execute();
-      await this.#audit.record(raw, this.#entry(ctx, 'delete', 'repositories', repository, facts.project.tenant, 200, { project }));
-    });
+    await change(this.#deps, ctx, { tenant: facts.project.tenant, audit: { action: 'delete', resource: 'repositories', name: repository, detail: { project } } }, (tx) =>
+      projectStore.deleteRepository(projectStore.imagesDb(tx), repository));
   }
 }
