@@ -14,7 +14,7 @@ import { RateLimiter } from './rate-limit.ts';
 import { Registry } from './registry-service.ts';
 import { imagesMigrations } from './store.ts';
 import { tokenRoutes } from './token-routes.ts';
-import { v2Routes } from './v2-routes.ts';
+import { v2Routes } from './v2/routes.ts';
 
 interface Parts {
   readonly blobs: BlobStore;
