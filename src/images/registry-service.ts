@@ -241,10 +241,13 @@ export class Registry {
     throw e;
   }
 
-  /** Checks that a chunk described by `contentRange` starts where the upload ends. */
+  /**
+   * Checks that a chunk described by `contentRange` starts where the upload ends. Its refusal
+   * is the blob store's, so that a wrong offset has one answer whichever of the two sees it.
+   */
   #checkStart(up: UploadState, contentRange: string | undefined): void {
     const range = parseContentRange(contentRange);
-    if (range && range.start !== up.size) throw new OciError('BLOB_UPLOAD_INVALID', `the chunk starts at ${range.start} but the upload holds ${up.size} bytes`, { status: 416, headers: { range: rangeHeader(up.size) } });
+    if (range && range.start !== up.size) throw new UploadOffsetError(up.size, range.start);
   }
 
   async #append(ref: RepoRef, up: UploadState, contentRange: string | undefined, body: AsyncIterable<Uint8Array>, length: number | undefined, digest: string | undefined): Promise<UploadState> {
