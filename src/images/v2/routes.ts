@@ -66,11 +66,18 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
     v2.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
     v2.setErrorHandler(answerError(deps));
 
-    v2.addHook('onRequest', async (req, reply) => {
+    // The synchronous hooks take a callback: an async hook would cost a promise per request.
+    v2.addHook('onRequest', (req, reply, done) => {
       const [rawPath, rawQuery = ''] = req.url.split('?', 2);
-      const op = routeOf(rawPath);
+      let op: Op;
+      try {
+        op = routeOf(rawPath);
+      } catch (err) {
+        return done(err as Error);
+      }
       reply.header('docker-distribution-api-version', 'registry/2.0');
       parsed.set(req, { op, query: new URLSearchParams(rawQuery) });
+      done();
     });
     // Authentication and authorization: the handler runs only for a caller allowed its action.
     v2.addHook('preHandler', async (req) => {
@@ -79,9 +86,14 @@ export async function v2Routes(app: FastifyInstance, deps: V2Deps): Promise<void
       else if (p.op.kind === 'catalog') p.who = await gate.admitCatalog(req);
       else p.granted = await gate.authorize(req, p.op.name, families[p.op.kind].action(req.method));
     });
-    v2.addHook('preHandler', async (req) => {
+    v2.addHook('preHandler', (req, _reply, done) => {
       const granted = parsed.get(req)?.granted;
-      if (granted) gate.limit(granted.ref.project);
+      try {
+        if (granted) gate.limit(granted.ref.project);
+      } catch (err) {
+        return done(err as Error);
+      }
+      done();
     });
 
     const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
