@@ -2,13 +2,13 @@
 // clean-up after the test process is killed. Needs test/clusters/build.sh to have run.
 import { CoreV1Api } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { spawnOrphan } from '../support/orphan.ts';
 import {
   createNamespace, createNode, eventually, startCluster, waitForQuotaUsed, withCluster, withClusters,
 } from './index.ts';
@@ -123,21 +123,11 @@ test('a cluster left behind by a killed test process is reaped by the next start
   const root = mkdtempSync(join(tmpdir(), 'berth-crash-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const clusterModule = fileURLToPath(new URL('./cluster.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--input-type=module', '-e', `
+  const { child, trace: orphan } = await spawnOrphan<{ dir: string; pids: number[]; port: number }>(`
     import { startCluster } from ${JSON.stringify(clusterModule)};
     const c = await startCluster({ name: 'crash', root: ${JSON.stringify(root)} });
     console.log(JSON.stringify({ dir: c.dir, pids: c.components.map((x) => x.pid), port: c.ports.apiserver }));
-    setInterval(() => {}, 1 << 30);
-  `], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve(out.split('\n')[0]);
-    });
-    child.once('exit', (code) => reject(new Error(`child exited with ${code} before its cluster was ready`)));
-  });
-  const orphan = JSON.parse(line) as { dir: string; pids: number[]; port: number };
+  `, 'its cluster was ready');
   const killed = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await killed;

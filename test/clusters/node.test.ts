@@ -3,7 +3,7 @@
 // from Berth with a robot's credentials, pods that become Ready, exec and logs through the API
 // server, pods reaching another on the same node and across nodes, and a teardown that leaves nothing.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { adminPassword } from '../support/server.ts';
 import { startRegistryServer, tool } from '../registry/support.ts';
 import type { RegistryServer } from '../registry/support.ts';
+import { spawnOrphan } from '../support/orphan.ts';
 import {
   createNamespace, execInPod, expectOk, pushNodeImages, startCluster, waitForPodReady, withCluster,
 } from './index.ts';
@@ -150,7 +151,7 @@ test('a node with a running pod, left behind by a killed test process, is reaped
   const root = mkdtempSync(join(tmpdir(), 'berth-node-crash-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const index = fileURLToPath(new URL('./index.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--input-type=module', '-e', `
+  const { child, trace: orphan } = await spawnOrphan<NodeTrace>(`
     import { readdirSync } from 'node:fs';
     import { createNamespace, startCluster, waitForPodReady } from ${JSON.stringify(index)};
     const c = await startCluster({ name: 'crash', root: ${JSON.stringify(root)}, nodes: 1, nodeRegistry: ${JSON.stringify(registry)} });
@@ -161,17 +162,7 @@ test('a node with a running pod, left behind by a killed test process, is reaped
     const cri = n.dir + '/containerd/root/io.containerd.grpc.v1.cri/';
     const ids = [...readdirSync(cri + 'sandboxes'), ...readdirSync(cri + 'containers')];
     console.log(JSON.stringify({ dir: n.dir, netns: n.host.netns, cgroupRoot: n.host.cgroupRoot, ids }));
-    setInterval(() => {}, 1 << 30);
-  `], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve(out.split('\n')[0]);
-    });
-    child.once('exit', (code) => reject(new Error(`child exited with ${code} before its pod was Ready`)));
-  });
-  const orphan = JSON.parse(line) as NodeTrace;
+  `, 'its pod was Ready');
   const killed = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await killed;
