@@ -6,12 +6,15 @@ import type { Database } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import { actorOf, type RequestContext } from '../platform/context.ts';
 import { conflict, forbidden, invalid, notFound, quotaExceeded, unauthorized, type Cause } from '../platform/errors.ts';
+import { change } from '../platform/usecase.ts';
 import { managesProject, seesProject } from './access.ts';
 import type { Registry } from './registry-service.ts';
 import { patternProblem, type PatternKind } from './pattern.ts';
 import { decideRetention, type RetainedArtifact, type RetentionPolicy } from './retention.ts';
 import * as store from './store.ts';
-import type { Db, ImagesTables } from './store.ts';
+import type { Db } from './store.ts';
+import * as policyStore from './policy-store.ts';
+import { imagesDb } from './project-store.ts';
 
 /** A stored policy as the API shows it. */
 export type Policy =
@@ -41,20 +44,18 @@ export const maxPoliciesPerKind = 50;
 export const maxKeepTagsPerProject = 100;
 
 export class PolicyService {
-  readonly #db: Database;
-  readonly #audit: AuditLog;
+  readonly #deps: { db: Database; audit: AuditLog };
   readonly #registry: Registry;
   /** Projects whose retention runs in this process now. */
   readonly #running = new Set<string>();
 
   constructor(o: { db: Database; audit: AuditLog; registry: Registry }) {
-    this.#db = o.db;
-    this.#audit = o.audit;
+    this.#deps = { db: o.db, audit: o.audit };
     this.#registry = o.registry;
   }
 
   get #k(): Db {
-    return this.#db.kysely.withTables<ImagesTables>() as unknown as Db;
+    return imagesDb(this.#deps.db.kysely);
   }
 
   async #facts(ctx: RequestContext, project: string, manage: boolean) {
@@ -69,7 +70,7 @@ export class PolicyService {
   /** The project's policies. */
   async list(ctx: RequestContext, project: string): Promise<Policy[]> {
     await this.#facts(ctx, project, false);
-    const rows = await this.#k.selectFrom('registry_policies').selectAll().where('project', '=', project).orderBy('created_at').orderBy('id').execute();
+    const rows = await policyStore.listPolicies(this.#k, project);
     return rows.map((r) => ({ id: r.id, project: r.project, kind: r.kind, createdAt: r.created_at, createdBy: r.created_by, ...JSON.parse(r.spec) }) as Policy);
   }
 
@@ -102,19 +103,19 @@ export class PolicyService {
     const id = randomBytes(6).toString('hex');
     const now = new Date().toISOString();
     const by = ctx.principal?.name ?? 'unknown';
-    await this.#db.transaction(async (raw) => {
-      const held = await raw.withTables<ImagesTables>().selectFrom('registry_policies').select((eb) => eb.fn.countAll<number>().as('n')).where('project', '=', project).where('kind', '=', kind).executeTakeFirst();
-      if (Number(held?.n ?? 0) >= maxPoliciesPerKind) throw quotaExceeded(`project "${project}" already holds ${maxPoliciesPerKind} ${kind} policies, the most a project may hold`);
+    const audit = { action: 'create', resource: 'registry-policies', name: `${project}/${id}`, detail: { kind, ...clean } };
+    await change(this.#deps, ctx, { tenant: p.tenant, audit }, async (raw) => {
+      const tx = imagesDb(raw);
+      if (await policyStore.countPolicies(tx, project, kind) >= maxPoliciesPerKind) throw quotaExceeded(`project "${project}" already holds ${maxPoliciesPerKind} ${kind} policies, the most a project may hold`);
       const adding = (clean.keepTags as string[] | undefined)?.length ?? 0;
       if (adding > 0) {
-        const specs = await raw.withTables<ImagesTables>().selectFrom('registry_policies').select('spec').where('project', '=', project).where('kind', '=', 'retention').execute();
+        const specs = await policyStore.retentionSpecs(tx, project);
         const patterns = specs.reduce((n, r) => n + ((JSON.parse(r.spec) as RetentionPolicy).keepTags?.length ?? 0), 0);
         if (patterns + adding > maxKeepTagsPerProject) {
           throw quotaExceeded(`project "${project}" holds ${patterns} keepTags patterns and this policy adds ${adding}: a project's retention policies may hold at most ${maxKeepTagsPerProject} keepTags patterns together`);
         }
       }
-      await raw.withTables<ImagesTables>().insertInto('registry_policies').values({ id, project, kind, spec: JSON.stringify(clean), created_at: now, created_by: by }).execute();
-      await this.#audit.record(raw, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'create', resource: 'registry-policies', name: `${project}/${id}`, tenant: p.tenant, outcome: 'success', code: 201, requestId: ctx.requestId, detail: { kind, ...clean } });
+      await policyStore.insertPolicy(tx, { id, project, kind, spec: JSON.stringify(clean), created_at: now, created_by: by });
     });
     return { id, project, kind, createdAt: now, createdBy: by, ...clean } as Policy;
   }
@@ -122,10 +123,8 @@ export class PolicyService {
   /** Removes a policy. NotFound when absent. */
   async delete(ctx: RequestContext, project: string, id: string): Promise<void> {
     const p = await this.#facts(ctx, project, true);
-    await this.#db.transaction(async (raw) => {
-      const r = await raw.withTables<ImagesTables>().deleteFrom('registry_policies').where('project', '=', project).where('id', '=', id).executeTakeFirst();
-      if (Number(r.numDeletedRows) === 0) throw notFound('Policy', id);
-      await this.#audit.record(raw, { actor: actorOf(ctx), sourceIp: ctx.sourceIp, action: 'delete', resource: 'registry-policies', name: `${project}/${id}`, tenant: p.tenant, outcome: 'success', code: 200, requestId: ctx.requestId, detail: {} });
+    await change(this.#deps, ctx, { tenant: p.tenant, audit: { action: 'delete', resource: 'registry-policies', name: `${project}/${id}` } }, async (tx) => {
+      if (!(await policyStore.deletePolicy(imagesDb(tx), project, id))) throw notFound('Policy', id);
     });
   }
 
@@ -154,17 +153,13 @@ export class PolicyService {
   async #retain(project: string, dryRun: boolean, actor: { name: string; sourceIp: string; requestId: string }): Promise<RetentionResult> {
     const p = await store.findProject(this.#k, project);
     if (!p) throw notFound('Project', project);
-    const policies = (await this.#k.selectFrom('registry_policies').select(['id', 'spec']).where('project', '=', project).where('kind', '=', 'retention').execute())
+    const policies = (await policyStore.retentionSpecs(this.#k, project))
       .map((r) => ({ id: r.id, ...JSON.parse(r.spec) }) as RetentionPolicy);
     if (policies.length === 0) return { project, dryRun, removed: [], kept: 0 };
     const rules = await store.immutabilityRules(this.#k, project);
-    const manifests = await this.#k.selectFrom('registry_manifests').innerJoin('registry_repositories', 'registry_repositories.name', 'registry_manifests.repository')
-      .select(['registry_manifests.repository', 'registry_manifests.digest', 'registry_manifests.created_at', 'registry_manifests.pulled_at', 'registry_manifests.subject'])
-      .where('registry_repositories.project', '=', project).execute();
-    const tags = await this.#k.selectFrom('registry_tags').innerJoin('registry_repositories', 'registry_repositories.name', 'registry_tags.repository')
-      .select(['registry_tags.repository', 'registry_tags.tag', 'registry_tags.digest']).where('registry_repositories.project', '=', project).execute();
-    const children = await this.#k.selectFrom('registry_manifest_refs').innerJoin('registry_repositories', 'registry_repositories.name', 'registry_manifest_refs.repository')
-      .select(['registry_manifest_refs.repository', 'registry_manifest_refs.digest', 'registry_manifest_refs.child']).where('registry_repositories.project', '=', project).where('kind', '=', 'manifest').execute();
+    const manifests = await policyStore.projectManifests(this.#k, project);
+    const tags = await policyStore.projectTags(this.#k, project);
+    const children = await policyStore.projectManifestChildren(this.#k, project);
     const group = <T>(rows: readonly T[], key: (r: T) => string, value: (r: T) => string): Map<string, string[]> => {
       const m = new Map<string, string[]>();
       for (const r of rows) {
@@ -200,21 +195,21 @@ export class PolicyService {
       project, dryRun, removed: going.map((a) => ({ repository: a.repository, digest: a.digest, tags: a.tags })), kept: keep.length + immutable.length,
       ...(failed.length ? { failed } : {}),
     };
-    await this.#k.insertInto('registry_retention_runs').values({
+    await policyStore.insertRetentionRun(this.#k, {
       id: randomBytes(8).toString('hex'), project, time: new Date().toISOString(), dry_run: dryRun ? 1 : 0, triggered_by: actor.name, result: JSON.stringify(result),
-    }).execute();
+    });
     return result;
   }
 
   /** The project's retention runs, newest first. */
   async runs(ctx: RequestContext, project: string): Promise<{ id: string; time: string; triggeredBy: string; result: RetentionResult }[]> {
     await this.#facts(ctx, project, false);
-    const rows = await this.#k.selectFrom('registry_retention_runs').selectAll().where('project', '=', project).orderBy('time', 'desc').limit(50).execute();
+    const rows = await policyStore.retentionRuns(this.#k, project, 50);
     return rows.map((r) => ({ id: r.id, time: r.time, triggeredBy: r.triggered_by, result: JSON.parse(r.result) as RetentionResult }));
   }
 
   /** Every project that has a retention policy (for the scheduled job). */
   async projectsWithRetention(): Promise<string[]> {
-    return (await this.#k.selectFrom('registry_policies').select('project').where('kind', '=', 'retention').groupBy('project').execute()).map((r) => r.project);
+    return policyStore.projectsWithRetention(this.#k);
   }
 }
