@@ -9,12 +9,13 @@
 //    often: sweepUploads).
 // A dry run reports what would go and changes nothing. Runs are recorded.
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import type { BlobStore } from './blobstore/types.ts';
-import type { Db, ImagesTables } from './store.ts';
+import type { Db } from './store.ts';
+import * as gcStore from './gc-store.ts';
+import { imagesDb } from './project-store.ts';
 
 /** Rolls a sweep back: the blob stays. */
 class KeepBlob extends Error {}
@@ -74,7 +75,7 @@ export class GarbageCollector {
   }
 
   get #k(): Db {
-    return this.#db.kysely.withTables<ImagesTables>() as unknown as Db;
+    return imagesDb(this.#db.kysely);
   }
 
   /** Runs a collection (after any run in progress) and records it. Audited unless dry. */
@@ -87,12 +88,12 @@ export class GarbageCollector {
   async #record(opts: { dryRun: boolean; triggeredBy: string; requestId?: string; sourceIp?: string }): Promise<GcRun> {
     const id = randomUUID();
     const startedAt = this.#now().toISOString();
-    await this.#k.insertInto('registry_gc_runs').values({ id, started_at: startedAt, finished_at: null, dry_run: opts.dryRun ? 1 : 0, triggered_by: opts.triggeredBy, status: 'running', result: 'null' }).execute();
+    await gcStore.insertGcRun(this.#k, { id, started_at: startedAt, finished_at: null, dry_run: opts.dryRun ? 1 : 0, triggered_by: opts.triggeredBy, status: 'running', result: 'null' });
     try {
       const result = await this.#collect(opts.dryRun);
       const finishedAt = this.#now().toISOString();
       await this.#db.transaction(async (raw) => {
-        await raw.withTables<ImagesTables>().updateTable('registry_gc_runs').set({ finished_at: finishedAt, status: 'succeeded', result: JSON.stringify(result) }).where('id', '=', id).execute();
+        await gcStore.finishGcRun(imagesDb(raw), id, { finished_at: finishedAt, status: 'succeeded', result: JSON.stringify(result) });
         if (!opts.dryRun) {
           await this.#audit.record(raw, {
             actor: opts.triggeredBy, sourceIp: opts.sourceIp ?? '', action: 'gc', resource: 'gc', name: id, outcome: 'success', code: 200,
@@ -105,45 +106,31 @@ export class GarbageCollector {
       this.#logger.error({ err }, 'registry garbage collection failed');
       const finishedAt = this.#now().toISOString();
       const result = { error: (err as Error).message };
-      await this.#k.updateTable('registry_gc_runs').set({ finished_at: finishedAt, status: 'failed', result: JSON.stringify(result) }).where('id', '=', id).execute();
+      await gcStore.finishGcRun(this.#k, id, { finished_at: finishedAt, status: 'failed', result: JSON.stringify(result) });
       return { id, startedAt, finishedAt, triggeredBy: opts.triggeredBy, status: 'failed', result };
     }
   }
 
   /** The newest runs first. */
   async list(limit = 50): Promise<GcRun[]> {
-    const rows = await this.#k.selectFrom('registry_gc_runs').selectAll().orderBy('started_at', 'desc').limit(limit).execute();
+    const rows = await gcStore.gcRuns(this.#k, limit);
     return rows.map((r) => ({ id: r.id, startedAt: r.started_at, finishedAt: r.finished_at, triggeredBy: r.triggered_by, status: r.status as GcRun['status'], result: JSON.parse(r.result) as GcRun['result'] }));
   }
 
   async #collect(dryRun: boolean): Promise<GcResult> {
     const now = this.#now().getTime();
     const cutoff = new Date(now - this.#graceMs).toISOString();
-    const unreferenced = (db: Db) => db.selectFrom('registry_repository_blobs as rb').select(['rb.repository', 'rb.digest', 'rb.size'])
-      .where('rb.created_at', '<', cutoff)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('registry_manifest_refs as r').select(sql`1`.as('one')).whereRef('r.repository', '=', 'rb.repository').whereRef('r.child', '=', 'rb.digest'))));
-
-    let linksRemoved: number;
-    if (dryRun) {
-      linksRemoved = (await unreferenced(this.#k).execute()).length;
-    } else {
-      const r = await this.#k.deleteFrom('registry_repository_blobs')
-        .where('created_at', '<', cutoff)
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('registry_manifest_refs as r').select(sql`1`.as('one'))
-          .whereRef('r.repository', '=', 'registry_repository_blobs.repository').whereRef('r.child', '=', 'registry_repository_blobs.digest'))))
-        .executeTakeFirst();
-      linksRemoved = Number(r.numDeletedRows);
-    }
+    const linksRemoved = dryRun ? (await gcStore.unreferencedLinks(this.#k, cutoff)).length : await gcStore.deleteUnreferencedLinks(this.#k, cutoff);
     // In a dry run the links above still exist: count them as gone when deciding on blobs.
-    const goingLinks = dryRun ? new Set((await unreferenced(this.#k).execute()).map((l) => `${l.repository}@${l.digest}`)) : new Set<string>();
+    const goingLinks = dryRun ? new Set((await gcStore.unreferencedLinks(this.#k, cutoff)).map((l) => `${l.repository}@${l.digest}`)) : new Set<string>();
 
     let blobsDeleted = 0;
     let bytesFreed = 0;
     const deleted: string[] = [];
     for await (const blob of this.#blobs.list()) {
       if (blob.modifiedAt.getTime() > now - this.#graceMs) continue;
-      const links = await this.#k.selectFrom('registry_repository_blobs').select('repository').where('digest', '=', blob.digest).execute();
-      if (links.some((l) => !goingLinks.has(`${l.repository}@${blob.digest}`))) continue;
+      const links = await gcStore.linksOfBlob(this.#k, blob.digest);
+      if (links.some((repository) => !goingLinks.has(`${repository}@${blob.digest}`))) continue;
       if (!dryRun && !(await this.#sweep(blob.digest, cutoff))) continue;
       blobsDeleted++;
       bytesFreed += blob.size;
@@ -164,14 +151,14 @@ export class GarbageCollector {
     const cutoff = this.#now().getTime() - this.#uploadTtlMs;
     const files = new Map<string, number>();
     for await (const u of this.#blobs.listUploads()) files.set(u.id, u.modifiedAt.getTime());
-    const rows = await this.#k.selectFrom('registry_uploads').select(['id', 'updated_at']).execute();
+    const rows = await gcStore.uploadSessions(this.#k);
     const idle = rows.filter((r) => Date.parse(r.updated_at) < cutoff && (files.get(r.id) ?? 0) < cutoff).map((r) => r.id);
     const known = new Set(rows.map((r) => r.id));
     const orphans = [...files].filter(([id, modified]) => !known.has(id) && modified < cutoff).map(([id]) => id);
     if (dryRun) return idle.length + orphans.length;
     for (const id of [...idle, ...orphans]) {
       await this.#blobs.cancel(id);
-      await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+      await gcStore.deleteUploadSession(this.#k, id);
     }
     return idle.length + orphans.length;
   }
@@ -184,15 +171,11 @@ export class GarbageCollector {
    */
   async #sweep(digest: string, cutoff: string): Promise<boolean> {
     return this.#db.transaction(async (raw) => {
-      const tx = raw.withTables<ImagesTables>() as unknown as Db;
+      const tx = imagesDb(raw);
       // A file without a row (a push that died between file and row) is locked the same way:
       // an old placeholder row, taken and deleted in this transaction.
-      await tx.insertInto('registry_blobs').values({ digest, size: 0, created_at: new Date(0).toISOString() })
-        .onConflict((oc) => oc.column('digest').doNothing()).execute();
-      const r = await tx.deleteFrom('registry_blobs').where('digest', '=', digest).where('created_at', '<', cutoff)
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('registry_repository_blobs as rb').select(sql`1`.as('one')).where('rb.digest', '=', digest))))
-        .executeTakeFirst();
-      if (Number(r.numDeletedRows) === 0) throw new KeepBlob();
+      await gcStore.ensureBlobRow(tx, digest);
+      if (!(await gcStore.deleteUnlinkedBlob(tx, digest, cutoff))) throw new KeepBlob();
       // A file written since the listing belongs to a push about to link it: keep it.
       const again = await this.#blobs.stat(digest);
       if (!again || again.modifiedAt.getTime() >= Date.parse(cutoff)) throw new KeepBlob();
