@@ -31,3 +31,28 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     }
   });
 }
+
+for (const backend of ['sqlite', 'postgres'] as const) {
+  test(`a policy refused inside its change is audited under the policy and the project's tenant (${backend})`, async () => {
+    const s = await startRegistryServer(backend);
+    try {
+      assert.equal((await s.api('POST', '/api/v1/registry/projects', { token: s.adminToken, body: { name: 'team', tenant: 'acme' } })).status, 201);
+      // The project fills its keepTags patterns (100 in two policies of 50); one more is refused
+      // inside the change, once the held ones are counted.
+      const retention = (keepTags: string[]) => s.api('POST', '/api/v1/registry/projects/team/retention', { token: s.adminToken, body: { keepTags } });
+      for (const p of ['a', 'b']) assert.equal((await retention(Array.from({ length: 50 }, (_, i) => `${p}${i}-*`))).status, 201);
+      const refused = await retention(['c-*']);
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+
+      const rows = await s.server.deps.db.kysely.selectFrom('audit_log').select(['resource', 'name', 'tenant', 'outcome', 'code'])
+        .where('outcome', '=', 'failure').orderBy('seq').execute();
+      assert.equal(rows.length, 1, JSON.stringify(rows));
+      assert.equal(rows[0].resource, 'registry-policies');
+      assert.match(rows[0].name, /^team\/[0-9a-f]{12}$/);
+      assert.equal(rows[0].tenant, 'acme');
+      assert.equal(Number(rows[0].code), 403);
+    } finally {
+      await s.close();
+    }
+  });
+}
