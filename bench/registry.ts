@@ -1,5 +1,7 @@
-// The registry against CNCF Distribution 2.8 (Debian `docker-registry`, filesystem storage,
-// loopback), both measured in this run with the same client:
+// The registry against CNCF Distribution v3.1.2 (built from the Go module proxy by
+// bench/build-peers.sh, the peer users pick today) and Distribution 2.8 (Debian
+// `docker-registry`), both with filesystem storage on loopback, all three measured in this run
+// with the same client:
 //   - push and pull of a 1 GiB blob with curl (MB/s, by curl's own clock; dirty pages written back
 //     before each pull), and sha256sum over the same file (the hashing limit);
 //   - push and pull of 1,000 small images at concurrency 16 (images/s; a keep-alive Node client);
@@ -7,14 +9,16 @@
 // Berth runs as `berth server` with authentication on (a bearer token from /auth/token);
 // Distribution runs without authentication, as it ships.
 //
-// Figures are taken alternately for both (the big blob three times, median kept), so that load
-// from elsewhere on the machine falls on both alike.
+// Figures are taken in turn for every target, the order rotating from round to round and from
+// figure to figure (the big blob three times, median kept), so that load from elsewhere on the
+// machine falls on all alike.
 //
 // Run: node bench/registry.ts   (BENCH_BLOB_MIB=1024, BENCH_IMAGES=1000, BENCH_SECONDS=10, BENCH_ROUNDS=3;
-// BENCH_ONLY=big measures the big blob alone, for iterating on it)
+// BENCH_ONLY=big measures the big blob alone, for iterating on it; BENCH_DISTRIBUTION_V3=<path>
+// names a registry binary instead of the one bench/build-peers.sh builds)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
-import { mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,44 +179,65 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/**
- * Runs every figure for both targets, alternating which goes first, so that load from elsewhere
- * on the machine falls on both alike; the big blob is moved `rounds` times and the median kept.
- */
-async function measureBoth(a: Target, b: Target, file: string, fileDigest: string, images: readonly SmallImage[]): Promise<[Figures, Figures]> {
-  const big: Record<string, { push: number[]; pull: number[] }> = { [a.name]: { push: [], pull: [] }, [b.name]: { push: [], pull: [] } };
-  for (let round = 0; round < rounds; round++) {
-    for (const t of round % 2 ? [b, a] : [a, b]) {
-      const r = bigBlob(t, file, fileDigest, `bench/big${round}`);
-      big[t.name].push.push(r.push);
-      big[t.name].pull.push(r.pull);
-    }
-  }
-  const bigOf = (t: Target): Figures => ({ push1g: median(big[t.name].push), pull1g: median(big[t.name].pull), pushRounds: big[t.name].push, pullRounds: big[t.name].pull });
-  if (onlyBig) return [bigOf(a), bigOf(b)];
-  const pushA = await pushSmall(a, images);
-  const pushB = await pushSmall(b, images);
-  const pullB = await pullSmall(b, images);
-  const pullA = await pullSmall(a, images);
-  const loadA = await manifestLoad(a);
-  const loadB = await manifestLoad(b);
-  const figures = (t: Target, pushImages: number, pullImages: number, load: { rps: number; p99: number }): Figures => ({
-    ...bigOf(t), pushImages, pullImages, manifestRps: load.rps, manifestP99: load.p99,
-  });
-  return [figures(a, pushA, pullA, loadA), figures(b, pushB, pullB, loadB)];
+/** The order in which `targets` take their turn at figure `turn`: rotated, so none is always first. */
+function rotated<T>(targets: readonly T[], turn: number): T[] {
+  const k = turn % targets.length;
+  return [...targets.slice(k), ...targets.slice(0, k)];
 }
 
-async function startDistribution(dir: string): Promise<{ base: string; child: ChildProcess }> {
-  const bin = '/usr/bin/docker-registry';
-  if (!existsSync(bin)) throw new Error('docker-registry (CNCF Distribution 2.8) is missing: apt-get install docker-registry');
+/**
+ * Runs every figure for every target, rotating which goes first, so that load from elsewhere on
+ * the machine falls on all alike; the big blob is moved `rounds` times and the median kept.
+ * Returns the figures in the order of `targets`.
+ */
+async function measureAll(targets: readonly Target[], file: string, fileDigest: string, images: readonly SmallImage[]): Promise<Figures[]> {
+  const big = new Map(targets.map((t) => [t.name, { push: [] as number[], pull: [] as number[] }]));
+  for (let round = 0; round < rounds; round++) {
+    for (const t of rotated(targets, round)) {
+      const r = bigBlob(t, file, fileDigest, `bench/big${round}`);
+      big.get(t.name)!.push.push(r.push);
+      big.get(t.name)!.pull.push(r.pull);
+    }
+  }
+  const figures = new Map<string, Figures>(targets.map((t) => {
+    const { push, pull } = big.get(t.name)!;
+    return [t.name, { push1g: median(push), pull1g: median(pull), pushRounds: push, pullRounds: pull }];
+  }));
+  if (!onlyBig) {
+    for (const t of rotated(targets, 0)) figures.get(t.name)!.pushImages = await pushSmall(t, images);
+    for (const t of rotated(targets, 1)) figures.get(t.name)!.pullImages = await pullSmall(t, images);
+    for (const t of rotated(targets, 2)) {
+      const load = await manifestLoad(t);
+      figures.get(t.name)!.manifestRps = load.rps;
+      figures.get(t.name)!.manifestP99 = load.p99;
+    }
+  }
+  return targets.map((t) => figures.get(t.name)!);
+}
+
+/** The path of Distribution v3's registry binary: BENCH_DISTRIBUTION_V3, or what bench/build-peers.sh builds (once). */
+function distributionV3(): string {
+  const named = process.env.BENCH_DISTRIBUTION_V3;
+  if (named) return named;
+  return execFileSync('sh', [join(import.meta.dirname, 'build-peers.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+}
+
+/**
+ * Starts a Distribution registry binary on loopback with filesystem storage under `dir` and no
+ * authentication. 2.8 and v3 read the same configuration. v3 exports OpenTelemetry traces unless
+ * told not to: with no collector to take them that is work (and retries) no user would leave on,
+ * so it is turned off.
+ */
+async function startDistribution(bin: string, dir: string): Promise<{ base: string; child: ChildProcess }> {
   const port = await freePort();
-  const config = join(dir, 'distribution.yml');
+  const config = join(dir, 'config.yml');
+  mkdirSync(dir, { recursive: true });
   writeFileSync(config, [
     'version: 0.1', 'log:', '  level: error', '  accesslog:', '    disabled: true',
-    'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'distribution-data')}`, '  delete:', '    enabled: true',
+    'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, '  delete:', '    enabled: true',
     'http:', `  addr: 127.0.0.1:${port}`, '',
   ].join('\n'));
-  const child = spawn(bin, ['serve', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(bin, ['serve', config], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, OTEL_TRACES_EXPORTER: 'none' } });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -221,7 +246,7 @@ async function startDistribution(dir: string): Promise<{ base: string; child: Ch
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error('docker-registry did not start');
+  throw new Error(`${bin} did not start`);
 }
 
 async function main(): Promise<void> {
@@ -238,8 +263,12 @@ async function main(): Promise<void> {
     const sha256sumMBs = (blobMiB * 1024 * 1024) / 1e6 / ((performance.now() - t0) / 1000);
     const images = smallImages(imageCount);
 
-    const dist = await startDistribution(dir);
-    children.push(dist.child);
+    const debianBin = '/usr/bin/docker-registry';
+    if (!existsSync(debianBin)) throw new Error('docker-registry (CNCF Distribution 2.8) is missing: apt-get install docker-registry');
+    const v2 = await startDistribution(debianBin, join(dir, 'distribution-2.8'));
+    children.push(v2.child);
+    const v3 = await startDistribution(distributionV3(), join(dir, 'distribution-3'));
+    children.push(v3.child);
     const berth = await spawnServer({ dataDir: join(dir, 'berth-data'), env: { BERTH_ADMIN_PASSWORD: adminPassword, BERTH_LOG_LEVEL: 'error', BERTH_REGISTRY_GC_INTERVAL_HOURS: '0' } });
     children.push(berth.child);
     const login = await (await fetch(`${berth.url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) })).json() as { token: string };
@@ -249,28 +278,34 @@ async function main(): Promise<void> {
     const tokenUrl = `${berth.url}/auth/token?service=berth&${scopes.join('&')}`;
     const token = await (await fetch(tokenUrl, { headers: { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` } })).json() as { token: string };
 
-    const [distribution, ours] = await measureBoth(
-      { name: 'Distribution', base: dist.base, headers: {} },
+    const [ours, d2, d3] = await measureAll([
       { name: 'Berth', base: berth.url, headers: { authorization: `Bearer ${token.token}` } },
-      file, fileDigest, images);
+      { name: 'Distribution 2.8', base: v2.base, headers: {} },
+      { name: 'Distribution v3.1.2', base: v3.base, headers: {} },
+    ], file, fileDigest, images);
 
-    const rows: [string, number | undefined, number | undefined, boolean][] = [
-      [`push ${blobMiB} MiB blob, median of ${rounds} (MB/s)`, ours.push1g, distribution.push1g, true],
-      [`pull ${blobMiB} MiB blob, median of ${rounds} (MB/s)`, ours.pull1g, distribution.pull1g, true],
-      [`push ${imageCount} small images, c=16 (images/s)`, ours.pushImages, distribution.pushImages, true],
-      [`pull ${imageCount} small images, c=16 (images/s)`, ours.pullImages, distribution.pullImages, true],
-      ['manifest GET, c=64 (requests/s)', ours.manifestRps, distribution.manifestRps, true],
-      ['manifest GET, c=64 (p99 ms)', ours.manifestP99, distribution.manifestP99, false],
+    const rows: [string, keyof Figures, boolean][] = [
+      [`push ${blobMiB} MiB blob, median of ${rounds} (MB/s)`, 'push1g', true],
+      [`pull ${blobMiB} MiB blob, median of ${rounds} (MB/s)`, 'pull1g', true],
+      [`push ${imageCount} small images, c=16 (images/s)`, 'pushImages', true],
+      [`pull ${imageCount} small images, c=16 (images/s)`, 'pullImages', true],
+      ['manifest GET, c=64 (requests/s)', 'manifestRps', true],
+      ['manifest GET, c=64 (p99 ms)', 'manifestP99', false],
     ];
     const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-    console.log(`${'figure'.padEnd(44)} ${'Berth'.padStart(10)} ${'Distribution'.padStart(13)} ${'ratio'.padStart(7)}`);
-    for (const [name, b, d, higherIsBetter] of rows) {
-      if (b === undefined || d === undefined) continue;
-      const ratio = higherIsBetter ? b / d : d / b;
-      console.log(`${name.padEnd(44)} ${fmt(b).padStart(10)} ${fmt(d).padStart(13)} ${ratio.toFixed(2).padStart(7)}${ratio >= 1 ? '' : '  (below the peer)'}`);
+    // Higher is better for every figure but p99: the ratio is then taken the other way round.
+    const ratio = (b: number, d: number, higherIsBetter: boolean) => (higherIsBetter ? b / d : d / b);
+    console.log(`${'figure'.padEnd(44)} ${'Berth'.padStart(9)} ${'Dist 2.8'.padStart(9)} ${'Dist v3'.padStart(9)} ${'/2.8'.padStart(6)} ${'/v3'.padStart(6)}`);
+    for (const [name, key, higherIsBetter] of rows) {
+      const [b, x, y] = [ours[key], d2[key], d3[key]];
+      if (typeof b !== 'number' || typeof x !== 'number' || typeof y !== 'number') continue;
+      const r2 = ratio(b, x, higherIsBetter);
+      const r3 = ratio(b, y, higherIsBetter);
+      console.log(`${name.padEnd(44)} ${fmt(b).padStart(9)} ${fmt(x).padStart(9)} ${fmt(y).padStart(9)} ${r2.toFixed(2).padStart(6)} ${r3.toFixed(2).padStart(6)}${r3 >= 1 ? '' : '  (below v3)'}`);
     }
-    console.log(`big blob pushes, round by round (MB/s): Berth ${ours.pushRounds.map(fmt).join(' ')}; Distribution ${distribution.pushRounds.map(fmt).join(' ')}`);
-    console.log(`big blob pulls, round by round (MB/s): Berth ${ours.pullRounds.map(fmt).join(' ')}; Distribution ${distribution.pullRounds.map(fmt).join(' ')}`);
+    for (const [what, key] of [['pushes', 'pushRounds'], ['pulls', 'pullRounds']] as const) {
+      console.log(`big blob ${what}, round by round (MB/s): Berth ${ours[key].map(fmt).join(' ')}; 2.8 ${d2[key].map(fmt).join(' ')}; v3 ${d3[key].map(fmt).join(' ')}`);
+    }
     console.log(`sha256sum over the same file: ${fmt(sha256sumMBs)} MB/s; Berth's push is ${((ours.push1g / sha256sumMBs) * 100).toFixed(0)}% of it (goal: at least 70%)`);
     console.log('ratio: Berth over Distribution (for p99, Distribution over Berth); above 1 means Berth is better');
   } finally {
