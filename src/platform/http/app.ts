@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
 import type { PlatformDeps, AreaModule } from '../area.ts';
@@ -51,9 +51,43 @@ function defaultAuditResource(url: string): string {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { deps } = opts;
   const hasConsole = existsSync(join(opts.consoleDir, 'index.html'));
+  const app = createFastify(deps);
+  // First of the onRequest hooks: a body is timed from the end of its headers, not from after authentication.
+  watchBodies(app, deps.config.timeouts, deps.config.bodyLimit, (req, reason) => req.log.info({ reason }, 'slow request closed with 408'));
+  app.decorateRequest('ctx', null as never);
+  requireAccessRules(app);
+  app.addHook('onRequest', guard(deps));
+  closeConnectionsOnShutdown(app, deps);
+  app.setErrorHandler(errorHandler(deps));
   // Paths the console's router owns are answered with its index page (single-page app).
   const indexHtml = hasConsole ? readFileSync(join(opts.consoleDir, 'index.html')) : undefined;
-  const app = Fastify({
+  app.setNotFoundHandler(async (req, reply) => {
+    const isApi = apiPrefixes.some((p) => req.url.startsWith(p));
+    if (!isApi && req.method === 'GET' && indexHtml) {
+      return reply.type('text/html; charset=utf-8').send(indexHtml);
+    }
+    return reply.code(404).send(status('NotFound', `the server could not find the requested resource: ${req.method} ${req.url.split('?')[0]}`));
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Berth API', version: opts.version, description: 'Multi-tenant resource manager for Kubernetes container clouds' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  operationalRoutes(app, opts);
+  await app.register(async (api) => {
+    await identityRoutes(api, deps);
+    await auditRoutes(api, deps);
+  }, { prefix: '/api/v1' });
+  for (const area of opts.areas) await area.register(app, deps);
+  await consoleRoutes(app, opts.consoleDir, hasConsole);
+  return app;
+}
+
+function createFastify(deps: PlatformDeps): FastifyInstance {
+  return Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
     trustProxy: deps.config.trustProxy,
@@ -66,12 +100,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     ...serverTimeoutOptions(deps.config.timeouts),
   });
-  // First of the onRequest hooks: a body is timed from the end of its headers, not from after authentication.
-  watchBodies(app, deps.config.timeouts, deps.config.bodyLimit, (req, reason) => req.log.info({ reason }, 'slow request closed with 408'));
+}
 
-  app.decorateRequest('ctx', null as never);
-
-  // Every route must say how it is authorized; a forgotten one fails at start-up, not in production.
+/** Every route must say how it is authorized; a forgotten one fails at start-up, not in production. */
+function requireAccessRules(app: FastifyInstance): void {
   const routes: { method: string; url: string; opts: { config?: unknown } }[] = [];
   app.addHook('onRoute', (route) => {
     routes.push({ method: String(route.method), url: route.url, opts: route });
@@ -84,8 +116,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       }
     }
   });
+}
 
-  app.addHook('onRequest', async (req, reply) => {
+/** The onRequest hook that authenticates the caller and checks the route's platform permission. */
+function guard(deps: PlatformDeps) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     reply.header('x-request-id', req.id);
     // A client gone before this hook runs leaves its socket without a remote address.
     req.ctx = { sourceIp: req.ip ?? 'unknown', requestId: String(req.id) };
@@ -102,21 +137,27 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         throw forbidden(`user "${principal.name}" cannot ${verb} ${resource}${tenant ? ` in tenant "${tenant}"` : ''}`);
       }
     }
-  });
+  };
+}
 
-  // On shutdown, requests already received finish; their connections then close instead of
-  // idling until the keep-alive timeout holds the process open.
+/**
+ * On shutdown, requests already received finish; their connections then close instead of
+ * idling until the keep-alive timeout holds the process open. Also records request durations.
+ */
+function closeConnectionsOnShutdown(app: FastifyInstance, deps: PlatformDeps): void {
   let closing = false;
   app.addHook('preClose', async () => { closing = true; });
   app.addHook('onSend', async (_req, reply) => { if (closing) reply.header('connection', 'close'); });
-
   app.addHook('onResponse', async (req, reply) => {
     if (closing) app.server.closeIdleConnections();
     const route = req.routeOptions.url ?? 'unmatched';
     deps.metrics.requestDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
+}
 
-  app.setErrorHandler(async (err, req, reply) => {
+/** Answers every error in the Status shape, auditing refused changes. */
+function errorHandler(deps: PlatformDeps) {
+  return async (err: unknown, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     if (bodyCutShort(req)) {
       // The client went away (or was cut off) before its body was complete: its own doing, not a fault here.
       req.log.info({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, 'client aborted the request');
@@ -128,42 +169,33 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (retryAfter) reply.header('retry-after', String(retryAfter));
     const refused = body.code === 401 || body.code === 403 || body.code === 422;
     if (refused && (mutating.has(req.method) || body.code !== 422) && req.routeOptions.config?.auth !== 'public') {
-      const params = (req.params ?? {}) as Record<string, string>;
-      const about = refusedChange(err) ?? {
-        resource: req.routeOptions.config?.auditResource ?? defaultAuditResource(req.routeOptions.url ?? req.url),
-        name: params.name ?? params.id ?? '', tenant: params.tenant ?? '',
-      };
-      try {
-        await deps.audit.recordAlone({
-          actor: req.ctx?.principal?.name ?? 'anonymous', sourceIp: req.ctx?.sourceIp ?? req.ip ?? 'unknown', action: `${req.method} ${req.routeOptions.url ?? req.url}`,
-          ...about, outcome: 'failure', code: body.code,
-          requestId: String(req.id), detail: { reason: body.reason, message: body.message },
-        });
-      } catch (auditErr) {
-        deps.metrics.auditFailures.inc();
-        req.log.warn({ err: auditErr }, 'could not audit a refused request');
-      }
+      await auditRefusal(deps, err, req, body);
     }
     return reply.code(body.code).type('application/json').send(body);
-  });
+  };
+}
 
-  app.setNotFoundHandler(async (req, reply) => {
-    const isApi = apiPrefixes.some((p) => req.url.startsWith(p));
-    if (!isApi && req.method === 'GET' && hasConsole) {
-      return reply.type('text/html; charset=utf-8').send(indexHtml);
-    }
-    return reply.code(404).send(status('NotFound', `the server could not find the requested resource: ${req.method} ${req.url.split('?')[0]}`));
-  });
+async function auditRefusal(deps: PlatformDeps, err: unknown, req: FastifyRequest, body: { code: number; reason: string; message: string }): Promise<void> {
+  const params = (req.params ?? {}) as Record<string, string>;
+  const about = refusedChange(err) ?? {
+    resource: req.routeOptions.config?.auditResource ?? defaultAuditResource(req.routeOptions.url ?? req.url),
+    name: params.name ?? params.id ?? '', tenant: params.tenant ?? '',
+  };
+  try {
+    await deps.audit.recordAlone({
+      actor: req.ctx?.principal?.name ?? 'anonymous', sourceIp: req.ctx?.sourceIp ?? req.ip ?? 'unknown', action: `${req.method} ${req.routeOptions.url ?? req.url}`,
+      ...about, outcome: 'failure', code: body.code,
+      requestId: String(req.id), detail: { reason: body.reason, message: body.message },
+    });
+  } catch (auditErr) {
+    deps.metrics.auditFailures.inc();
+    req.log.warn({ err: auditErr }, 'could not audit a refused request');
+  }
+}
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Berth API', version: opts.version, description: 'Multi-tenant resource manager for Kubernetes container clouds' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
-
+/** Health, readiness, metrics and the OpenAPI document. */
+function operationalRoutes(app: FastifyInstance, opts: AppOptions): void {
+  const { deps } = opts;
   app.get('/healthz', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   let migrated = false;
   app.get('/readyz', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) => {
@@ -186,21 +218,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return deps.metrics.registry.metrics();
   });
   app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+}
 
-  await app.register(async (api) => {
-    await identityRoutes(api, deps);
-    await auditRoutes(api, deps);
-  }, { prefix: '/api/v1' });
-  for (const area of opts.areas) await area.register(app, deps);
-
+/** The console's static files, or a 503 at / saying how to build them. */
+async function consoleRoutes(app: FastifyInstance, consoleDir: string, hasConsole: boolean): Promise<void> {
   if (hasConsole) {
     await app.register(async (web) => {
       web.addHook('onRoute', (route) => { route.config = { ...route.config, auth: 'public' }; });
-      await web.register(fastifyStatic, { root: opts.consoleDir, prefix: '/', wildcard: false, index: ['index.html'], schemaHide: true });
+      await web.register(fastifyStatic, { root: consoleDir, prefix: '/', wildcard: false, index: ['index.html'], schemaHide: true });
     });
   } else {
     app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) =>
       reply.code(503).send(status('ServiceUnavailable', 'the console is not built: run `npm run build:console` (npm start does it)')));
   }
-  return app;
 }
