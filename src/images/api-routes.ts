@@ -13,6 +13,17 @@ const authenticated = { auth: 'authenticated' as const };
 
 /** Registers the registry API on `api` (mounted under /api/v1/registry). */
 export async function apiRoutes(api: FastifyInstance, projects: ProjectService, gc: GarbageCollector, policies: PolicyService): Promise<void> {
+  projectRoutes(api, projects);
+  memberRoutes(api, projects);
+  robotRoutes(api, projects);
+  repositoryRoutes(api, projects);
+  gcRoutes(api, gc);
+  policyRoutes(api, policies);
+  quotaRoutes(api, projects);
+}
+
+/** The project resource: create, list, read, change, delete. */
+function projectRoutes(api: FastifyInstance, projects: ProjectService): void {
   api.post<{ Body: { name: string; tenant?: string; public?: boolean; storageLimit?: number; artifactLimit?: number; rateLimit?: number } }>('/projects', {
     config: authenticated,
     schema: {
@@ -43,7 +54,10 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
       await projects.deleteProject(req.ctx, req.params.project);
       return reply.code(200).send({ kind: 'Status', apiVersion: 'v1', status: 'Success', details: { name: req.params.project, kind: 'Project' } });
     });
+}
 
+/** A project's members and their grants. */
+function memberRoutes(api: FastifyInstance, projects: ProjectService): void {
   api.get<{ Params: { project: string } }>('/projects/:project/members', { config: authenticated, schema: { tags: ['registry'], params: nameParam } },
     async (req) => ({ items: await projects.listMembers(req.ctx, req.params.project) }));
 
@@ -67,7 +81,10 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
     await projects.removeMember(req.ctx, req.params.project, req.params.user, req.query.repositories ?? '');
     return reply.code(204).send();
   });
+}
 
+/** A project's robot accounts. */
+function robotRoutes(api: FastifyInstance, projects: ProjectService): void {
   api.get<{ Params: { project: string } }>('/projects/:project/robots', { config: authenticated, schema: { tags: ['registry'], params: nameParam } },
     async (req) => ({ items: await projects.listRobots(req.ctx, req.params.project) }));
 
@@ -98,7 +115,10 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
     await projects.deleteRobot(req.ctx, req.params.project, req.params.name);
     return reply.code(204).send();
   });
+}
 
+/** Repositories and their artifacts. */
+function repositoryRoutes(api: FastifyInstance, projects: ProjectService): void {
   api.get<{ Params: { project: string } }>('/projects/:project/repositories', { config: authenticated, schema: { tags: ['registry'], params: nameParam } },
     async (req) => ({ items: await projects.listRepositories(req.ctx, req.params.project) }));
 
@@ -120,7 +140,10 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
       querystring: { type: 'object', required: ['repository'], additionalProperties: false, properties: { repository: { type: 'string', maxLength: 255 } } },
     },
   }, async (req) => ({ items: await projects.listArtifacts(req.ctx, req.query.repository) }));
+}
 
+/** Garbage collection runs. */
+function gcRoutes(api: FastifyInstance, gc: GarbageCollector): void {
   api.post<{ Body: { dryRun?: boolean } }>('/gc', {
     config: { permission: 'gc:create' },
     schema: {
@@ -131,7 +154,10 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
 
   api.get('/gc', { config: { permission: 'gc:list' }, schema: { tags: ['registry'], summary: 'Garbage collection runs, newest first' } },
     async () => ({ items: await gc.list() }));
+}
 
+/** Immutability rules, retention policies and retention runs of a project. */
+function policyRoutes(api: FastifyInstance, policies: PolicyService): void {
   api.get<{ Params: { project: string } }>('/projects/:project/policies', { config: authenticated, schema: { tags: ['registry'], summary: 'Immutability rules and retention policies of a project', params: nameParam } },
     async (req) => ({ items: await policies.list(req.ctx, req.params.project) }));
 
@@ -170,6 +196,12 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
     },
   }, async (req) => policies.runRetention(req.ctx, req.params.project, req.body?.dryRun ?? false));
 
+  api.get<{ Params: { project: string } }>('/projects/:project/retention/runs', { config: authenticated, schema: { tags: ['registry'], summary: 'The project\'s retention runs, newest first', params: nameParam } },
+    async (req) => ({ items: await policies.runs(req.ctx, req.params.project) }));
+}
+
+/** A tenant's registry quota. */
+function quotaRoutes(api: FastifyInstance, projects: ProjectService): void {
   const tenantParam = { type: 'object', required: ['tenant'], properties: { tenant: { type: 'string', maxLength: 63 } } } as const;
   api.get<{ Params: { tenant: string } }>('/tenants/:tenant/quota', {
     config: { permission: 'quotas:get', tenantParam: 'tenant' },
@@ -183,7 +215,4 @@ export async function apiRoutes(api: FastifyInstance, projects: ProjectService, 
       body: { type: 'object', required: ['storageLimit', 'artifactLimit'], additionalProperties: false, properties: { storageLimit: limit, artifactLimit: limit } },
     },
   }, async (req) => projects.setTenantQuota(req.ctx, req.params.tenant, req.body));
-
-  api.get<{ Params: { project: string } }>('/projects/:project/retention/runs', { config: authenticated, schema: { tags: ['registry'], summary: 'The project\'s retention runs, newest first', params: nameParam } },
-    async (req) => ({ items: await policies.runs(req.ctx, req.params.project) }));
 }
