@@ -24,8 +24,13 @@ const roles = { type: 'array', maxItems: 3, items: { type: 'string', maxLength: 
 
 /** Registers identity routes under the API prefix. */
 export async function identityRoutes(app: FastifyInstance, deps: PlatformDeps): Promise<void> {
-  const { identity } = deps;
+  sessionRoutes(app, deps.identity);
+  tokenRoutes(app, deps.identity);
+  userRoutes(app, deps.identity);
+}
 
+/** Logging in and out, and who the caller is. */
+function sessionRoutes(app: FastifyInstance, identity: PlatformDeps['identity']): void {
   app.post('/login', {
     config: { auth: 'public' },
     schema: {
@@ -56,7 +61,10 @@ export async function identityRoutes(app: FastifyInstance, deps: PlatformDeps): 
       response: { 200: { type: 'object', properties: { name: { type: 'string' }, platformRoles: { type: 'array', items: { type: 'string' } }, tenantRoles: { type: 'array', items: { type: 'object', properties: { tenant: { type: 'string' }, role: { type: 'string' } } } }, permissions: { type: 'array', items: { type: 'string' } } } } },
     },
   }, async (req) => identity.whoami(req.ctx.principal!));
+}
 
+/** The caller's personal API tokens. */
+function tokenRoutes(app: FastifyInstance, identity: PlatformDeps['identity']): void {
   app.get('/tokens', {
     config: { permission: 'tokens:list' },
     schema: { tags: ['tokens'], summary: "The caller's personal API tokens", response: { 200: { type: 'object', properties: { kind: { type: 'string' }, items: { type: 'array', items: tokenSchema } } } } },
@@ -84,7 +92,10 @@ export async function identityRoutes(app: FastifyInstance, deps: PlatformDeps): 
     await identity.revokeToken(req.ctx, (req.params as { id: string }).id);
     return { kind: 'Status', apiVersion: 'v1', status: 'Success' };
   });
+}
 
+/** Users, managed by platform admins. */
+function userRoutes(app: FastifyInstance, identity: PlatformDeps['identity']): void {
   app.get('/users', {
     config: { permission: 'users:list' },
     schema: {
