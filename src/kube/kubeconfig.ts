@@ -105,6 +105,31 @@ const refusedUserFields: Readonly<Record<string, string>> = {
  */
 export function parseKubeconfig(text: string, options: ParseKubeconfigOptions = {}): ClusterCredentials {
   const fail = (causes: readonly Cause[]): BerthError => invalid('Kubeconfig', options.context ?? '', causes);
+  const doc = readDocument(text, fail);
+  const { contextName, clusterName, userName, cluster, user } = resolveContext(doc, options.context, fail);
+  const causes: Cause[] = [];
+  const cf = `clusters[${clusterName}].cluster`;
+  const uf = `users[${userName}].user`;
+  refuseUnsupported(cluster, user, cf, uf, causes);
+  const insecure = cluster['insecure-skip-tls-verify'] === true;
+  if (insecure && options.allowInsecureSkipTlsVerify !== true) {
+    causes.push({ field: `${cf}.insecure-skip-tls-verify`, message: 'TLS verification may not be turned off (the API server\'s certificate authority belongs in certificate-authority-data)' });
+  }
+  const server = serverOf(cluster, cf, insecure && options.allowInsecureSkipTlsVerify === true, causes);
+  const caPem = pem(cluster['certificate-authority-data'], `${cf}.certificate-authority-data`, causes);
+  const credentials = userCredentials(user, uf, causes);
+  const tlsServerName = optionalString(cluster['tls-server-name'], `${cf}.tls-server-name`, causes);
+  if (causes.length > 0) throw fail(causes);
+  return {
+    server, insecureSkipTlsVerify: insecure, contextName, clusterName, userName,
+    ...(caPem === undefined ? {} : { caPem }),
+    ...(tlsServerName === undefined ? {} : { tlsServerName }),
+    ...credentials,
+  };
+}
+
+/** The kubeconfig's document: bounded in size, YAML without aliases, a mapping. */
+function readDocument(text: string, fail: (causes: readonly Cause[]) => BerthError): Obj {
   if (Buffer.byteLength(text) > maxKubeconfigBytes) throw fail([{ message: `is larger than ${maxKubeconfigBytes} bytes` }]);
   let doc: unknown;
   try {
@@ -113,8 +138,13 @@ export function parseKubeconfig(text: string, options: ParseKubeconfigOptions = 
     throw fail([{ message: `is not YAML or JSON: ${(err as Error).message.split('\n')[0]}` }]);
   }
   if (!isObj(doc)) throw fail([{ message: 'is not a kubeconfig (expected a mapping with clusters, users, contexts)' }]);
+  return doc;
+}
+
+/** The context to use and the cluster and user entries it names. */
+function resolveContext(doc: Obj, wanted: string | undefined, fail: (causes: readonly Cause[]) => BerthError) {
   const causes: Cause[] = [];
-  const contextName = options.context ?? (typeof doc['current-context'] === 'string' ? doc['current-context'] : '');
+  const contextName = wanted ?? (typeof doc['current-context'] === 'string' ? doc['current-context'] : '');
   if (contextName === '') throw fail([{ field: 'current-context', message: 'is missing and no context was given' }]);
   const context = named(doc.contexts, 'context', contextName, 'contexts', causes);
   if (context === undefined) throw fail(causes);
@@ -123,9 +153,11 @@ export function parseKubeconfig(text: string, options: ParseKubeconfigOptions = 
   const cluster = named(doc.clusters, 'cluster', clusterName, 'clusters', causes);
   const user = named(doc.users, 'user', userName, 'users', causes);
   if (cluster === undefined || user === undefined) throw fail(causes);
+  return { contextName, clusterName, userName, cluster, user };
+}
 
-  const cf = `clusters[${clusterName}].cluster`;
-  const uf = `users[${userName}].user`;
+/** File references, plugins, impersonation and proxies: everything that would make the server act on the kubeconfig's behalf. */
+function refuseUnsupported(cluster: Obj, user: Obj, cf: string, uf: string, causes: Cause[]): void {
   for (const [entry, prefix] of [[cluster, cf], [user, uf]] as const) {
     for (const [file, data] of Object.entries(fileFields)) {
       if (entry[file] !== undefined) {
@@ -137,11 +169,10 @@ export function parseKubeconfig(text: string, options: ParseKubeconfigOptions = 
     if (user[field] !== undefined) causes.push({ field: `${uf}.${field}`, message });
   }
   if (cluster['proxy-url'] !== undefined) causes.push({ field: `${cf}.proxy-url`, message: 'proxies are not supported' });
+}
 
-  const insecure = cluster['insecure-skip-tls-verify'] === true;
-  if (insecure && options.allowInsecureSkipTlsVerify !== true) {
-    causes.push({ field: `${cf}.insecure-skip-tls-verify`, message: 'TLS verification may not be turned off (the API server\'s certificate authority belongs in certificate-authority-data)' });
-  }
+/** The cluster's server as `https://host:port[/path]`, or the causes why it cannot be used. */
+function serverOf(cluster: Obj, cf: string, plainAllowed: boolean, causes: Cause[]): string {
   let server = typeof cluster.server === 'string' ? cluster.server.replace(/\/+$/, '') : '';
   let url: URL | undefined;
   try {
@@ -150,7 +181,6 @@ export function parseKubeconfig(text: string, options: ParseKubeconfigOptions = 
     causes.push({ field: `${cf}.server`, message: server === '' ? 'is missing' : 'is not a URL' });
   }
   if (url !== undefined) {
-    const plainAllowed = insecure && options.allowInsecureSkipTlsVerify === true;
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && plainAllowed)) {
       causes.push({ field: `${cf}.server`, message: 'must be an https:// URL' });
     }
@@ -158,37 +188,37 @@ export function parseKubeconfig(text: string, options: ParseKubeconfigOptions = 
     if (url.search !== '' || url.hash !== '') causes.push({ field: `${cf}.server`, message: 'must not have a query or fragment' });
     server = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '')}`;
   }
-  const caPem = pem(cluster['certificate-authority-data'], `${cf}.certificate-authority-data`, causes);
+  return server;
+}
+
+/** The user's credentials: a client certificate with its key, a token, or a username with its password. */
+function userCredentials(user: Obj, uf: string, causes: Cause[]): Pick<ClusterCredentials, 'clientCertPem' | 'clientKeyPem' | 'token' | 'username' | 'password'> {
   const clientCertPem = pem(user['client-certificate-data'], `${uf}.client-certificate-data`, causes);
   const clientKeyPem = pem(user['client-key-data'], `${uf}.client-key-data`, causes);
   if ((clientCertPem === undefined) !== (clientKeyPem === undefined) && causes.length === 0) {
     causes.push({ field: uf, message: 'client-certificate-data and client-key-data go together' });
   }
-  const str = (v: unknown, field: string): string | undefined => {
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string' || v === '') {
-      causes.push({ field, message: 'must be a non-empty string' });
-      return undefined;
-    }
-    return v;
-  };
-  const token = str(user.token, `${uf}.token`);
-  const username = str(user.username, `${uf}.username`);
-  const password = str(user.password, `${uf}.password`);
+  const token = optionalString(user.token, `${uf}.token`, causes);
+  const username = optionalString(user.username, `${uf}.username`, causes);
+  const password = optionalString(user.password, `${uf}.password`, causes);
   if ((username === undefined) !== (password === undefined)) causes.push({ field: uf, message: 'username and password go together' });
   if (token === undefined && clientCertPem === undefined && username === undefined && causes.length === 0) {
     causes.push({ field: uf, message: 'has no credentials: give token, client-certificate-data and client-key-data, or username and password' });
   }
-  const tlsServerName = str(cluster['tls-server-name'], `${cf}.tls-server-name`);
-  if (causes.length > 0) throw fail(causes);
   return {
-    server, insecureSkipTlsVerify: insecure, contextName, clusterName, userName,
-    ...(caPem === undefined ? {} : { caPem }),
-    ...(tlsServerName === undefined ? {} : { tlsServerName }),
     ...(clientCertPem === undefined ? {} : { clientCertPem, clientKeyPem }),
     ...(token === undefined ? {} : { token }),
     ...(username === undefined ? {} : { username, password }),
   };
+}
+
+function optionalString(v: unknown, field: string, causes: Cause[]): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v === '') {
+    causes.push({ field, message: 'must be a non-empty string' });
+    return undefined;
+  }
+  return v;
 }
 
 /**
