@@ -70,60 +70,94 @@ export interface RetentionDecision {
  * seconds; one step takes milliseconds whatever the input, even within one artifact's tags.
  */
 export function* decideRetention(artifacts: readonly RetainedArtifact[], policies: readonly RetentionPolicy[], rules: readonly ImmutabilityRule[], now: Date): Generator<void, RetentionDecision, void> {
-  let work = 0;
-  const kept = new Set<string>();
   const compiled = new Map<string, Matcher>();
-  const matcher = (pattern: string): Matcher => {
-    let m = compiled.get(pattern);
-    if (!m) compiled.set(pattern, (m = compilePattern(pattern)));
-    return m;
+  const run: Run = {
+    steps: new Steps(),
+    kept: new Set<string>(),
+    childOf: new Set(artifacts.flatMap((a) => a.children.map((c) => `${a.repository}@${c}`))),
+    matcher: (pattern) => {
+      let m = compiled.get(pattern);
+      if (!m) compiled.set(pattern, (m = compilePattern(pattern)));
+      return m;
+    },
   };
-  const key = (a: { repository: string; digest: string }) => `${a.repository}@${a.digest}`;
   const byRepo = new Map<string, RetainedArtifact[]>();
   for (const a of artifacts) {
     const list = byRepo.get(a.repository);
     if (list) list.push(a);
     else byRepo.set(a.repository, [a]);
   }
-  const childOf = new Set(artifacts.flatMap((a) => a.children.map((c) => `${a.repository}@${c}`)));
-  for (const [, list] of byRepo) {
-    const path = list[0].path;
-    const covering = policies.filter((p) => matcher(p.repositories)(path));
-    if ((work += policies.length + list.length) >= retentionStep) { work = 0; yield; }
-    // Top-level artifacts are ranked; index children and referrers follow their parents.
-    const top = list.filter((a) => !childOf.has(key(a)) && a.subject === '');
-    if (covering.length === 0 || covering.every((p) => p.keepLatest === undefined && !p.keepTags?.length && p.keepPulledWithinDays === undefined)) {
-      for (const a of top) kept.add(key(a));
-      continue;
-    }
-    const newest = [...top].sort((a, b) => b.pushedAt.localeCompare(a.pushedAt) || a.digest.localeCompare(b.digest));
-    for (const p of covering) {
-      if (p.keepLatest !== undefined) for (const a of newest.slice(0, p.keepLatest)) kept.add(key(a));
-      for (const a of top) {
-        if (p.keepPulledWithinDays !== undefined && a.pulledAt && now.getTime() - Date.parse(a.pulledAt) <= p.keepPulledWithinDays * 86_400_000) kept.add(key(a));
-      }
-      if ((work += top.length) >= retentionStep) { work = 0; yield; }
-    }
-    // Any covering policy's keepTags keeps an artifact: each distinct pattern is compiled once
-    // and tried only on artifacts nothing has kept yet.
-    const keepTags = [...new Set(covering.flatMap((p) => p.keepTags ?? []))].map(matcher);
+  for (const [, list] of byRepo) yield* keepByPolicy(run, list, policies, now);
+  yield* keepDependencies(run, artifacts);
+  return yield* protectOrRemove(run, artifacts, rules);
+}
+
+/** Counts units of work and says when a step is done (time to yield). */
+class Steps {
+  #work = 0;
+  spend(units: number): boolean {
+    if ((this.#work += units) < retentionStep) return false;
+    this.#work = 0;
+    return true;
+  }
+}
+
+/** State of one {@link decideRetention} call shared by its phases. */
+interface Run {
+  readonly steps: Steps;
+  /** `repository@digest` of every artifact kept so far. */
+  readonly kept: Set<string>;
+  /** `repository@digest` of every manifest some index lists. */
+  readonly childOf: ReadonlySet<string>;
+  /** A pattern's matcher, compiled once per call. */
+  readonly matcher: (pattern: string) => Matcher;
+}
+
+const key = (a: { repository: string; digest: string }) => `${a.repository}@${a.digest}`;
+
+/** Marks the artifacts of one repository that its covering policies keep. */
+function* keepByPolicy(run: Run, list: readonly RetainedArtifact[], policies: readonly RetentionPolicy[], now: Date): Generator<void, void, void> {
+  const { steps, kept, matcher } = run;
+  const path = list[0].path;
+  const covering = policies.filter((p) => matcher(p.repositories)(path));
+  if (steps.spend(policies.length + list.length)) yield;
+  // Top-level artifacts are ranked; index children and referrers follow their parents.
+  const top = list.filter((a) => !run.childOf.has(key(a)) && a.subject === '');
+  if (covering.length === 0 || covering.every((p) => p.keepLatest === undefined && !p.keepTags?.length && p.keepPulledWithinDays === undefined)) {
+    for (const a of top) kept.add(key(a));
+    return;
+  }
+  const newest = [...top].sort((a, b) => b.pushedAt.localeCompare(a.pushedAt) || a.digest.localeCompare(b.digest));
+  for (const p of covering) {
+    if (p.keepLatest !== undefined) for (const a of newest.slice(0, p.keepLatest)) kept.add(key(a));
     for (const a of top) {
-      if (kept.has(key(a))) continue;
-      tags: for (const tag of a.tags) {
-        for (const m of keepTags) {
-          if (++work >= retentionStep) { work = 0; yield; }
-          if (m(tag)) { kept.add(key(a)); break tags; }
-        }
+      if (p.keepPulledWithinDays !== undefined && a.pulledAt && now.getTime() - Date.parse(a.pulledAt) <= p.keepPulledWithinDays * 86_400_000) kept.add(key(a));
+    }
+    if (steps.spend(top.length)) yield;
+  }
+  // Any covering policy's keepTags keeps an artifact: each distinct pattern is compiled once
+  // and tried only on artifacts nothing has kept yet.
+  const keepTags = [...new Set(covering.flatMap((p) => p.keepTags ?? []))].map(matcher);
+  for (const a of top) {
+    if (kept.has(key(a))) continue;
+    tags: for (const tag of a.tags) {
+      for (const m of keepTags) {
+        if (steps.spend(1)) yield;
+        if (m(tag)) { kept.add(key(a)); break tags; }
       }
     }
   }
-  // Children of kept indexes and referrers of kept artifacts, until nothing changes.
+}
+
+/** Keeps the children of kept indexes and the referrers of kept artifacts, until nothing changes. */
+function* keepDependencies(run: Run, artifacts: readonly RetainedArtifact[]): Generator<void, void, void> {
+  const { steps, kept } = run;
   const byKey = new Map(artifacts.map((a) => [key(a), a]));
   let changed = true;
   while (changed) {
     changed = false;
     for (const a of artifacts) {
-      if (++work >= retentionStep) { work = 0; yield; }
+      if (steps.spend(1)) yield;
       if (kept.has(key(a))) {
         for (const c of a.children) {
           const k = `${a.repository}@${c}`;
@@ -132,14 +166,18 @@ export function* decideRetention(artifacts: readonly RetainedArtifact[], policie
       } else if (a.subject && kept.has(`${a.repository}@${a.subject}`)) {
         kept.add(key(a));
         changed = true;
-      } else if (a.subject && !byKey.has(`${a.repository}@${a.subject}`) && !childOf.has(key(a))) {
+      } else if (a.subject && !byKey.has(`${a.repository}@${a.subject}`) && !run.childOf.has(key(a))) {
         // A referrer of something that is not here (pushed before its subject): keep it, its subject may still arrive.
         kept.add(key(a));
         changed = true;
       }
     }
   }
-  // What no policy keeps may still be protected: a tag an immutability rule matches stays.
+}
+
+/** What no policy keeps may still be protected: a tag an immutability rule matches stays. */
+function* protectOrRemove(run: Run, artifacts: readonly RetainedArtifact[], rules: readonly ImmutabilityRule[]): Generator<void, RetentionDecision, void> {
+  const { steps, kept, matcher } = run;
   const guards = rules.map((r) => ({ repositories: matcher(r.repositories), tags: matcher(r.tags) }));
   const keep: RetainedArtifact[] = [];
   const immutable: RetainedArtifact[] = [];
@@ -150,12 +188,12 @@ export function* decideRetention(artifacts: readonly RetainedArtifact[], policie
     let held = false;
     guarded: for (const tag of a.tags) {
       for (const g of covering) {
-        if (++work >= retentionStep) { work = 0; yield; }
+        if (steps.spend(1)) yield;
         if (g.tags(tag)) { held = true; break guarded; }
       }
     }
     (held ? immutable : remove).push(a);
-    if ((work += guards.length) >= retentionStep) { work = 0; yield; }
+    if (steps.spend(guards.length)) yield;
   }
   return { keep, immutable, remove };
 }
