@@ -143,103 +143,125 @@ export type ImagesTables = {
 
 export type Db = Queryable<ImagesTables>;
 
+type ColumnType = ReturnType<typeof bigintType>;
+
+/** Projects with their members and robot accounts. */
+async function createProjectTables(db: Kysely<unknown>, big: ColumnType): Promise<void> {
+  await db.schema.createTable('registry_projects')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('tenant', 'text', (c) => c.notNull())
+    .addColumn('public', 'integer', (c) => c.notNull())
+    .addColumn('storage_limit', big, (c) => c.notNull())
+    .addColumn('artifact_limit', big, (c) => c.notNull())
+    .addColumn('rate_limit', big, (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createTable('registry_members')
+    .addColumn('project', 'text', (c) => c.notNull().references('registry_projects.name').onDelete('cascade'))
+    .addColumn('user_name', 'text', (c) => c.notNull())
+    .addColumn('role', 'text', (c) => c.notNull())
+    .addColumn('repositories', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('registry_members_pk', ['project', 'user_name', 'repositories'])
+    .execute();
+  await db.schema.createTable('registry_robots')
+    .addColumn('project', 'text', (c) => c.notNull().references('registry_projects.name').onDelete('cascade'))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('description', 'text', (c) => c.notNull())
+    .addColumn('secret_hash', 'text', (c) => c.notNull())
+    .addColumn('permissions', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'text', (c) => c.notNull())
+    .addColumn('revoked_at', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('registry_robots_pk', ['project', 'name'])
+    .execute();
+}
+
+/** Repositories and the blobs they hold. */
+async function createContentTables(db: Kysely<unknown>, big: ColumnType): Promise<void> {
+  await db.schema.createTable('registry_repositories')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('project', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .addColumn('pull_count', big, (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('registry_repositories_project').on('registry_repositories').columns(['project', 'name']).execute();
+  await db.schema.createTable('registry_blobs')
+    .addColumn('digest', 'text', (c) => c.primaryKey())
+    .addColumn('size', big, (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createTable('registry_repository_blobs')
+    .addColumn('repository', 'text', (c) => c.notNull())
+    .addColumn('project', 'text', (c) => c.notNull())
+    .addColumn('digest', 'text', (c) => c.notNull())
+    .addColumn('size', big, (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('registry_repository_blobs_pk', ['repository', 'digest'])
+    .execute();
+  await db.schema.createIndex('registry_repository_blobs_project').on('registry_repository_blobs').columns(['project', 'digest']).execute();
+  await db.schema.createIndex('registry_repository_blobs_digest').on('registry_repository_blobs').column('digest').execute();
+}
+
+/** Manifests, what they reference, and tags. */
+async function createManifestTables(db: Kysely<unknown>, big: ColumnType): Promise<void> {
+  await db.schema.createTable('registry_manifests')
+    .addColumn('repository', 'text', (c) => c.notNull())
+    .addColumn('digest', 'text', (c) => c.notNull())
+    .addColumn('media_type', 'text', (c) => c.notNull())
+    .addColumn('artifact_type', 'text', (c) => c.notNull())
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('size', big, (c) => c.notNull())
+    .addColumn('content', 'text', (c) => c.notNull())
+    .addColumn('annotations', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('pushed_by', 'text', (c) => c.notNull())
+    .addColumn('pulled_at', 'text')
+    .addPrimaryKeyConstraint('registry_manifests_pk', ['repository', 'digest'])
+    .execute();
+  await db.schema.createIndex('registry_manifests_subject').on('registry_manifests').columns(['repository', 'subject']).execute();
+  await db.schema.createTable('registry_manifest_refs')
+    .addColumn('repository', 'text', (c) => c.notNull())
+    .addColumn('digest', 'text', (c) => c.notNull())
+    .addColumn('child', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('registry_manifest_refs_pk', ['repository', 'digest', 'child'])
+    .execute();
+  await db.schema.createIndex('registry_manifest_refs_child').on('registry_manifest_refs').columns(['child']).execute();
+  await db.schema.createTable('registry_tags')
+    .addColumn('repository', 'text', (c) => c.notNull())
+    .addColumn('tag', 'text', (c) => c.notNull())
+    .addColumn('digest', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('registry_tags_pk', ['repository', 'tag'])
+    .execute();
+  await db.schema.createIndex('registry_tags_digest').on('registry_tags').columns(['repository', 'digest']).execute();
+}
+
+/** Blob uploads in progress. */
+async function createUploadTables(db: Kysely<unknown>): Promise<void> {
+  await db.schema.createTable('registry_uploads')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('repository', 'text', (c) => c.notNull())
+    .addColumn('started_by', 'text', (c) => c.notNull())
+    .addColumn('started_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute();
+}
+
 /** The registry's migrations. */
 export const imagesMigrations: readonly Migration[] = [
   {
     name: '0100-images-registry',
     async up(db: Kysely<unknown>, dialect: Dialect) {
       const big = bigintType(dialect);
-      await db.schema.createTable('registry_projects')
-        .addColumn('name', 'text', (c) => c.primaryKey())
-        .addColumn('tenant', 'text', (c) => c.notNull())
-        .addColumn('public', 'integer', (c) => c.notNull())
-        .addColumn('storage_limit', big, (c) => c.notNull())
-        .addColumn('artifact_limit', big, (c) => c.notNull())
-        .addColumn('rate_limit', big, (c) => c.notNull())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('created_by', 'text', (c) => c.notNull())
-        .execute();
-      await db.schema.createTable('registry_members')
-        .addColumn('project', 'text', (c) => c.notNull().references('registry_projects.name').onDelete('cascade'))
-        .addColumn('user_name', 'text', (c) => c.notNull())
-        .addColumn('role', 'text', (c) => c.notNull())
-        .addColumn('repositories', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('registry_members_pk', ['project', 'user_name', 'repositories'])
-        .execute();
-      await db.schema.createTable('registry_robots')
-        .addColumn('project', 'text', (c) => c.notNull().references('registry_projects.name').onDelete('cascade'))
-        .addColumn('name', 'text', (c) => c.notNull())
-        .addColumn('description', 'text', (c) => c.notNull())
-        .addColumn('secret_hash', 'text', (c) => c.notNull())
-        .addColumn('permissions', 'text', (c) => c.notNull())
-        .addColumn('expires_at', 'text', (c) => c.notNull())
-        .addColumn('revoked_at', 'text')
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('created_by', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('registry_robots_pk', ['project', 'name'])
-        .execute();
-      await db.schema.createTable('registry_repositories')
-        .addColumn('name', 'text', (c) => c.primaryKey())
-        .addColumn('project', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('updated_at', 'text', (c) => c.notNull())
-        .addColumn('pull_count', big, (c) => c.notNull())
-        .execute();
-      await db.schema.createIndex('registry_repositories_project').on('registry_repositories').columns(['project', 'name']).execute();
-      await db.schema.createTable('registry_blobs')
-        .addColumn('digest', 'text', (c) => c.primaryKey())
-        .addColumn('size', big, (c) => c.notNull())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .execute();
-      await db.schema.createTable('registry_repository_blobs')
-        .addColumn('repository', 'text', (c) => c.notNull())
-        .addColumn('project', 'text', (c) => c.notNull())
-        .addColumn('digest', 'text', (c) => c.notNull())
-        .addColumn('size', big, (c) => c.notNull())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('registry_repository_blobs_pk', ['repository', 'digest'])
-        .execute();
-      await db.schema.createIndex('registry_repository_blobs_project').on('registry_repository_blobs').columns(['project', 'digest']).execute();
-      await db.schema.createIndex('registry_repository_blobs_digest').on('registry_repository_blobs').column('digest').execute();
-      await db.schema.createTable('registry_manifests')
-        .addColumn('repository', 'text', (c) => c.notNull())
-        .addColumn('digest', 'text', (c) => c.notNull())
-        .addColumn('media_type', 'text', (c) => c.notNull())
-        .addColumn('artifact_type', 'text', (c) => c.notNull())
-        .addColumn('subject', 'text', (c) => c.notNull())
-        .addColumn('size', big, (c) => c.notNull())
-        .addColumn('content', 'text', (c) => c.notNull())
-        .addColumn('annotations', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('pushed_by', 'text', (c) => c.notNull())
-        .addColumn('pulled_at', 'text')
-        .addPrimaryKeyConstraint('registry_manifests_pk', ['repository', 'digest'])
-        .execute();
-      await db.schema.createIndex('registry_manifests_subject').on('registry_manifests').columns(['repository', 'subject']).execute();
-      await db.schema.createTable('registry_manifest_refs')
-        .addColumn('repository', 'text', (c) => c.notNull())
-        .addColumn('digest', 'text', (c) => c.notNull())
-        .addColumn('child', 'text', (c) => c.notNull())
-        .addColumn('kind', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('registry_manifest_refs_pk', ['repository', 'digest', 'child'])
-        .execute();
-      await db.schema.createIndex('registry_manifest_refs_child').on('registry_manifest_refs').columns(['child']).execute();
-      await db.schema.createTable('registry_tags')
-        .addColumn('repository', 'text', (c) => c.notNull())
-        .addColumn('tag', 'text', (c) => c.notNull())
-        .addColumn('digest', 'text', (c) => c.notNull())
-        .addColumn('updated_at', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('registry_tags_pk', ['repository', 'tag'])
-        .execute();
-      await db.schema.createIndex('registry_tags_digest').on('registry_tags').columns(['repository', 'digest']).execute();
-      await db.schema.createTable('registry_uploads')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('repository', 'text', (c) => c.notNull())
-        .addColumn('started_by', 'text', (c) => c.notNull())
-        .addColumn('started_at', 'text', (c) => c.notNull())
-        .addColumn('updated_at', 'text', (c) => c.notNull())
-        .execute();
+      await createProjectTables(db, big);
+      await createContentTables(db, big);
+      await createManifestTables(db, big);
+      await createUploadTables(db);
     },
   },
   {
