@@ -70,9 +70,12 @@ async function put(store: BlobStore, bytes: Uint8Array, algorithm: 'sha256' | 's
   return (await store.commit(id, d(bytes, algorithm))).digest;
 }
 
+/** Registers one test of the suite against a fresh store. */
+type WithStore = (title: string, fn: (f: StoreFixture) => Promise<void>) => void;
+
 /** Registers the suite for the driver `name`; `factory` makes an empty store per test. */
 export function blobStoreConformance(name: string, factory: () => Promise<StoreFixture>): void {
-  const withStore = (title: string, fn: (f: StoreFixture) => Promise<void>) =>
+  const withStore: WithStore = (title, fn) =>
     test(`${name} blob store: ${title}`, async () => {
       const f = await factory();
       try {
@@ -81,7 +84,14 @@ export function blobStoreConformance(name: string, factory: () => Promise<StoreF
         await f.dispose();
       }
     });
+  blobCases(withStore);
+  uploadCases(withStore);
+  listingCases(withStore);
+  openedBlobCases(withStore);
+}
 
+/** Committed blobs read back whole and by range, whatever their digest algorithm or size. */
+function blobCases(withStore: WithStore): void {
   withStore('a committed blob reads back whole and by range, and stat reports its size', async ({ store }) => {
     const bytes = randomBytes(300_000);
     const digest = await put(store, bytes);
@@ -99,7 +109,10 @@ export function blobStoreConformance(name: string, factory: () => Promise<StoreF
     const empty = await put(store, new Uint8Array(0));
     assert.equal((await store.stat(empty))?.size, 0);
   });
+}
 
+/** Uploads: chunk offsets, digest mismatches, failing bodies, restarts, concurrent commits, the size limit. */
+function uploadCases(withStore: WithStore): void {
   withStore('chunks append in order; a chunk at the wrong offset is refused and writes nothing', async ({ store }) => {
     const a = randomBytes(5000);
     const b = randomBytes(7000);
@@ -161,6 +174,16 @@ export function blobStoreConformance(name: string, factory: () => Promise<StoreF
     assert.deepEqual(await readAll(await store.read(digestOf(bytes))), bytes);
   });
 
+  withStore('append past the limit is refused and leaves the upload unchanged', async ({ store }) => {
+    const id = randomUUID();
+    await store.startUpload(id);
+    await assert.rejects(store.append(id, 0, chunks(randomBytes(600), randomBytes(600)), 1000), RangeError);
+    assert.equal(await store.uploadSize(id), 0);
+  });
+}
+
+/** Listing and deleting blobs and uploads. */
+function listingCases(withStore: WithStore): void {
   withStore('delete is idempotent; list shows blobs and listUploads shows uploads', async ({ store }) => {
     const x = await put(store, randomBytes(10));
     const y = await put(store, randomBytes(20));
@@ -180,7 +203,10 @@ export function blobStoreConformance(name: string, factory: () => Promise<StoreF
     await store.cancel(id);
     assert.equal(await store.uploadSize(id), undefined);
   });
+}
 
+/** Opened blobs sent to slow, failing and closed receivers. */
+function openedBlobCases(withStore: WithStore): void {
   withStore('an opened blob is sent whole or by range to a slow receiver, every byte intact', async ({ store }) => {
     // Several MiB and an odd size, so that a driver's buffers are reused and the last one is short.
     const bytes = randomBytes(5 * 1024 * 1024 + 12_345);
@@ -217,12 +243,5 @@ export function blobStoreConformance(name: string, factory: () => Promise<StoreF
     unused.close();
     unused.close();
     await assert.rejects(unused.writeTo(new SlowReceiver()));
-  });
-
-  withStore('append past the limit is refused and leaves the upload unchanged', async ({ store }) => {
-    const id = randomUUID();
-    await store.startUpload(id);
-    await assert.rejects(store.append(id, 0, chunks(randomBytes(600), randomBytes(600)), 1000), RangeError);
-    assert.equal(await store.uploadSize(id), 0);
   });
 }
