@@ -57,7 +57,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('ctx', null as never);
   requireAccessRules(app);
   app.addHook('onRequest', guard(deps));
-  closeConnectionsOnShutdown(app, deps);
+  closeConnectionsOnShutdown(app);
+  recordDurations(app, deps);
   app.setErrorHandler(errorHandler(deps));
   // Paths the console's router owns are answered with its index page (single-page app).
   const indexHtml = hasConsole ? readFileSync(join(opts.consoleDir, 'index.html')) : undefined;
@@ -142,14 +143,17 @@ function guard(deps: PlatformDeps) {
 
 /**
  * On shutdown, requests already received finish; their connections then close instead of
- * idling until the keep-alive timeout holds the process open. Also records request durations.
+ * idling until the keep-alive timeout holds the process open.
  */
-function closeConnectionsOnShutdown(app: FastifyInstance, deps: PlatformDeps): void {
+function closeConnectionsOnShutdown(app: FastifyInstance): void {
   let closing = false;
   app.addHook('preClose', async () => { closing = true; });
   app.addHook('onSend', async (_req, reply) => { if (closing) reply.header('connection', 'close'); });
+  app.addHook('onResponse', async () => { if (closing) app.server.closeIdleConnections(); });
+}
+
+function recordDurations(app: FastifyInstance, deps: PlatformDeps): void {
   app.addHook('onResponse', async (req, reply) => {
-    if (closing) app.server.closeIdleConnections();
     const route = req.routeOptions.url ?? 'unmatched';
     deps.metrics.requestDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
