@@ -32,12 +32,41 @@ export async function* bodyOf(req: IncomingMessage): AsyncGenerator<Uint8Array> 
   }
 }
 
-// How long the rest of a refused body is read and dropped before its connection is cut.
+// How long the rest of a refused body is read and dropped before the refusal is sent, and again
+// after it before the connection is cut.
 const lingerMs = 2000;
 
+// How much of a refused body is read and dropped before the refusal is sent: a client's last
+// chunk in flight, not a stream that goes on (that one is answered at once, then cut).
+const drainBeforeAnswerBytes = 16 * 1024 * 1024;
+
 /**
- * Reads and drops the rest of a body refused before its end (a quota, a size), for at most
- * `lingerMs`, then cuts the connection. Closing a socket with unread bytes in it resets the
+ * Reads and drops the rest of a body refused before its end, until it ends, `lingerMs` pass or
+ * 16 MiB more arrive; true when the body ended. Answering first would race the client's last
+ * writes: a client still writing when the answer comes may see its connection reset and report
+ * a broken pipe, not the refusal.
+ */
+export function drainRefusedBody(req: IncomingMessage): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let dropped = 0;
+    const count = (chunk: Buffer): void => {
+      dropped += chunk.length;
+      if (dropped > drainBeforeAnswerBytes) settle();
+    };
+    const settle = (): void => {
+      clearTimeout(timer);
+      req.off('data', count).off('end', settle).off('close', settle);
+      resolve(req.complete);
+    };
+    const timer = setTimeout(settle, lingerMs);
+    req.on('data', count).once('end', settle).once('close', settle);
+  });
+}
+
+/**
+ * For a body still coming after {@link drainRefusedBody}: reads and drops it for at most
+ * `lingerMs` more while the refusal goes out, then cuts the connection. Closing a socket with unread bytes in it resets the
  * connection, and a reset can make the client's system drop the answer before the client read
  * it (skopeo then reports a broken pipe instead of the refusal); reading on without end would
  * let a refused client send for as long as it likes. A body that ends in time keeps its

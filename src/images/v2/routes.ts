@@ -7,7 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ociErrorBody, OciError } from '../errors.ts';
 import type { RepositoryAction } from '../model.ts';
 import { blobRoutes } from './blob-routes.ts';
-import { lingerThenClose } from './body-routes.ts';
+import { drainRefusedBody, lingerThenClose } from './body-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
 import { Gate, type Authenticated, type Granted, type V2Deps } from './gate-routes.ts';
 import { manifestRoutes } from './manifest-routes.ts';
@@ -128,7 +128,7 @@ function dispatch(families: Families, call: Call<RepoOp, Granted>): Promise<unkn
  */
 function answerError(deps: V2Deps): (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
   return async (err, req, reply) => {
-    if (!req.raw.complete && !req.raw.destroyed) lingerThenClose(req.raw);
+    if (!req.raw.complete && !req.raw.destroyed && !(await drainRefusedBody(req.raw)) && !req.raw.destroyed) lingerThenClose(req.raw);
     if (err instanceof OciError) {
       for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
       if (err.status === 403) {
