@@ -2,7 +2,7 @@
 import { OciError } from '../errors.ts';
 import { actorOf, type V2Deps } from './gate-routes.ts';
 import { parseRange } from './paths.ts';
-import type { Call, RepoFamily } from './routes.ts';
+import type { Call, RepoFamily } from './family-routes.ts';
 import type { Granted } from './gate-routes.ts';
 import type { Op } from './paths.ts';
 

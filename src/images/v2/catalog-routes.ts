@@ -3,7 +3,7 @@ import { actionsOn, type RegistryCaller } from '../access.ts';
 import type { Member, Project } from '../model.ts';
 import type { V2Deps } from './gate-routes.ts';
 import { pageSize } from './paths.ts';
-import type { RegistryHandler } from './routes.ts';
+import type { RegistryHandler } from './family-routes.ts';
 
 /** The catalog endpoint `/v2/_catalog` (`n`, default 1000, and `last` page it; a Link header points to the next page). */
 export function catalogRoutes(deps: V2Deps): RegistryHandler<'catalog'> {

@@ -6,7 +6,7 @@ import { accepts } from '../manifest.ts';
 import { readBounded } from './body-routes.ts';
 import { actorOf, type Granted, type V2Deps } from './gate-routes.ts';
 import type { Op } from './paths.ts';
-import type { Call, RepoFamily } from './routes.ts';
+import type { Call, RepoFamily } from './family-routes.ts';
 
 type ManifestCall = Call<Extract<Op, { kind: 'manifest' }>, Granted>;
 

@@ -1,7 +1,7 @@
 // Referrers: the manifests whose subject is a digest, as an OCI image index.
 import { OciError } from '../errors.ts';
 import type { V2Deps } from './gate-routes.ts';
-import type { RepoFamily } from './routes.ts';
+import type { RepoFamily } from './family-routes.ts';
 
 /** The referrers endpoint `/v2/<name>/referrers/<digest>` (filtered by `artifactType` when given). */
 export function referrerRoutes(deps: V2Deps): RepoFamily<'referrers'> {

@@ -5,11 +5,11 @@
 // error bodies in one place, the plugin's error handler.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ociErrorBody, OciError } from '../errors.ts';
-import type { RepositoryAction } from '../model.ts';
 import { blobRoutes } from './blob-routes.ts';
 import { drainRefusedBody, lingerThenClose } from './body-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
 import { Gate, type Authenticated, type Granted, type V2Deps } from './gate-routes.ts';
+import type { Call, RepoFamily } from './family-routes.ts';
 import { manifestRoutes } from './manifest-routes.ts';
 import { routeOf, type Op, type RepoOp } from './paths.ts';
 import { referrerRoutes } from './referrer-routes.ts';
@@ -17,29 +17,6 @@ import { tagRoutes } from './tag-routes.ts';
 import { uploadRoutes } from './upload-routes.ts';
 
 export type { V2Deps } from './gate-routes.ts';
-
-/** One request as a family's handler sees it, after the plugin's hooks let it through. */
-export interface Call<O extends Op, W> {
-  readonly req: FastifyRequest;
-  readonly reply: FastifyReply;
-  readonly op: O;
-  readonly query: URLSearchParams;
-  /** What the authentication hook established: the caller, with its grant on a repository. */
-  readonly who: W;
-}
-
-/** The endpoints of one family on a repository. */
-export interface RepoFamily<K extends RepoOp['kind']> {
-  /**
-   * The action `method` needs on the repository, checked by the authentication hook before
-   * the handler runs. Throws UNSUPPORTED (405) for a method the family does not answer.
-   */
-  readonly action: (method: string) => RepositoryAction;
-  readonly handle: (call: Call<Extract<Op, { kind: K }>, Granted>) => Promise<unknown>;
-}
-
-/** An endpoint that is not on one repository (the catalog). */
-export type RegistryHandler<K extends Op['kind']> = (call: Call<Extract<Op, { kind: K }>, Authenticated>) => Promise<unknown>;
 
 /** What the hooks learn about a request, for its handler. */
 interface Parsed {

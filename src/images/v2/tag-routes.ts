@@ -2,7 +2,7 @@
 import { OciError } from '../errors.ts';
 import type { V2Deps } from './gate-routes.ts';
 import { pageSize } from './paths.ts';
-import type { RepoFamily } from './routes.ts';
+import type { RepoFamily } from './family-routes.ts';
 
 /** The tag list endpoint `/v2/<name>/tags/list` (`n` and `last` page it; a Link header points to the next page). */
 export function tagRoutes(deps: V2Deps): RepoFamily<'tags'> {

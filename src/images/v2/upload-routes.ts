@@ -6,7 +6,7 @@ import { rangeHeader } from '../registry-service.ts';
 import { bodyOf, contentLength } from './body-routes.ts';
 import { actorOf, type Gate, type Granted, type V2Deps } from './gate-routes.ts';
 import { scopeOf, type Op } from './paths.ts';
-import type { Call, RepoFamily } from './routes.ts';
+import type { Call, RepoFamily } from './family-routes.ts';
 
 type UploadCall = Call<Extract<Op, { kind: 'uploads' }>, Granted>;
 
