@@ -87,6 +87,12 @@ describe('renderNamespace', () => {
     assert.deepEqual(lr?.spec, { limits: [{ type: 'Container', max: { cpu: '1' }, default: { cpu: '1' }, defaultRequest: { cpu: '1' } }] });
   });
 
+  it('marks an adopted namespace with berth.io/adopted, so it is given back rather than deleted', () => {
+    assert.deepEqual(renderNamespace({ ...tenant, nodeSelector: {} }, ns('legacy', 'east', { adopted: true }))[0].metadata, {
+      name: 'legacy', labels, annotations: { 'berth.io/adopted': 'true' },
+    });
+  });
+
   it('leaves the node-selector annotation out when the tenant has none', () => {
     assert.deepEqual(renderNamespace({ ...tenant, nodeSelector: {} }, ns('web', 'east'))[0].metadata, { name: 'web', labels });
   });

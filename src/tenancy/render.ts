@@ -17,6 +17,12 @@ export const MANAGED_BY = 'berth';
 export const TENANT_LABEL = 'berth.io/tenant';
 /** The annotation through which the PodNodeSelector admission plugin applies the tenant's node selector. */
 export const NODE_SELECTOR_ANNOTATION = 'scheduler.alpha.kubernetes.io/node-selector';
+/**
+ * The annotation, value `true`, on a Namespace Berth adopted: it outlives the namespace's row in
+ * Berth, so the reconciler knows to give the namespace back (remove its labels) instead of
+ * deleting it.
+ */
+export const ADOPTED_ANNOTATION = 'berth.io/adopted';
 /** Name of the ResourceQuota holding a namespace's slice. */
 export const QUOTA_NAME = 'berth-quota';
 /** Name of the namespace's LimitRange. */
@@ -118,16 +124,21 @@ function isolationPolicy(tenant: string, meta: (name: string) => ManifestMetadat
  * The objects of one namespace of `tenant`, in apply order: Namespace, ResourceQuota `berth-quota`
  * (absent when the slice is empty), LimitRange `berth-limits` (the namespace's override or the
  * tenant's default; absent when it bounds nothing), one RoleBinding per tenant role that has
- * members, and NetworkPolicy `berth-isolate-tenant`. Every object carries {@link managedLabels}.
+ * members, and NetworkPolicy `berth-isolate-tenant`. Every object carries {@link managedLabels};
+ * an adopted namespace also carries {@link ADOPTED_ANNOTATION}.
  */
 export function renderNamespace(tenant: Tenant, ns: TenantNamespace): Manifest[] {
   const labels = managedLabels(tenant.name);
   const meta = (name: string): ManifestMetadata => ({ name, namespace: ns.name, labels });
   const selector = Object.keys(tenant.nodeSelector).sort().map((k) => `${k}=${tenant.nodeSelector[k]}`).join(',');
+  const annotations = {
+    ...(ns.adopted ? { [ADOPTED_ANNOTATION]: 'true' } : {}),
+    ...(selector === '' ? {} : { [NODE_SELECTOR_ANNOTATION]: selector }),
+  };
   const objects: (Manifest | undefined)[] = [
     {
       apiVersion: 'v1', kind: 'Namespace',
-      metadata: { name: ns.name, labels, ...(selector === '' ? {} : { annotations: { [NODE_SELECTOR_ANNOTATION]: selector } }) },
+      metadata: { name: ns.name, labels, ...(Object.keys(annotations).length === 0 ? {} : { annotations }) },
     },
     Object.keys(ns.quota).length === 0 ? undefined : {
       apiVersion: 'v1', kind: 'ResourceQuota', metadata: meta(QUOTA_NAME), spec: { hard: canonicalMap(ns.quota) },
