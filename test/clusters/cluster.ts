@@ -256,6 +256,26 @@ export class Cluster {
     writeOwner(this.dir, this.#components.map((c) => c.pid));
   }
 
+  /**
+   * Stops kube-apiserver alone, as {@link Cluster.stop} would (SIGTERM, SIGKILL after 1 s), for
+   * outage tests: etcd and the controllers keep running, so nothing stored is lost. Returns a
+   * function that starts it again with the same command line (same port, same certificates) and
+   * resolves once the control plane is healthy again. Throws when kube-apiserver is not running.
+   */
+  async stopApiserver(): Promise<() => Promise<void>> {
+    const old = this.#components.find((c) => c.name === 'kube-apiserver' && c.exit === undefined);
+    if (old === undefined) throw new Error(`cluster ${this.name}: kube-apiserver is not running`);
+    // The command line is read back rather than rebuilt: it holds the options the cluster started with.
+    const argv = readFileSync(`/proc/${old.pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+    await stopComponents([old], 1000);
+    this.#components.splice(this.#components.indexOf(old), 1);
+    writeOwner(this.dir, this.#components.map((c) => c.pid));
+    return async () => {
+      this.adopt(startComponent('kube-apiserver', argv[0], argv.slice(1), old.logFile));
+      await waitHealthy(this, Date.now() + 60_000);
+    };
+  }
+
   /** A fresh `@kubernetes/client-node` KubeConfig for the admin user. */
   kubeConfig(): KubeConfig {
     const kc = new KubeConfig();
