@@ -12,7 +12,11 @@ export {
 export { defaultContainerBounds, limitRangeResources, limitRangeWithinErrors, validateLimitRange } from './limit-range.ts';
 export type { BoundsOf } from './limit-range.ts';
 export {
-  ISOLATION_POLICY_NAME, LIMIT_RANGE_NAME, MANAGED_BY, MANAGED_BY_LABEL, NODE_SELECTOR_ANNOTATION, QUOTA_NAME, TENANT_LABEL,
+  ADOPTED_ANNOTATION, ISOLATION_POLICY_NAME, LIMIT_RANGE_NAME, MANAGED_BY, MANAGED_BY_LABEL, NODE_SELECTOR_ANNOTATION, QUOTA_NAME, TENANT_LABEL,
   managedLabels, renderNamespace, renderTenant, roleClusterRoles,
 } from './render.ts';
 export type { Manifest, ManifestMetadata } from './render.ts';
+export { BERTH_MANAGER, appliedByBerth, driftOf, objectKey, planCluster } from './plan.ts';
+export type { DesiredState, ObjectState, ObjectStatusRow, ObservedObject, Plan, PlannedApply, PlannedPrune } from './plan.ts';
+export { Reconciler, isClusterFailure, managedKinds } from './controller.ts';
+export type { ReconcileSink, ReconcileSource, ReconcilerCounters, ReconcilerOptions } from './controller.ts';
