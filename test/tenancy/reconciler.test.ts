@@ -23,14 +23,17 @@ class World implements ReconcileSource {
   namespaces: TenantNamespace[] = [];
   readonly registered: Cluster[];
   readonly clients: ReadonlyMap<string, ClusterClient>;
+  /** The clusters registered right now. */
+  readonly present: Set<string>;
 
   constructor(clients: ReadonlyMap<string, ClusterClient>) {
     this.clients = clients;
+    this.present = new Set(clients.keys());
     this.registered = [...clients.keys()].map((name) => ({ name, labels: {}, settings: {} }));
   }
 
   async clusters(): Promise<readonly string[]> {
-    return [...this.clients.keys()];
+    return [...this.present];
   }
 
   async client(cluster: string): Promise<ClusterClient> {
@@ -305,6 +308,21 @@ async function scenarios(f: Fixture, t: TestContext): Promise<void> {
     assert.deepEqual(seen.hard, { 'count/configmaps': '5', pods: '4' });
     const live = await read(f.west, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'berth-quota', namespace: counted } });
     assert.deepEqual((live?.status as { used?: unknown } | undefined)?.used, seen.used);
+  });
+
+  await t.test('a cluster leaving the source stops its worker; coming back starts one that catches up', async () => {
+    f.world.present.delete('west');
+    f.reconciler.notify();
+    await eventually('west worker stopped', async () => (f.reconciler.stats('west').passes === 0 ? true : undefined), 10_000, 20);
+    const meanwhile = uniqueName('meanwhile');
+    f.world.namespaces.push(namespaceOf(meanwhile, tenant, 'west'));
+    f.reconciler.notify('west');
+    await nextPass(f.reconciler, 'east');
+    assert.equal(await read(f.west, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: meanwhile } }), undefined);
+    f.world.present.add('west');
+    f.reconciler.notify();
+    await applied(f.world, f.sink, 'west', meanwhile);
+    await assertHoldsRendered(f, f.west, 'west', meanwhile);
   });
 
   await t.test('a cluster whose API server stops is reported not ready, then caught up once it is back, each missing object applied once', async () => {
