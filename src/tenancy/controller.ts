@@ -27,7 +27,11 @@ export interface ReconcileSource {
 
 /** Where the reconciler reports what it found and did. */
 export interface ReconcileSink {
-  /** The full status set of `cluster` after a pass: one row per desired object (rows not in it are gone). */
+  /**
+   * The full status set of `cluster` after a pass: one row per desired object (rows not in it are
+   * gone), sorted by namespace, kind and name. Called only when the set differs from the last one
+   * this worker reported (always after the worker starts).
+   */
   objects(cluster: string, rows: readonly ObjectStatusRow[]): Promise<void>;
   /** The cluster's readiness: false (with the error's reason and message) when its API server fails; true once a pass succeeds again. */
   condition(cluster: string, cond: { readonly ready: boolean; readonly reason: string; readonly message: string }): Promise<void>;
@@ -112,6 +116,12 @@ function significant(o: KubeObject): string {
   return JSON.stringify([rest, metadata?.labels, metadata?.annotations, metadata?.deletionTimestamp]);
 }
 
+function byRowKey(a: ObjectStatusRow, b: ObjectStatusRow): number {
+  const ka = `${a.namespace}/${a.kind}/${a.name}`;
+  const kb = `${b.namespace}/${b.kind}/${b.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
 interface WorkerDeps {
   readonly source: ReconcileSource;
   readonly sink: ReconcileSink;
@@ -139,6 +149,7 @@ class ClusterWorker {
   #ready: boolean | undefined;
   #failureMessage = '';
   readonly #usage = new Map<string, string>();
+  #reported: string | undefined;
 
   constructor(name: string, deps: WorkerDeps) {
     this.name = name;
@@ -229,8 +240,13 @@ class ClusterWorker {
     const desired = await this.#deps.source.desired(this.name);
     const observed = await this.#observe(client, desired, signal);
     const plan = planCluster(desired, observed);
-    const rows = await this.#execute(client, plan, observed, signal);
-    await this.#deps.sink.objects(this.name, rows);
+    const rows = (await this.#execute(client, plan, observed, signal)).sort(byRowKey);
+    // Most passes change nothing (an event Berth caused, a status update): the sink then keeps what it holds.
+    const fingerprint = JSON.stringify(rows);
+    if (fingerprint !== this.#reported) {
+      await this.#deps.sink.objects(this.name, rows);
+      this.#reported = fingerprint;
+    }
     this.counters.passes++;
     this.#suspect = this.#suspect && this.#informers.some((i) => i.lastError !== undefined);
     const writes = plan.namespaces.length + plan.objects.length + plan.prune.length + plan.release.length;

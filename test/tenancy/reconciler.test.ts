@@ -62,8 +62,11 @@ class Recorder implements ReconcileSink {
   readonly rows = new Map<string, readonly ObjectStatusRow[]>();
   readonly conditions: Condition[] = [];
   readonly usage: Usage[] = [];
+  /** Calls of objects(): each is a write of a cluster's status set in Berth's store. */
+  objectCalls = 0;
 
   async objects(cluster: string, rows: readonly ObjectStatusRow[]): Promise<void> {
+    this.objectCalls++;
     this.rows.set(cluster, rows);
   }
 
@@ -189,16 +192,18 @@ async function scenarios(f: Fixture, t: TestContext): Promise<void> {
     assert.deepEqual(f.sink.conditions.filter((c) => c.cluster === 'east').map((c) => c.ready), [true]);
   });
 
-  await t.test('a second pass writes nothing', async () => {
+  await t.test('a second pass writes nothing, neither to the clusters nor to the status sink', async () => {
     // The quota controller writes the quota's status once; only Berth's writes count here.
     await waitForQuotaUsed(f.east, web, 'berth-quota');
     const before = f.reconciler.stats();
+    const statusWrites = f.sink.objectCalls;
     const versions = await Promise.all(f.world.rendered('east').map(async (m) => (await read(f.east, m))?.metadata?.resourceVersion));
     await nextPass(f.reconciler, 'east');
     await nextPass(f.reconciler, 'west');
     const after = f.reconciler.stats();
     assert.equal(after.applies, before.applies);
     assert.equal(after.prunes, before.prunes);
+    assert.equal(f.sink.objectCalls, statusWrites);
     assert.deepEqual(await Promise.all(f.world.rendered('east').map(async (m) => (await read(f.east, m))?.metadata?.resourceVersion)), versions);
   });
 
