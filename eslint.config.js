@@ -37,6 +37,8 @@ const pureRules = {
 const ioRoles = [
   '**/store.ts', '**/*-store.ts', '**/service.ts', '**/*-service.ts', '**/routes.ts', '**/*-routes.ts',
   '**/controller.ts', '**/*-controller.ts', '**/index.ts', '**/*.test.ts',
+  // Schema changes beside a store, and the per-cluster client pool (tenancy/connections.ts).
+  '**/migrations.ts', '**/*-migrations.ts', '**/connections.ts',
 ];
 
 export default tseslint.config(

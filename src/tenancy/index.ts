@@ -1,5 +1,19 @@
 // What other areas (service, reconciler, CLI) may import from tenancy.
 
+export { portMigrations } from './port-migrations.ts';
+export { replaceUsedPorts } from './port-store.ts';
+export type { NodePortTables } from './port-store.ts';
+export { NodePortService } from './port-service.ts';
+export type {
+  AllocationRequest, ClusterPortInfo, ImportResult, NodePortAllocation, NodePortConflict, NodePortDeps, NodePortMap, NodePortReservation,
+  NodePortUse, TenantPortInfo,
+} from './port-service.ts';
+export { nodePortRoutes } from './port-routes.ts';
+export {
+  MAX_IMPORT_CHARS, MAX_IMPORT_ROWS, chooseFreePort, formatPortSpan, parsePortSpan, parseReservationImport, parseServiceRef, portStrip,
+} from './ports.ts';
+export type { PortSpan, PortState, ReservationInput, StripRun, UsedPort } from './ports.ts';
+
 export { NAMESPACES_RESOURCE, quotaResources, tenantRoles } from './model.ts';
 export type {
   Cluster, ClusterSettings, LimitBounds, LimitRangeSpec, MemberKind, QuotaMap, Tenant, TenantMember, TenantNamespace,

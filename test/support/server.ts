@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/platform/config.ts';
+import type { AreaModule } from '../../src/platform/area.ts';
 import { startServer, type RunningServer } from '../../src/platform/server.ts';
 import { databaseFor, type Backend } from './pg.ts';
 
@@ -25,6 +26,8 @@ export interface TestServer {
 export interface TestServerOptions {
   /** `0.0.0.0` for nodes in their own network namespaces; `url` still names loopback. */
   readonly host?: '127.0.0.1' | '0.0.0.0';
+  /** The areas to serve instead of the default list (a test adds a piece the lead has not wired yet). */
+  readonly areas?: readonly AreaModule[];
 }
 
 /** Starts a server with a fresh data folder and database; `close()` removes both. */
@@ -34,7 +37,7 @@ export async function startTestServer(backend: Backend = 'sqlite', env: Record<s
   const config = loadConfig(['--port', '0', '--host', opts.host ?? '127.0.0.1', '--data-dir', dataDir], {
     BERTH_ADMIN_PASSWORD: adminPassword, ...(db.url ? { BERTH_DATABASE_URL: db.url } : {}), ...env,
   });
-  const server = await startServer(config, { logger: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }) });
+  const server = await startServer(config, { logger: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }), areas: opts.areas });
   const url = server.url.replace('//0.0.0.0:', '//127.0.0.1:');
   const api: TestServer['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };

@@ -1,0 +1,430 @@
+// Use cases of a cluster's NodePort map: reserve legacy business ports (one, or an import checked
+// whole), allocate ports to tenants, release both, and read the map. Every change goes through
+// `change()` (authorization, one transaction, audit, outbox event). A port is never held twice:
+// the table's primary key (cluster, port) refuses a second holder on both backends, and a request
+// that loses such a race starts over and sees the winner.
+import { NodePortError, formatPortRange, type PortRange, type RandomInt } from '../compute/index.ts';
+import { actorOf, type RequestContext } from '../platform/context.ts';
+import { isUniqueViolation } from '../platform/db/database.ts';
+import { BerthError, alreadyExists, conflict, forbidden, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
+import { decodeContinue, encodeContinue } from '../platform/http/paging.ts';
+import { can, type Permission } from '../platform/identity/rbac.ts';
+import { change, type ChangeDeps } from '../platform/usecase.ts';
+import {
+  checkReservation, chooseFreePort, formatPortSpan, parsePortSpan, parseReservationImport, parseServiceRef, portStrip,
+  type ImportedReservation, type PortSpan, type ReservationInput, type ReservationSpec, type StripRun,
+} from './ports.ts';
+import * as store from './port-store.ts';
+
+/** What the NodePort map needs to know about a cluster (from the tenancy store, wired by the area). */
+export interface ClusterPortInfo {
+  /** The cluster's `--service-node-port-range`. */
+  readonly nodePortRange: PortRange;
+}
+
+/** What the NodePort map needs to know about a tenant. */
+export interface TenantPortInfo {
+  /** The clusters the tenant may place namespaces on. */
+  readonly clusters: readonly string[];
+  /** The tenant's namespaces. */
+  readonly namespaces: readonly { readonly cluster: string; readonly name: string }[];
+}
+
+/** The NodePort service's dependencies. */
+export interface NodePortDeps extends ChangeDeps {
+  /** The cluster named `name`, or undefined when Berth does not manage one by that name. */
+  readonly clusterInfo: (name: string) => Promise<ClusterPortInfo | undefined>;
+  /** The tenant named `name`, or undefined when there is none. */
+  readonly tenantInfo: (name: string) => Promise<TenantPortInfo | undefined>;
+  /** Random source of the allocator's scan start (tests fix it); defaults to Math.random. */
+  readonly random?: RandomInt;
+}
+
+/** A reservation of legacy business ports, as the API shows it. */
+export interface NodePortReservation {
+  readonly cluster: string;
+  /** `30080` or `30080-30090`; names the reservation in the API's paths. */
+  readonly ports: string;
+  readonly from: number;
+  readonly to: number;
+  readonly owner: string;
+  readonly note: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+/** A port allocated to a tenant, as the API shows it. */
+export interface NodePortAllocation {
+  readonly cluster: string;
+  readonly port: number;
+  readonly tenant: string;
+  /** The Service it is for, `namespace/name`, when the request named one. */
+  readonly service?: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+/** A port a live Service uses. */
+export interface NodePortUse {
+  readonly port: number;
+  readonly namespace: string;
+  readonly service: string;
+  readonly observedAt: string;
+}
+
+/** A reserved port that a live Service uses: someone has to resolve it. */
+export interface NodePortConflict {
+  readonly port: number;
+  /** The reservation's ports and owner. */
+  readonly ports: string;
+  readonly owner: string;
+  /** `namespace/name` of the Service. */
+  readonly service: string;
+}
+
+/** The port map of one cluster. */
+export interface NodePortMap {
+  readonly cluster: string;
+  /** The NodePort range, `base-last`. */
+  readonly range: string;
+  readonly base: number;
+  readonly size: number;
+  /** Ports of the range nobody holds or uses. */
+  readonly free: number;
+  readonly used: readonly NodePortUse[];
+  readonly reserved: readonly NodePortReservation[];
+  readonly allocated: readonly NodePortAllocation[];
+  readonly conflicts: readonly NodePortConflict[];
+  /** The whole range as runs of consecutive ports in one state, for the console's strip. */
+  readonly strip: readonly StripRun[];
+}
+
+/** What an allocation asks for. */
+export interface AllocationRequest {
+  readonly tenant: string;
+  /** `namespace/name` of a Service in one of the tenant's namespaces on the cluster. */
+  readonly service?: string;
+  /** A specific port; without it Berth chooses one. */
+  readonly port?: number;
+}
+
+/** The outcome of an import: what it reserved, and how many rows were already reserved exactly so. */
+export interface ImportResult {
+  readonly cluster: string;
+  readonly created: readonly NodePortReservation[];
+  readonly unchanged: number;
+}
+
+/** A page of a list. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly continue?: string;
+}
+
+/**
+ * Attempts of a change that loses the race for a port: writers here take the cluster's lock
+ * first and never collide, but a writer that does not (another replica's older code, a
+ * direct store call) is refused by the primary key, and the change then starts over.
+ */
+const maxAttempts = 3;
+
+const topic = 'tenancy.nodeports';
+
+/** The NodePort map's use cases. One per server. */
+export class NodePortService {
+  readonly #deps: NodePortDeps;
+
+  constructor(deps: NodePortDeps) {
+    this.#deps = deps;
+  }
+
+  #now(): Date {
+    return this.#deps.now?.() ?? new Date();
+  }
+
+  /** The NodePort range of `cluster`; NotFound when Berth manages no such cluster. */
+  async #range(cluster: string): Promise<PortRange> {
+    const info = await this.#deps.clusterInfo(cluster);
+    if (!info) throw notFound('Cluster', cluster);
+    return info.nodePortRange;
+  }
+
+  /**
+   * The whole map of `cluster`: range, used, reserved and allocated ports with their owners,
+   * conflicts, the free count, and the strip. Needs `nodeports:list` platform-wide; NotFound for
+   * an unknown cluster.
+   */
+  async map(ctx: RequestContext, cluster: string): Promise<NodePortMap> {
+    authorize(ctx, 'nodeports:list');
+    const range = await this.#range(cluster);
+    const held = await store.loadClusterPorts(this.#deps.db.kysely, cluster);
+    const strip = portStrip(range, held.reservations, held.allocations.map((a) => a.port), held.used.map((u) => u.port));
+    const conflicts: NodePortConflict[] = [];
+    for (const u of held.used) {
+      const r = held.reservations.find((x) => x.from <= u.port && u.port <= x.to);
+      if (r) conflicts.push({ port: u.port, ports: formatPortSpan(r), owner: r.owner, service: `${u.namespace}/${u.service}` });
+    }
+    return {
+      cluster, range: formatPortRange(range), base: range.base, size: range.size,
+      free: strip.reduce((n, run) => n + (run.state === 'free' ? run.to - run.from + 1 : 0), 0),
+      used: held.used, reserved: held.reservations.map((r) => reservationView(cluster, r)),
+      allocated: held.allocations.map((a) => allocationView(cluster, a)), conflicts, strip,
+    };
+  }
+
+  /** Reservations of `cluster`, ascending by port, paged. Needs `nodeports:list` platform-wide. */
+  async listReservations(ctx: RequestContext, cluster: string, limit: number, token?: string): Promise<Page<NodePortReservation>> {
+    authorize(ctx, 'nodeports:list');
+    await this.#range(cluster);
+    const rows = await store.listReservations(this.#deps.db.kysely, cluster, limit + 1, decodeContinue(token, 'number'));
+    const items = rows.slice(0, limit).map((r) => reservationView(cluster, r));
+    return { items, ...(rows.length > limit ? { continue: encodeContinue(items[items.length - 1].from) } : {}) };
+  }
+
+  /**
+   * Reserves `input.ports` for a legacy business service. Needs `nodeports:create` platform-wide.
+   * Invalid (422) for a bad or out-of-range span or owner; AlreadyExists when exactly this
+   * reservation exists; Conflict (409) naming the holder when a port is reserved, allocated, or
+   * used by a live Service.
+   */
+  async reserve(ctx: RequestContext, cluster: string, input: ReservationInput): Promise<NodePortReservation> {
+    authorize(ctx, 'nodeports:create');
+    const range = await this.#range(cluster);
+    const spec = checkReservation(input, range);
+    if (Array.isArray(spec)) throw invalid('NodePortReservation', String(input.ports ?? ''), spec);
+    return (await this.#reserveAll(ctx, cluster, [{ ...spec, at: '' }], 'create')).created[0];
+  }
+
+  /**
+   * Imports reservations from CSV (`port[-port],owner[,note]`, optional header line) or JSON,
+   * all or nothing: Invalid naming lines (CSV) or indexes (JSON) when a row is bad or rows
+   * overlap; Conflict naming the row and the holder when a port is taken by someone else. Rows
+   * reserved exactly so already are counted as unchanged, so an import can be repeated.
+   */
+  async importReservations(ctx: RequestContext, cluster: string, format: 'csv' | 'json', data: string): Promise<ImportResult> {
+    authorize(ctx, 'nodeports:create');
+    const range = await this.#range(cluster);
+    const rows = parseReservationImport(format, data, range);
+    if (rows.length && !('from' in rows[0])) throw invalid('NodePortImport', cluster, rows as Cause[]);
+    return this.#reserveAll(ctx, cluster, rows as ImportedReservation[], 'import');
+  }
+
+  async #reserveAll(ctx: RequestContext, cluster: string, specs: readonly ImportedReservation[], action: 'create' | 'import'): Promise<ImportResult> {
+    const name = action === 'create' ? `${cluster}/${formatPortSpan(specs[0])}` : cluster;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await change(this.#deps, ctx, {
+          permission: 'nodeports:create',
+          audit: (r: ImportResult) => ({
+            action, resource: 'nodeports', name,
+            detail: { cluster, kind: 'reserved', ...(action === 'create' ? { owner: specs[0].owner } : { created: r.created.length, unchanged: r.unchanged }) },
+          }),
+          event: { topic, key: cluster, payload: {} },
+        }, async (tx) => {
+          await store.lockClusterPorts(tx, this.#deps.db.dialect, cluster);
+          const held = await store.loadClusterPorts(tx, cluster);
+          const fresh = reservationConflicts(cluster, specs, held, action === 'import');
+          const now = this.#now();
+          await store.insertReservations(tx, cluster, fresh, actorOf(ctx), now);
+          const created = fresh.map((s) => reservationView(cluster, { ...s, createdAt: now.toISOString(), createdBy: actorOf(ctx) }));
+          return { cluster, created, unchanged: specs.length - fresh.length };
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err) || attempt >= maxAttempts) throw err;
+      }
+    }
+  }
+
+  /** Deletes the reservation of exactly `ports` (`30080` or `30080-30090`). Needs `nodeports:delete` platform-wide; NotFound when there is none. */
+  async deleteReservation(ctx: RequestContext, cluster: string, ports: string): Promise<void> {
+    authorize(ctx, 'nodeports:delete');
+    await this.#range(cluster);
+    const span = parsePortSpan(ports);
+    if (typeof span === 'string') throw invalid('NodePortReservation', ports, [{ field: 'ports', reason: 'FieldValueInvalid', message: `Invalid value: "${ports}": ${span}` }]);
+    await change(this.#deps, ctx, {
+      permission: 'nodeports:delete',
+      audit: { action: 'delete', resource: 'nodeports', name: `${cluster}/${ports}`, detail: { cluster, kind: 'reserved' } },
+      event: { topic, key: cluster, payload: {} },
+    }, async (tx) => {
+      if (!(await store.deleteReservation(tx, cluster, span))) throw notFound('NodePortReservation', `${cluster}/${ports}`);
+    });
+  }
+
+  /**
+   * Allocations of `cluster`, ascending by port, paged; of `tenant` only when given. Needs
+   * `nodeports:list` in that tenant, or platform-wide without one.
+   */
+  async listAllocations(ctx: RequestContext, cluster: string, tenant: string | undefined, limit: number, token?: string): Promise<Page<NodePortAllocation>> {
+    authorize(ctx, 'nodeports:list', tenant);
+    await this.#range(cluster);
+    const rows = await store.listAllocations(this.#deps.db.kysely, cluster, limit + 1, { tenant, after: decodeContinue(token, 'number') });
+    const items = rows.slice(0, limit).map((a) => allocationView(cluster, a));
+    return { items, ...(rows.length > limit ? { continue: encodeContinue(items[items.length - 1].port) } : {}) };
+  }
+
+  /**
+   * Allocates a port of `cluster` to `req.tenant`: `req.port` when given, else a free one chosen
+   * by the compute core's allocator (upper band first), never reserved, allocated or used by a
+   * live Service. Needs `nodeports:create` in the tenant. NotFound for an unknown cluster or
+   * tenant; Invalid when the tenant may not use the cluster, the Service is not in one of its
+   * namespaces there, or the port is outside the range; Conflict naming the owner, tenant or
+   * Service holding an explicit port, or when the range has no free port.
+   */
+  async allocate(ctx: RequestContext, cluster: string, req: AllocationRequest): Promise<NodePortAllocation> {
+    authorize(ctx, 'nodeports:create', req.tenant);
+    const range = await this.#range(cluster);
+    await this.#checkTenant(cluster, req);
+    if (req.port !== undefined && (req.port < range.base || req.port > range.base + range.size - 1)) {
+      throw invalid('NodePortAllocation', `${cluster}/${req.port}`, [{
+        field: 'port', reason: 'FieldValueInvalid',
+        message: `Invalid value: ${req.port}: provided port is not in the valid range. The range of valid ports is ${formatPortRange(range)}`,
+      }]);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await change(this.#deps, ctx, {
+          permission: 'nodeports:create', tenant: req.tenant,
+          audit: (a: NodePortAllocation) => ({ action: 'create', resource: 'nodeports', name: `${cluster}/${a.port}`, detail: { cluster, kind: 'allocated', service: req.service ?? '' } }),
+          event: { topic, key: cluster, payload: {} },
+        }, async (tx) => {
+          await store.lockClusterPorts(tx, this.#deps.db.dialect, cluster);
+          const port = req.port ?? await this.#freePort(tx, cluster, range);
+          if (req.port !== undefined) await explicitPortFree(tx, cluster, req.port, req.service);
+          return allocationView(cluster, await store.insertAllocation(tx, cluster, port, req.tenant, req.service ?? '', actorOf(ctx), this.#now()));
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        if (attempt >= maxAttempts) throw conflict('NodePort', cluster, `${maxAttempts} concurrent requests took the ports this one chose; try again`);
+      }
+    }
+  }
+
+  async #checkTenant(cluster: string, req: AllocationRequest): Promise<void> {
+    const tenant = await this.#deps.tenantInfo(req.tenant);
+    if (!tenant) throw notFound('Tenant', req.tenant);
+    const causes: Cause[] = [];
+    if (!tenant.clusters.includes(cluster)) {
+      causes.push({ field: 'tenant', reason: 'FieldValueForbidden', message: `Forbidden: tenant "${req.tenant}" may not use cluster "${cluster}"` });
+    }
+    if (req.service !== undefined) {
+      const ref = parseServiceRef(req.service);
+      if (typeof ref === 'string') causes.push({ field: 'service', reason: 'FieldValueInvalid', message: `Invalid value: "${req.service}": ${ref}` });
+      else if (!tenant.namespaces.some((n) => n.cluster === cluster && n.name === ref.namespace)) {
+        causes.push({ field: 'service', reason: 'FieldValueForbidden', message: `Forbidden: namespace "${ref.namespace}" is not a namespace of tenant "${req.tenant}" in cluster "${cluster}"` });
+      }
+    }
+    if (causes.length) throw invalid('NodePortAllocation', cluster, causes);
+  }
+
+  async #freePort(tx: Parameters<typeof store.loadClusterPorts>[0], cluster: string, range: PortRange): Promise<number> {
+    const held = await store.loadClusterPorts(tx, cluster);
+    try {
+      return chooseFreePort(range, held.reservations, [...held.allocations.map((a) => a.port), ...held.used.map((u) => u.port)], this.#deps.random);
+    } catch (err) {
+      if (!(err instanceof NodePortError)) throw err;
+      throw conflict('NodePort', cluster, `no free port in the NodePort range ${formatPortRange(range)}: ${held.allocations.length} allocated, ${held.used.length} used by Services, the rest reserved`);
+    }
+  }
+
+  /**
+   * Releases the allocation of `port`. Needs `nodeports:delete` in the allocation's tenant (or
+   * platform-wide); NotFound when the port is not allocated, or allocated in a tenant the
+   * caller cannot see.
+   */
+  async release(ctx: RequestContext, cluster: string, port: number): Promise<void> {
+    if (!ctx.principal) throw unauthorized();
+    await this.#range(cluster);
+    const a = await store.getAllocation(this.#deps.db.kysely, cluster, port);
+    const missing = () => notFound('NodePortAllocation', `${cluster}/${port}`);
+    if (!a || !can(ctx.principal, 'nodeports:get', a.tenant)) throw missing();
+    await change(this.#deps, ctx, {
+      permission: 'nodeports:delete', tenant: a.tenant,
+      audit: { action: 'delete', resource: 'nodeports', name: `${cluster}/${port}`, detail: { cluster, kind: 'allocated' } },
+      event: { topic, key: cluster, payload: {} },
+    }, async (tx) => {
+      if (!(await store.deleteAllocation(tx, cluster, port, a.tenant))) throw missing();
+    });
+  }
+}
+
+/** Refuses a caller without `permission` (in `tenant`, when given) as `change` would, before anything is looked up. */
+function authorize(ctx: RequestContext, permission: Permission, tenant?: string): void {
+  const p = ctx.principal;
+  if (!p) throw unauthorized();
+  if (!can(p, permission, tenant)) {
+    const [resource, verb] = permission.split(':');
+    throw forbidden(`user "${p.name}" cannot ${verb} ${resource}${tenant ? ` in tenant "${tenant}"` : ''}`);
+  }
+}
+
+function holderText(h: store.PortHolder): string {
+  if (h.kind === 'reserved') {
+    const r = h.reservation;
+    return `it is reserved for legacy business use, owner "${r.owner}" (reservation ${formatPortSpan(r)}${r.note ? `: ${r.note}` : ''})`;
+  }
+  const a = h.allocation;
+  return `it is allocated to tenant "${a.tenant}"${a.service ? ` for Service "${a.service}"` : ''}`;
+}
+
+/** Throws Conflict naming who holds or uses `port`, unless nobody does (or only `service` itself uses it). */
+async function explicitPortFree(tx: Parameters<typeof store.holderIn>[0], cluster: string, port: number, service: string | undefined): Promise<void> {
+  const span = { from: port, to: port };
+  const holder = await store.holderIn(tx, cluster, span);
+  if (holder) throw conflict('NodePort', `${cluster}/${port}`, `provided port is already allocated: ${holderText(holder)}`);
+  const use = await store.usageIn(tx, cluster, span);
+  if (use && `${use.namespace}/${use.service}` !== service) {
+    throw conflict('NodePort', `${cluster}/${port}`, `provided port is already allocated: Service "${use.namespace}/${use.service}" uses it`);
+  }
+}
+
+/**
+ * The reservations of `specs` still to write, after checking each against what `held` holds:
+ * an identical existing reservation is skipped when `repeatable` (AlreadyExists otherwise); any other holder or live use
+ * of one of its ports is a Conflict naming the row, the port and who holds or uses it.
+ */
+function reservationConflicts(cluster: string, specs: readonly ImportedReservation[], held: store.ClusterPorts, repeatable: boolean): ReservationSpec[] {
+  const holders = new Map<number, store.PortHolder>();
+  for (const r of held.reservations) for (let p = r.from; p <= r.to; p++) holders.set(p, { kind: 'reserved', reservation: r });
+  for (const a of held.allocations) holders.set(a.port, { kind: 'allocated', allocation: a });
+  const uses = new Map(held.used.map((u) => [u.port, u]));
+  const causes: Cause[] = [];
+  const fresh: ReservationSpec[] = [];
+  for (const s of specs) {
+    const first = holders.get(s.from);
+    if (first?.kind === 'reserved' && sameReservation(first.reservation, s)) {
+      if (repeatable) continue;
+      throw alreadyExists('NodePortReservation', `${cluster}/${formatPortSpan(s)}`);
+    }
+    const problem = firstProblem(s, holders, uses);
+    if (problem) causes.push({ field: s.at || 'ports', reason: 'FieldValueDuplicate', message: problem });
+    else fresh.push(s);
+  }
+  if (causes.length) {
+    const shown = causes.slice(0, 20);
+    const summary = shown.map((c) => (specs.length > 1 ? `${c.field}: ${c.message}` : c.message)).join('; ');
+    throw new BerthError('Conflict', `NodePorts of cluster "${cluster}" cannot be reserved: ${summary}`, { causes: shown, kind: 'NodePortReservation', name: cluster });
+  }
+  return fresh;
+}
+
+function sameReservation(a: ReservationSpec, b: ReservationSpec): boolean {
+  return a.from === b.from && a.to === b.to && a.owner === b.owner && a.note === b.note;
+}
+
+function firstProblem(s: PortSpan, holders: ReadonlyMap<number, store.PortHolder>, uses: ReadonlyMap<number, store.StoredUsage>): string | undefined {
+  for (let p = s.from; p <= s.to; p++) {
+    const h = holders.get(p);
+    if (h) return `port ${p} is taken: ${holderText(h)}`;
+    const u = uses.get(p);
+    if (u) return `port ${p} is used by Service "${u.namespace}/${u.service}"`;
+  }
+  return undefined;
+}
+
+function reservationView(cluster: string, r: store.StoredReservation): NodePortReservation {
+  return { cluster, ports: formatPortSpan(r), from: r.from, to: r.to, owner: r.owner, note: r.note, createdAt: r.createdAt, createdBy: r.createdBy };
+}
+
+function allocationView(cluster: string, a: store.StoredAllocation): NodePortAllocation {
+  return { cluster, port: a.port, tenant: a.tenant, ...(a.service ? { service: a.service } : {}), createdAt: a.createdAt, createdBy: a.createdBy };
+}

@@ -1,0 +1,217 @@
+// The NodePort map through the real HTTP API, on both backends: reservations of legacy business
+// ports (one, and imports checked whole), allocations to tenants that never hand a port out twice
+// however many requests race, ports live Services use, the map and its strip, and who may do what.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { backends } from '../support/pg.ts';
+import { replaceUsedPorts } from '../../src/tenancy/index.ts';
+import { insertAllocation, insertReservations } from '../../src/tenancy/port-store.ts';
+import { startPortsServer, type PortsServer } from './nodeports-support.ts';
+
+const range = { base: 30000, size: 2768 };
+
+for (const backend of backends) {
+  describe(`NodePort map (${backend})`, () => {
+    let s: PortsServer;
+    let n = 0;
+    /** A fresh cluster (default range) that tenant `acme` may use, with namespace `shop`. */
+    const cluster = (): string => {
+      const name = `c${++n}-${backend.slice(0, 2)}`;
+      s.directory.clusters.set(name, { nodePortRange: range });
+      const acme = s.directory.tenants.get('acme')!;
+      s.directory.tenants.set('acme', { clusters: [...acme.clusters, name], namespaces: [...acme.namespaces, { cluster: name, name: 'shop' }] });
+      return name;
+    };
+    const admin = (method: string, path: string, body?: unknown) => s.api(method, path, { token: s.adminToken, body });
+    const base = (c: string) => `/api/v1/clusters/${c}/nodeports`;
+
+    before(async () => {
+      s = await startPortsServer(backend);
+      s.directory.tenants.set('acme', { clusters: [], namespaces: [] });
+      s.directory.tenants.set('globex', { clusters: [], namespaces: [] });
+    });
+    after(() => s?.close());
+
+    it('reserves legacy ports, shows them in the map and its strip, and refuses an allocation of one naming the owner', async () => {
+      const c = cluster();
+      const r = await admin('POST', `${base(c)}/reservations`, { ports: '30080-30090', owner: 'Finance / billing', note: 'mainframe gateway' });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.deepEqual({ ports: r.body.ports, from: r.body.from, to: r.body.to, owner: r.body.owner, createdBy: r.body.createdBy }, { ports: '30080-30090', from: 30080, to: 30090, owner: 'Finance / billing', createdBy: 'admin' });
+      const again = await admin('POST', `${base(c)}/reservations`, { ports: '30080-30090', owner: 'Finance / billing', note: 'mainframe gateway' });
+      assert.equal(again.status, 409);
+      assert.equal(again.body.reason, 'AlreadyExists');
+      const overlap = await admin('POST', `${base(c)}/reservations`, { ports: '30090-30095', owner: 'someone else' });
+      assert.equal(overlap.status, 409);
+      assert.match(overlap.body.message, /port 30090 is taken: .*owner "Finance \/ billing"/);
+
+      const taken = await admin('POST', `${base(c)}/allocations`, { tenant: 'acme', service: 'shop/web', port: 30085 });
+      assert.equal(taken.status, 409, JSON.stringify(taken.body));
+      assert.equal(taken.body.reason, 'Conflict');
+      assert.match(taken.body.message, /NodePort ".*\/30085".*reserved for legacy business use, owner "Finance \/ billing" \(reservation 30080-30090: mainframe gateway\)/);
+
+      const map = await admin('GET', base(c));
+      assert.equal(map.status, 200);
+      assert.equal(map.body.range, '30000-32767');
+      assert.equal(map.body.free, 2768 - 11);
+      assert.deepEqual(map.body.reserved.map((x: any) => x.ports), ['30080-30090']);
+      assert.deepEqual(map.body.strip, [
+        { from: 30000, to: 30079, state: 'free' }, { from: 30080, to: 30090, state: 'reserved' }, { from: 30091, to: 32767, state: 'free' },
+      ]);
+      const audit = await admin('GET', '/api/v1/audit?resource=nodeports&outcome=success');
+      assert.ok(audit.body.items.some((i: any) => i.name === `${c}/30080-30090` && i.action === 'create'), 'the reservation is audited');
+    });
+
+    it('hands out 50 distinct ports to 50 concurrent requests, none of them reserved', async () => {
+      const c = cluster();
+      // Leave 81 free ports in the upper band, so that concurrent requests often choose the same one.
+      assert.equal((await admin('POST', `${base(c)}/reservations`, { ports: '30100-32700', owner: 'legacy estate' })).status, 201);
+      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+        admin('POST', `${base(c)}/allocations`, { tenant: 'acme', service: `shop/svc-${i}` })));
+      for (const a of answers) assert.equal(a.status, 201, JSON.stringify(a.body));
+      const ports = answers.map((a) => a.body.port as number);
+      assert.equal(new Set(ports).size, 50, `distinct ports: ${ports.join(',')}`);
+      for (const p of ports) {
+        assert.ok(p < 30100 || p > 32700, `port ${p} is reserved`);
+        assert.ok(p >= 30086, `port ${p} is in the lower band while the upper one has room`);
+      }
+      const list = await admin('GET', `${base(c)}/allocations?tenant=acme`);
+      assert.deepEqual(list.body.items.map((x: any) => x.port), [...ports].sort((a, b) => a - b));
+      const map = await admin('GET', base(c));
+      assert.equal(map.body.free, 2768 - 2601 - 50);
+    });
+
+    it('imports CSV with quoted fields, all or nothing, naming the bad line; a repeated import changes nothing', async () => {
+      const c = cluster();
+      const bad = 'port,owner,note\n30200,billing,ok\n"30210-30215","ops, night shift","says ""hi"""\n30x,broken\n30300,fine\n';
+      const refused = await admin('POST', `${base(c)}/reservations/import`, { format: 'csv', data: bad });
+      assert.equal(refused.status, 422, JSON.stringify(refused.body));
+      assert.match(refused.body.message, /line 4\.ports: Invalid value: "30x"/);
+      assert.deepEqual(refused.body.details.causes.map((x: any) => x.field), ['line 4.ports']);
+      assert.equal((await admin('GET', `${base(c)}/reservations`)).body.items.length, 0, 'nothing written');
+
+      const unterminated = await admin('POST', `${base(c)}/reservations/import`, { format: 'csv', data: '30200,a\n30201,"b\n30202,c\n' });
+      assert.equal(unterminated.status, 422);
+      assert.match(unterminated.body.message, /line 2: a quoted field is not closed/);
+
+      const good = bad.replace('30x,broken\n', '');
+      const ok = await admin('POST', `${base(c)}/reservations/import`, { format: 'csv', data: good });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assert.equal(ok.body.created.length, 3);
+      const listed = (await admin('GET', `${base(c)}/reservations`)).body.items;
+      assert.deepEqual(listed.map((x: any) => [x.ports, x.owner, x.note]), [
+        ['30200', 'billing', 'ok'], ['30210-30215', 'ops, night shift', 'says "hi"'], ['30300', 'fine', ''],
+      ]);
+      const repeated = await admin('POST', `${base(c)}/reservations/import`, { format: 'csv', data: good });
+      assert.deepEqual([repeated.status, repeated.body.created.length, repeated.body.unchanged], [200, 0, 3]);
+
+      // JSON, and a clash with what is already reserved: refused whole, naming the row.
+      const json = JSON.stringify([{ ports: '30400', owner: 'x' }, { ports: 30213, owner: 'y' }]);
+      const clash = await admin('POST', `${base(c)}/reservations/import`, { format: 'json', data: json });
+      assert.equal(clash.status, 409, JSON.stringify(clash.body));
+      assert.match(clash.body.message, /\[1\]: port 30213 is taken: .*owner "ops, night shift"/);
+      assert.equal((await admin('GET', `${base(c)}/reservations`)).body.items.length, 3, 'nothing written');
+
+      const tooMany = Array.from({ length: 5001 }, (_, i) => `${30000 + (i % 2768)},o`).join('\n');
+      const big = await admin('POST', `${base(c)}/reservations/import`, { format: 'csv', data: tooMany });
+      assert.equal(big.status, 422);
+      assert.match(big.body.message, /may not hold more than 5000 reservations/);
+    });
+
+    it('refuses to reserve a port a live Service uses, naming the Service, and shows a later clash as a conflict', async () => {
+      const c = cluster();
+      await admin('POST', `${base(c)}/reservations`, { ports: '31000-31010', owner: 'legacy' });
+      await replaceUsedPorts(s.server.deps.db, c, [
+        { port: 30500, namespace: 'shop', service: 'web' }, { port: 31005, namespace: 'other', service: 'intruder' },
+      ], new Date());
+      const r = await admin('POST', `${base(c)}/reservations`, { ports: '30495-30505', owner: 'late legacy' });
+      assert.equal(r.status, 409, JSON.stringify(r.body));
+      assert.match(r.body.message, /port 30500 is used by Service "shop\/web"/);
+
+      const map = await admin('GET', base(c));
+      assert.deepEqual(map.body.used.map((u: any) => [u.port, u.namespace, u.service]), [[30500, 'shop', 'web'], [31005, 'other', 'intruder']]);
+      assert.deepEqual(map.body.conflicts, [{ port: 31005, ports: '31000-31010', owner: 'legacy', service: 'other/intruder' }]);
+      assert.ok(map.body.strip.some((x: any) => x.from === 31005 && x.to === 31005 && x.state === 'conflict'));
+      assert.equal(map.body.free, 2768 - 11 - 1);
+
+      // A used port is never chosen; an explicit one is refused unless it is that same Service's.
+      const other = await admin('POST', `${base(c)}/allocations`, { tenant: 'acme', port: 30500 });
+      assert.equal(other.status, 409);
+      assert.match(other.body.message, /Service "shop\/web" uses it/);
+      const same = await admin('POST', `${base(c)}/allocations`, { tenant: 'acme', service: 'shop/web', port: 30500 });
+      assert.equal(same.status, 201, JSON.stringify(same.body));
+      const dup = await admin('POST', `${base(c)}/allocations`, { tenant: 'acme', service: 'shop/web', port: 30500 });
+      assert.equal(dup.status, 409);
+      assert.match(dup.body.message, /allocated to tenant "acme" for Service "shop\/web"/);
+
+      // The watchers' next full set replaces the previous one.
+      await replaceUsedPorts(s.server.deps.db, c, [], new Date());
+      assert.deepEqual((await admin('GET', base(c))).body.used, []);
+    });
+
+    it('checks cluster, tenant, Service and port before allocating', async () => {
+      const c = cluster();
+      const cases: [unknown, number, RegExp][] = [
+        [{ tenant: 'nobody' }, 404, /Tenant "nobody" not found/],
+        [{ tenant: 'globex' }, 422, /tenant "globex" may not use cluster/],
+        [{ tenant: 'acme', service: 'elsewhere/web' }, 422, /namespace "elsewhere" is not a namespace of tenant "acme"/],
+        [{ tenant: 'acme', service: 'shop/Web' }, 422, /not a lowercase RFC 1035 label/],
+        [{ tenant: 'acme', port: 29999 }, 422, /provided port is not in the valid range. The range of valid ports is 30000-32767/],
+        [{ tenant: 'acme', extra: 1 }, 422, /extra: unknown field/],
+      ];
+      for (const [body, code, message] of cases) {
+        const r = await admin('POST', `${base(c)}/allocations`, body);
+        assert.equal(r.status, code, `${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
+        assert.match(r.body.message, message);
+      }
+      const unknown = await admin('GET', base('no-such-cluster'));
+      assert.equal(unknown.status, 404);
+      assert.match(unknown.body.message, /Cluster "no-such-cluster" not found/);
+      const outside = await admin('POST', `${base(c)}/reservations`, { ports: '8080', owner: 'web' });
+      assert.equal(outside.status, 422);
+      assert.match(outside.body.message, /outside the cluster's NodePort range 30000-32767/);
+    });
+
+    it('lets tenant members allocate in their tenant only, tenant admins release, and only platform admins reserve', async () => {
+      const c = cluster();
+      const member = await s.tenantUser(`member-${backend}`, 'acme', 'tenant-member');
+      const viewer = await s.tenantUser(`viewer-${backend}`, 'acme', 'tenant-viewer');
+      const tadmin = await s.tenantUser(`tadmin-${backend}`, 'acme', 'tenant-admin');
+      const as = (token: string, method: string, path: string, body?: unknown) => s.api(method, path, { token, body });
+
+      const mine = await as(member, 'POST', `${base(c)}/allocations`, { tenant: 'acme', service: 'shop/api' });
+      assert.equal(mine.status, 201, JSON.stringify(mine.body));
+      const theirs = await as(member, 'POST', `${base(c)}/allocations`, { tenant: 'globex' });
+      assert.equal(theirs.status, 403);
+      assert.match(theirs.body.message, /cannot create nodeports in tenant "globex"/);
+      assert.equal((await as(viewer, 'POST', `${base(c)}/allocations`, { tenant: 'acme' })).status, 403);
+      assert.equal((await as(member, 'POST', `${base(c)}/reservations`, { ports: '30001', owner: 'x' })).status, 403);
+      assert.equal((await as(member, 'GET', base(c))).status, 403);
+      assert.equal((await as(viewer, 'GET', `${base(c)}/allocations?tenant=acme`)).body.items.length, 1);
+      assert.equal((await as(viewer, 'GET', `${base(c)}/allocations`)).status, 403);
+
+      assert.equal((await as(member, 'DELETE', `${base(c)}/allocations/${mine.body.port}`)).status, 403);
+      assert.equal((await as(tadmin, 'DELETE', `${base(c)}/allocations/${mine.body.port}`)).status, 200);
+      assert.equal((await as(tadmin, 'DELETE', `${base(c)}/allocations/${mine.body.port}`)).status, 404);
+    });
+
+    it('holds a port once in the database itself, whoever writes it', async () => {
+      const c = cluster();
+      await admin('POST', `${base(c)}/reservations`, { ports: '30700-30702', owner: 'legacy' });
+      const write = (fn: (tx: any) => Promise<unknown>) => s.server.deps.db.transaction(fn).then(() => 'written', (err: Error) => err.message);
+      // Writers that skip the service's checks and lock still cannot take a held port.
+      assert.match(await write((tx) => insertAllocation(tx, c, 30701, 'acme', '', 'test', new Date())), /unique|UNIQUE/);
+      assert.match(await write((tx) => insertReservations(tx, c, [{ from: 30702, to: 30703, owner: 'x', note: '' }], 'test', new Date())), /unique|UNIQUE/);
+      assert.equal(await write((tx) => insertAllocation(tx, c, 30703, 'acme', '', 'test', new Date())), 'written');
+      assert.match(await write((tx) => insertAllocation(tx, c, 30703, 'globex', '', 'test', new Date())), /unique|UNIQUE/);
+    });
+
+    it('deletes a reservation by its exact ports, after which its ports can be allocated', async () => {
+      const c = cluster();
+      await admin('POST', `${base(c)}/reservations`, { ports: '30050-30051', owner: 'gone soon' });
+      assert.equal((await admin('DELETE', `${base(c)}/reservations/30050`)).status, 404);
+      assert.equal((await admin('DELETE', `${base(c)}/reservations/30050-30051`)).status, 200);
+      const r = await admin('POST', `${base(c)}/allocations`, { tenant: 'acme', port: 30051 });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    });
+  });
+}
