@@ -15,6 +15,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   users: { summary: 'manage users', load: () => import('./users.ts') },
   tokens: { summary: 'manage personal API tokens', load: () => import('./tokens.ts') },
   audit: { summary: 'list, export and verify the audit log', load: () => import('./audit.ts') },
+  ports: { summary: 'reserve, allocate, release and list the NodePorts of a cluster', load: () => import('./ports.ts') },
   check: { summary: 'offline admission preflight (LimitRange, ResourceQuota, QoS)', load: () => import('./check.ts') },
   registry: { summary: 'manage the image registry', load: () => import('./registry.ts') },
 
