@@ -108,10 +108,12 @@ export async function listAllocations(q: Queryable<PlatformTables>, cluster: str
 /** The whole map of `cluster`: reservations (one entry per span), allocations and used ports, each ascending. */
 export async function loadClusterPorts(q: Queryable<PlatformTables>, cluster: string): Promise<ClusterPorts> {
   const db = ports(q);
-  const held = await db.selectFrom('tenancy_nodeports').selectAll().where('cluster', '=', cluster).orderBy('port').execute();
+  // A reservation's first row stands for all of its rows: a large reserved range costs one row here.
+  const held = await db.selectFrom('tenancy_nodeports').selectAll().where('cluster', '=', cluster)
+    .where((w) => w.or([w('kind', '=', 'allocated'), w('port', '=', w.ref('span_from'))])).orderBy('port').execute();
   const used = await db.selectFrom('tenancy_nodeport_usage').selectAll().where('cluster', '=', cluster).orderBy('port').execute();
   return {
-    reservations: held.filter((r) => r.kind === 'reserved' && r.port === r.span_from).map(reservationOf),
+    reservations: held.filter((r) => r.kind === 'reserved').map(reservationOf),
     allocations: held.filter((r) => r.kind === 'allocated').map(allocationOf),
     used: used.map((u) => ({ port: u.port, namespace: u.namespace, service: u.service, observedAt: u.observed_at })),
   };
