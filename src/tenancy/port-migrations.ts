@@ -9,7 +9,7 @@ import type { Migration } from '../platform/db/migrations.ts';
 /** The NodePort map's migrations (band 0250 of tenancy). */
 export const portMigrations: readonly Migration[] = [
   {
-    name: '0250-tenancy-nodeports',
+    name: 'tenancy-0250-nodeports',
     async up(db: Kysely<unknown>) {
       await db.schema.createTable('tenancy_nodeports')
         .addColumn('cluster', 'text', (c) => c.notNull())

@@ -1,7 +1,7 @@
 // Persistence of the NodePort map (tables in port-migrations.ts). Every function takes a
 // Kysely handle or a transaction; the service decides, this file only reads and writes.
 import { sql } from 'kysely';
-import type { Database, Dialect, Queryable } from '../platform/db/database.ts';
+import type { Dialect, Queryable } from '../platform/db/database.ts';
 import type { PlatformTables } from '../platform/db/schema.ts';
 import type { PortSpan, ReservationSpec, UsedPort } from './ports.ts';
 
@@ -190,21 +190,20 @@ export async function deleteAllocation(tx: Queryable<PlatformTables>, cluster: s
 
 /**
  * Replaces what live Services of `cluster` use with `used` (the watchers' full set after a list
- * or resync), in one transaction of `db`'s. A port listed twice keeps its first Service
- * (kube-apiserver lets one Service hold a port, on several protocols). Idempotent.
+ * or resync). Call it in a transaction (`db.transaction`, or the leader's `term.fenced`) so that
+ * readers never see half a set. A port listed twice keeps its first Service (kube-apiserver lets
+ * one Service hold a port, on several protocols). Idempotent.
  */
-export async function replaceUsedPorts(db: Database, cluster: string, used: readonly UsedPort[], now: Date): Promise<void> {
+export async function replaceUsedPorts(tx: Queryable<PlatformTables>, cluster: string, used: readonly UsedPort[], now: Date): Promise<void> {
   const byPort = new Map<number, UsedPort>();
   for (const u of used) if (!byPort.has(u.port)) byPort.set(u.port, u);
   const rows: NodePortUsageTable[] = [...byPort.values()].map((u) => ({
     cluster, port: u.port, namespace: u.namespace, service: u.service, observed_at: now.toISOString(),
   }));
-  await db.transaction(async (tx) => {
-    await ports(tx).deleteFrom('tenancy_nodeport_usage').where('cluster', '=', cluster).execute();
-    for (let k = 0; k < rows.length; k += insertBatch) {
-      await ports(tx).insertInto('tenancy_nodeport_usage').values(rows.slice(k, k + insertBatch)).execute();
-    }
-  });
+  await ports(tx).deleteFrom('tenancy_nodeport_usage').where('cluster', '=', cluster).execute();
+  for (let k = 0; k < rows.length; k += insertBatch) {
+    await ports(tx).insertInto('tenancy_nodeport_usage').values(rows.slice(k, k + insertBatch)).execute();
+  }
 }
 
 function reservationOf(r: NodePortsTable): StoredReservation {

@@ -120,9 +120,10 @@ for (const backend of backends) {
     it('refuses to reserve a port a live Service uses, naming the Service, and shows a later clash as a conflict', async () => {
       const c = cluster();
       await admin('POST', `${base(c)}/reservations`, { ports: '31000-31010', owner: 'legacy' });
-      await replaceUsedPorts(s.server.deps.db, c, [
+      await s.server.deps.db.transaction((tx) => replaceUsedPorts(tx, c, [
         { port: 30500, namespace: 'shop', service: 'web' }, { port: 31005, namespace: 'other', service: 'intruder' },
-      ], new Date());
+        { port: 30500, namespace: 'shop', service: 'web' },
+      ], new Date()));
       const r = await admin('POST', `${base(c)}/reservations`, { ports: '30495-30505', owner: 'late legacy' });
       assert.equal(r.status, 409, JSON.stringify(r.body));
       assert.match(r.body.message, /port 30500 is used by Service "shop\/web"/);
@@ -144,7 +145,7 @@ for (const backend of backends) {
       assert.match(dup.body.message, /allocated to tenant "acme" for Service "shop\/web"/);
 
       // The watchers' next full set replaces the previous one.
-      await replaceUsedPorts(s.server.deps.db, c, [], new Date());
+      await s.server.deps.db.transaction((tx) => replaceUsedPorts(tx, c, [], new Date()));
       assert.deepEqual((await admin('GET', base(c))).body.used, []);
     });
 
