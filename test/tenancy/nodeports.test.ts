@@ -115,6 +115,12 @@ for (const backend of backends) {
       const big = await admin('POST', `${base(c)}/reservations/import`, { format: 'csv', data: tooMany });
       assert.equal(big.status, 422);
       assert.match(big.body.message, /may not hold more than 5000 reservations/);
+      const huge = await admin('POST', `${base(c)}/reservations/import`, { format: 'csv', data: '#'.repeat(512 * 1024 + 1) });
+      assert.equal(huge.status, 422);
+      assert.match(huge.body.message, /data: must NOT have more than 524288 characters/);
+      const tooLarge = await admin('POST', `${base(c)}/reservations/import`, { format: 'csv', data: '#'.repeat(1024 * 1024) });
+      assert.equal(tooLarge.status, 413);
+      assert.equal((await admin('GET', `${base(c)}/reservations`)).body.items.length, 3, 'nothing written');
     });
 
     it('refuses to reserve a port a live Service uses, naming the Service, and shows a later clash as a conflict', async () => {
