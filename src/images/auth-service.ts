@@ -16,7 +16,7 @@ import { isRepositoryName, projectOf } from './names.ts';
 import { parseRobotUsername, robotUsername, type Member, type Project, type RepositoryAction } from './model.ts';
 import type { Principal } from '../platform/identity/rbac.ts';
 import * as store from './store.ts';
-import type { Db, ImagesTables } from './store.ts';
+import { imagesDb, type Db } from './store.ts';
 
 /** The `service` the token server names and checks. */
 export const tokenService = 'berth';
@@ -127,7 +127,7 @@ export class RegistryAuth {
   }
 
   get #k(): Db {
-    return this.#db.kysely.withTables<ImagesTables>() as unknown as Db;
+    return imagesDb(this.#db.kysely);
   }
 
   /**

@@ -13,9 +13,9 @@ import type { Logger } from 'pino';
 import type { Database } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import type { BlobStore } from './blobstore/types.ts';
-import type { Db } from './store.ts';
+import { imagesDb, type Db } from './store.ts';
 import * as gcStore from './gc-store.ts';
-import { imagesDb } from './project-store.ts';
+import * as registryStore from './registry-store.ts';
 
 /** Rolls a sweep back: the blob stays. */
 class KeepBlob extends Error {}
@@ -158,7 +158,7 @@ export class GarbageCollector {
     if (dryRun) return idle.length + orphans.length;
     for (const id of [...idle, ...orphans]) {
       await this.#blobs.cancel(id);
-      await gcStore.deleteUploadSession(this.#k, id);
+      await registryStore.deleteUpload(this.#k, id);
     }
     return idle.length + orphans.length;
   }

@@ -1,5 +1,5 @@
 // Persistence of garbage collection: its run records, and the link, blob and upload rows a
-// collection removes. The protocol that makes a sweep safe against pushes (docs/adr/0007) is in
+// collection removes (an upload's row through registry-store.ts, as its owner removes it). The protocol that makes a sweep safe against pushes (docs/adr/0007) is in
 // gc-service.ts; the statements here are its steps and keep their shape (each condition is
 // checked in the statement that removes the row).
 import { sql } from 'kysely';
@@ -49,11 +49,6 @@ export async function linksOfBlob(db: Db, digest: string): Promise<string[]> {
 /** Every upload session, with when it last changed. */
 export async function uploadSessions(db: Db): Promise<{ id: string; updated_at: string }[]> {
   return db.selectFrom('registry_uploads').select(['id', 'updated_at']).execute();
-}
-
-/** Deletes upload session `id` (if any). */
-export async function deleteUploadSession(db: Db, id: string): Promise<void> {
-  await db.deleteFrom('registry_uploads').where('id', '=', id).execute();
 }
 
 /**

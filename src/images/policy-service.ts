@@ -12,9 +12,8 @@ import type { Registry } from './registry-service.ts';
 import { patternProblem, type PatternKind } from './pattern.ts';
 import { decideRetention, type RetainedArtifact, type RetentionPolicy } from './retention.ts';
 import * as store from './store.ts';
-import type { Db } from './store.ts';
+import { imagesDb, type Db } from './store.ts';
 import * as policyStore from './policy-store.ts';
-import { imagesDb } from './project-store.ts';
 
 /** A stored policy as the API shows it. */
 export type Policy =

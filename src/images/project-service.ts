@@ -19,7 +19,7 @@ import { projectRoles, repositoryActions, robotUsername, type Artifact, type Mem
 import * as store from './store.ts';
 import * as projectStore from './project-store.ts';
 import { change } from '../platform/usecase.ts';
-import type { Db } from './store.ts';
+import { imagesDb, type Db } from './store.ts';
 
 /** What a project create or update may set. */
 export interface ProjectSpec {
@@ -99,7 +99,7 @@ export class ProjectService {
   }
 
   get #k(): Db {
-    return projectStore.imagesDb(this.#db.kysely);
+    return imagesDb(this.#db.kysely);
   }
 
   /** The project if the caller may see it; NotFound otherwise (a hidden project does not exist). */
@@ -134,7 +134,7 @@ export class ProjectService {
     };
     try {
       await change(this.#deps, ctx, { permission: 'projects:create', tenant, audit: { action: 'create', resource: 'projects', name: spec.name, detail: { public: Boolean(spec.public) } } }, (tx) =>
-        projectStore.insertProject(projectStore.imagesDb(tx), row));
+        projectStore.insertProject(imagesDb(tx), row));
     } catch (err) {
       if (isUniqueViolation(err)) throw alreadyExists('Project', spec.name);
       throw err;
@@ -181,7 +181,7 @@ export class ProjectService {
     const causes = limitCauses(patch);
     if (causes.length) throw invalid('Project', name, causes);
     await change(this.#deps, ctx, { tenant: project.tenant, audit: { action: 'update', resource: 'projects', name, detail: { ...patch } } }, (tx) =>
-      projectStore.updateProjectSettings(projectStore.imagesDb(tx), name, {
+      projectStore.updateProjectSettings(imagesDb(tx), name, {
         ...(patch.public !== undefined ? { public: patch.public ? 1 : 0 } : {}),
         ...(patch.storageLimit !== undefined ? { storage_limit: patch.storageLimit } : {}),
         ...(patch.artifactLimit !== undefined ? { artifact_limit: patch.artifactLimit } : {}),
@@ -196,7 +196,7 @@ export class ProjectService {
     const { project } = await this.#visible(ctx, name);
     if (!administers(principalOf(ctx), project)) throw forbidden(`user "${principalOf(ctx).name}" cannot delete project "${name}"`);
     await change(this.#deps, ctx, { tenant: project.tenant, audit: { action: 'delete', resource: 'projects', name } }, async (raw) => {
-      const tx = projectStore.imagesDb(raw);
+      const tx = imagesDb(raw);
       const repo = await projectStore.someRepository(tx, name);
       if (repo) throw conflict('Project', name, `it still holds repository "${repo}"; delete its repositories first`);
       await projectStore.deleteProject(tx, name);
@@ -229,7 +229,7 @@ export class ProjectService {
       // Checked in the transaction, the user's row held: a deletion cannot slip between the
       // check and the insert and leave a membership for the next user of the name.
       if (!(await projectStore.holdUser(raw, this.#db.dialect, user))) throw invalid('Member', user, [{ field: 'user', reason: 'FieldValueNotFound', message: `user "${user}" not found` }]);
-      const tx = projectStore.imagesDb(raw);
+      const tx = imagesDb(raw);
       const grants = await projectStore.grantsOf(tx, name, user);
       if (grants.length >= maxGrantsPerMember && !grants.includes(repositories)) {
         throw quotaExceeded(`user "${user}" already holds ${maxGrantsPerMember} grants in project "${name}", the most one member may hold`);
@@ -245,7 +245,7 @@ export class ProjectService {
    * a later user of the same name inherits none. Each removal is audited as a revoke.
    */
   async forgetUser(raw: Transaction<PlatformTables>, ctx: RequestContext, user: string): Promise<void> {
-    for (const g of await projectStore.deleteMemberships(projectStore.imagesDb(raw), user)) {
+    for (const g of await projectStore.deleteMemberships(imagesDb(raw), user)) {
       // Several records in the deleting user's transaction, which is not a change of this area's.
       await this.#audit.record(raw, {
         actor: actorOf(ctx), sourceIp: ctx.sourceIp, requestId: ctx.requestId, action: 'revoke', resource: 'members', name: g.project, tenant: g.tenant,
@@ -259,7 +259,7 @@ export class ProjectService {
   async removeMember(ctx: RequestContext, name: string, user: string, repositories = ''): Promise<void> {
     const { project } = await this.#managed(ctx, name);
     await change(this.#deps, ctx, { tenant: project.tenant, audit: { action: 'revoke', resource: 'members', name, detail: { user, repositories } } }, async (tx) => {
-      if (!(await projectStore.deleteMember(projectStore.imagesDb(tx), name, user, repositories))) throw notFound('Member', user);
+      if (!(await projectStore.deleteMember(imagesDb(tx), name, user, repositories))) throw notFound('Member', user);
     });
     this.#auth.forgetProject(name);
   }
@@ -295,7 +295,7 @@ export class ProjectService {
     };
     try {
       const audit = { action: 'create', resource: 'robots', name: robotUsername(project, spec.name), detail: { permissions: spec.permissions, expiresAt: row.expires_at } };
-      await change(this.#deps, ctx, { tenant: pr.tenant, audit }, (tx) => projectStore.insertRobot(projectStore.imagesDb(tx), row));
+      await change(this.#deps, ctx, { tenant: pr.tenant, audit }, (tx) => projectStore.insertRobot(imagesDb(tx), row));
     } catch (err) {
       if (isUniqueViolation(err)) throw alreadyExists('Robot', robotUsername(project, spec.name));
       throw err;
@@ -307,7 +307,7 @@ export class ProjectService {
   async deleteRobot(ctx: RequestContext, project: string, name: string): Promise<void> {
     const { project: pr } = await this.#managed(ctx, project);
     await change(this.#deps, ctx, { tenant: pr.tenant, audit: { action: 'delete', resource: 'robots', name: robotUsername(project, name) } }, async (tx) => {
-      if (!(await projectStore.deleteRobot(projectStore.imagesDb(tx), project, name))) throw notFound('Robot', robotUsername(project, name));
+      if (!(await projectStore.deleteRobot(imagesDb(tx), project, name))) throw notFound('Robot', robotUsername(project, name));
     });
     this.#auth.forgetRobot(project, name);
   }
@@ -350,7 +350,7 @@ export class ProjectService {
     if (causes.length) throw invalid('TenantQuota', tenant, causes);
     const now = this.#now().toISOString();
     await change(this.#deps, ctx, { permission: 'quotas:update', tenant, audit: { action: 'update', resource: 'quotas', name: `registry/${tenant}`, detail: { ...q } } }, (tx) =>
-      projectStore.upsertTenantQuota(projectStore.imagesDb(tx), { tenant, storage_limit: q.storageLimit, artifact_limit: q.artifactLimit, updated_at: now }));
+      projectStore.upsertTenantQuota(imagesDb(tx), { tenant, storage_limit: q.storageLimit, artifact_limit: q.artifactLimit, updated_at: now }));
     return this.getTenantQuota(tenant);
   }
 
@@ -365,6 +365,6 @@ export class ProjectService {
     if (!may.has('pull') || !(await store.repositoryExists(this.#k, repository))) throw notFound('Repository', repository);
     if (!may.has('delete')) throw forbidden(`user "${principalOf(ctx).name}" cannot delete repository "${repository}"`);
     await change(this.#deps, ctx, { tenant: facts.project.tenant, audit: { action: 'delete', resource: 'repositories', name: repository, detail: { project } } }, (tx) =>
-      projectStore.deleteRepository(projectStore.imagesDb(tx), repository));
+      projectStore.deleteRepository(imagesDb(tx), repository));
   }
 }

@@ -3,16 +3,7 @@
 // the rest of the registry (findProject, usage, access) stay in store.ts.
 import type { Dialect, Queryable } from '../platform/db/database.ts';
 import type { PlatformTables } from '../platform/db/schema.ts';
-import type { Db, ImagesTables, MembersTable, ProjectsTable, RepositoriesTable, RobotsTable, TenantQuotasTable } from './store.ts';
-
-/**
- * The registry's view of a platform handle or transaction (one from usecase.ts `change`): the
- * same connection, typed with the registry's tables. Its tables live in the same database, so
- * the cast only widens what the type knows.
- */
-export function imagesDb(q: Queryable<PlatformTables>): Db {
-  return q.withTables<ImagesTables>() as unknown as Db;
-}
+import type { Db, MembersTable, ProjectsTable, RepositoriesTable, RobotsTable, TenantQuotasTable } from './store.ts';
 
 /** Inserts a project row; a taken name fails with a unique violation. */
 export async function insertProject(tx: Db, row: ProjectsTable): Promise<void> {

@@ -4,7 +4,8 @@
 import type { Logger } from 'pino';
 import type { Database } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
-import type { ImagesTables } from './store.ts';
+import { imagesDb } from './store.ts';
+import * as registryStore from './registry-store.ts';
 
 /** One pull to record. */
 export interface PullEntry {
@@ -66,14 +67,11 @@ export class PullLog {
     // Lock order matters on PostgreSQL: rows in name order, then the audit chain's lock last,
     // as every registry transaction does, so no two transactions wait on each other.
     await this.#db.transaction(async (raw) => {
-      const tx = raw.withTables<ImagesTables>();
-      for (const repository of [...perRepo.keys()].sort()) {
-        const n = perRepo.get(repository) ?? 0;
-        await tx.updateTable('registry_repositories').set((eb) => ({ pull_count: eb('pull_count', '+', n) })).where('name', '=', repository).execute();
-      }
+      const tx = imagesDb(raw);
+      for (const repository of [...perRepo.keys()].sort()) await registryStore.countPulls(tx, repository, perRepo.get(repository) ?? 0);
       for (const key of [...lastPull.keys()].sort()) {
         const p = lastPull.get(key);
-        if (p) await tx.updateTable('registry_manifests').set({ pulled_at: p.time }).where('repository', '=', p.repository).where('digest', '=', p.digest).execute();
+        if (p) await registryStore.markPulled(tx, p.repository, p.digest, p.time);
       }
       for (const e of batch) {
         await this.#audit.record(raw, {

@@ -2,7 +2,7 @@
 // chunked, resumable), mounts, blobs, manifests, tags, referrers. Quotas and immutability are
 // checked here; pushes and deletes are audited in the transaction that makes them.
 import { randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { UploadLimits } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
 import { isUniqueViolation } from '../platform/db/database.ts';
@@ -17,7 +17,8 @@ import { protectingRule } from './retention.ts';
 import { registryTopics, type ArtifactEvent, type Project } from './model.ts';
 import { publish } from '../platform/outbox/outbox.ts';
 import * as store from './store.ts';
-import type { Db, ImagesTables, ManifestsTable } from './store.ts';
+import { imagesDb, type Db, type ManifestsTable } from './store.ts';
+import * as registryStore from './registry-store.ts';
 
 /** The blob's file went (garbage collection) before a link to it was committed. */
 class BlobGone extends Error {}
@@ -131,11 +132,11 @@ export class Registry {
   }
 
   get #k(): Db {
-    return this.#db.kysely.withTables<ImagesTables>() as unknown as Db;
+    return imagesDb(this.#db.kysely);
   }
 
   #tx<R>(fn: (tx: Db, raw: Transaction<PlatformTables>) => Promise<R>): Promise<R> {
-    return this.#db.transaction((raw) => fn(raw.withTables<ImagesTables>() as unknown as Db, raw));
+    return this.#db.transaction((raw) => fn(imagesDb(raw), raw));
   }
 
   // ---- uploads ----
@@ -149,12 +150,12 @@ export class Registry {
     const now = this.#now().toISOString();
     // The row first, then the count: uploads opened at the same moment all see each other, so
     // a burst may be refused a little early but never gets past the bound.
-    await this.#k.insertInto('registry_uploads').values({ id, repository: ref.repository, started_by: actor.name, started_at: now, updated_at: now }).execute();
+    await registryStore.insertUpload(this.#k, { id, repository: ref.repository, started_by: actor.name, started_at: now, updated_at: now });
     try {
       await this.#checkOpenUploads(ref, actor);
       await this.#blobs.startUpload(id);
     } catch (err) {
-      await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+      await registryStore.deleteUpload(this.#k, id);
       throw err;
     }
     return { id, size: 0 };
@@ -163,15 +164,10 @@ export class Registry {
   async #checkOpenUploads(ref: RepoRef, actor: Actor): Promise<void> {
     const { maxOpenPerPrincipal, maxOpenPerProject, idleMs } = this.#limits;
     const idle = `uploads idle for ${Math.round(idleMs / 1000)} s are removed`;
-    const mine = await this.#k.selectFrom('registry_uploads').select((eb) => eb.fn.countAll<number>().as('n')).where('started_by', '=', actor.name).executeTakeFirst();
-    if (Number(mine?.n ?? 0) > maxOpenPerPrincipal) {
+    if ((await registryStore.uploadsBy(this.#k, actor.name)) > maxOpenPerPrincipal) {
       throw new OciError('TOOMANYREQUESTS', `${actor.name} has ${maxOpenPerPrincipal} uploads open, the limit per principal: finish or cancel one first (${idle})`, { detail: { limit: maxOpenPerPrincipal } });
     }
-    // A project is the repository name's first segment; LIKE would read "_" in its name as a wildcard.
-    const prefix = `${ref.project.name}/`;
-    const theirs = await this.#k.selectFrom('registry_uploads').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where(sql<string>`substr(repository, 1, ${prefix.length})`, '=', prefix).executeTakeFirst();
-    if (Number(theirs?.n ?? 0) > maxOpenPerProject) {
+    if ((await registryStore.uploadsIn(this.#k, ref.project.name)) > maxOpenPerProject) {
       throw new OciError('TOOMANYREQUESTS', `project "${ref.project.name}" has ${maxOpenPerProject} uploads open, the limit per project: finish or cancel one first (${idle})`, { detail: { limit: maxOpenPerProject } });
     }
   }
@@ -179,7 +175,7 @@ export class Registry {
   /** Removes an upload's bytes and row: what every final refusal of an upload does. */
   async #drop(id: string): Promise<void> {
     await this.#blobs.cancel(id);
-    await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+    await registryStore.deleteUpload(this.#k, id);
   }
 
   /**
@@ -201,7 +197,7 @@ export class Registry {
     if (!row || row.repository !== ref.repository) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload "${id}" not found in repository "${ref.repository}"`);
     const size = await this.#blobs.uploadSize(id);
     if (size === undefined) {
-      await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+      await registryStore.deleteUpload(this.#k, id);
       throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload "${id}" not found in repository "${ref.repository}"`);
     }
     return { id, size };
@@ -267,7 +263,7 @@ export class Registry {
     if (length !== undefined && size - up.size !== length) {
       throw new OciError('SIZE_INVALID', `the chunk carried ${size - up.size} bytes but Content-Length said ${length}`);
     }
-    await this.#k.updateTable('registry_uploads').set({ updated_at: this.#now().toISOString() }).where('id', '=', up.id).execute();
+    await registryStore.touchUpload(this.#k, up.id, this.#now().toISOString());
     return { id: up.id, size };
   }
 
@@ -293,12 +289,12 @@ export class Registry {
     try {
       await this.#tx(async (tx) => {
         await store.linkBlob(tx, ref.repository, ref.project.name, digest.value, size, now);
-        await tx.deleteFrom('registry_uploads').where('id', '=', id).execute();
+        await registryStore.deleteUpload(tx, id);
         await this.#requireFile(digest.value);
       });
     } catch (err) {
       if (!(err instanceof BlobGone)) throw err;
-      await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+      await registryStore.deleteUpload(this.#k, id);
       throw new OciError('BLOB_UPLOAD_INVALID', `blob ${digest.value} was removed by garbage collection as it was committed; upload it again`, { status: 409 });
     }
     return { digest: digest.value, size };
@@ -318,7 +314,7 @@ export class Registry {
   async cancelUpload(ref: RepoRef, id: string): Promise<void> {
     await this.#upload(ref, id);
     await this.#blobs.cancel(id);
-    await this.#k.deleteFrom('registry_uploads').where('id', '=', id).execute();
+    await registryStore.deleteUpload(this.#k, id);
   }
 
   /** Links a blob of `from` into the repository when it is there; false means: upload it instead. */
@@ -419,8 +415,7 @@ export class Registry {
   async deleteBlob(ref: RepoRef, digestParam: string, actor: Actor): Promise<void> {
     const digest = this.#blobDigest(digestParam);
     await this.#tx(async (tx, raw) => {
-      const r = await tx.deleteFrom('registry_repository_blobs').where('repository', '=', ref.repository).where('digest', '=', digest).executeTakeFirst();
-      if (Number(r.numDeletedRows) === 0) throw new OciError('BLOB_UNKNOWN', `blob ${digest} not found in repository "${ref.repository}"`);
+      if (!(await registryStore.unlinkBlob(tx, ref.repository, digest))) throw new OciError('BLOB_UNKNOWN', `blob ${digest} not found in repository "${ref.repository}"`);
       await this.#audit.record(raw, this.#entry(actor, 'delete', 'blobs', ref, 202, { digest }));
     });
   }
@@ -467,18 +462,10 @@ export class Registry {
       const existing = await store.findManifest(tx, ref.repository, digest);
       if (!existing) {
         await this.#checkArtifactQuota(tx, ref);
-        await tx.insertInto('registry_manifests').values({
+        await registryStore.insertManifest(tx, {
           repository: ref.repository, digest, media_type: parsed.mediaType, artifact_type: parsed.artifactType ?? '', subject: parsed.subject?.digest ?? '',
           size: bytes.length, content: bytes.toString('utf8'), annotations: JSON.stringify(parsed.annotations ?? {}), created_at: now, pushed_by: actor.name, pulled_at: null,
-        }).onConflict((oc) => oc.columns(['repository', 'digest']).doNothing()).execute();
-        const refs = [...parsed.blobs.map((b) => ({ child: b.digest, kind: 'blob' })), ...parsed.manifests.map((m) => ({ child: m.digest, kind: 'manifest' }))];
-        const seen = new Set<string>();
-        for (const r of refs) {
-          if (seen.has(r.child)) continue;
-          seen.add(r.child);
-          await tx.insertInto('registry_manifest_refs').values({ repository: ref.repository, digest, child: r.child, kind: r.kind })
-            .onConflict((oc) => oc.columns(['repository', 'digest', 'child']).doNothing()).execute();
-        }
+        }, [...parsed.blobs.map((b) => ({ child: b.digest, kind: 'blob' as const })), ...parsed.manifests.map((m) => ({ child: m.digest, kind: 'manifest' as const }))]);
       }
       const rules = tags.length ? await store.immutabilityRules(tx, ref.project.name) : [];
       for (const tag of tags) {
@@ -488,10 +475,7 @@ export class Registry {
           throw new OciError('DENIED', `tag "${tag}" of repository "${ref.repository}" is immutable (rule ${rule.id}: repositories "${rule.repositories}", tags "${rule.tags}")`);
         }
       }
-      for (const tag of tags) {
-        await tx.insertInto('registry_tags').values({ repository: ref.repository, tag, digest, updated_at: now })
-          .onConflict((oc) => oc.columns(['repository', 'tag']).doUpdateSet({ digest, updated_at: now })).execute();
-      }
+      for (const tag of tags) await registryStore.setTag(tx, ref.repository, tag, digest, now);
       const event: ArtifactEvent = { project: ref.project.name, tenant: ref.project.tenant, repository: ref.repository, digest, tags, mediaType: parsed.mediaType, actor: actor.name, time: now };
       await publish(raw, registryTopics.pushed, ref.repository, event);
       await this.#audit.record(raw, this.#entry(actor, 'push', 'artifacts', ref, 201, { digest, tags, mediaType: parsed.mediaType }));
@@ -522,7 +506,7 @@ export class Registry {
     await this.#tx(async (tx, raw) => {
       const tag = byDigest ? undefined : await store.findTag(tx, ref.repository, reference);
       const tags = byDigest
-        ? (await tx.selectFrom('registry_tags').select('tag').where('repository', '=', ref.repository).where('digest', '=', reference).execute()).map((t) => t.tag)
+        ? await registryStore.tagsOf(tx, ref.repository, reference)
         : [reference];
       // A protected tag that does not exist answers as not found, below.
       const rules = (byDigest ? tags.length > 0 : tag !== undefined) ? await store.immutabilityRules(tx, ref.project.name) : [];
@@ -535,13 +519,9 @@ export class Registry {
       if (byDigest) {
         const m = await store.findManifest(tx, ref.repository, reference);
         mediaType = m?.media_type ?? '';
-        const r = await tx.deleteFrom('registry_manifests').where('repository', '=', ref.repository).where('digest', '=', reference).executeTakeFirst();
-        if (Number(r.numDeletedRows) === 0) throw new OciError('MANIFEST_UNKNOWN', `manifest ${reference} not found in repository "${ref.repository}"`);
-        await tx.deleteFrom('registry_tags').where('repository', '=', ref.repository).where('digest', '=', reference).execute();
-        await tx.deleteFrom('registry_manifest_refs').where('repository', '=', ref.repository).where('digest', '=', reference).execute();
+        if (!(await registryStore.deleteManifest(tx, ref.repository, reference))) throw new OciError('MANIFEST_UNKNOWN', `manifest ${reference} not found in repository "${ref.repository}"`);
       } else {
-        const r = tag && await tx.deleteFrom('registry_tags').where('repository', '=', ref.repository).where('tag', '=', reference).executeTakeFirst();
-        if (!tag || !r || Number(r.numDeletedRows) === 0) throw new OciError('MANIFEST_UNKNOWN', `tag "${reference}" not found in repository "${ref.repository}"`);
+        if (!tag || !(await registryStore.deleteTag(tx, ref.repository, reference))) throw new OciError('MANIFEST_UNKNOWN', `tag "${reference}" not found in repository "${ref.repository}"`);
         digest = tag.digest;
       }
       const event: ArtifactEvent = { project: ref.project.name, tenant: ref.project.tenant, repository: ref.repository, digest, tags, mediaType, actor: actor.name, time: this.#now().toISOString() };

@@ -3,6 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Dialect, Queryable } from '../platform/db/database.ts';
 import { bigintType, type Migration } from '../platform/db/migrations.ts';
+import type { PlatformTables } from '../platform/db/schema.ts';
 import type { Member, Project, ProjectRole, Robot, RobotPermission } from './model.ts';
 import { robotUsername } from './model.ts';
 import { fromCrossingPattern } from './pattern.ts';
@@ -142,6 +143,15 @@ export type ImagesTables = {
 }
 
 export type Db = Queryable<ImagesTables>;
+
+/**
+ * The registry's view of a platform handle or transaction (one from usecase.ts `change`): the
+ * same connection, typed with the registry's tables. Its tables live in the same database, so
+ * the cast only widens what the type knows. The one place the registry casts a handle.
+ */
+export function imagesDb(q: Queryable<PlatformTables>): Db {
+  return q.withTables<ImagesTables>() as unknown as Db;
+}
 
 type ColumnType = ReturnType<typeof bigintType>;
 
