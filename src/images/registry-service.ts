@@ -1,6 +1,7 @@
 // The OCI Distribution use cases on authorized requests: uploads (monolithic, streamed,
 // chunked, resumable), mounts, blobs, manifests, tags, referrers. Quotas and immutability are
-// checked here; pushes and deletes are audited in the transaction that makes them.
+// checked here; pushes and deletes are audited in the transaction that makes them. Refusals are
+// RegistryErrors (errors.ts), which the /v2 plugin answers as OCI errors.
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { UploadLimits } from '../platform/config.ts';
@@ -10,7 +11,7 @@ import type { AuditLog } from '../platform/audit/service.ts';
 import type { PlatformTables } from '../platform/db/schema.ts';
 import { BlobStoreNotFoundError, DigestMismatchError, UploadOffsetError, type BlobStore, type ByteRange, type OpenedBlob } from './blobstore/types.ts';
 import { digestOf, isDigestSyntax, parseDigest, type Digest } from './digest.ts';
-import { OciError } from './errors.ts';
+import { RegistryError } from './errors.ts';
 import { isProblem, maxManifestBytes, parseManifest, type Descriptor } from './manifest.ts';
 import { isTag } from './names.ts';
 import { protectingRule } from './retention.ts';
@@ -69,7 +70,7 @@ export interface RegistryOptions {
 interface Bound {
   readonly bytes: number;
   /** The refusal for `requested` bytes (a count, or words such as "more than N"). */
-  refusal(requested: string): OciError;
+  refusal(requested: string): RegistryError;
 }
 
 function tighter(a: Bound, b: Bound): Bound {
@@ -78,41 +79,36 @@ function tighter(a: Bound, b: Bound): Bound {
 
 /**
  * The first and last byte of a `Content-Range` header, undefined without one. Throws
- * RANGE_INVALID (416) when it is not `<start>-<end>` with start ≤ end.
+ * `range-invalid` when it is not `<start>-<end>` with start ≤ end.
  */
 export function parseContentRange(h: string | undefined): ByteRange | undefined {
   if (!h) return undefined;
   const m = /^(?:bytes[ =])?(\d+)-(\d+)$/.exec(h.trim());
-  if (!m) throw new OciError('RANGE_INVALID', `Content-Range "${h}" is not "<start>-<end>"`);
+  if (!m) throw new RegistryError('range-invalid', `Content-Range "${h}" is not "<start>-<end>"`);
   const range = { start: Number(m[1]), end: Number(m[2]) };
-  if (range.end < range.start) throw new OciError('RANGE_INVALID', `Content-Range "${h}" ends before it starts`);
+  if (range.end < range.start) throw new RegistryError('range-invalid', `Content-Range "${h}" ends before it starts`);
   return range;
 }
 
 function digestOrInvalid(s: string | undefined): Digest {
-  if (!s) throw new OciError('DIGEST_INVALID', 'the digest query parameter is required to finish an upload');
+  if (!s) throw new RegistryError('digest-invalid', 'the digest query parameter is required to finish an upload');
   const d = parseDigest(s);
   if (d) return d;
-  if (isDigestSyntax(s)) throw new OciError('UNSUPPORTED', `digest algorithm of "${s}" is not supported; use sha256 or sha512`, { status: 400 });
-  throw new OciError('DIGEST_INVALID', `"${s}" is not a valid digest`);
+  if (isDigestSyntax(s)) throw new RegistryError('unsupported', `digest algorithm of "${s}" is not supported; use sha256 or sha512`);
+  throw new RegistryError('digest-invalid', `"${s}" is not a valid digest`);
 }
 
-/** Blob-store errors as their OCI answers; any other error as it is. */
-function ociError(err: unknown, uploadId: string): unknown {
-  if (err instanceof DigestMismatchError) return new OciError('DIGEST_INVALID', `the uploaded content does not match the digest: ${err.message}`, { detail: { expected: err.expected, actual: err.actual } });
-  if (err instanceof UploadOffsetError) return new OciError('BLOB_UPLOAD_INVALID', err.message, { status: 416, headers: { range: rangeHeader(err.size) } });
-  if (err instanceof BlobStoreNotFoundError) return new OciError('BLOB_UPLOAD_UNKNOWN', `upload "${uploadId}" not found`);
+/** Blob-store errors as the registry's refusals; any other error as it is. */
+function registryError(err: unknown, uploadId: string): unknown {
+  if (err instanceof DigestMismatchError) return new RegistryError('digest-invalid', `the uploaded content does not match the digest: ${err.message}`, { detail: { expected: err.expected, actual: err.actual } });
+  if (err instanceof UploadOffsetError) return new RegistryError('upload-offset', err.message, { uploadSize: err.size });
+  if (err instanceof BlobStoreNotFoundError) return new RegistryError('upload-unknown', `upload "${uploadId}" not found`);
   return err;
 }
 
 /** The repository's path inside its project (what policy patterns match). */
 function pathOf(ref: RepoRef): string {
   return ref.repository.slice(ref.project.name.length + 1);
-}
-
-/** The `Range` header describing an upload of `size` bytes. */
-export function rangeHeader(size: number): string {
-  return `0-${Math.max(0, size - 1)}`;
 }
 
 /** The registry's distribution core. One instance per server. */
@@ -142,7 +138,7 @@ export class Registry {
   // ---- uploads ----
 
   /**
-   * Opens an upload session in the repository. TOOMANYREQUESTS (429) when the actor or the
+   * Opens an upload session in the repository. `too-many-uploads` when the actor or the
    * project already holds as many open uploads as the limits allow.
    */
   async startUpload(ref: RepoRef, actor: Actor): Promise<UploadState> {
@@ -165,10 +161,10 @@ export class Registry {
     const { maxOpenPerPrincipal, maxOpenPerProject, idleMs } = this.#limits;
     const idle = `uploads idle for ${Math.round(idleMs / 1000)} s are removed`;
     if ((await registryStore.uploadsBy(this.#k, actor.name)) > maxOpenPerPrincipal) {
-      throw new OciError('TOOMANYREQUESTS', `${actor.name} has ${maxOpenPerPrincipal} uploads open, the limit per principal: finish or cancel one first (${idle})`, { detail: { limit: maxOpenPerPrincipal } });
+      throw new RegistryError('too-many-uploads', `${actor.name} has ${maxOpenPerPrincipal} uploads open, the limit per principal: finish or cancel one first (${idle})`, { detail: { limit: maxOpenPerPrincipal } });
     }
     if ((await registryStore.uploadsIn(this.#k, ref.project.name)) > maxOpenPerProject) {
-      throw new OciError('TOOMANYREQUESTS', `project "${ref.project.name}" has ${maxOpenPerProject} uploads open, the limit per project: finish or cancel one first (${idle})`, { detail: { limit: maxOpenPerProject } });
+      throw new RegistryError('too-many-uploads', `project "${ref.project.name}" has ${maxOpenPerProject} uploads open, the limit per project: finish or cancel one first (${idle})`, { detail: { limit: maxOpenPerProject } });
     }
   }
 
@@ -194,11 +190,11 @@ export class Registry {
 
   async #upload(ref: RepoRef, id: string): Promise<UploadState> {
     const row = await store.findUpload(this.#k, id);
-    if (!row || row.repository !== ref.repository) throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload "${id}" not found in repository "${ref.repository}"`);
+    if (!row || row.repository !== ref.repository) throw new RegistryError('upload-unknown', `upload "${id}" not found in repository "${ref.repository}"`);
     const size = await this.#blobs.uploadSize(id);
     if (size === undefined) {
       await registryStore.deleteUpload(this.#k, id);
-      throw new OciError('BLOB_UPLOAD_UNKNOWN', `upload "${id}" not found in repository "${ref.repository}"`);
+      throw new RegistryError('upload-unknown', `upload "${id}" not found in repository "${ref.repository}"`);
     }
     return { id, size };
   }
@@ -210,8 +206,8 @@ export class Registry {
 
   /**
    * Appends a chunk at the end of the upload. `contentRange` is the request's Content-Range
-   * header: a chunk that does not start where the upload ends answers 416 with the current Range
-   * and leaves the upload to be resumed. The chunk may take the upload up to the per-upload cap
+   * header: a chunk that does not start where the upload ends is refused as `upload-offset`, with
+   * the upload's size, and leaves the upload to be resumed. The chunk may take the upload up to the per-upload cap
    * and what remains of the project's and tenant's storage quotas (a blob they already hold
    * costs nothing; `digest` names it when known): a Content-Length past that is refused before a
    * byte is read, a body is cut off at the first byte past it. Every other refusal (quota, cap,
@@ -227,13 +223,14 @@ export class Registry {
   }
 
   /**
-   * Rethrows `err` in its OCI shape, first removing the upload when the refusal is final. Only
-   * a chunk at the wrong offset (416 with the upload's Range) and a failure of the connection
-   * or the server leave the upload to be resumed: the bytes they carried were not kept.
+   * Rethrows `err` as the registry's refusal, first removing the upload when the refusal is
+   * final. Only a chunk at the wrong offset (`upload-offset`, with the upload's size) and a
+   * failure of the connection or the server leave the upload to be resumed: the bytes they
+   * carried were not kept.
    */
   async #refuse(id: string, err: unknown): Promise<never> {
-    const e = ociError(err, id);
-    if (e instanceof OciError && !(e.code === 'BLOB_UPLOAD_INVALID' && e.status === 416)) await this.#drop(id);
+    const e = registryError(err, id);
+    if (e instanceof RegistryError && e.problem !== 'upload-offset') await this.#drop(id);
     throw e;
   }
 
@@ -256,12 +253,12 @@ export class Registry {
       size = await this.#blobs.append(up.id, up.size, body, Math.min(length ?? room, room));
     } catch (err) {
       if (err instanceof RangeError) {
-        throw length === undefined ? bound.refusal(`more than ${bound.bytes}`) : new OciError('SIZE_INVALID', `the chunk is longer than its Content-Length ${length}`);
+        throw length === undefined ? bound.refusal(`more than ${bound.bytes}`) : new RegistryError('size-invalid', `the chunk is longer than its Content-Length ${length}`);
       }
       throw err;
     }
     if (length !== undefined && size - up.size !== length) {
-      throw new OciError('SIZE_INVALID', `the chunk carried ${size - up.size} bytes but Content-Length said ${length}`);
+      throw new RegistryError('size-invalid', `the chunk carried ${size - up.size} bytes but Content-Length said ${length}`);
     }
     await registryStore.touchUpload(this.#k, up.id, this.#now().toISOString());
     return { id: up.id, size };
@@ -295,7 +292,7 @@ export class Registry {
     } catch (err) {
       if (!(err instanceof BlobGone)) throw err;
       await registryStore.deleteUpload(this.#k, id);
-      throw new OciError('BLOB_UPLOAD_INVALID', `blob ${digest.value} was removed by garbage collection as it was committed; upload it again`, { status: 409 });
+      throw new RegistryError('upload-lost', `blob ${digest.value} was removed by garbage collection as it was committed; upload it again`);
     }
     return { digest: digest.value, size };
   }
@@ -342,7 +339,7 @@ export class Registry {
 
   #capBound(): Bound {
     const max = this.#limits.maxBytes;
-    return { bytes: max, refusal: (requested) => new OciError('SIZE_INVALID', `the upload is ${requested} bytes; the limit per blob is ${max} bytes`, { status: 413 }) };
+    return { bytes: max, refusal: (requested) => new RegistryError('too-large', `the upload is ${requested} bytes; the limit per blob is ${max} bytes`) };
   }
 
   /**
@@ -351,13 +348,13 @@ export class Registry {
    * blob when it is known; an upload whose digest is not known yet is counted in full.
    */
   async #quotaBound(ref: RepoRef, digest: string | undefined): Promise<Bound> {
-    let bound: Bound = { bytes: Number.MAX_SAFE_INTEGER, refusal: () => new OciError('DENIED', 'storage quota exceeded') };
+    let bound: Bound = { bytes: Number.MAX_SAFE_INTEGER, refusal: () => new RegistryError('quota-exceeded', 'storage quota exceeded') };
     const limit = ref.project.storageLimit;
     if (limit >= 0 && !(digest && (await store.projectHasBlob(this.#k, ref.project.name, digest)))) {
       const used = await store.projectBytes(this.#k, ref.project.name);
       bound = tighter(bound, {
         bytes: Math.max(0, limit - used),
-        refusal: (requested) => new OciError('DENIED', `storage quota of project "${ref.project.name}" exceeded: ${used} bytes used + ${requested} bytes requested > ${limit} bytes allowed`),
+        refusal: (requested) => new RegistryError('quota-exceeded', `storage quota of project "${ref.project.name}" exceeded: ${used} bytes used + ${requested} bytes requested > ${limit} bytes allowed`),
       });
     }
     const tenant = ref.project.tenant;
@@ -367,46 +364,46 @@ export class Registry {
     const used = await store.tenantBytes(this.#k, tenant);
     return tighter(bound, {
       bytes: Math.max(0, quota.storageLimit - used),
-      refusal: (requested) => new OciError('DENIED', `registry storage quota of tenant "${tenant}" exceeded: ${used} bytes used + ${requested} bytes requested > ${quota.storageLimit} bytes allowed`),
+      refusal: (requested) => new RegistryError('quota-exceeded', `registry storage quota of tenant "${tenant}" exceeded: ${used} bytes used + ${requested} bytes requested > ${quota.storageLimit} bytes allowed`),
     });
   }
 
   async #checkArtifactQuota(tx: Db, ref: RepoRef): Promise<void> {
     if (ref.project.artifactLimit >= 0) {
       const count = await store.projectArtifacts(tx, ref.project.name);
-      if (count + 1 > ref.project.artifactLimit) throw new OciError('DENIED', `artifact quota of project "${ref.project.name}" exceeded: ${count} artifacts stored, ${ref.project.artifactLimit} allowed`);
+      if (count + 1 > ref.project.artifactLimit) throw new RegistryError('quota-exceeded', `artifact quota of project "${ref.project.name}" exceeded: ${count} artifacts stored, ${ref.project.artifactLimit} allowed`);
     }
     const tenant = ref.project.tenant;
     if (!tenant) return;
     const quota = await store.tenantQuota(tx, tenant);
     if (quota.artifactLimit < 0) return;
     const count = await store.tenantArtifacts(tx, tenant);
-    if (count + 1 > quota.artifactLimit) throw new OciError('DENIED', `registry artifact quota of tenant "${tenant}" exceeded: ${count} artifacts stored, ${quota.artifactLimit} allowed`);
+    if (count + 1 > quota.artifactLimit) throw new RegistryError('quota-exceeded', `registry artifact quota of tenant "${tenant}" exceeded: ${count} artifacts stored, ${quota.artifactLimit} allowed`);
   }
 
   // ---- blobs ----
 
-  /** The blob's size when it is linked into the repository and stored; BLOB_UNKNOWN otherwise. */
+  /** The blob's size when it is linked into the repository and stored; `blob-unknown` otherwise. */
   async statBlob(ref: RepoRef, digestParam: string): Promise<{ digest: string; size: number }> {
     const digest = this.#blobDigest(digestParam);
     const link = await store.repositoryHasBlob(this.#k, ref.repository, digest);
     const info = link ? await this.#blobs.stat(digest) : undefined;
-    if (!info) throw new OciError('BLOB_UNKNOWN', `blob ${digest} not found in repository "${ref.repository}"`);
+    if (!info) throw new RegistryError('blob-unknown', `blob ${digest} not found in repository "${ref.repository}"`);
     return { digest, size: info.size };
   }
 
   #blobDigest(s: string): string {
     const d = parseDigest(s);
-    if (!d) throw new OciError(isDigestSyntax(s) ? 'BLOB_UNKNOWN' : 'DIGEST_INVALID', `"${s}" is not a valid digest`);
+    if (!d) throw new RegistryError(isDigestSyntax(s) ? 'blob-unknown' : 'digest-invalid', `"${s}" is not a valid digest`);
     return d.value;
   }
 
-  /** The blob (or a range of it) opened for sending; BLOB_UNKNOWN when its file is gone. */
+  /** The blob (or a range of it) opened for sending; `blob-unknown` when its file is gone. */
   async openBlob(ref: RepoRef, digest: string, range?: ByteRange): Promise<OpenedBlob> {
     try {
       return await this.#blobs.open(digest, range);
     } catch (err) {
-      if (err instanceof BlobStoreNotFoundError) throw new OciError('BLOB_UNKNOWN', `blob ${digest} not found in repository "${ref.repository}"`);
+      if (err instanceof BlobStoreNotFoundError) throw new RegistryError('blob-unknown', `blob ${digest} not found in repository "${ref.repository}"`);
       throw err;
     }
   }
@@ -415,7 +412,7 @@ export class Registry {
   async deleteBlob(ref: RepoRef, digestParam: string, actor: Actor): Promise<void> {
     const digest = this.#blobDigest(digestParam);
     await this.#tx(async (tx, raw) => {
-      if (!(await registryStore.unlinkBlob(tx, ref.repository, digest))) throw new OciError('BLOB_UNKNOWN', `blob ${digest} not found in repository "${ref.repository}"`);
+      if (!(await registryStore.unlinkBlob(tx, ref.repository, digest))) throw new RegistryError('blob-unknown', `blob ${digest} not found in repository "${ref.repository}"`);
       await this.#audit.record(raw, this.#entry(actor, 'delete', 'blobs', ref, 202, { digest }));
     });
   }
@@ -428,21 +425,21 @@ export class Registry {
    * and the artifact quota. Audited as a push.
    */
   async putManifest(ref: RepoRef, reference: string, bytes: Buffer, contentType: string, actor: Actor, extraTags: readonly string[] = []): Promise<{ digest: string; subject?: string }> {
-    if (bytes.length > maxManifestBytes) throw new OciError('SIZE_INVALID', `the manifest is ${bytes.length} bytes; the limit is ${maxManifestBytes}`, { status: 413 });
+    if (bytes.length > maxManifestBytes) throw new RegistryError('too-large', `the manifest is ${bytes.length} bytes; the limit is ${maxManifestBytes}`);
     const byDigest = reference.includes(':');
     let digest: string;
     if (byDigest) {
       const d = parseDigest(reference);
-      if (!d) throw new OciError(isDigestSyntax(reference) ? 'UNSUPPORTED' : 'DIGEST_INVALID', `"${reference}" is not a supported digest`, { status: 400 });
+      if (!d) throw new RegistryError(isDigestSyntax(reference) ? 'unsupported' : 'digest-invalid', `"${reference}" is not a supported digest`);
       digest = digestOf(bytes, d.algorithm);
-      if (digest !== reference) throw new OciError('DIGEST_INVALID', `the manifest hashes to ${digest}, not ${reference}`);
+      if (digest !== reference) throw new RegistryError('digest-invalid', `the manifest hashes to ${digest}, not ${reference}`);
     } else {
-      if (!isTag(reference)) throw new OciError('MANIFEST_INVALID', `"${reference}" is not a valid tag`, { detail: { tag: reference } });
+      if (!isTag(reference)) throw new RegistryError('manifest-invalid', `"${reference}" is not a valid tag`, { detail: { tag: reference } });
       digest = digestOf(bytes);
     }
-    for (const t of extraTags) if (!isTag(t)) throw new OciError('MANIFEST_INVALID', `"${t}" is not a valid tag`);
+    for (const t of extraTags) if (!isTag(t)) throw new RegistryError('manifest-invalid', `"${t}" is not a valid tag`);
     const parsed = parseManifest(bytes, contentType);
-    if (isProblem(parsed)) throw new OciError(parsed.code, parsed.message, { status: 400 });
+    if (isProblem(parsed)) throw new RegistryError(parsed.code === 'UNSUPPORTED' ? 'unsupported' : 'manifest-invalid', parsed.message);
     const tags = [...new Set([...(byDigest ? [] : [reference]), ...extraTags])];
     const now = this.#now().toISOString();
     await this.#tx(async (tx, raw) => {
@@ -454,10 +451,10 @@ export class Registry {
       if (needed.length && (await store.touchLinks(tx, ref.repository, needed, now)) < needed.length) {
         const missingBlobs: string[] = [];
         for (const d of needed) if (!(await store.repositoryHasBlob(tx, ref.repository, d))) missingBlobs.push(d);
-        throw new OciError('MANIFEST_BLOB_UNKNOWN', `blob ${missingBlobs[0]} is not in repository "${ref.repository}"`, { detail: { digests: missingBlobs } });
+        throw new RegistryError('manifest-blob-unknown', `blob ${missingBlobs[0]} is not in repository "${ref.repository}"`, { detail: { digests: missingBlobs } });
       }
       for (const m of parsed.manifests) {
-        if (!(await store.findManifest(tx, ref.repository, m.digest))) throw new OciError('MANIFEST_BLOB_UNKNOWN', `manifest ${m.digest} is not in repository "${ref.repository}"`, { detail: { digest: m.digest } });
+        if (!(await store.findManifest(tx, ref.repository, m.digest))) throw new RegistryError('manifest-blob-unknown', `manifest ${m.digest} is not in repository "${ref.repository}"`, { detail: { digest: m.digest } });
       }
       const existing = await store.findManifest(tx, ref.repository, digest);
       if (!existing) {
@@ -472,7 +469,7 @@ export class Registry {
         const rule = protectingRule(rules, pathOf(ref), tag);
         const current = rule ? await store.findTag(tx, ref.repository, tag) : undefined;
         if (rule && current && current.digest !== digest) {
-          throw new OciError('DENIED', `tag "${tag}" of repository "${ref.repository}" is immutable (rule ${rule.id}: repositories "${rule.repositories}", tags "${rule.tags}")`);
+          throw new RegistryError('immutable', `tag "${tag}" of repository "${ref.repository}" is immutable (rule ${rule.id}: repositories "${rule.repositories}", tags "${rule.tags}")`);
         }
       }
       for (const tag of tags) await registryStore.setTag(tx, ref.repository, tag, digest, now);
@@ -480,23 +477,23 @@ export class Registry {
       await publish(raw, registryTopics.pushed, ref.repository, event);
       await this.#audit.record(raw, this.#entry(actor, 'push', 'artifacts', ref, 201, { digest, tags, mediaType: parsed.mediaType }));
     }).catch((err: unknown) => {
-      if (isUniqueViolation(err)) throw new OciError('MANIFEST_INVALID', 'a concurrent push of the same manifest won; retry', { status: 409 });
+      if (isUniqueViolation(err)) throw new RegistryError('concurrent-push', 'a concurrent push of the same manifest won; retry');
       throw err;
     });
     return { digest, ...(parsed.subject ? { subject: parsed.subject.digest } : {}) };
   }
 
-  /** The manifest a tag or digest names; MANIFEST_UNKNOWN otherwise. */
+  /** The manifest a tag or digest names; `manifest-unknown` otherwise. */
   async getManifest(ref: RepoRef, reference: string): Promise<ServedManifest> {
     let row: ManifestsTable | undefined;
     if (reference.includes(':')) {
-      if (!parseDigest(reference)) throw new OciError(isDigestSyntax(reference) ? 'MANIFEST_UNKNOWN' : 'DIGEST_INVALID', `"${reference}" is not a valid digest`);
+      if (!parseDigest(reference)) throw new RegistryError(isDigestSyntax(reference) ? 'manifest-unknown' : 'digest-invalid', `"${reference}" is not a valid digest`);
       row = await store.findManifest(this.#k, ref.repository, reference);
     } else {
-      if (!isTag(reference)) throw new OciError('MANIFEST_INVALID', `"${reference}" is not a valid tag`, { status: 404, detail: { tag: reference } });
+      if (!isTag(reference)) throw new RegistryError('reference-invalid', `"${reference}" is not a valid tag`, { detail: { tag: reference } });
       row = await store.findTaggedManifest(this.#k, ref.repository, reference);
     }
-    if (!row) throw new OciError('MANIFEST_UNKNOWN', `manifest "${reference}" not found in repository "${ref.repository}"`);
+    if (!row) throw new RegistryError('manifest-unknown', `manifest "${reference}" not found in repository "${ref.repository}"`);
     return { digest: row.digest, mediaType: row.media_type, content: Buffer.from(row.content, 'utf8'), subject: row.subject };
   }
 
@@ -512,16 +509,16 @@ export class Registry {
       const rules = (byDigest ? tags.length > 0 : tag !== undefined) ? await store.immutabilityRules(tx, ref.project.name) : [];
       for (const t of tags) {
         const rule = protectingRule(rules, pathOf(ref), t);
-        if (rule) throw new OciError('DENIED', `tag "${t}" of repository "${ref.repository}" is immutable (rule ${rule.id}): it cannot be deleted`);
+        if (rule) throw new RegistryError('immutable', `tag "${t}" of repository "${ref.repository}" is immutable (rule ${rule.id}): it cannot be deleted`);
       }
       let mediaType = '';
       let digest = reference;
       if (byDigest) {
         const m = await store.findManifest(tx, ref.repository, reference);
         mediaType = m?.media_type ?? '';
-        if (!(await registryStore.deleteManifest(tx, ref.repository, reference))) throw new OciError('MANIFEST_UNKNOWN', `manifest ${reference} not found in repository "${ref.repository}"`);
+        if (!(await registryStore.deleteManifest(tx, ref.repository, reference))) throw new RegistryError('manifest-unknown', `manifest ${reference} not found in repository "${ref.repository}"`);
       } else {
-        if (!tag || !(await registryStore.deleteTag(tx, ref.repository, reference))) throw new OciError('MANIFEST_UNKNOWN', `tag "${reference}" not found in repository "${ref.repository}"`);
+        if (!tag || !(await registryStore.deleteTag(tx, ref.repository, reference))) throw new RegistryError('manifest-unknown', `tag "${reference}" not found in repository "${ref.repository}"`);
         digest = tag.digest;
       }
       const event: ArtifactEvent = { project: ref.project.name, tenant: ref.project.tenant, repository: ref.repository, digest, tags, mediaType, actor: actor.name, time: this.#now().toISOString() };
@@ -532,9 +529,9 @@ export class Registry {
 
   // ---- tags, referrers ----
 
-  /** Tags in lexical order after `last`, at most `n`. NAME_UNKNOWN for a repository never pushed. */
+  /** Tags in lexical order after `last`, at most `n`. `name-unknown` for a repository never pushed. */
   async listTags(ref: RepoRef, n: number | undefined, last: string | undefined): Promise<TagPage> {
-    if (!(await store.repositoryExists(this.#k, ref.repository))) throw new OciError('NAME_UNKNOWN', `repository "${ref.repository}" not found`);
+    if (!(await store.repositoryExists(this.#k, ref.repository))) throw new RegistryError('name-unknown', `repository "${ref.repository}" not found`);
     if (n === 0) return { tags: [], more: false };
     const tags = await store.listTags(this.#k, ref.repository, n === undefined ? undefined : n + 1, last);
     return n !== undefined && tags.length > n ? { tags: tags.slice(0, n), more: true } : { tags, more: false };
@@ -543,7 +540,7 @@ export class Registry {
   /** Descriptors of the manifests whose subject is `digest`, optionally of one artifact type. */
   async referrers(ref: RepoRef, digestParam: string, artifactType: string | undefined): Promise<Descriptor[]> {
     const d = parseDigest(digestParam);
-    if (!d) throw new OciError('DIGEST_INVALID', `"${digestParam}" is not a valid digest`);
+    if (!d) throw new RegistryError('digest-invalid', `"${digestParam}" is not a valid digest`);
     const rows = await store.referrers(this.#k, ref.repository, d.value);
     return rows
       .filter((r) => artifactType === undefined || r.artifact_type === artifactType)

@@ -2,7 +2,7 @@
 // pulls of public projects) in, a short-lived JWT whose access is what was asked and allowed.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { anonymous, BadCredentialsError, tokenService, type Authenticated, type RegistryAuth } from './auth-service.ts';
-import { ociErrorBody } from './errors.ts';
+import { ociErrorBody } from './v2/oci-errors.ts';
 
 function basicOf(req: FastifyRequest): { username: string; password: string } | undefined {
   const m = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');

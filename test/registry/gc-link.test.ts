@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { FilesystemBlobStore } from '../../src/images/index.ts';
 import type { BlobInfo } from '../../src/images/blobstore/types.ts';
 import type { Digest } from '../../src/images/digest.ts';
-import { OciError } from '../../src/images/errors.ts';
+import { RegistryError } from '../../src/images/errors.ts';
+import { ociErrorOf } from '../../src/images/v2/oci-errors.ts';
 import { Registry, type Actor } from '../../src/images/registry-service.ts';
-import { findProject, repositoryHasBlob, type Db, type ImagesTables } from '../../src/images/store.ts';
+import { findProject, imagesDb, repositoryHasBlob } from '../../src/images/store.ts';
 import { sha256, startRegistryServer } from './support.ts';
 import { adminPassword } from '../support/server.ts';
 
@@ -50,7 +51,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     try {
       await s.createProject('team');
       const db = s.server.deps.db;
-      const k = db.kysely.withTables<ImagesTables>() as unknown as Db;
+      const k = imagesDb(db.kysely);
       const blobs = new SweepingBlobStore(join(s.dataDir, 'registry'));
       const registry = new Registry({ db, blobs, audit: s.server.deps.audit, limits: s.server.deps.config.uploads });
       const project = await findProject(k, 'team');
@@ -63,9 +64,10 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const upload = await registry.startUpload(ref, actor);
       blobs.sweepAfter = 'commit';
       await assert.rejects(registry.finishUpload(ref, upload.id, digest, undefined, bytes(body), body.length), (err: unknown) => {
-        assert.ok(err instanceof OciError);
-        assert.equal(err.code, 'BLOB_UPLOAD_INVALID');
-        assert.equal(err.status, 409);
+        assert.ok(err instanceof RegistryError);
+        assert.equal(err.problem, 'upload-lost');
+        assert.equal(ociErrorOf(err).code, 'BLOB_UPLOAD_INVALID');
+        assert.equal(ociErrorOf(err).status, 409);
         assert.match(err.message, /garbage collection.*upload it again/);
         return true;
       });

@@ -1,5 +1,5 @@
 // Blobs: GET and HEAD (whole or a byte range, written straight from the blob store), DELETE.
-import { OciError } from '../errors.ts';
+import { OciError } from './oci-errors.ts';
 import { actorOf, type V2Deps } from './gate-routes.ts';
 import { parseRange } from './paths.ts';
 import type { Call, RepoFamily } from './family-routes.ts';

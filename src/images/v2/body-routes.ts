@@ -2,7 +2,7 @@
 // when refused so that the client reads the refusal.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
-import { OciError } from '../errors.ts';
+import { OciError } from './oci-errors.ts';
 import { maxManifestBytes } from '../manifest.ts';
 
 /**

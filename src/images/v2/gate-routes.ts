@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../platform/context.ts';
 import { allows, callerName, type Access, type RegistryCaller } from '../access.ts';
 import { BadCredentialsError, tokenService, type RegistryAuth } from '../auth-service.ts';
-import { OciError } from '../errors.ts';
+import { OciError } from './oci-errors.ts';
 import type { Project, RepositoryAction } from '../model.ts';
 import { projectOf } from '../names.ts';
 import type { PullLog } from '../pull-service.ts';

@@ -1,7 +1,7 @@
 // Manifests: PUT (with OCI tags and subjects), DELETE, GET and HEAD by tag or digest; a GET
 // of a manifest is recorded in the pull log.
 import { callerName } from '../access.ts';
-import { OciError } from '../errors.ts';
+import { OciError } from './oci-errors.ts';
 import { accepts } from '../manifest.ts';
 import { readBounded } from './body-routes.ts';
 import { actorOf, type Granted, type V2Deps } from './gate-routes.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRange, routeOf } from './paths.ts';
-import { OciError } from '../errors.ts';
+import { OciError } from './oci-errors.ts';
 
 test('Range headers as RFC 9110 reads them, against a 10,000-byte blob', () => {
   const cases: [string | undefined, ReturnType<typeof parseRange>][] = [

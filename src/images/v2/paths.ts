@@ -1,6 +1,6 @@
 // Pure pieces of the /v2 plugin: which operation a raw path names, the scopes clients ask
 // tokens for, Range headers and page sizes.
-import { OciError } from '../errors.ts';
+import { OciError } from './oci-errors.ts';
 import { isRepositoryName } from '../names.ts';
 import type { RepositoryAction } from '../model.ts';
 

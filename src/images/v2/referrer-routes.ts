@@ -1,5 +1,5 @@
 // Referrers: the manifests whose subject is a digest, as an OCI image index.
-import { OciError } from '../errors.ts';
+import { OciError } from './oci-errors.ts';
 import type { V2Deps } from './gate-routes.ts';
 import type { RepoFamily } from './family-routes.ts';
 

@@ -4,7 +4,8 @@
 // project's request rate. Handlers live in one module per endpoint family. Errors become OCI
 // error bodies in one place, the plugin's error handler.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ociErrorBody, OciError } from '../errors.ts';
+import { RegistryError } from '../errors.ts';
+import { ociErrorBody, ociErrorOf, OciError } from './oci-errors.ts';
 import { blobRoutes } from './blob-routes.ts';
 import { drainRefusedBody, lingerThenClose } from './body-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
@@ -99,12 +100,14 @@ function dispatch(families: Families, call: Call<RepoOp, Granted>): Promise<unkn
 }
 
 /**
- * The plugin's one mapping from errors to answers: an OciError as its OCI body, status and
- * headers (a 403 audited); a client gone mid-request as nothing; Fastify's own client errors
- * as UNSUPPORTED; anything else as a 500 that shows nothing of the cause.
+ * The plugin's one mapping from errors to answers: a registry domain error as its OCI error, and
+ * an OciError as its OCI body, status and headers (a 403 audited); a client gone mid-request as
+ * nothing; Fastify's own client errors as UNSUPPORTED; anything else as a 500 that shows nothing
+ * of the cause.
  */
 function answerError(deps: V2Deps): (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
-  return async (err, req, reply) => {
+  return async (thrown, req, reply) => {
+    const err = thrown instanceof RegistryError ? ociErrorOf(thrown) : thrown;
     if (!req.raw.complete && !req.raw.destroyed && !(await drainRefusedBody(req.raw)) && !req.raw.destroyed) lingerThenClose(req.raw);
     if (err instanceof OciError) {
       for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);

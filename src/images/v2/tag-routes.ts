@@ -1,5 +1,5 @@
 // Tags: the paged tag list of a repository.
-import { OciError } from '../errors.ts';
+import { OciError } from './oci-errors.ts';
 import type { V2Deps } from './gate-routes.ts';
 import { pageSize } from './paths.ts';
 import type { RepoFamily } from './family-routes.ts';

@@ -1,8 +1,7 @@
 // Uploads: start (or mount, or push in one request), status, chunks, finish, cancel. Every
 // method needs push; the upload offset and the limits are the service's to check.
-import { OciError } from '../errors.ts';
+import { OciError, rangeHeader } from './oci-errors.ts';
 import { isRepositoryName } from '../names.ts';
-import { rangeHeader } from '../registry-service.ts';
 import { bodyOf, contentLength } from './body-routes.ts';
 import { actorOf, type Gate, type Granted, type V2Deps } from './gate-routes.ts';
 import { scopeOf, type Op } from './paths.ts';
