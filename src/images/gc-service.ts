@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
+import { recordChange } from '../platform/usecase.ts';
 import type { BlobStore } from './blobstore/types.ts';
 import { imagesDb, type Db } from './store.ts';
 import * as gcStore from './gc-store.ts';
@@ -95,9 +96,8 @@ export class GarbageCollector {
       await this.#db.transaction(async (raw) => {
         await gcStore.finishGcRun(imagesDb(raw), id, { finished_at: finishedAt, status: 'succeeded', result: JSON.stringify(result) });
         if (!opts.dryRun) {
-          await this.#audit.record(raw, {
-            actor: opts.triggeredBy, sourceIp: opts.sourceIp ?? '', action: 'gc', resource: 'gc', name: id, outcome: 'success', code: 200,
-            requestId: opts.requestId ?? id, detail: { linksRemoved: result.linksRemoved, blobsDeleted: result.blobsDeleted, bytesFreed: result.bytesFreed, uploadsRemoved: result.uploadsRemoved },
+          await recordChange(this.#audit, raw, { name: opts.triggeredBy, sourceIp: opts.sourceIp ?? '', requestId: opts.requestId ?? id }, '', {
+            action: 'gc', resource: 'gc', name: id, detail: { linksRemoved: result.linksRemoved, blobsDeleted: result.blobsDeleted, bytesFreed: result.bytesFreed, uploadsRemoved: result.uploadsRemoved },
           });
         }
       });

@@ -8,7 +8,7 @@ import type { Database } from '../platform/db/database.ts';
 import { isUniqueViolation } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import type { PlatformTables } from '../platform/db/schema.ts';
-import { actorOf, type AuthPrincipal, type RequestContext } from '../platform/context.ts';
+import type { AuthPrincipal, RequestContext } from '../platform/context.ts';
 import { BerthError, alreadyExists, conflict, forbidden, invalid, notFound, quotaExceeded, unauthorized, type Cause } from '../platform/errors.ts';
 import { can } from '../platform/identity/rbac.ts';
 import { actionsOn, administers, managesProject, seesProject } from './access.ts';
@@ -18,7 +18,7 @@ import { patternProblem } from './pattern.ts';
 import { projectRoles, repositoryActions, robotUsername, type Artifact, type Member, type Project, type ProjectRole, type Repository, type Robot, type RobotPermission } from './model.ts';
 import * as store from './store.ts';
 import * as projectStore from './project-store.ts';
-import { change } from '../platform/usecase.ts';
+import { change, changeActor, recordChange } from '../platform/usecase.ts';
 import { imagesDb, type Db } from './store.ts';
 
 /** What a project create or update may set. */
@@ -247,9 +247,8 @@ export class ProjectService {
   async forgetUser(raw: Transaction<PlatformTables>, ctx: RequestContext, user: string): Promise<void> {
     for (const g of await projectStore.deleteMemberships(imagesDb(raw), user)) {
       // Several records in the deleting user's transaction, which is not a change of this area's.
-      await this.#audit.record(raw, {
-        actor: actorOf(ctx), sourceIp: ctx.sourceIp, requestId: ctx.requestId, action: 'revoke', resource: 'members', name: g.project, tenant: g.tenant,
-        outcome: 'success', code: 200, detail: { user, repositories: g.repositories, reason: 'user deleted' },
+      await recordChange(this.#audit, raw, changeActor(ctx), g.tenant, {
+        action: 'revoke', resource: 'members', name: g.project, detail: { user, repositories: g.repositories, reason: 'user deleted' },
       });
       this.#auth.forgetProject(g.project);
     }

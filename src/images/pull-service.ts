@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../platform/db/database.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
+import { recordChange } from '../platform/usecase.ts';
 import { imagesDb } from './store.ts';
 import * as registryStore from './registry-store.ts';
 
@@ -74,9 +75,8 @@ export class PullLog {
         if (p) await registryStore.markPulled(tx, p.repository, p.digest, p.time);
       }
       for (const e of batch) {
-        await this.#audit.record(raw, {
-          actor: e.actor, sourceIp: e.sourceIp, action: 'pull', resource: 'artifacts', name: e.repository, tenant: e.tenant,
-          outcome: 'success', code: 200, requestId: e.requestId, detail: { project: e.project, repository: e.repository, reference: e.reference, digest: e.digest },
+        await recordChange(this.#audit, raw, { name: e.actor, sourceIp: e.sourceIp, requestId: e.requestId }, e.tenant, {
+          action: 'pull', resource: 'artifacts', name: e.repository, detail: { project: e.project, repository: e.repository, reference: e.reference, digest: e.digest },
         });
       }
     });

@@ -17,6 +17,7 @@ import { isTag } from './names.ts';
 import { protectingRule } from './retention.ts';
 import { registryTopics, type ArtifactEvent, type Project } from './model.ts';
 import { publish } from '../platform/outbox/outbox.ts';
+import { recordChange, type ChangeActor, type ChangeAudit } from '../platform/usecase.ts';
 import * as store from './store.ts';
 import { imagesDb, type Db, type ManifestsTable } from './store.ts';
 import * as registryStore from './registry-store.ts';
@@ -25,11 +26,7 @@ import * as registryStore from './registry-store.ts';
 class BlobGone extends Error {}
 
 /** Who asks, for audit records. */
-export interface Actor {
-  readonly name: string;
-  readonly sourceIp: string;
-  readonly requestId: string;
-}
+export type Actor = ChangeActor;
 
 /** The repository a request is about, already authorized. */
 export interface RepoRef {
@@ -413,7 +410,7 @@ export class Registry {
     const digest = this.#blobDigest(digestParam);
     await this.#tx(async (tx, raw) => {
       if (!(await registryStore.unlinkBlob(tx, ref.repository, digest))) throw new RegistryError('blob-unknown', `blob ${digest} not found in repository "${ref.repository}"`);
-      await this.#audit.record(raw, this.#entry(actor, 'delete', 'blobs', ref, 202, { digest }));
+      await this.#record(raw, actor, ref, { action: 'delete', resource: 'blobs', code: 202, detail: { digest } });
     });
   }
 
@@ -475,7 +472,7 @@ export class Registry {
       for (const tag of tags) await registryStore.setTag(tx, ref.repository, tag, digest, now);
       const event: ArtifactEvent = { project: ref.project.name, tenant: ref.project.tenant, repository: ref.repository, digest, tags, mediaType: parsed.mediaType, actor: actor.name, time: now };
       await publish(raw, registryTopics.pushed, ref.repository, event);
-      await this.#audit.record(raw, this.#entry(actor, 'push', 'artifacts', ref, 201, { digest, tags, mediaType: parsed.mediaType }));
+      await this.#record(raw, actor, ref, { action: 'push', resource: 'artifacts', code: 201, detail: { digest, tags, mediaType: parsed.mediaType } });
     }).catch((err: unknown) => {
       if (isUniqueViolation(err)) throw new RegistryError('concurrent-push', 'a concurrent push of the same manifest won; retry');
       throw err;
@@ -523,7 +520,7 @@ export class Registry {
       }
       const event: ArtifactEvent = { project: ref.project.name, tenant: ref.project.tenant, repository: ref.repository, digest, tags, mediaType, actor: actor.name, time: this.#now().toISOString() };
       await publish(raw, registryTopics.deleted, ref.repository, event);
-      await this.#audit.record(raw, this.#entry(actor, 'delete', 'artifacts', ref, 202, byDigest ? { digest: reference } : { tag: reference }));
+      await this.#record(raw, actor, ref, { action: 'delete', resource: 'artifacts', code: 202, detail: byDigest ? { digest: reference } : { tag: reference } });
     });
   }
 
@@ -559,10 +556,8 @@ export class Registry {
     return store.listRepositoryNames(this.#k, after, limit);
   }
 
-  #entry(actor: Actor, action: string, resource: string, ref: RepoRef, code: number, detail: Record<string, unknown>) {
-    return {
-      actor: actor.name, sourceIp: actor.sourceIp, action, resource, name: ref.repository, tenant: ref.project.tenant,
-      outcome: 'success' as const, code, requestId: actor.requestId, detail: { project: ref.project.name, repository: ref.repository, ...detail },
-    };
+  /** Audits a change to the repository `ref` in its project's tenant, naming project and repository. */
+  #record(tx: Transaction<PlatformTables>, actor: Actor, ref: RepoRef, a: Omit<ChangeAudit, 'name'>): Promise<void> {
+    return recordChange(this.#audit, tx, actor, ref.project.tenant, { ...a, name: ref.repository, detail: { project: ref.project.name, repository: ref.repository, ...a.detail } });
   }
 }

@@ -27,6 +27,33 @@ export interface ChangeAudit {
   /** The object's name (or id). */
   readonly name: string;
   readonly detail?: Readonly<Record<string, unknown>>;
+  /** The status the change answered with, when not the usual one (`create` 201, every other verb 200). */
+  readonly code?: number;
+}
+
+/** Who made a change, as its audit record names them. */
+export interface ChangeActor {
+  readonly name: string;
+  readonly sourceIp: string;
+  readonly requestId: string;
+}
+
+/** The actor of a request, as audit records name it. */
+export function changeActor(ctx: RequestContext): ChangeActor {
+  return { name: actorOf(ctx), sourceIp: ctx.sourceIp, requestId: ctx.requestId };
+}
+
+/**
+ * Appends, in `tx`, the audit record of a successful change by `actor` in `tenant` (`''`: the
+ * platform): the one way such a record is filled. `change` records with it; so do the changes
+ * that run outside `change` in an area's own transaction: a registry push or delete (authorized
+ * by its /v2 gate), a batch of pulls, a garbage collection run, a cascade inside another change.
+ */
+export async function recordChange(audit: AuditLog, tx: ChangeTx, actor: ChangeActor, tenant: string, a: ChangeAudit): Promise<void> {
+  await audit.record(tx, {
+    actor: actor.name, sourceIp: actor.sourceIp, requestId: actor.requestId, tenant, outcome: 'success',
+    action: a.action, resource: a.resource, name: a.name, code: a.code ?? (a.action === 'create' ? 201 : 200), detail: a.detail ?? {},
+  });
 }
 
 /** An outbox event published with the change (see outbox/outbox.ts). */
@@ -98,10 +125,7 @@ export async function change<R>(deps: ChangeDeps, ctx: RequestContext, spec: Cha
   return deps.db.transaction(async (tx) => {
     const result = await body(tx);
     const a = typeof spec.audit === 'function' ? spec.audit(result) : spec.audit;
-    await deps.audit.record(tx, {
-      actor: actorOf(ctx), sourceIp: ctx.sourceIp, requestId: ctx.requestId, tenant, outcome: 'success',
-      action: a.action, resource: a.resource, name: a.name, code: a.action === 'create' ? 201 : 200, detail: a.detail ?? {},
-    });
+    await recordChange(deps.audit, tx, changeActor(ctx), tenant, a);
     const e = typeof spec.event === 'function' ? spec.event(result) : spec.event;
     if (e) await publish(tx, e.topic, e.key, e.payload, deps.now?.() ?? new Date());
     return result;
