@@ -43,13 +43,14 @@ export const maxPoliciesPerKind = 50;
 export const maxKeepTagsPerProject = 100;
 
 export class PolicyService {
-  readonly #deps: { db: Database; audit: AuditLog };
+  readonly #deps: { db: Database; audit: AuditLog; now: () => Date };
   readonly #registry: Registry;
   /** Projects whose retention runs in this process now. */
   readonly #running = new Set<string>();
 
-  constructor(o: { db: Database; audit: AuditLog; registry: Registry }) {
-    this.#deps = { db: o.db, audit: o.audit };
+  /** `now` is the clock retention decides and stamps its runs with (default: the system's). */
+  constructor(o: { db: Database; audit: AuditLog; registry: Registry; now?: () => Date }) {
+    this.#deps = { db: o.db, audit: o.audit, now: o.now ?? (() => new Date()) };
     this.#registry = o.registry;
   }
 
@@ -100,7 +101,7 @@ export class PolicyService {
     }
     if (causes.length) throw invalid(kind === 'immutability' ? 'ImmutabilityRule' : 'RetentionPolicy', project, causes);
     const id = randomBytes(6).toString('hex');
-    const now = new Date().toISOString();
+    const now = this.#deps.now().toISOString();
     const by = ctx.principal?.name ?? 'unknown';
     const audit = { action: 'create', resource: 'registry-policies', name: `${project}/${id}`, detail: { kind, ...clean } };
     await change(this.#deps, ctx, { tenant: p.tenant, audit }, async (raw) => {
@@ -177,7 +178,7 @@ export class PolicyService {
     }));
     // The decision may take seconds of matching: it runs in steps with the event loop turning
     // between them, so that the server keeps answering meanwhile.
-    const deciding = decideRetention(artifacts, policies, rules, new Date());
+    const deciding = decideRetention(artifacts, policies, rules, this.#deps.now());
     let step = deciding.next();
     while (!step.done) {
       await yieldToLoop();
@@ -195,7 +196,7 @@ export class PolicyService {
       ...(failed.length ? { failed } : {}),
     };
     await policyStore.insertRetentionRun(this.#k, {
-      id: randomBytes(8).toString('hex'), project, time: new Date().toISOString(), dry_run: dryRun ? 1 : 0, triggered_by: actor.name, result: JSON.stringify(result),
+      id: randomBytes(8).toString('hex'), project, time: this.#deps.now().toISOString(), dry_run: dryRun ? 1 : 0, triggered_by: actor.name, result: JSON.stringify(result),
     });
     return result;
   }

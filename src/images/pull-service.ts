@@ -18,6 +18,10 @@ export interface PullEntry {
   readonly tenant: string;
   readonly reference: string;
   readonly digest: string;
+}
+
+/** A pull as written: stamped with the time it was recorded. */
+interface StampedPull extends PullEntry {
   readonly time: string;
 }
 
@@ -27,20 +31,23 @@ export class PullLog {
   readonly #audit: AuditLog;
   readonly #logger: Logger;
   readonly #flushMs: number;
-  #pending: PullEntry[] = [];
+  readonly #now: () => Date;
+  #pending: StampedPull[] = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
 
-  constructor(db: Database, audit: AuditLog, logger: Logger, flushMs = 500) {
+  /** `now` is the clock pulls are stamped with (default: the system's). */
+  constructor(db: Database, audit: AuditLog, logger: Logger, flushMs = 500, now: () => Date = () => new Date()) {
     this.#db = db;
     this.#audit = audit;
     this.#logger = logger;
     this.#flushMs = flushMs;
+    this.#now = now;
   }
 
-  /** Queues a pull; it is written within the flush interval. */
+  /** Queues a pull, stamped now; it is written within the flush interval. */
   record(e: PullEntry): void {
-    this.#pending.push(e);
+    this.#pending.push({ ...e, time: this.#now().toISOString() });
     if (this.#pending.length >= 500) void this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), this.#flushMs);
   }
@@ -58,7 +65,7 @@ export class PullLog {
     return this.#writing;
   }
 
-  async #write(batch: readonly PullEntry[]): Promise<void> {
+  async #write(batch: readonly StampedPull[]): Promise<void> {
     const perRepo = new Map<string, number>();
     const lastPull = new Map<string, { repository: string; digest: string; time: string }>();
     for (const e of batch) {

@@ -471,7 +471,7 @@ export class Registry {
       }
       for (const tag of tags) await registryStore.setTag(tx, ref.repository, tag, digest, now);
       const event: ArtifactEvent = { project: ref.project.name, tenant: ref.project.tenant, repository: ref.repository, digest, tags, mediaType: parsed.mediaType, actor: actor.name, time: now };
-      await publish(raw, registryTopics.pushed, ref.repository, event);
+      await publish(raw, registryTopics.pushed, ref.repository, event, new Date(now));
       await this.#record(raw, actor, ref, { action: 'push', resource: 'artifacts', code: 201, detail: { digest, tags, mediaType: parsed.mediaType } });
     }).catch((err: unknown) => {
       if (isUniqueViolation(err)) throw new RegistryError('concurrent-push', 'a concurrent push of the same manifest won; retry');
@@ -518,8 +518,9 @@ export class Registry {
         if (!tag || !(await registryStore.deleteTag(tx, ref.repository, reference))) throw new RegistryError('manifest-unknown', `tag "${reference}" not found in repository "${ref.repository}"`);
         digest = tag.digest;
       }
-      const event: ArtifactEvent = { project: ref.project.name, tenant: ref.project.tenant, repository: ref.repository, digest, tags, mediaType, actor: actor.name, time: this.#now().toISOString() };
-      await publish(raw, registryTopics.deleted, ref.repository, event);
+      const at = this.#now();
+      const event: ArtifactEvent = { project: ref.project.name, tenant: ref.project.tenant, repository: ref.repository, digest, tags, mediaType, actor: actor.name, time: at.toISOString() };
+      await publish(raw, registryTopics.deleted, ref.repository, event, at);
       await this.#record(raw, actor, ref, { action: 'delete', resource: 'artifacts', code: 202, detail: byDigest ? { digest: reference } : { tag: reference } });
     });
   }

@@ -51,7 +51,7 @@ async function get(deps: V2Deps, { req, reply, op, who }: ManifestCall): Promise
   if (req.method === 'HEAD') return reply.send();
   deps.pulls.record({
     actor: callerName(who.caller), sourceIp: req.ctx.sourceIp, requestId: req.ctx.requestId, repository: ref.repository, project: ref.project.name,
-    tenant: ref.project.tenant, reference: op.reference, digest: m.digest, time: new Date().toISOString(),
+    tenant: ref.project.tenant, reference: op.reference, digest: m.digest,
   });
   return reply.send(m.content);
 }
