@@ -17,6 +17,7 @@ import type { BlobStore } from './blobstore/types.ts';
 import { imagesDb, type Db } from './store.ts';
 import * as gcStore from './gc-store.ts';
 import * as registryStore from './registry-store.ts';
+import type { UsageCache } from './usage-cache.ts';
 
 /** Rolls a sweep back: the blob stays. */
 class KeepBlob extends Error {}
@@ -51,6 +52,8 @@ export interface GcOptions {
   readonly graceMs?: number;
   /** Uploads idle this long are abandoned (ms). */
   readonly uploadTtlMs?: number;
+  /** Storage usage as the quota bound reads it: forgotten when a run removes links. */
+  readonly usage: UsageCache;
   readonly now?: () => Date;
 }
 
@@ -62,6 +65,7 @@ export class GarbageCollector {
   readonly #logger: Logger;
   readonly #graceMs: number;
   readonly #uploadTtlMs: number;
+  readonly #usage: UsageCache;
   readonly #now: () => Date;
   #running: Promise<unknown> = Promise.resolve();
 
@@ -72,6 +76,7 @@ export class GarbageCollector {
     this.#logger = o.logger;
     this.#graceMs = o.graceMs ?? 60 * 60 * 1000;
     this.#uploadTtlMs = o.uploadTtlMs ?? 24 * 60 * 60 * 1000;
+    this.#usage = o.usage;
     this.#now = o.now ?? (() => new Date());
   }
 
@@ -121,6 +126,7 @@ export class GarbageCollector {
     const now = this.#now().getTime();
     const cutoff = new Date(now - this.#graceMs).toISOString();
     const linksRemoved = dryRun ? (await gcStore.unreferencedLinks(this.#k, cutoff)).length : await gcStore.deleteUnreferencedLinks(this.#k, cutoff);
+    if (!dryRun && linksRemoved > 0) this.#usage.clear();
     // In a dry run the links above still exist: count them as gone when deciding on blobs.
     const goingLinks = dryRun ? new Set((await gcStore.unreferencedLinks(this.#k, cutoff)).map((l) => `${l.repository}@${l.digest}`)) : new Set<string>();
 

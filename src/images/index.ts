@@ -12,12 +12,14 @@ import { PolicyService } from './policy-service.ts';
 import { PullLog } from './pull-service.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Registry } from './registry-service.ts';
+import { UsageCache } from './usage-cache.ts';
 import { imagesMigrations } from './store.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { v2Routes } from './v2/routes.ts';
 
 interface Parts {
   readonly blobs: BlobStore;
+  readonly usage: UsageCache;
   readonly gc: GarbageCollector;
   readonly registry: Registry;
   readonly policies: PolicyService;
@@ -33,9 +35,11 @@ export function createImagesArea(): AreaModule {
     let p = byServer.get(deps);
     if (!p) {
       const blobs = new FilesystemBlobStore(join(deps.config.dataDir, 'registry'));
-      const registry = new Registry({ db: deps.db, blobs, audit: deps.audit, limits: deps.config.uploads });
+      // Usage another replica changes reaches this one's quota bound within a second.
+      const usage = new UsageCache({ ttlMs: 1000 });
+      const registry = new Registry({ db: deps.db, blobs, audit: deps.audit, limits: deps.config.uploads, usage });
       p = {
-        blobs, registry, gc: new GarbageCollector({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger, uploadTtlMs: deps.config.uploads.idleMs }),
+        blobs, usage, registry, gc: new GarbageCollector({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger, uploadTtlMs: deps.config.uploads.idleMs, usage }),
         policies: new PolicyService({ db: deps.db, audit: deps.audit, registry }),
       };
       byServer.set(deps, p);
@@ -46,11 +50,11 @@ export function createImagesArea(): AreaModule {
     name: 'images',
     migrations: imagesMigrations,
     async register(app, deps) {
-      const { registry, gc, policies } = parts(deps);
+      const { registry, gc, policies, usage } = parts(deps);
       const auth = new RegistryAuth({ db: deps.db, identity: deps.identity, audit: deps.audit, secretKey: deps.secretKey });
       const pulls = new PullLog(deps.db, deps.audit, deps.logger);
       app.addHook('onClose', async () => pulls.close());
-      const projects = new ProjectService({ db: deps.db, audit: deps.audit, auth });
+      const projects = new ProjectService({ db: deps.db, audit: deps.audit, auth, usage });
       deps.identity.onUserDeleted((tx, user, ctx) => projects.forgetUser(tx, ctx, user));
       await v2Routes(app, { registry, auth, pulls, limiter: new RateLimiter(), publicUrl: deps.config.publicUrl });
       await tokenRoutes(app, auth);

@@ -18,6 +18,7 @@ import { patternProblem } from './pattern.ts';
 import { projectRoles, repositoryActions, robotUsername, type Artifact, type Member, type Project, type ProjectRole, type Repository, type Robot, type RobotPermission } from './model.ts';
 import * as store from './store.ts';
 import * as projectStore from './project-store.ts';
+import type { UsageCache } from './usage-cache.ts';
 import { change, changeActor, recordChange } from '../platform/usecase.ts';
 import { imagesDb, type Db } from './store.ts';
 
@@ -53,6 +54,8 @@ export interface ProjectServiceOptions {
   readonly db: Database;
   readonly audit: AuditLog;
   readonly auth: RegistryAuth;
+  /** Storage usage as the quota bound reads it: forgotten when a repository (with its links) is deleted. */
+  readonly usage: UsageCache;
   readonly now?: () => Date;
 }
 
@@ -365,5 +368,6 @@ export class ProjectService {
     if (!may.has('delete')) throw forbidden(`user "${principalOf(ctx).name}" cannot delete repository "${repository}"`);
     await change(this.#deps, ctx, { tenant: facts.project.tenant, audit: { action: 'delete', resource: 'repositories', name: repository, detail: { project } } }, (tx) =>
       projectStore.deleteRepository(imagesDb(tx), repository));
+    this.#deps.usage.forget(project, facts.project.tenant);
   }
 }

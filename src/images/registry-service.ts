@@ -21,6 +21,7 @@ import { recordChange, type ChangeActor, type ChangeAudit } from '../platform/us
 import * as store from './store.ts';
 import { imagesDb, type Db, type ManifestsTable } from './store.ts';
 import * as registryStore from './registry-store.ts';
+import type { UsageCache } from './usage-cache.ts';
 
 /** The blob's file went (garbage collection) before a link to it was committed. */
 class BlobGone extends Error {}
@@ -60,6 +61,8 @@ export interface RegistryOptions {
   readonly blobs: BlobStore;
   readonly audit: AuditLog;
   readonly limits: UploadLimits;
+  /** Storage usage as the quota bound reads it; the registry forgets what its links change. */
+  readonly usage: UsageCache;
   readonly now?: () => Date;
 }
 
@@ -114,9 +117,11 @@ export class Registry {
   readonly #blobs: BlobStore;
   readonly #audit: AuditLog;
   readonly #limits: UploadLimits;
+  readonly #usage: UsageCache;
   readonly #now: () => Date;
 
   constructor(o: RegistryOptions) {
+    this.#usage = o.usage;
     this.#db = o.db;
     this.#blobs = o.blobs;
     this.#audit = o.audit;
@@ -291,6 +296,7 @@ export class Registry {
       await registryStore.deleteUpload(this.#k, id);
       throw new RegistryError('upload-lost', `blob ${digest.value} was removed by garbage collection as it was committed; upload it again`);
     }
+    this.#usage.forget(ref.project.name, ref.project.tenant);
     return { digest: digest.value, size };
   }
 
@@ -331,6 +337,7 @@ export class Registry {
       if (err instanceof BlobGone) return undefined;
       throw err;
     }
+    this.#usage.forget(ref.project.name, ref.project.tenant);
     return { digest: digest.value, size: info.size };
   }
 
@@ -348,7 +355,7 @@ export class Registry {
     let bound: Bound = { bytes: Number.MAX_SAFE_INTEGER, refusal: () => new RegistryError('quota-exceeded', 'storage quota exceeded') };
     const limit = ref.project.storageLimit;
     if (limit >= 0 && !(digest && (await store.projectHasBlob(this.#k, ref.project.name, digest)))) {
-      const used = await store.projectBytes(this.#k, ref.project.name);
+      const used = await this.#usage.bytes({ project: ref.project.name }, () => store.projectBytes(this.#k, ref.project.name));
       bound = tighter(bound, {
         bytes: Math.max(0, limit - used),
         refusal: (requested) => new RegistryError('quota-exceeded', `storage quota of project "${ref.project.name}" exceeded: ${used} bytes used + ${requested} bytes requested > ${limit} bytes allowed`),
@@ -358,7 +365,7 @@ export class Registry {
     if (!tenant) return bound;
     const quota = await store.tenantQuota(this.#k, tenant);
     if (quota.storageLimit < 0 || (digest && (await store.tenantHasBlob(this.#k, tenant, digest)))) return bound;
-    const used = await store.tenantBytes(this.#k, tenant);
+    const used = await this.#usage.bytes({ tenant }, () => store.tenantBytes(this.#k, tenant));
     return tighter(bound, {
       bytes: Math.max(0, quota.storageLimit - used),
       refusal: (requested) => new RegistryError('quota-exceeded', `registry storage quota of tenant "${tenant}" exceeded: ${used} bytes used + ${requested} bytes requested > ${quota.storageLimit} bytes allowed`),
@@ -412,6 +419,7 @@ export class Registry {
       if (!(await registryStore.unlinkBlob(tx, ref.repository, digest))) throw new RegistryError('blob-unknown', `blob ${digest} not found in repository "${ref.repository}"`);
       await this.#record(raw, actor, ref, { action: 'delete', resource: 'blobs', code: 202, detail: { digest } });
     });
+    this.#usage.forget(ref.project.name, ref.project.tenant);
   }
 
   // ---- manifests ----

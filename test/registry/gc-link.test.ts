@@ -13,6 +13,7 @@ import type { BlobInfo } from '../../src/images/blobstore/types.ts';
 import type { Digest } from '../../src/images/digest.ts';
 import { RegistryError } from '../../src/images/errors.ts';
 import { ociErrorOf } from '../../src/images/v2/oci-errors.ts';
+import { UsageCache } from '../../src/images/usage-cache.ts';
 import { Registry, type Actor } from '../../src/images/registry-service.ts';
 import { findProject, imagesDb, repositoryHasBlob } from '../../src/images/store.ts';
 import { sha256, startRegistryServer } from './support.ts';
@@ -53,7 +54,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const db = s.server.deps.db;
       const k = imagesDb(db.kysely);
       const blobs = new SweepingBlobStore(join(s.dataDir, 'registry'));
-      const registry = new Registry({ db, blobs, audit: s.server.deps.audit, limits: s.server.deps.config.uploads });
+      const registry = new Registry({ db, blobs, audit: s.server.deps.audit, limits: s.server.deps.config.uploads, usage: new UsageCache({ ttlMs: 1000 }) });
       const project = await findProject(k, 'team');
       assert.ok(project);
       const ref = { repository: 'team/app', project };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { FilesystemBlobStore, GarbageCollector } from '../../src/images/index.ts';
+import { UsageCache } from '../../src/images/usage-cache.ts';
 import { sha256, startRegistryServer, type RegistryServer } from './support.ts';
 import { adminPassword } from '../support/server.ts';
 
@@ -61,7 +62,7 @@ async function pullable(base: string, repo: string, img: Image): Promise<boolean
 }
 
 function collector(s: RegistryServer, graceMs: number): GarbageCollector {
-  return new GarbageCollector({ db: s.server.deps.db, blobs: new FilesystemBlobStore(join(s.dataDir, 'registry')), audit: s.server.deps.audit, logger: pino({ level: 'silent' }), graceMs });
+  return new GarbageCollector({ db: s.server.deps.db, blobs: new FilesystemBlobStore(join(s.dataDir, 'registry')), audit: s.server.deps.audit, logger: pino({ level: 'silent' }), graceMs, usage: new UsageCache({ ttlMs: 1000 }) });
 }
 
 test('a dry run lists what would go; a run frees exactly the unreferenced blobs', async () => {

@@ -68,6 +68,29 @@ for (const backend of ['sqlite', 'postgres'] as const) test(`project and tenant 
   }
 });
 
+// The quota bound caches usage briefly: what this server frees must be free at once all the same.
+test('storage freed by deleting a blob or a repository is free at once for the next push', async () => {
+  const s = await startRegistryServer();
+  try {
+    await s.createProject('freed', { storageLimit: 100_000 });
+    const a = randomBytes(60_000);
+    const b = randomBytes(60_000);
+    assert.equal((await pushBlob(s.url, 'freed/one', a)).status, 201);
+    assert.equal((await pushBlob(s.url, 'freed/one', b)).status, 403, 'over the project quota');
+    assert.equal((await fetch(`${s.url}/v2/freed/one/blobs/${sha256(a)}`, { method: 'DELETE', headers: auth })).status, 202);
+    assert.equal((await pushBlob(s.url, 'freed/one', b)).status, 201, 'the deleted blob no longer counts');
+
+    await s.createProject('emptied', { tenant: 'spare' });
+    assert.equal((await s.api('PUT', '/api/v1/registry/tenants/spare/quota', { token: s.adminToken, body: { storageLimit: 100_000, artifactLimit: -1 } })).status, 200);
+    assert.equal((await pushBlob(s.url, 'emptied/one', a)).status, 201);
+    assert.equal((await pushBlob(s.url, 'emptied/two', b)).status, 403, 'over the tenant quota');
+    assert.equal((await s.api('DELETE', '/api/v1/registry/repositories?name=emptied/one', { token: s.adminToken })).status, 204);
+    assert.equal((await pushBlob(s.url, 'emptied/two', b)).status, 201, 'the deleted repository no longer counts');
+  } finally {
+    await s.close();
+  }
+});
+
 test('a project request rate quota answers 429 with Retry-After', async () => {
   const s = await startRegistryServer();
   try {
