@@ -11,6 +11,7 @@ import type { AuditLog } from '../platform/audit/service.ts';
 import type { Identity } from '../platform/identity/service.ts';
 import type { RequestContext } from '../platform/context.ts';
 import { BerthError } from '../platform/errors.ts';
+import { auditEntry, changeActor } from '../platform/usecase.ts';
 import { actionsOn, callerName, grant, mergeAccess, parseScopes, type Access, type RegistryCaller } from './access.ts';
 import { isRepositoryName, projectOf } from './names.ts';
 import { parseRobotUsername, robotUsername, type Member, type Project, type RepositoryAction } from './model.ts';
@@ -229,10 +230,9 @@ export class RegistryAuth {
 
   /** Records a registry request refused with DENIED. */
   async auditDenied(ctx: RequestContext, message: string, method: string, url: string): Promise<void> {
-    await this.#audit.recordAlone({
-      actor: ctx.principal?.name ?? 'anonymous', sourceIp: ctx.sourceIp, action: `${method} ${url.split('?')[0]}`, resource: 'registry', name: '',
-      outcome: 'failure', code: 403, requestId: ctx.requestId, detail: { message },
-    });
+    await this.#audit.recordAlone(auditEntry(changeActor(ctx), '', {
+      action: `${method} ${url.split('?')[0]}`, resource: 'registry', name: '', outcome: 'failure', code: 403, detail: { message },
+    }));
   }
 
   /** The actions `caller` holds on `repository` now (none when its project does not exist). */
@@ -272,20 +272,18 @@ export class RegistryAuth {
       .setIssuedAt(iat).setNotBefore(iat - 1).setExpirationTime(iat + tokenTtlSeconds).setJti(randomUUID())
       .sign(this.#key);
     if (withCredentials) {
-      await this.#audit.recordAlone({
-        actor: callerName(caller), sourceIp: ctx.sourceIp, action: 'login', resource: 'registry', name: callerName(caller),
-        outcome: 'success', code: 200, requestId: ctx.requestId, detail: { access: granted, ...(denied.length ? { denied } : {}) },
-      });
+      await this.#audit.recordAlone(auditEntry({ name: callerName(caller), sourceIp: ctx.sourceIp, requestId: ctx.requestId }, '', {
+        action: 'login', resource: 'registry', name: callerName(caller), detail: { access: granted, ...(denied.length ? { denied } : {}) },
+      }));
     }
     return { token, expiresIn: tokenTtlSeconds, issuedAt: now.toISOString(), access: granted };
   }
 
   /** Records a refused registry login. */
   async auditFailedLogin(username: string, reason: string, ctx: RequestContext): Promise<void> {
-    await this.#audit.recordAlone({
-      actor: username, sourceIp: ctx.sourceIp, action: 'login', resource: 'registry', name: username,
-      outcome: 'failure', code: 401, requestId: ctx.requestId, detail: { reason },
-    });
+    await this.#audit.recordAlone(auditEntry({ name: username, sourceIp: ctx.sourceIp, requestId: ctx.requestId }, '', {
+      action: 'login', resource: 'registry', name: username, outcome: 'failure', code: 401, detail: { reason },
+    }));
   }
 
   /**

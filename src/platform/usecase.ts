@@ -4,6 +4,7 @@
 // entries or open transactions by hand, so every change is recorded the same way.
 import type { Transaction } from 'kysely';
 import type { AuditLog } from './audit/service.ts';
+import type { AuditEntry } from './audit/store.ts';
 import type { Database } from './db/database.ts';
 import type { PlatformTables } from './db/schema.ts';
 import { BerthError, forbidden, unauthorized } from './errors.ts';
@@ -43,17 +44,29 @@ export function changeActor(ctx: RequestContext): ChangeActor {
   return { name: actorOf(ctx), sourceIp: ctx.sourceIp, requestId: ctx.requestId };
 }
 
+/** An audited event: a success (the default), or a failure with the status it was refused with. */
+export type AuditedEvent = ChangeAudit & ({ readonly outcome?: 'success' } | { readonly outcome: 'failure'; readonly code: number });
+
 /**
- * Appends, in `tx`, the audit record of a successful change by `actor` in `tenant` (`''`: the
- * platform): the one way such a record is filled. `change` records with it; so do the changes
- * that run outside `change` in an area's own transaction: a registry push or delete (authorized
- * by its /v2 gate), a batch of pulls, a garbage collection run, a cascade inside another change.
+ * The audit entry of an event by `actor` in `tenant` (`''`: the platform): the one way entries
+ * are filled, by `change` and `recordChange`, and for events that are no change (a login, a
+ * refusal an area answers itself), which their area appends alone.
+ */
+export function auditEntry(actor: ChangeActor, tenant: string, a: AuditedEvent): AuditEntry {
+  return {
+    actor: actor.name, sourceIp: actor.sourceIp, requestId: actor.requestId, tenant, outcome: a.outcome ?? 'success',
+    action: a.action, resource: a.resource, name: a.name, code: a.code ?? (a.action === 'create' ? 201 : 200), detail: a.detail ?? {},
+  };
+}
+
+/**
+ * Appends, in `tx`, the audit record of a successful change by `actor` in `tenant`. `change`
+ * records with it; so do the changes that run outside `change` in an area's own transaction: a
+ * registry push or delete (authorized by its /v2 gate), a batch of pulls, a garbage collection
+ * run, a cascade inside another change.
  */
 export async function recordChange(audit: AuditLog, tx: ChangeTx, actor: ChangeActor, tenant: string, a: ChangeAudit): Promise<void> {
-  await audit.record(tx, {
-    actor: actor.name, sourceIp: actor.sourceIp, requestId: actor.requestId, tenant, outcome: 'success',
-    action: a.action, resource: a.resource, name: a.name, code: a.code ?? (a.action === 'create' ? 201 : 200), detail: a.detail ?? {},
-  });
+  await audit.record(tx, auditEntry(actor, tenant, a));
 }
 
 /** An outbox event published with the change (see outbox/outbox.ts). */
