@@ -34,3 +34,14 @@ export { BERTH_MANAGER, appliedByBerth, driftOf, objectKey, planCluster } from '
 export type { DesiredState, ObjectState, ObjectStatusRow, ObservedObject, Plan, PlannedApply, PlannedPrune } from './plan.ts';
 export { Reconciler, isClusterFailure, managedKinds } from './controller.ts';
 export type { ReconcileSink, ReconcileSource, ReconcilerCounters, ReconcilerOptions } from './controller.ts';
+export { tenancyArea, createTenancyArea } from './module.ts';
+export type { TenancyParts } from './module.ts';
+export { TenancyService, CLUSTER_TOPIC, TENANT_TOPIC } from './service.ts';
+export type {
+  ClusterInput, ClusterPatch, NamespaceInput, NamespacePatch, NamespaceView, ObjectView, Page, ProbeOutcome, TenantInput, TenantPatch, UsageView,
+} from './service.ts';
+export { ClusterConnections } from './connections.ts';
+export {
+  loadTenancy, recordClusterCondition, recordObjectStatus, recordQuotaUsage, replaceObjectStatus,
+} from './store.ts';
+export type { ClusterCondition, ClusterRecord, ClusterStatus, NamespaceRecord, TenantRecord } from './store.ts';
