@@ -1,0 +1,254 @@
+// Tenants and their namespaces through Berth's API against two real clusters, on both backends:
+// refusals that name resource, sum and limit (slices beyond the tenant quota, a quota lowered
+// below what namespaces hold), unknown clusters and invalid names; a tenant admin who sees and
+// changes only their tenant, a viewer who only reads, roles that follow the members; namespaces
+// that exist in a cluster and are not Berth's refused unless adopted; deletions refused while
+// pods run, namespaces exist or a tenant holds them; render and usage; audit and outbox.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sql } from 'kysely';
+import { createNamespace, eventually, expectOk, withClusters } from '../clusters/index.ts';
+import type { Cluster } from '../clusters/index.ts';
+import { backends } from '../support/pg.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { recordObjectStatus, recordQuotaUsage } from '../../src/tenancy/index.ts';
+import { auditOf, must, registerCluster } from './support.ts';
+
+interface Tokens { admin: string; alice: string; victor: string; bob: string }
+
+const acme = {
+  name: 'acme', displayName: 'ACME Corp', clusters: ['east', 'west'],
+  members: [
+    { kind: 'User', name: 'alice', role: 'tenant-admin' }, { kind: 'User', name: 'victor', role: 'viewer' },
+    { kind: 'Group', name: 'acme-devs', role: 'member' }, { kind: 'User', name: 'ghost', role: 'member' },
+  ],
+  quota: { 'requests.cpu': '4', 'requests.memory': '8Gi', pods: '20', namespaces: '5' },
+  defaultLimitRange: { container: { max: { cpu: '2' }, default: { cpu: '500m' } } },
+  nodeSelector: { pool: 'acme' },
+};
+
+const slice = (cpu: string, memory = '1Gi', pods = '2') => ({ 'requests.cpu': cpu, 'requests.memory': memory, pods });
+const nsPath = (cluster: string, name: string) => `/api/v1/tenants/acme/namespaces/${cluster}/${name}`;
+
+async function causesOf(s: TestServer, token: string, method: string, path: string, body: unknown, status: number): Promise<any> {
+  const r = await s.api(method, path, { token, body });
+  assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.body)}`);
+  assert.equal(r.body.kind, 'Status');
+  return r.body;
+}
+
+async function setUp(s: TestServer, east: Cluster, west: Cluster): Promise<Tokens> {
+  const admin = await s.login();
+  await registerCluster(s, admin, 'east', east);
+  await registerCluster(s, admin, 'west', west);
+  for (const user of ['alice', 'victor', 'bob']) await must(s, admin, 'POST', '/api/v1/users', { name: user, password: `${user}-password-1` });
+  const created = await must(s, admin, 'POST', '/api/v1/tenants', acme);
+  for (const field of ['name', 'displayName', 'clusters', 'members', 'quota', 'defaultLimitRange', 'nodeSelector'] as const) {
+    assert.deepEqual(created[field], acme[field], field);
+  }
+  assert.equal(created.resourceVersion, '1');
+  await must(s, admin, 'POST', '/api/v1/tenants', { name: 'globex', clusters: ['east'], members: [{ kind: 'User', name: 'bob', role: 'tenant-admin' }] });
+  const login = (u: string) => s.login(u, `${u}-password-1`);
+  return { admin, alice: await login('alice'), victor: await login('victor'), bob: await login('bob') };
+}
+
+async function tenantRefusals(s: TestServer, admin: string): Promise<void> {
+  let b = await causesOf(s, admin, 'POST', '/api/v1/tenants', { name: 'initech', clusters: ['east', 'nowhere'] }, 422);
+  assert.deepEqual(b.details.causes.map((c: any) => [c.field, c.reason]), [['clusters[1]', 'FieldValueNotFound']]);
+  b = await causesOf(s, admin, 'POST', '/api/v1/tenants', { name: 'Init_Tech', clusters: [], quota: { 'requests.cpu': 'lots', gpus: '1' } }, 422);
+  assert.deepEqual(b.details.causes.map((c: any) => c.field), ['name', 'quota[gpus]', 'quota[requests.cpu]']);
+  b = await causesOf(s, admin, 'POST', '/api/v1/tenants', { name: 'acme', clusters: [] }, 409);
+  assert.equal(b.reason, 'AlreadyExists');
+  b = await causesOf(s, admin, 'POST', '/api/v1/tenants', { name: 'x', clusters: [], members: [{ kind: 'Robot', name: 'r', role: 'viewer' }] }, 422);
+  assert.equal(b.details.causes[0].field, 'members[0].kind');
+  assert.equal((await s.api('GET', '/api/v1/tenants/initech', { token: admin })).status, 404, 'nothing stored by a refusal');
+}
+
+async function namespaceRules(s: TestServer, t: Tokens): Promise<void> {
+  const a = await must(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-a', cluster: 'east', quota: slice('3', '4Gi', '10') });
+  assert.deepEqual([a.name, a.tenant, a.cluster, a.adopted, a.limitRange, a.objects], ['acme-a', 'acme', 'east', false, null, []]);
+  assert.deepEqual(a.quota, slice('3', '4Gi', '10'));
+
+  let b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-w', cluster: 'west', quota: slice('2') }, 422);
+  assert.equal(b.details.causes[0].field, 'quota[requests.cpu]');
+  assert.match(b.message, /requests\.cpu: namespaces would hold 5, tenant quota is 4/);
+  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-w', cluster: 'west', quota: { 'requests.cpu': '1', 'requests.memory': '1Gi' } }, 422);
+  assert.deepEqual(b.details.causes.map((c: any) => [c.field, c.reason]), [['quota[pods]', 'FieldValueRequired']]);
+  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-n', cluster: 'nowhere', quota: slice('1') }, 422);
+  assert.deepEqual(b.details.causes.map((c: any) => [c.field, c.reason]), [['cluster', 'FieldValueNotFound']]);
+  b = await causesOf(s, t.bob, 'POST', '/api/v1/tenants/globex/namespaces', { name: 'globex-w', cluster: 'west' }, 422);
+  assert.match(b.message, /tenant "globex" may not use cluster "west"/);
+  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'Bad_Name', cluster: 'east', quota: slice('1') }, 422);
+  assert.equal(b.details.causes[0].field, 'name');
+  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'kube-acme', cluster: 'east', quota: slice('1') }, 422);
+  assert.equal(b.details.causes[0].reason, 'FieldValueForbidden');
+  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', {
+    name: 'acme-big', cluster: 'east', quota: slice('1'), limitRange: { container: { max: { cpu: '4' } } },
+  }, 422);
+  assert.match(b.details.causes[0].field, /^limitRange/);
+  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-a', cluster: 'east', quota: slice('0') }, 409);
+  assert.equal(b.reason, 'AlreadyExists');
+
+  // The tenant quota cannot drop below what the namespaces hold, nor leave a cluster that holds one.
+  b = await causesOf(s, t.admin, 'PATCH', '/api/v1/tenants/acme', { quota: { ...acme.quota, 'requests.cpu': '2' } }, 422);
+  assert.match(b.message, /requests\.cpu: namespaces already hold 3, tenant quota would be 2/);
+  b = await causesOf(s, t.admin, 'PATCH', '/api/v1/tenants/acme', { clusters: ['west'] }, 422);
+  assert.match(b.message, /cluster "east" still holds namespaces "east\/acme-a"/);
+  b = await causesOf(s, t.admin, 'PATCH', '/api/v1/tenants/acme', { quota: acme.quota, resourceVersion: '99' }, 409);
+  assert.equal(b.reason, 'Conflict');
+  const raised = await must(s, t.admin, 'PATCH', '/api/v1/tenants/acme', { quota: { ...acme.quota, 'requests.cpu': '6' }, resourceVersion: '1' });
+  assert.equal(raised.resourceVersion, '2');
+  const w = await must(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-w', cluster: 'west', quota: slice('2') });
+  assert.equal(w.cluster, 'west');
+  b = await causesOf(s, t.alice, 'PATCH', nsPath('west', 'acme-w'), { quota: slice('4') }, 422);
+  assert.match(b.message, /requests\.cpu: namespaces would hold 7, tenant quota is 6/);
+  const changed = await must(s, t.alice, 'PATCH', nsPath('west', 'acme-w'), { quota: slice('1'), limitRange: { container: { max: { cpu: '1' } } } });
+  assert.deepEqual(changed.limitRange, { container: { max: { cpu: '1' } } });
+  const reset = await must(s, t.alice, 'PATCH', nsPath('west', 'acme-w'), { limitRange: null, resourceVersion: changed.resourceVersion });
+  assert.equal(reset.limitRange, null);
+}
+
+async function permissions(s: TestServer, t: Tokens): Promise<void> {
+  const names = async (token: string) => (await must(s, token, 'GET', '/api/v1/tenants')).items.map((x: any) => x.name);
+  assert.deepEqual(await names(t.admin), ['acme', 'globex']);
+  assert.deepEqual(await names(t.alice), ['acme']);
+  assert.deepEqual(await names(t.bob), ['globex']);
+  assert.deepEqual(await names(t.victor), ['acme']);
+  const status = async (token: string, method: string, path: string, body?: unknown) => (await s.api(method, path, { token, body })).status;
+  // A tenant admin: their tenant's namespaces only, and not the tenant itself nor the clusters.
+  assert.equal(await status(t.alice, 'GET', '/api/v1/tenants/globex'), 403);
+  assert.equal(await status(t.alice, 'GET', '/api/v1/tenants/globex/namespaces'), 403);
+  assert.equal(await status(t.alice, 'POST', '/api/v1/tenants/globex/namespaces', { name: 'sneak', cluster: 'east' }), 403);
+  assert.equal(await status(t.alice, 'PATCH', '/api/v1/tenants/acme', { quota: { 'requests.cpu': '100' } }), 403);
+  assert.equal(await status(t.alice, 'GET', '/api/v1/clusters'), 403);
+  assert.equal(await status(t.bob, 'GET', nsPath('east', 'acme-a')), 403);
+  // A viewer reads and changes nothing.
+  assert.equal(await status(t.victor, 'GET', '/api/v1/tenants/acme'), 200);
+  assert.equal((await must(s, t.victor, 'GET', '/api/v1/tenants/acme/namespaces')).items.length, 2);
+  assert.equal(await status(t.victor, 'GET', '/api/v1/tenants/acme/render'), 200);
+  assert.equal(await status(t.victor, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'v', cluster: 'east', quota: slice('0') }), 403);
+  assert.equal(await status(t.victor, 'PATCH', nsPath('east', 'acme-a'), { quota: slice('0') }), 403);
+  assert.equal(await status(t.victor, 'DELETE', nsPath('east', 'acme-a')), 403);
+  // Tenant roles are kept in step with the members, for Berth users only.
+  const bindings = async () => (await sql<{ user_name: string; role: string }>`select user_name, role from role_bindings where tenant = 'acme' order by user_name`
+    .execute(s.server.deps.db.kysely)).rows.map((r) => `${r.user_name}:${r.role}`);
+  assert.deepEqual(await bindings(), ['alice:tenant-admin', 'victor:tenant-viewer']);
+  await must(s, t.admin, 'PATCH', '/api/v1/tenants/acme', { members: [acme.members[0], { kind: 'User', name: 'victor', role: 'member' }] });
+  assert.deepEqual(await bindings(), ['alice:tenant-admin', 'victor:tenant-member']);
+  await must(s, t.admin, 'PATCH', '/api/v1/tenants/acme', { members: acme.members });
+  const refusals = (await auditOf(s, t.admin, 'namespaces')).filter((r) => r.outcome === 'failure' && r.code === 403);
+  assert.ok(refusals.some((r) => r.actor === 'victor'), 'refused changes are audited');
+}
+
+async function adoption(s: TestServer, t: Tokens, east: Cluster, west: Cluster): Promise<{ foreign: string; labelled: string }> {
+  const foreign = await createNamespace(east, { prefix: 'foreign' });
+  let b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: foreign, cluster: 'east', quota: slice('500m') }, 409);
+  assert.equal(b.reason, 'AlreadyExists');
+  assert.match(b.message, /already exists on cluster "east" and is not Berth's; send "adopt": true/);
+  const adopted = await must(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: foreign, cluster: 'east', quota: slice('500m'), adopt: true });
+  assert.equal(adopted.adopted, true);
+
+  const labelled = await createNamespace(west, { prefix: 'labelled', labels: { 'app.kubernetes.io/managed-by': 'berth', 'berth.io/tenant': 'acme' } });
+  const other = await createNamespace(east, { prefix: 'globexs', labels: { 'app.kubernetes.io/managed-by': 'berth', 'berth.io/tenant': 'globex' } });
+  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: other, cluster: 'east', quota: slice('500m'), adopt: true }, 409);
+  assert.match(b.message, /as a namespace of tenant "globex"/);
+  const own = await must(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: labelled, cluster: 'west', quota: slice('500m') });
+  assert.equal(own.adopted, false, 'a namespace Berth labelled for this tenant is its own, not adopted');
+  return { foreign, labelled };
+}
+
+async function renderAndUsage(s: TestServer, t: Tokens, foreign: string): Promise<void> {
+  const east = await must(s, t.alice, 'GET', '/api/v1/tenants/acme/render?cluster=east');
+  assert.equal(east.kind, 'List');
+  const ids = east.items.map((o: any) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+  for (const id of ['Namespace//acme-a', 'ResourceQuota/acme-a/berth-quota', 'LimitRange/acme-a/berth-limits', `Namespace//${foreign}`]) assert.ok(ids.includes(id), `${id} in ${ids}`);
+  const ns = east.items.find((o: any) => o.kind === 'Namespace' && o.metadata.name === 'acme-a');
+  assert.equal(ns.metadata.labels['berth.io/tenant'], 'acme');
+  assert.equal(ns.metadata.annotations['scheduler.alpha.kubernetes.io/node-selector'], 'pool=acme');
+  assert.ok(!ids.some((id: string) => id.includes('acme-w')), 'only the cluster asked for');
+  const all = await must(s, t.alice, 'GET', '/api/v1/tenants/acme/render');
+  assert.ok(all.items.length > east.items.length);
+  assert.equal((await s.api('GET', '/api/v1/tenants/acme/render?cluster=nowhere', { token: t.alice })).status, 404);
+
+  // What the reconciler's sink records, as it records it.
+  const db = s.server.deps.db.kysely;
+  await recordQuotaUsage(db, 'east', 'acme-a', { 'requests.cpu': '3', pods: '10' }, { 'requests.cpu': '1500m', pods: '3' }, new Date());
+  await recordQuotaUsage(db, 'west', 'acme-w', { 'requests.cpu': '1', pods: '2' }, { 'requests.cpu': '250m', pods: '1' }, new Date());
+  await recordObjectStatus(db, 'east', [{ namespace: 'acme-a', kind: 'ResourceQuota', name: 'berth-quota', tenant: 'acme', state: 'Failed', message: 'denied' }], new Date());
+  const usage = await must(s, t.victor, 'GET', '/api/v1/tenants/acme/usage');
+  assert.equal(usage.tenant, 'acme');
+  assert.deepEqual(usage.hard, { ...acme.quota, 'requests.cpu': '6' });
+  assert.deepEqual(usage.allocated, { namespaces: '4', pods: '16', 'requests.cpu': '5', 'requests.memory': '7Gi' });
+  assert.deepEqual(usage.used, { namespaces: '4', pods: '4', 'requests.cpu': '1750m' });
+  assert.deepEqual(usage.clusters, [{ cluster: 'east', used: { pods: '3', 'requests.cpu': '1500m' } }, { cluster: 'west', used: { pods: '1', 'requests.cpu': '250m' } }]);
+  assert.equal(usage.namespaces.length, 4);
+  const a = await must(s, t.victor, 'GET', nsPath('east', 'acme-a'));
+  assert.deepEqual(a.usage.used, { pods: '3', 'requests.cpu': '1500m' });
+  assert.deepEqual(a.objects.map((o: any) => [o.kind, o.name, o.state, o.message]), [['ResourceQuota', 'berth-quota', 'Failed', 'denied']]);
+}
+
+async function deletions(s: TestServer, t: Tokens, east: Cluster, west: Cluster, foreign: string, labelled: string): Promise<void> {
+  expectOk(await east.request('POST', `/api/v1/namespaces/${foreign}/pods`, {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  }), 'create pod');
+  let b = await causesOf(s, t.alice, 'DELETE', nsPath('east', foreign), undefined, 409);
+  assert.match(b.message, /pods still run in it on cluster "east" \(for example "web"\)/);
+  b = await causesOf(s, t.admin, 'DELETE', '/api/v1/tenants/acme', undefined, 409);
+  assert.match(b.message, /it still has namespaces "east\/acme-a", "east\/foreign-/);
+  b = await causesOf(s, t.admin, 'DELETE', '/api/v1/clusters/east', undefined, 409);
+  assert.match(b.message, /tenants still have namespaces there: "acme\/acme-a"/);
+  await must(s, t.alice, 'DELETE', `${nsPath('east', foreign)}?force=true`);
+  await must(s, t.alice, 'DELETE', nsPath('east', 'acme-a'));
+  assert.equal((await s.api('GET', nsPath('east', 'acme-a'), { token: t.alice })).status, 404);
+  assert.equal((await east.request('GET', `/api/v1/namespaces/${foreign}`)).status, 200, 'an adopted namespace stays in the cluster');
+
+  // Forced, a cluster goes with Berth's namespaces there, deleted from the cluster first.
+  await must(s, t.admin, 'DELETE', '/api/v1/clusters/west?force=true');
+  await eventually(`namespace ${labelled} deleted`, async () => {
+    const r = await west.request('GET', `/api/v1/namespaces/${labelled}`);
+    return r.status === 404 || (r.body as any).metadata?.deletionTimestamp !== undefined ? true : undefined;
+  });
+  const left = await must(s, t.admin, 'GET', '/api/v1/tenants/acme');
+  assert.deepEqual(left.clusters, ['east']);
+  assert.deepEqual((await must(s, t.alice, 'GET', '/api/v1/tenants/acme/namespaces')).items, []);
+  await must(s, t.admin, 'DELETE', '/api/v1/tenants/acme');
+  assert.equal((await sql`select * from role_bindings where tenant = 'acme'`.execute(s.server.deps.db.kysely)).rows.length, 0, 'the tenant roles go with it');
+}
+
+async function auditAndEvents(s: TestServer, admin: string): Promise<void> {
+  const done = async (resource: string) => (await auditOf(s, admin, resource)).filter((r) => r.outcome === 'success').map((r) => `${r.action} ${r.name} ${r.tenant}`).sort();
+  assert.deepEqual(await done('tenants'), [
+    'create acme acme', 'create globex globex', 'delete acme acme', 'update acme acme', 'update acme acme', 'update acme acme',
+  ]);
+  const namespaces = await done('namespaces');
+  assert.equal(namespaces.filter((n) => n.startsWith('create')).length, 4);
+  assert.equal(namespaces.filter((n) => n.startsWith('update')).length, 2);
+  assert.equal(namespaces.filter((n) => n.startsWith('delete')).length, 2);
+  assert.ok(namespaces.every((n) => n.endsWith(' acme')), 'namespace changes are recorded in their tenant');
+  assert.ok((await done('clusters')).includes('delete west '));
+  const events = (await sql<{ topic: string; key: string; n: number }>`select topic, key, count(*) as n from outbox_events where topic like 'tenancy.%' group by topic, key order by topic, key`
+    .execute(s.server.deps.db.kysely)).rows.map((r) => `${r.topic} ${r.key} ${Number(r.n)}`);
+  // acme: create, 3 updates, delete; 4 namespace creates, 2 updates, 2 deletes.
+  assert.deepEqual(events, ['tenancy.cluster east 1', 'tenancy.cluster west 2', 'tenancy.tenant acme 13', 'tenancy.tenant globex 1']);
+}
+
+test('tenants and namespaces through the API, against two clusters', withClusters(2, async ([east, west], t) => {
+  for (const backend of backends) {
+    await t.test(backend, async () => {
+      const s = await startTestServer(backend);
+      try {
+        const tokens = await setUp(s, east, west);
+        await tenantRefusals(s, tokens.admin);
+        await namespaceRules(s, tokens);
+        await permissions(s, tokens);
+        const { foreign, labelled } = await adoption(s, tokens, east, west);
+        await renderAndUsage(s, tokens, foreign);
+        await deletions(s, tokens, east, west, foreign, labelled);
+        await auditAndEvents(s, tokens.admin);
+      } finally {
+        await s.close();
+      }
+    });
+  }
+}));
+
