@@ -158,10 +158,25 @@ async function probesFollowTheCluster(s: TestServer, token: string, west: Cluste
     assert.equal(back.status, 'Ready');
     assert.ok(back.conditions[0].lastTransitionTime >= degraded.lastTransitionTime);
     assert.deepEqual(back.conditions.map((c: any) => c.status), ['True', 'False']);
+    await newCredentials(s, token, west, proxy.cut);
     await must(s, token, 'DELETE', '/api/v1/clusters/relayed');
   } finally {
     await proxy.close();
   }
+}
+
+/** Replacing a cluster's kubeconfig: probed first (refused, nothing changed, when it does not work), then used from the next probe on. */
+async function newCredentials(s: TestServer, token: string, west: Cluster, cut: () => void): Promise<void> {
+  const before = await must(s, token, 'GET', '/api/v1/clusters/relayed');
+  const unusable = await s.api('PATCH', '/api/v1/clusters/relayed', { token, body: { kubeconfig: kubeconfigFor(west, { token: 'not-a-valid-token' }) } });
+  assert.equal(unusable.status, 422);
+  assert.deepEqual(await must(s, token, 'GET', '/api/v1/clusters/relayed'), before, 'a refused kubeconfig changes nothing');
+  const direct = await must(s, token, 'PATCH', '/api/v1/clusters/relayed', { kubeconfig: adminKubeconfig(west) });
+  assert.equal(direct.server, west.server);
+  assert.equal(direct.status, 'Ready');
+  cut();
+  const outcome = (await tenancyArea.parts(s.server.deps).service.probeClusters()).find((o) => o.cluster === 'relayed');
+  assert.equal(outcome?.ready, true, 'the client was rebuilt from the new credentials, past the relay');
 }
 
 test('clusters are registered, shown, sealed, refused and probed through the API', withClusters(2, async ([east, west], t) => {
