@@ -596,7 +596,9 @@ export class TenancyService {
     if (!(await store.findTenant(this.#db.kysely, tenant))) throw notFound('Tenant', tenant);
     const rows = await store.listNamespaces(this.#db.kysely, tenant, limit + 1, after);
     const page = rows.slice(0, limit);
-    const items = await Promise.all(page.map(async (ns) => namespaceView(ns, await store.namespaceObjects(this.#db.kysely, ns.cluster, ns.name))));
+    // One query for the whole page's object status, not one per namespace.
+    const objects = await store.tenantObjects(this.#db.kysely, tenant, page.map((ns) => ns.name));
+    const items = page.map((ns) => namespaceView(ns, objects.get(`${ns.cluster}/${ns.name}`) ?? []));
     return rows.length > limit ? { items, next: `${page[limit - 1].cluster}/${page[limit - 1].name}` } : { items };
   }
 

@@ -461,6 +461,24 @@ export async function namespaceObjects(db: TenancyQueryable, cluster: string, na
   }));
 }
 
+/**
+ * The status of the objects of `tenant`'s namespaces named `namespaces` (on any cluster), keyed
+ * `cluster/namespace`, each by kind and name.
+ */
+export async function tenantObjects(db: TenancyQueryable, tenant: string, namespaces: readonly string[]): Promise<Map<string, ObjectStatusRecord[]>> {
+  if (namespaces.length === 0) return new Map();
+  const rows = await t(db).selectFrom('tenancy_object_status').selectAll().where('tenant', '=', tenant).where('namespace', 'in', [...new Set(namespaces)])
+    .orderBy('cluster').orderBy('namespace').orderBy('kind').orderBy('name').execute();
+  const out = new Map<string, ObjectStatusRecord[]>();
+  for (const r of rows) {
+    const key = `${r.cluster}/${r.namespace}`;
+    const list = out.get(key) ?? [];
+    list.push({ namespace: r.namespace, kind: r.kind, name: r.name, tenant: r.tenant, state: r.state as ObjectStatusRow['state'], message: r.message, updatedAt: r.updated_at });
+    out.set(key, list);
+  }
+  return out;
+}
+
 const statusKey = (r: { namespace: string; kind: string; name: string }): string => `${r.namespace}\0${r.kind}\0${r.name}`;
 
 async function writeObjectStatus(db: TenancyQueryable, cluster: string, rows: readonly ObjectStatusRow[], now: Date, prune: boolean): Promise<void> {

@@ -185,6 +185,17 @@ async function renderAndUsage(s: TestServer, t: Tokens, foreign: string): Promis
   const a = await must(s, t.victor, 'GET', nsPath('east', 'acme-a'));
   assert.deepEqual(a.usage.used, { pods: '3', 'requests.cpu': '1500m' });
   assert.deepEqual(a.objects.map((o: any) => [o.kind, o.name, o.state, o.message]), [['ResourceQuota', 'berth-quota', 'Failed', 'denied']]);
+  // Listed page by page, each namespace with its own objects.
+  const seen: any[] = [];
+  let next = '';
+  do {
+    const page = await must(s, t.victor, 'GET', `/api/v1/tenants/acme/namespaces?limit=3${next ? `&continue=${next}` : ''}`);
+    seen.push(...page.items);
+    next = page.continue ?? '';
+  } while (next !== '');
+  assert.deepEqual(seen.map((n) => `${n.cluster}/${n.name}`), usage.namespaces.map((n: any) => `${n.cluster}/${n.name}`));
+  assert.deepEqual(seen.map((n) => n.objects.length), seen.map((n) => (n.name === 'acme-a' ? 1 : 0)));
+  assert.equal((await s.api('GET', '/api/v1/tenants/acme/namespaces?continue=bm90LWEtdG9rZW4', { token: t.victor })).status, 400);
 }
 
 async function deletions(s: TestServer, t: Tokens, east: Cluster, west: Cluster, foreign: string, labelled: string): Promise<void> {
