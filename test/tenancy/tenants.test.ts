@@ -11,6 +11,8 @@ import { createNamespace, eventually, expectOk, withClusters } from '../clusters
 import type { Cluster } from '../clusters/index.ts';
 import { backends } from '../support/pg.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { adminUser, kubeconfigFor } from '../kube/support.ts';
 import { recordObjectStatus, recordQuotaUsage } from '../../src/tenancy/index.ts';
 import { auditOf, must, registerCluster } from './support.ts';
 
@@ -243,6 +245,34 @@ async function auditAndEvents(s: TestServer, admin: string): Promise<void> {
   assert.deepEqual(events, ['tenancy.cluster east 1', 'tenancy.cluster west 2', 'tenancy.tenant acme 13', 'tenancy.tenant globex 1']);
 }
 
+/**
+ * A cluster that cannot be reached: a namespace is still recorded (the reconciler applies it when
+ * the cluster is back; the audit says the cluster was not asked); deleting one needs force, as
+ * does nothing else; removing the cluster by force fails, nothing removed, until it answers.
+ */
+async function outage(s: TestServer, admin: string, west: Cluster): Promise<void> {
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(west.server).port) });
+  try {
+    const kubeconfig = kubeconfigFor({ server: `https://127.0.0.1:${proxy.port}`, pki: west.pki }, adminUser(west));
+    await must(s, admin, 'POST', '/api/v1/clusters', { name: 'relay', kubeconfig });
+    await must(s, admin, 'POST', '/api/v1/tenants', { name: 'initech', clusters: ['relay'] });
+    proxy.cut();
+    const ns = await must(s, admin, 'POST', '/api/v1/tenants/initech/namespaces', { name: 'initech-a', cluster: 'relay', quota: { pods: '5' } });
+    assert.equal(ns.adopted, false);
+    const created = (await auditOf(s, admin, 'namespaces')).find((r) => r.name === 'relay/initech-a' && r.action === 'create');
+    assert.match(created.detail.clusterUnchecked, /relay/);
+    const b = await causesOf(s, admin, 'DELETE', '/api/v1/tenants/initech/namespaces/relay/initech-a', undefined, 503);
+    assert.match(b.message, /cannot tell whether namespace "initech-a" on cluster "relay" still runs pods/);
+    const gone = await s.api('DELETE', '/api/v1/clusters/relay?force=true', { token: admin });
+    assert.equal(gone.status, 503, JSON.stringify(gone.body));
+    assert.equal((await s.api('GET', '/api/v1/clusters/relay', { token: admin })).status, 200, 'nothing removed');
+    await must(s, admin, 'DELETE', '/api/v1/tenants/initech/namespaces/relay/initech-a?force=true');
+    await must(s, admin, 'DELETE', '/api/v1/clusters/relay');
+  } finally {
+    await proxy.close();
+  }
+}
+
 test('tenants and namespaces through the API, against two clusters', withClusters(2, async ([east, west], t) => {
   for (const backend of backends) {
     await t.test(backend, async () => {
@@ -256,6 +286,7 @@ test('tenants and namespaces through the API, against two clusters', withCluster
         await renderAndUsage(s, tokens, foreign);
         await deletions(s, tokens, east, west, foreign, labelled);
         await auditAndEvents(s, tokens.admin);
+        await outage(s, tokens.admin, west);
       } finally {
         await s.close();
       }
