@@ -5,7 +5,7 @@ import type { AreaModule, PlatformDeps } from '../platform/area.ts';
 import { ClusterConnections } from './connections.ts';
 import { tenancyMigrations } from './migrations.ts';
 import { tenancyRoutes } from './routes.ts';
-import { TenancyService } from './service.ts';
+import { TenancyService, grantRolesOfNewUser } from './service.ts';
 
 /** What one server's tenancy area is made of. */
 export interface TenancyParts {
@@ -36,6 +36,7 @@ export function createTenancyArea(): AreaModule & { parts(deps: PlatformDeps): T
     async register(app, deps) {
       const { connections, service } = parts(deps);
       app.addHook('onClose', async () => connections.close());
+      deps.identity.onUserCreated((tx, user) => grantRolesOfNewUser(tx, user, new Date()));
       await app.register(async (api) => tenancyRoutes(api, service), { prefix: '/api/v1' });
     },
   };

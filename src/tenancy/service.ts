@@ -167,6 +167,14 @@ function roleBindingsOf(members: readonly TenantMember[]): { user: string; role:
   return members.filter((m) => m.kind === 'User').map((m) => ({ user: m.name, role: berthRoles[m.role] }));
 }
 
+/**
+ * Gives a Berth user created after a tenant listed it the tenant roles its memberships carry, in
+ * the creating transaction `tx` (identity's onUserCreated hook).
+ */
+export async function grantRolesOfNewUser(tx: ChangeTx, user: string, now: Date): Promise<void> {
+  await store.grantMemberRoles(tx, user, (m) => berthRoles[m.role], now);
+}
+
 /** Sums quota maps per resource (canonical), as the rules sum slices. */
 function sumQuotas(maps: readonly QuotaMap[]): QuotaMap {
   return allocatedQuota(maps.map((quota) => ({ name: '', tenant: '', cluster: '', adopted: false, quota })));

@@ -383,6 +383,22 @@ export async function replaceTenantRoleBindings(
   return kept.map((b) => ({ user: b.user, role: b.role }));
 }
 
+/**
+ * Grants new Berth user `user` the tenant role of every tenant that lists it as a User member
+ * (a tenant may name users before they exist in Berth). Returns the bindings written.
+ */
+export async function grantMemberRoles(tx: TenancyQueryable, user: string, roleOf: (member: TenantMember) => string, now: Date): Promise<{ tenant: string; role: string }[]> {
+  const granted: { tenant: string; role: string }[] = [];
+  for (const r of await t(tx).selectFrom('tenancy_tenants').select(['name', 'members']).orderBy('name').execute()) {
+    const member = json<TenantMember[]>(r.members).find((m) => m.kind === 'User' && m.name === user);
+    if (member !== undefined) granted.push({ tenant: r.name, role: roleOf(member) });
+  }
+  if (granted.length > 0) {
+    await tx.insertInto('role_bindings').values(granted.map((g) => ({ user_name: user, tenant: g.tenant, role: g.role, created_at: now.toISOString() }))).execute();
+  }
+  return granted;
+}
+
 // ---- namespaces ----
 
 /** The namespace `name` on `cluster`, or undefined. */

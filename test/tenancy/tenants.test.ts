@@ -138,6 +138,11 @@ async function permissions(s: TestServer, t: Tokens): Promise<void> {
   await must(s, t.admin, 'PATCH', '/api/v1/tenants/acme', { members: [acme.members[0], { kind: 'User', name: 'victor', role: 'member' }] });
   assert.deepEqual(await bindings(), ['alice:tenant-admin', 'victor:tenant-member']);
   await must(s, t.admin, 'PATCH', '/api/v1/tenants/acme', { members: acme.members });
+  // A member named before they were a Berth user gets the role when the user is created.
+  assert.deepEqual(await bindings(), ['alice:tenant-admin', 'victor:tenant-viewer']);
+  await must(s, t.admin, 'POST', '/api/v1/users', { name: 'ghost', password: 'ghost-password-1' });
+  assert.deepEqual(await bindings(), ['alice:tenant-admin', 'ghost:tenant-member', 'victor:tenant-viewer']);
+  assert.equal(await status(await s.login('ghost', 'ghost-password-1'), 'GET', '/api/v1/tenants/acme/namespaces'), 200);
   const refusals = (await auditOf(s, t.admin, 'namespaces')).filter((r) => r.outcome === 'failure' && r.code === 403);
   assert.ok(refusals.some((r) => r.actor === 'victor'), 'refused changes are audited');
 }

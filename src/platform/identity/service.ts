@@ -100,6 +100,13 @@ function roleCauses(roles: readonly string[]): Cause[] {
  */
 export type UserDeletedHook = (tx: Transaction<PlatformTables>, user: string, ctx: RequestContext) => Promise<void>;
 
+/**
+ * Work an area does when a user is created, inside the creating transaction: it grants what the
+ * area already holds for that name (tenant roles of a tenant that lists the user). Throwing
+ * aborts the creation.
+ */
+export type UserCreatedHook = (tx: Transaction<PlatformTables>, user: string, ctx: RequestContext) => Promise<void>;
+
 /** Users, sessions and tokens. One instance per server. */
 export class Identity {
   readonly #db: Database;
@@ -116,6 +123,7 @@ export class Identity {
   readonly #touched: LRUCache<string, true>;
   readonly #whoami = new WeakMap<AuthPrincipal, WhoAmI>();
   readonly #userDeleted: UserDeletedHook[] = [];
+  readonly #userCreated: UserCreatedHook[] = [];
 
   constructor(db: Database, audit: AuditLog, opts: IdentityOptions) {
     this.#db = db;
@@ -398,8 +406,10 @@ export class Identity {
       created_at: now, updated_at: now, resource_version: 1,
     };
     try {
-      await change(this.#change, ctx, { permission: 'users:create', audit: { action: 'create', resource: 'users', name: input.name, detail: { platformRoles: roles } } }, (tx) =>
-        store.insertUser(tx, row));
+      await change(this.#change, ctx, { permission: 'users:create', audit: { action: 'create', resource: 'users', name: input.name, detail: { platformRoles: roles } } }, async (tx) => {
+        await store.insertUser(tx, row);
+        for (const hook of this.#userCreated) await hook(tx, input.name, ctx);
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw alreadyExists('users', input.name);
       throw err;
@@ -447,6 +457,11 @@ export class Identity {
    */
   onUserDeleted(hook: UserDeletedHook): void {
     this.#userDeleted.push(hook);
+  }
+
+  /** Registers `hook` to run in every user creation's transaction (see {@link UserCreatedHook}). Areas register at start-up. */
+  onUserCreated(hook: UserCreatedHook): void {
+    this.#userCreated.push(hook);
   }
 
   /** Deletes a user with its tokens, role bindings and whatever the onUserDeleted hooks drop, in one transaction. Throws NotFound, Forbidden (oneself). */
