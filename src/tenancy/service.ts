@@ -519,11 +519,16 @@ export class TenancyService {
 
   // ---- namespaces ----
 
-  /** The tenant (locked in `tx` on PostgreSQL), its namespaces and the registered clusters, as the rules take them. */
-  async #tenantFacts(tx: ChangeTx, tenant: string): Promise<{ tenant: Tenant; namespaces: TenantNamespace[]; clusters: string[] }> {
-    const t = await store.findTenant(tx, tenant, this.#db.dialect);
+  /**
+   * The tenant, its namespaces and the registered clusters, as the rules take them. In a change's
+   * transaction the tenant's row is locked (PostgreSQL), so that changes of one tenant's
+   * namespaces are decided one at a time; a read ahead of one (`db`) locks nothing (a lock is a
+   * write, and its commit a flush).
+   */
+  async #tenantFacts(q: ChangeTx | Database['kysely'], tenant: string): Promise<{ tenant: Tenant; namespaces: TenantNamespace[]; clusters: string[] }> {
+    const t = await store.findTenant(q, tenant, q.isTransaction ? this.#db.dialect : undefined);
     if (!t) throw notFound('Tenant', tenant);
-    return { tenant: store.modelTenant(t), namespaces: (await store.tenantNamespaces(tx, tenant)).map(store.modelNamespace), clusters: await store.clusterNames(tx) };
+    return { tenant: store.modelTenant(t), namespaces: (await store.tenantNamespaces(q, tenant)).map(store.modelNamespace), clusters: await store.clusterNames(q) };
   }
 
   /**
@@ -560,14 +565,14 @@ export class TenancyService {
       ...(input.limitRange === undefined ? {} : { limitRange: input.limitRange }),
     };
     const label = `${input.cluster}/${input.name}`;
-    const check = async (tx: ChangeTx): Promise<void> => {
+    const check = async (tx: ChangeTx | Database['kysely']): Promise<void> => {
       const facts = await this.#tenantFacts(tx, tenant);
       const causes = validateNamespace(ns, facts.tenant, facts.namespaces, facts.clusters);
       if (causes.length > 0) throw invalid('Namespace', input.name, causes);
       if (await store.findNamespace(tx, input.cluster, input.name)) throw this.#taken(input, 'in Berth');
     };
     // Decided before the cluster is asked, so a refused request costs the cluster nothing.
-    await this.#db.transaction(check);
+    await check(this.#db.kysely);
     const found = await this.#existing(ns);
     if (found.state === 'foreign' && found.owner !== undefined) throw this.#taken(input, `as a namespace of tenant "${found.owner}"`);
     if (found.state === 'foreign' && input.adopt !== true) {
