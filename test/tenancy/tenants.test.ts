@@ -278,6 +278,16 @@ async function outage(s: TestServer, admin: string, west: Cluster): Promise<void
   }
 }
 
+/** Namespaces created at once never add up beyond the tenant quota together: each is decided on the others' outcome. */
+async function concurrentSlices(s: TestServer, admin: string): Promise<void> {
+  await must(s, admin, 'POST', '/api/v1/tenants', { name: 'hooli', clusters: ['east'], quota: { 'requests.cpu': '3' } });
+  const answers = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+    s.api('POST', '/api/v1/tenants/hooli/namespaces', { token: admin, body: { name: `hooli-${i}`, cluster: 'east', quota: { 'requests.cpu': '1' } } })));
+  assert.deepEqual(answers.map((a) => a.status).sort(), [201, 201, 201, 422, 422, 422], JSON.stringify(answers.map((a) => a.body.message)));
+  const usage = await must(s, admin, 'GET', '/api/v1/tenants/hooli/usage');
+  assert.deepEqual(usage.allocated, { 'requests.cpu': '3' });
+}
+
 test('tenants and namespaces through the API, against two clusters', withClusters(2, async ([east, west], t) => {
   for (const backend of backends) {
     await t.test(backend, async () => {
@@ -292,6 +302,7 @@ test('tenants and namespaces through the API, against two clusters', withCluster
         await deletions(s, tokens, east, west, foreign, labelled);
         await auditAndEvents(s, tokens.admin);
         await outage(s, tokens.admin, west);
+        await concurrentSlices(s, tokens.admin);
       } finally {
         await s.close();
       }
