@@ -356,6 +356,9 @@ export class TenancyService {
       const now = await store.clusterNamespaces(tx, name);
       if (now.length > 0 && !force) refuse(now);
       if (!(await store.deleteCluster(tx, name, this.#now()))) throw notFound('Cluster', name);
+    }).catch((err: unknown) => {
+      if (store.isForeignKeyViolation(err)) throw conflict('Cluster', name, 'a namespace was placed on it meanwhile; read it again and retry');
+      throw err;
     });
     this.#connections.forget(name);
   }
@@ -594,6 +597,7 @@ export class TenancyService {
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw this.#taken(input, 'in Berth');
+      if (store.isForeignKeyViolation(err)) throw conflict('Namespace', input.name, `cluster "${input.cluster}" or tenant "${tenant}" was removed meanwhile`);
       throw err;
     }
     return this.getNamespace(ctx, tenant, input.cluster, input.name);

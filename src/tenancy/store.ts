@@ -189,6 +189,15 @@ function toNamespaceRecord(r: NamespacesTable): NamespaceRecord {
 
 const clusterColumns = ['name', 'server', 'labels', 'settings', 'status', 'created_at', 'updated_at', 'resource_version'] as const;
 
+/**
+ * True when an error is a foreign-key violation on either backend: a namespace's cluster or
+ * tenant went away under a concurrent change (or a cluster still had a namespace added meanwhile).
+ */
+export function isForeignKeyViolation(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (err as { code?: unknown }).code === '23503' || /FOREIGN KEY constraint failed/.test(err.message);
+}
+
 // ---- clusters ----
 
 /** The cluster `name` without its credentials, or undefined. */
