@@ -6,7 +6,7 @@
 // clusters are reached only through connections.ts.
 import type { Logger } from 'pino';
 import { dns1123LabelErrors, labelValueErrors, qualifiedNameErrors } from '../objects/index.ts';
-import type { KubeObject, ClusterClient } from '../kube/index.ts';
+import type { ClusterClient, ClusterProbe, KubeObject } from '../kube/index.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import type { RequestContext } from '../platform/context.ts';
 import type { Database } from '../platform/db/database.ts';
@@ -175,6 +175,20 @@ export async function grantRolesOfNewUser(tx: ChangeTx, user: string, now: Date)
   await store.grantMemberRoles(tx, user, (m) => berthRoles[m.role], now);
 }
 
+/** What a probe measured, when it got every answer (version and nodes); undefined otherwise. */
+function factsOf(probe: ClusterProbe): ProbedFacts | undefined {
+  if (!probe.reachable || probe.error !== undefined || probe.version === undefined || probe.nodes === undefined) return undefined;
+  const a = probe.nodes.allocatable;
+  return {
+    version: probe.version.gitVersion, nodes: { total: probe.nodes.count, ready: probe.nodes.ready },
+    capacity: { cpu: a.cpu ?? '0', memory: a.memory ?? '0', pods: a.pods ?? '0' },
+  };
+}
+
+function readyMessage(facts: ProbedFacts): string {
+  return `${facts.version}, ${facts.nodes?.ready ?? 0}/${facts.nodes?.total ?? 0} nodes ready`;
+}
+
 /** Sums quota maps per resource (canonical), as the rules sum slices. */
 function sumQuotas(maps: readonly QuotaMap[]): QuotaMap {
   return allocatedQuota(maps.map((quota) => ({ name: '', tenant: '', cluster: '', adopted: false, quota })));
@@ -227,28 +241,21 @@ export class TenancyService {
     }
     try {
       const probe = await client.probe({ timeoutMs: this.#probeTimeoutMs });
-      if (!probe.reachable || probe.error !== undefined || probe.version === undefined || probe.nodes === undefined) {
-        const why = probe.error?.message ?? 'no answer';
+      const facts = factsOf(probe);
+      if (facts === undefined) {
         throw invalid('Cluster', name, [{
           field: 'kubeconfig', reason: 'FieldValueInvalid',
-          message: `cluster "${name}" at ${client.server} cannot be used with these credentials (${probe.error?.reason ?? 'Unknown'}): ${why}`,
+          message: `cluster "${name}" at ${client.server} cannot be used with these credentials (${probe.error?.reason ?? 'Unknown'}): ${probe.error?.message ?? 'no answer'}`,
         }]);
       }
-      const { allocatable } = probe.nodes;
-      return {
-        server: client.server,
-        facts: {
-          version: probe.version.gitVersion, nodes: { total: probe.nodes.count, ready: probe.nodes.ready },
-          capacity: { cpu: allocatable.cpu ?? '0', memory: allocatable.memory ?? '0', pods: allocatable.pods ?? '0' },
-        },
-      };
+      return { server: client.server, facts };
     } finally {
       client.close();
     }
   }
 
   #readyStatus(facts: ProbedFacts, now: Date): ClusterStatus {
-    const cond = { ready: true, reason: 'ProbeSucceeded', message: `${facts.version}, ${facts.nodes?.ready ?? 0}/${facts.nodes?.total ?? 0} nodes ready` };
+    const cond = { ready: true, reason: 'ProbeSucceeded', message: readyMessage(facts) };
     return { status: 'Ready', conditions: store.nextConditions([], cond, now), ...facts, probedAt: now.toISOString() };
   }
 
@@ -363,18 +370,25 @@ export class TenancyService {
     this.#connections.forget(name);
   }
 
-  /** Deletes from cluster `name` what Berth applied for `namespaces` (already gone counts as done). */
+  /**
+   * Deletes from cluster `name` what Berth applied for `namespaces`: only objects that carry
+   * Berth's labels for the namespace's tenant (a namespace recorded while the cluster could not
+   * be asked may turn out to be someone else's); already gone counts as done.
+   */
   async #removeBerthObjects(name: string, namespaces: readonly NamespaceRecord[]): Promise<void> {
     const client = await this.#connections.clientFor(name);
     const tenants = new Map<string, Tenant>();
-    const gone = async (p: Promise<void>): Promise<void> => {
-      await p.catch((err: unknown) => {
+    const removeOwned = async (ref: { apiVersion: string; kind: string }, objName: string, tenant: string, namespace?: string): Promise<void> => {
+      try {
+        const labels = (await client.get(ref, objName, namespace)).metadata?.labels ?? {};
+        if (labels[MANAGED_BY_LABEL] === MANAGED_BY && labels[TENANT_LABEL] === tenant) await client.delete(ref, objName, namespace);
+      } catch (err) {
         if (!(err instanceof BerthError && err.reason === 'NotFound')) throw err;
-      });
+      }
     };
     for (const ns of namespaces) {
       if (!ns.adopted) {
-        await gone(client.delete(namespaceRef, ns.name));
+        await removeOwned(namespaceRef, ns.name, ns.tenant);
         continue;
       }
       let tenant = tenants.get(ns.tenant);
@@ -385,7 +399,7 @@ export class TenancyService {
         tenants.set(ns.tenant, tenant);
       }
       for (const o of renderNamespace(tenant, store.modelNamespace(ns)).filter((m) => m.kind !== 'Namespace')) {
-        await gone(client.delete({ apiVersion: o.apiVersion, kind: o.kind }, o.metadata.name, o.metadata.namespace));
+        await removeOwned({ apiVersion: o.apiVersion, kind: o.kind }, o.metadata.name, ns.tenant, o.metadata.namespace);
       }
     }
   }
@@ -403,13 +417,9 @@ export class TenancyService {
       try {
         const client = await this.#connections.clientFor(cluster);
         const probe = await client.probe({ timeoutMs: this.#probeTimeoutMs, signal });
-        if (probe.reachable && probe.error === undefined && probe.version !== undefined && probe.nodes !== undefined) {
-          const a = probe.nodes.allocatable;
-          facts = {
-            version: probe.version.gitVersion, nodes: { total: probe.nodes.count, ready: probe.nodes.ready },
-            capacity: { cpu: a.cpu ?? '0', memory: a.memory ?? '0', pods: a.pods ?? '0' },
-          };
-          cond = { ready: true, reason: 'ProbeSucceeded', message: `${facts.version}, ${probe.nodes.ready}/${probe.nodes.count} nodes ready` };
+        facts = factsOf(probe);
+        if (facts !== undefined) {
+          cond = { ready: true, reason: 'ProbeSucceeded', message: readyMessage(facts) };
         } else {
           cond = { ready: false, reason: probe.reachable ? 'NodesUnreadable' : 'Unreachable', message: probe.error?.message ?? 'no answer' };
           if (probe.version !== undefined) facts = { version: probe.version.gitVersion };

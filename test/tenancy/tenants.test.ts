@@ -252,8 +252,9 @@ async function auditAndEvents(s: TestServer, admin: string): Promise<void> {
 
 /**
  * A cluster that cannot be reached: a namespace is still recorded (the reconciler applies it when
- * the cluster is back; the audit says the cluster was not asked); deleting one needs force, as
- * does nothing else; removing the cluster by force fails, nothing removed, until it answers.
+ * the cluster is back; the audit says the cluster was not asked); deleting one needs force;
+ * removing the cluster by force fails, nothing removed, until it answers, and then deletes only
+ * what carries Berth's labels.
  */
 async function outage(s: TestServer, admin: string, west: Cluster): Promise<void> {
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(west.server).port) });
@@ -268,11 +269,17 @@ async function outage(s: TestServer, admin: string, west: Cluster): Promise<void
     assert.match(created.detail.clusterUnchecked, /relay/);
     const b = await causesOf(s, admin, 'DELETE', '/api/v1/tenants/initech/namespaces/relay/initech-a', undefined, 503);
     assert.match(b.message, /cannot tell whether namespace "initech-a" on cluster "relay" still runs pods/);
+    // Someone else's namespace, recorded while the cluster could not be asked, is never deleted by Berth.
+    const theirs = await createNamespace(west, { prefix: 'theirs' });
+    assert.equal((await must(s, admin, 'POST', '/api/v1/tenants/initech/namespaces', { name: theirs, cluster: 'relay', quota: { pods: '1' } })).adopted, false);
     const gone = await s.api('DELETE', '/api/v1/clusters/relay?force=true', { token: admin });
     assert.equal(gone.status, 503, JSON.stringify(gone.body));
     assert.equal((await s.api('GET', '/api/v1/clusters/relay', { token: admin })).status, 200, 'nothing removed');
-    await must(s, admin, 'DELETE', '/api/v1/tenants/initech/namespaces/relay/initech-a?force=true');
-    await must(s, admin, 'DELETE', '/api/v1/clusters/relay');
+    proxy.restore();
+    await must(s, admin, 'DELETE', '/api/v1/clusters/relay?force=true');
+    const kept = expectOk(await west.request('GET', `/api/v1/namespaces/${theirs}`), 'get namespace') as any;
+    assert.equal(kept.metadata.deletionTimestamp, undefined, 'a namespace that is not Berth\'s is left alone');
+    assert.deepEqual((await must(s, admin, 'GET', '/api/v1/tenants/initech/namespaces')).items, []);
   } finally {
     await proxy.close();
   }
