@@ -1,46 +1,94 @@
-// The tenancy area's entry into the server: its migrations, and its routes under /api/v1 over
-// one ClusterConnections and one TenancyService per server. Background work (the periodic probe,
-// the reconciler) is wired by the lead into `run` through `tenancyParts`.
+// The tenancy area's entry into the server: its migrations, its routes under /api/v1 (clusters,
+// tenants, namespaces, and each cluster's NodePort map) over one ClusterConnections, one
+// TenancyService and one NodePortService per server, and its leader work: the reconciler, fed by
+// the store and woken by the outbox, and the periodic cluster probe (leader-controller.ts).
+import { defaultNodePortRange } from '../compute/index.ts';
 import type { AreaModule, PlatformDeps } from '../platform/area.ts';
+import { runTenancyWork } from './leader-controller.ts';
 import { ClusterConnections } from './connections.ts';
 import { tenancyMigrations } from './migrations.ts';
+import { portMigrations } from './port-migrations.ts';
+import { nodePortRoutes } from './port-routes.ts';
+import { NodePortService, type ClusterPortInfo, type TenantPortInfo } from './port-service.ts';
 import { tenancyRoutes } from './routes.ts';
 import { TenancyService, grantRolesOfNewUser } from './service.ts';
+import * as store from './store.ts';
 
 /** What one server's tenancy area is made of. */
 export interface TenancyParts {
   readonly connections: ClusterConnections;
   readonly service: TenancyService;
+  readonly nodePorts: NodePortService;
+}
+
+/** How the NodePort map learns about clusters and tenants; by default from the tenancy store. */
+export interface PortDirectory {
+  clusterInfo(name: string): Promise<ClusterPortInfo | undefined>;
+  tenantInfo(name: string): Promise<TenantPortInfo | undefined>;
+}
+
+/** Options of {@link createTenancyArea}. */
+export interface TenancyAreaOptions {
+  /** Replaces the store as the NodePort map's view of clusters and tenants (the NodePort tests fill one directly). */
+  readonly portDirectory?: PortDirectory;
+  /** How often the leader probes every cluster; default 30 s. */
+  readonly probeEveryMs?: number;
+}
+
+function storeDirectory(deps: PlatformDeps): PortDirectory {
+  const db = deps.db.kysely;
+  return {
+    // Clusters do not declare their --service-node-port-range yet: the Kubernetes default holds.
+    clusterInfo: async (name) => ((await store.findCluster(db, name)) === undefined ? undefined : { nodePortRange: defaultNodePortRange }),
+    async tenantInfo(name) {
+      const t = await store.findTenant(db, name);
+      if (t === undefined) return undefined;
+      return { clusters: t.clusters, namespaces: (await store.tenantNamespaces(db, name)).map((n) => ({ cluster: n.cluster, name: n.name })) };
+    },
+  };
 }
 
 /**
- * Builds the tenancy area. `parts(deps)` gives the connections and service of the server that
+ * Builds the tenancy area. `parts(deps)` gives the connections and services of the server that
  * `deps` belongs to (made on first use), so register() and run() of one server share them and
  * two servers in one process share nothing.
  */
-export function createTenancyArea(): AreaModule & { parts(deps: PlatformDeps): TenancyParts } {
+export function createTenancyArea(options: TenancyAreaOptions = {}): AreaModule & { parts(deps: PlatformDeps): TenancyParts } {
   const byServer = new WeakMap<PlatformDeps, TenancyParts>();
   const parts = (deps: PlatformDeps): TenancyParts => {
     let p = byServer.get(deps);
     if (!p) {
       const connections = new ClusterConnections({ db: deps.db, secretKey: deps.secretKey });
-      p = { connections, service: new TenancyService({ db: deps.db, audit: deps.audit, connections, logger: deps.logger.child({ area: 'tenancy' }) }) };
+      const directory = options.portDirectory ?? storeDirectory(deps);
+      p = {
+        connections,
+        service: new TenancyService({ db: deps.db, audit: deps.audit, connections, logger: deps.logger.child({ area: 'tenancy' }) }),
+        nodePorts: new NodePortService({ db: deps.db, audit: deps.audit, clusterInfo: directory.clusterInfo, tenantInfo: directory.tenantInfo }),
+      };
       byServer.set(deps, p);
     }
     return p;
   };
   return {
     name: 'tenancy',
-    migrations: tenancyMigrations,
+    migrations: [...tenancyMigrations, ...portMigrations],
     parts,
     async register(app, deps) {
-      const { connections, service } = parts(deps);
+      const { connections, service, nodePorts } = parts(deps);
       app.addHook('onClose', async () => connections.close());
       deps.identity.onUserCreated((tx, user) => grantRolesOfNewUser(tx, user, new Date()));
-      await app.register(async (api) => tenancyRoutes(api, service), { prefix: '/api/v1' });
+      await app.register(async (api) => {
+        await tenancyRoutes(api, service);
+        await nodePortRoutes(api, nodePorts);
+      }, { prefix: '/api/v1' });
+    },
+    async run(deps, signal) {
+      const { connections, service } = parts(deps);
+      const work = { db: deps.db, connections, service, logger: deps.logger.child({ area: 'tenancy' }), probeEveryMs: options.probeEveryMs };
+      await deps.leader.runWhileLeader('tenancy', (term) => runTenancyWork(work, term), signal);
     },
   };
 }
 
-/** Clusters, tenants and namespaces: /api/v1/clusters, /api/v1/tenants, /api/v1/tenants/{tenant}/namespaces. */
+/** Clusters, tenants, namespaces and NodePort maps, kept true in the clusters by the reconciler. */
 export const tenancyArea = createTenancyArea();

@@ -1,9 +1,8 @@
-// A Berth server that serves the NodePort map. Clusters and tenants are another area's tables,
-// not wired into this branch: the server gets the NodePort service's two look-ups as real
-// functions over a directory the test fills (what the lead wires to the tenancy store).
-import type { AreaModule } from '../../src/platform/area.ts';
+// A Berth server whose NodePort map sees clusters and tenants through a directory the test
+// fills, instead of the tenancy store (which would need a reachable cluster per name): the
+// map's own rules are tested here, its store wiring in test/tenancy/nodeports-live.test.ts.
 import { areas } from '../../src/platform/areas.ts';
-import { NodePortService, nodePortRoutes, portMigrations } from '../../src/tenancy/index.ts';
+import { createTenancyArea } from '../../src/tenancy/index.ts';
 import type { ClusterPortInfo, TenantPortInfo } from '../../src/tenancy/index.ts';
 import type { Backend } from '../support/pg.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -25,19 +24,9 @@ export interface PortsServer extends TestServer {
 /** Starts a server on `backend` whose areas include the NodePort map over a fresh directory. */
 export async function startPortsServer(backend: Backend): Promise<PortsServer> {
   const directory: Directory = { clusters: new Map(), tenants: new Map() };
-  const nodePorts: AreaModule = {
-    name: 'tenancy-nodeports',
-    migrations: portMigrations,
-    async register(app, deps) {
-      const service = new NodePortService({
-        db: deps.db, audit: deps.audit,
-        clusterInfo: async (name) => directory.clusters.get(name),
-        tenantInfo: async (name) => directory.tenants.get(name),
-      });
-      await app.register(async (api) => nodePortRoutes(api, service), { prefix: '/api/v1' });
-    },
-  };
-  const s = await startTestServer(backend, {}, { areas: [...areas, nodePorts] });
+  // The real tenancy area, with its NodePort map looking clusters and tenants up in the directory.
+  const tenancy = createTenancyArea({ portDirectory: { clusterInfo: async (n) => directory.clusters.get(n), tenantInfo: async (n) => directory.tenants.get(n) } });
+  const s = await startTestServer(backend, {}, { areas: areas.map((a) => (a.name === 'tenancy' ? tenancy : a)) });
   const adminToken = await s.login();
   return {
     ...s, directory, adminToken,

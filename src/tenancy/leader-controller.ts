@@ -1,0 +1,86 @@
+// The tenancy area's work on the leader: the reconciler fed from the store and woken by the
+// outbox, and the periodic cluster probe. The reconciler is level-triggered: each pass renders
+// what the database holds now, so an event only says "look again soon"; a restarted leader's
+// first pass covers every cluster, which is how work interrupted by a crash resumes. Events are
+// acknowledged once the pass they asked for is queued; losing one costs at most the resync
+// period, never correctness.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { Database } from '../platform/db/database.ts';
+import type { Term } from '../platform/leader.ts';
+import { OutboxConsumer, runConsumer, type OutboxEvent } from '../platform/outbox/outbox.ts';
+import type { ClusterConnections } from './connections.ts';
+import { Reconciler, type ReconcileSink, type ReconcileSource } from './controller.ts';
+import type { DesiredState } from './plan.ts';
+import { renderTenant } from './render.ts';
+import * as store from './store.ts';
+import { CLUSTER_TOPIC, TENANT_TOPIC, type TenancyService } from './service.ts';
+
+/** The desired state of each cluster, rendered from the store on every pass. */
+export function storeSource(db: Database, connections: ClusterConnections): ReconcileSource {
+  return {
+    clusters: async () => store.clusterNames(db.kysely),
+    client: async (cluster) => connections.clientFor(cluster),
+    async desired(cluster): Promise<DesiredState> {
+      const { clusters, tenants, namespaces } = await store.loadTenancy(db.kysely);
+      const manifests = tenants.flatMap((t) => renderTenant(t, namespaces.filter((n) => n.tenant === t.name), clusters).get(cluster) ?? []);
+      const adopted = new Set(namespaces.filter((n) => n.cluster === cluster && n.adopted).map((n) => n.name));
+      return { manifests, adopted };
+    },
+  };
+}
+
+/** Status rows, conditions and quota usage into the store, each write fenced by the leader's term. */
+export function storeSink(term: Pick<Term, 'fenced'>): ReconcileSink {
+  return {
+    objects: async (cluster, rows) => term.fenced((tx) => store.replaceObjectStatus(tx, cluster, rows, new Date())),
+    condition: async (cluster, cond) => term.fenced((tx) => store.recordClusterCondition(tx, cluster, cond, new Date())),
+    quotaUsage: async (cluster, ns, hard, used) => term.fenced((tx) => store.recordQuotaUsage(tx, cluster, ns, hard, used, new Date())),
+  };
+}
+
+/** The clusters an event concerns: a tenant's allowed clusters and those holding its namespaces; every cluster for a cluster event or a removed tenant. */
+async function clustersOf(db: Database, e: OutboxEvent): Promise<readonly string[] | undefined> {
+  if (e.topic !== TENANT_TOPIC) return undefined;
+  const tenant = await store.findTenant(db.kysely, e.key);
+  if (tenant === undefined) return undefined;
+  const placed = (await store.tenantNamespaces(db.kysely, e.key)).map((n) => n.cluster);
+  return [...new Set([...tenant.clusters, ...placed])];
+}
+
+/** What the tenancy leader task needs. */
+export interface TenancyWorkDeps {
+  readonly db: Database;
+  readonly connections: ClusterConnections;
+  readonly service: TenancyService;
+  readonly logger: Logger;
+  /** How often every cluster is probed (reachability, version, nodes); default 30 s. */
+  readonly probeEveryMs?: number;
+  /** How often the outbox is polled when idle; default 200 ms. */
+  readonly pollMs?: number;
+}
+
+/** Runs the reconciler, its outbox consumer and the cluster probe for one leader term; resolves when the term ends. */
+export async function runTenancyWork(deps: TenancyWorkDeps, term: Term): Promise<void> {
+  const logger = deps.logger.child({ component: 'reconciler' });
+  const reconciler = new Reconciler({ source: storeSource(deps.db, deps.connections), sink: storeSink(term), logger });
+  const consumer = new OutboxConsumer(deps.db, { name: 'tenancy-reconciler', topics: [CLUSTER_TOPIC, TENANT_TOPIC] });
+  const wake = async (e: OutboxEvent): Promise<void> => {
+    const clusters = await clustersOf(deps.db, e);
+    if (clusters === undefined) reconciler.notify();
+    else for (const c of clusters) reconciler.notify(c);
+  };
+  const probe = async (): Promise<void> => {
+    while (!term.signal.aborted) {
+      await deps.service.probeClusters(term.signal).catch((err: unknown) => {
+        if (!term.signal.aborted) deps.logger.warn({ err }, 'cluster probe failed');
+      });
+      await sleep(deps.probeEveryMs ?? 30_000, undefined, { signal: term.signal }).catch(() => undefined);
+    }
+  };
+  await Promise.all([
+    reconciler.run(term.signal),
+    runConsumer(consumer, wake, { signal: term.signal, pollMs: deps.pollMs ?? 200, onError: (err) => logger.warn({ err }, 'outbox claim failed') }),
+    probe(),
+  ]);
+}
