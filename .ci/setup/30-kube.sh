@@ -5,3 +5,8 @@
 BERTH_KUBE_BIN="$(test/clusters/build.sh | tail -1)"
 export BERTH_KUBE_BIN
 echo "kube binaries: ${BERTH_KUBE_BIN}"
+# What the nodes run besides Kubernetes: CoreDNS (the cluster DNS) and the test responder, built
+# once the same way under ${BERTH_CACHE_DIR:-$HOME/.cache/berth}/node-tools/.
+BERTH_NODE_TOOLS_BIN="$(test/clusters/build-node-tools.sh | tail -1)"
+export BERTH_NODE_TOOLS_BIN
+echo "node tools: ${BERTH_NODE_TOOLS_BIN}"

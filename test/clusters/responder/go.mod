@@ -1,0 +1,3 @@
+module berth.test/clusters/responder
+
+go 1.26.0
