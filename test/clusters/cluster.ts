@@ -28,8 +28,9 @@ export const ADMISSION_PLUGINS: readonly string[] = [
  * `node.kubernetes.io/not-ready` taint from a Node whose kubelet reports Ready (without it the
  * taint stays and nothing schedules). Clusters without kubelets leave it out: it would mark the
  * Nodes that tests create NotReady once no heartbeat came for the grace period, and evict.
+ * The EndpointSlice controller gives Services with selectors the slices that kube-proxy routes to.
  */
-export const NODE_CONTROLLERS: readonly string[] = ['node-lifecycle-controller'];
+export const NODE_CONTROLLERS: readonly string[] = ['node-lifecycle-controller', 'endpointslice-controller'];
 
 /** kube-controller-manager controllers the clusters run. */
 export const CONTROLLERS: readonly string[] = [

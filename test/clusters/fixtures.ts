@@ -236,3 +236,51 @@ export function execInPod(
     });
   });
 }
+
+/**
+ * Waits until exactly `count` pods match `labelSelector` in the namespace and every one is
+ * Ready and not being deleted; returns them. Throws on timeout naming each pod's phase and
+ * readiness, or at once when one failed.
+ */
+export async function waitForPodsReady(
+  cluster: Cluster, namespace: string, labelSelector: string, count: number, timeoutMs = 90_000,
+): Promise<KubeObject[]> {
+  let last: unknown;
+  try {
+    return await eventually(`${count} pods ${labelSelector} Ready in ${namespace}`, async () => {
+      const list = expectOk(await cluster.request('GET', `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(labelSelector)}`),
+        `list pods ${labelSelector}`) as { items: KubeObject[] };
+      const pods = list.items.filter((p) => p.metadata?.deletionTimestamp === undefined);
+      const ready = (p: KubeObject): boolean => ((p.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [])
+        .some((c) => c.type === 'Ready' && c.status === 'True');
+      last = pods.map((p) => ({ name: p.metadata?.name, phase: p.status?.phase, ready: ready(p) }));
+      const failed = pods.find((p) => p.status?.phase === 'Failed');
+      if (failed !== undefined) throw new Error(`pod ${namespace}/${failed.metadata?.name} failed: ${JSON.stringify(failed.status)}`);
+      return pods.length === count && pods.every(ready) ? pods : undefined;
+    }, timeoutMs, 250);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(last)}`);
+  }
+}
+
+/** What a connection from a pod got: `ok` when the peer answered, with its answer (the responder names its pod). */
+export interface ConnectResult {
+  readonly ok: boolean;
+  readonly answer: string;
+  /** Why it failed, as the probe said (refused, timed out, no such host). */
+  readonly error: string;
+}
+
+/**
+ * Opens a TCP or UDP connection from pod `from` (which must run the `responder` image of
+ * `NODE_IMAGES`, images.ts) to `target` (`host:port`: a pod IP, a Service's ClusterIP or DNS name, a
+ * node address), with `responder probe`: over TCP an HTTP GET, over UDP one datagram. `ok` when
+ * an answer came within `timeoutSeconds` (default 2). Never throws for a failed connection.
+ */
+export async function connect(
+  cluster: Cluster, namespace: string, from: string, protocol: 'tcp' | 'udp', target: string, timeoutSeconds = 2,
+): Promise<ConnectResult> {
+  const res = await execInPod(cluster, namespace, from, ['responder', 'probe', protocol, target, String(timeoutSeconds)],
+    { timeoutMs: (timeoutSeconds * 1000) + 20_000 });
+  return { ok: res.code === 0, answer: res.stdout, error: res.code === 0 ? '' : (res.stderr.trim() || `exit ${res.code}`) };
+}

@@ -1,12 +1,14 @@
 // Container images for test nodes, made without Docker: one layer from Debian's busybox-static
 // (the binary and a link per applet), as OCI image layouts, pushed with crane to a Berth the
-// test started. The same layer serves a general-purpose image and the pod sandbox ("pause") image.
+// test started. The same layer serves a general-purpose image and the pod sandbox ("pause") image;
+// the responder image adds the test responder (build-node-tools.sh) to it.
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { nodeTool } from './node-tools.ts';
 
 /** Where Debian's busybox-static installs the static binary. */
 export const BUSYBOX = '/bin/busybox';
@@ -17,11 +19,16 @@ export interface ImageProcess {
   readonly cmd?: readonly string[];
 }
 
-/** The images every test node needs, by name: `busybox` (a shell) and `pause` (the pod sandbox). */
-export const NODE_IMAGES: Readonly<Record<'busybox' | 'pause', ImageProcess>> = {
+/**
+ * The images every test node needs, by name: `busybox` (a shell), `pause` (the pod sandbox) and
+ * `responder` (busybox plus `/bin/responder`, which by default answers HTTP on TCP 8080 and
+ * datagrams on UDP 8080 with the pod's name; `responder probe tcp|udp HOST:PORT` is its client).
+ */
+export const NODE_IMAGES: Readonly<Record<'busybox' | 'pause' | 'responder', ImageProcess>> = {
   busybox: { cmd: ['/bin/sh'] },
   // A pod sandbox only holds the pod's namespaces open; containerd stops it with SIGKILL.
   pause: { entrypoint: ['/bin/sleep', '2147483647'] },
+  responder: { entrypoint: ['/bin/responder'], cmd: ['serve'] },
 };
 
 function sha256(bytes: Uint8Array): string {
@@ -30,10 +37,11 @@ function sha256(bytes: Uint8Array): string {
 
 /**
  * The busybox layer as an uncompressed tar: `/bin/busybox`, a link in `/bin` for every applet,
- * and empty `/tmp` and `/etc`. Files are owned by root and dated at the epoch, sorted, so the
- * same busybox always gives the same bytes. Throws when busybox-static is not installed.
+ * empty `/tmp` and `/etc`, and each of `extraBins` (host paths) copied into `/bin` under its
+ * name. Files are owned by root and dated at the epoch, sorted, so the same inputs always give
+ * the same bytes. Throws when busybox-static is missing.
  */
-export function busyboxLayer(): Buffer {
+export function busyboxLayer(extraBins: readonly string[] = []): Buffer {
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: apt-get install busybox-static (the test nodes' images are made from it)`);
   const root = mkdtempSync(join(tmpdir(), 'berth-busybox-'));
   try {
@@ -44,6 +52,9 @@ export function busyboxLayer(): Buffer {
     copyFileSync(BUSYBOX, join(root, 'bin', 'busybox'));
     const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => /^[\w.[-]+$/.test(a) && a !== 'busybox');
     for (const applet of applets) symlinkSync('busybox', join(root, 'bin', applet));
+    for (const bin of extraBins) {
+      copyFileSync(bin, join(root, 'bin', basename(bin)));
+    }
     return execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', root, '-cf', '-', '.'],
       { maxBuffer: 64 * 1024 * 1024 });
   } finally {
@@ -110,12 +121,13 @@ export async function pushNodeImages(target: PushTarget): Promise<Readonly<Recor
   const work = mkdtempSync(join(tmpdir(), 'berth-node-images-'));
   try {
     const layer = busyboxLayer();
+    const responderLayer = busyboxLayer([nodeTool('responder')]);
     const auth = Buffer.from(`${target.username}:${target.password}`).toString('base64');
     writeFileSync(join(work, 'config.json'), JSON.stringify({ auths: { [target.registry]: { auth } } }));
     const refs = {} as Record<keyof typeof NODE_IMAGES, string>;
     for (const [name, proc] of Object.entries(NODE_IMAGES) as [keyof typeof NODE_IMAGES, ImageProcess][]) {
       const layout = join(work, name);
-      writeImageLayout(layout, layer, proc, '1');
+      writeImageLayout(layout, name === 'responder' ? responderLayer : layer, proc, '1');
       const ref = `${target.registry}/${target.project}/${name}:1`;
       await new Promise<void>((resolve, reject) => {
         execFile(target.crane, ['push', '--insecure', layout, ref], { env: { ...process.env, DOCKER_CONFIG: work }, timeout: 60_000 }, (err, _stdout, stderr) => {

@@ -5,10 +5,13 @@ export {
 } from './cluster.ts';
 export type { ClusterOptions, ClusterPorts, KubeResponse } from './cluster.ts';
 export {
-  createNamespace, createNode, eventually, execInPod, expectOk, uniqueName, waitForPodReady, waitForQuotaUsed, withCluster, withClusters,
+  connect, createNamespace, createNode, eventually, execInPod, expectOk, uniqueName, waitForPodReady, waitForPodsReady, waitForQuotaUsed, withCluster,
+  withClusters,
 } from './fixtures.ts';
-export type { ExecResult, KubeObject, NodeSpec } from './fixtures.ts';
+export type { ConnectResult, ExecResult, KubeObject, NodeSpec } from './fixtures.ts';
 export { NODE_IMAGES, pushNodeImages } from './images.ts';
 export type { PushTarget } from './images.ts';
+export { CLUSTER_DOMAIN, clusterDnsIp } from './coredns.ts';
 export { ClusterNode } from './node.ts';
+export { nodeTool, nodeToolsBinDir } from './node-tools.ts';
 export type { NodeRegistry } from './node.ts';

@@ -136,6 +136,8 @@ export interface MeshEnd {
   /** The node's index in its cluster: its link names and address derive from it. */
   readonly index: number;
   readonly podCidr: string;
+  /** The node's address on its link to the host: peers reach it over the pair too (the cluster DNS listens there on the first node). */
+  readonly nodeIp: string;
 }
 
 /** The address a node holds on its links to the other nodes of its cluster; it exists only inside node namespaces. */
@@ -145,8 +147,9 @@ function meshIp(index: number): string {
 
 /**
  * Joins two nodes of a cluster with a veth pair between their namespaces (`m<peer index>` on
- * each side) and routes each one's pod CIDR to the other over it, so that pods on different
- * nodes reach each other without any route or forwarding on the host. The pair goes when either
+ * each side) and routes each one's pod CIDR and node address to the other over it, so that pods
+ * on different nodes reach each other, and each other's node (NodePorts, the cluster DNS),
+ * without any route or forwarding on the host. The pair goes when either
  * namespace is deleted. Throws with `ip`'s message on failure.
  */
 export function linkNodes(a: MeshEnd, b: MeshEnd): void {
@@ -157,6 +160,7 @@ export function linkNodes(a: MeshEnd, b: MeshEnd): void {
     ip(['-n', end.netns, 'link', 'set', dev, 'up']);
     ip(['-n', end.netns, 'route', 'add', `${meshIp(other.index)}/32`, 'dev', dev]);
     ip(['-n', end.netns, 'route', 'add', other.podCidr, 'via', meshIp(other.index), 'dev', dev]);
+    ip(['-n', end.netns, 'route', 'add', `${other.nodeIp}/32`, 'via', meshIp(other.index), 'dev', dev]);
   }
 }
 

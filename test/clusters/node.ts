@@ -8,11 +8,14 @@ import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Cluster } from './cluster.ts';
+import { CLUSTER_DOMAIN, clusterDnsIp, startClusterDns, waitForClusterDns } from './coredns.ts';
+import { startKubeProxy, waitForKubeProxy } from './kube-proxy.ts';
 import {
   cleanupNodeHost, containerdSocket, createCgroupRoot, createNodeLink, linkNodes, NODE_RECORD,
 } from './node-host.ts';
 import type { NodeHostRecord, NodeLink } from './node-host.ts';
-import { writeClientCertificate } from './pki.ts';
+import { nodeTool } from './node-tools.ts';
+import { nodeKubeconfig, writeClientCertificate } from './pki.ts';
 import { startComponent, stopComponents } from './processes.ts';
 import type { Component } from './processes.ts';
 
@@ -140,7 +143,7 @@ function cniConflist(network: string, podCidr: string, dir: string): string {
   }, null, 2);
 }
 
-function kubeletConfig(dir: string, link: NodeLink, caCert: string, cgroupRoot: string): string {
+function kubeletConfig(dir: string, link: NodeLink, caCert: string, cgroupRoot: string, clusterDns: string): string {
   return JSON.stringify({
     apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration',
     address: link.nodeIp, port: 10250, readOnlyPort: 0, healthzBindAddress: '127.0.0.1', healthzPort: 10248,
@@ -149,9 +152,9 @@ function kubeletConfig(dir: string, link: NodeLink, caCert: string, cgroupRoot: 
     containerRuntimeEndpoint: `unix://${containerdSocket(dir)}`,
     authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: caCert } },
     authorization: { mode: 'Webhook' },
-    clusterDomain: 'cluster.local',
-    // Pods get no DNS from the host: nothing outside the test's namespaces is theirs to reach.
-    resolvConf: '',
+    // Pods ask the cluster DNS (coredns.ts) and nothing else: no search path or server comes
+    // from the host, since nothing outside the test's namespaces is theirs to reach.
+    clusterDomain: CLUSTER_DOMAIN, clusterDNS: [clusterDns], resolvConf: '',
     podLogsDir: join(dir, 'pod-logs'),
     // A test node must not go to DiskPressure because the machine's disk is fuller than a real node's would be.
     evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
@@ -159,16 +162,6 @@ function kubeletConfig(dir: string, link: NodeLink, caCert: string, cgroupRoot: 
     serializeImagePulls: false,
     nodeStatusUpdateFrequency: '2s', nodeStatusReportFrequency: '10s',
     shutdownGracePeriod: '0s',
-  }, null, 2);
-}
-
-function kubeconfigFor(server: string, caCert: string, cert: string, key: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'node',
-    // The relay's address is not in the API server's certificate; the name it was issued for is.
-    clusters: [{ name: 'berth-test', cluster: { server, 'certificate-authority': caCert, 'tls-server-name': 'localhost' } }],
-    users: [{ name: 'node', user: { 'client-certificate': cert, 'client-key': key } }],
-    contexts: [{ name: 'node', context: { cluster: 'berth-test', user: 'node' } }],
   }, null, 2);
 }
 
@@ -191,7 +184,10 @@ export class ClusterNode {
   readonly link: NodeLink;
   /** The node's pod CIDR; pods get addresses from it on the node's CNI bridge. */
   readonly podCidr: string;
-  /** Milliseconds from the start of {@link startNode} until the Node was Ready without the not-ready taint. */
+  /**
+   * Milliseconds from the start of {@link startNode} until the Node was Ready without the
+   * not-ready taint, kube-proxy had written its rules and (first node) the cluster DNS was ready.
+   */
   readyMs = 0;
   readonly #components: Component[] = [];
   readonly #relays: { readonly server: Server; readonly sockets: Set<Socket> }[] = [];
@@ -257,9 +253,10 @@ export class ClusterNode {
  * host, a relay to kube-apiserver on the host end (the registry is reached there directly), containerd with the CRI
  * plugin (sandbox image and pulls from `registry`), a CNI bridge on the node's pod CIDR (the
  * `index`-th subnet of the cluster CIDR, set on the Node before the kubelet registers), links
- * to the cluster's nodes started before it (see {@link linkNodes}), and a kubelet with a client
- * certificate for `system:node:<name>`. Throws after cleaning up when a
- * The node belongs to the cluster from the moment its namespace exists, so the cluster's stop
+ * to the cluster's nodes started before it (see {@link linkNodes}), a kubelet with a client
+ * certificate for `system:node:<name>` whose pods use the cluster DNS, kube-proxy (kube-proxy.ts),
+ * and on the first node (`index` 0) CoreDNS published as `kube-system/kube-dns` (coredns.ts); it
+ * also waits for kube-proxy's first sync and CoreDNS's readiness. The node belongs to the cluster from the moment its namespace exists, so the cluster's stop
  * (or exit hook) removes it whether or not it started. Throws when a component exits or the
  * node is not Ready within `timeoutMs`; the message ends with the node's logs.
  */
@@ -270,7 +267,11 @@ export async function startNode(cluster: Cluster, index: number, registry: NodeR
     throw new Error(`test nodes need ${missing.join(', ')}: apt-get install containerd runc containernetworking-plugins util-linux (.ci/setup/00-apt.sh)`);
   }
   const kubelet = join(cluster.binDir, 'kubelet');
-  if (!existsSync(kubelet)) throw new Error(`${kubelet} is missing: run test/clusters/build.sh`);
+  for (const bin of [kubelet, join(cluster.binDir, 'kube-proxy')]) {
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: run test/clusters/build.sh`);
+  }
+  // Before anything is made: a node without the cluster DNS is of no use to the tests.
+  if (index === 0) nodeTool('coredns');
   const name = `worker-${index}`;
   const dir = join(cluster.dir, 'nodes', name);
   mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -287,7 +288,7 @@ export async function startNode(cluster: Cluster, index: number, registry: NodeR
   try {
     createCgroupRoot(record.cgroupRoot);
     for (const peer of peers) {
-      linkNodes({ netns: record.netns, index, podCidr }, { netns: peer.host.netns, index: peer.index, podCidr: peer.podCidr });
+      linkNodes({ netns: record.netns, index, podCidr, nodeIp: link.nodeIp }, { netns: peer.host.netns, index: peer.index, podCidr: peer.podCidr, nodeIp: peer.link.nodeIp });
     }
     const apiRelay = await relay(link.hostIp, cluster.ports.apiserver);
     node.adoptRelay(apiRelay);
@@ -306,8 +307,8 @@ export async function startNode(cluster: Cluster, index: number, registry: NodeR
     writeFileSync(join(dir, 'containerd.toml'), containerdConfig(dir, registry, registryRelay));
     mkdirSync(join(dir, 'cni', 'net.d'), { recursive: true });
     writeFileSync(join(dir, 'cni', 'net.d', '10-berth.conflist'), cniConflist(record.cniNetwork, podCidr, dir));
-    writeFileSync(join(dir, 'kubelet.json'), kubeletConfig(dir, link, cluster.pki.caCert, record.cgroupRoot));
-    writeFileSync(join(dir, 'kubelet.kubeconfig'), kubeconfigFor(`https://${link.hostIp}:${apiRelay.port}`, cluster.pki.caCert, cert.cert, cert.key));
+    writeFileSync(join(dir, 'kubelet.json'), kubeletConfig(dir, link, cluster.pki.caCert, record.cgroupRoot, clusterDnsIp(cluster.serviceClusterIpRange)));
+    writeFileSync(join(dir, 'kubelet.kubeconfig'), nodeKubeconfig(`https://${link.hostIp}:${apiRelay.port}`, cluster.pki.caCert, cert.cert, cert.key));
 
     // The Node exists before the kubelet registers so that its pod CIDR, and with it the CNI
     // configuration, are known before containerd starts.
@@ -332,6 +333,12 @@ export async function startNode(cluster: Cluster, index: number, registry: NodeR
       `--root-dir=${join(dir, 'kubelet')}`, `--cert-dir=${join(dir, 'kubelet', 'pki')}`,
       `--hostname-override=${name}`, `--node-ip=${link.nodeIp}`, '--v=1',
     ], join(dir, 'logs', 'kubelet.log'), env));
+    // kube-proxy, and on the first node the cluster DNS, start beside the kubelet and are waited for after it.
+    const apiServer = `https://${link.hostIp}:${apiRelay.port}`;
+    const proxy = await startKubeProxy(cluster, node, apiServer, netns, env);
+    node.adopt(proxy);
+    const dns = index === 0 ? await startClusterDns(cluster, node, apiServer, netns, env) : undefined;
+    if (dns !== undefined) node.adopt(dns);
 
     let last = 'no Node status yet';
     for (;;) {
@@ -346,6 +353,8 @@ export async function startNode(cluster: Cluster, index: number, registry: NodeR
       if (Date.now() - began > timeoutMs) throw new Error(`Node ${name} not Ready after ${timeoutMs} ms: ${last}`);
       await sleep(200);
     }
+    await waitForKubeProxy(node, proxy, Math.max(timeoutMs - (Date.now() - began), 1000));
+    if (dns !== undefined) await waitForClusterDns(node, dns, Math.max(timeoutMs - (Date.now() - began), 1000));
     node.readyMs = Date.now() - began;
     return node;
   } catch (err) {
@@ -353,7 +362,7 @@ export async function startNode(cluster: Cluster, index: number, registry: NodeR
   }
 }
 
-/** The last `lines` lines of the node's containerd and kubelet logs, each under a header. */
+/** The last `lines` lines of the logs of the node's components (containerd, kubelet, kube-proxy, CoreDNS), each under a header. */
 export function nodeLogTail(node: ClusterNode, lines = 40): string {
   return node.components.map((c) => `----- ${c.name} (${c.logFile}) -----\n${tailOf(c.logFile, lines)}`).join('\n');
 }

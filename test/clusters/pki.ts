@@ -113,3 +113,18 @@ async function openssl(args: readonly string[]): Promise<void> {
     throw new Error(`openssl ${args.slice(0, 2).join(' ')} failed: ${e.stderr ?? String(err)}`);
   }
 }
+
+/**
+ * A kubeconfig (JSON) for a process on a test node: kube-apiserver at `server` (the node's relay
+ * on the host end of its link), the cluster's CA, and the client certificate and key at the
+ * given paths. Pure: writes nothing.
+ */
+export function nodeKubeconfig(server: string, caCert: string, cert: string, key: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'node',
+    // The relay's address is not in the API server's certificate; the name it was issued for is.
+    clusters: [{ name: 'berth-test', cluster: { server, 'certificate-authority': caCert, 'tls-server-name': 'localhost' } }],
+    users: [{ name: 'node', user: { 'client-certificate': cert, 'client-key': key } }],
+    contexts: [{ name: 'node', context: { cluster: 'berth-test', user: 'node' } }],
+  }, null, 2);
+}
