@@ -24,6 +24,18 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
+/** When a fixture first saw a pod of a cluster Ready (epoch ms): the end of "time to first Ready pod". */
+const firstPodReady = new WeakMap<Cluster, number>();
+
+/** Epoch milliseconds at which {@link waitForPodReady} or {@link waitForPodsReady} first saw a pod of `cluster` Ready; `undefined` before. */
+export function firstPodReadyAt(cluster: Cluster): number | undefined {
+  return firstPodReady.get(cluster);
+}
+
+function notePodReady(cluster: Cluster): void {
+  if (!firstPodReady.has(cluster)) firstPodReady.set(cluster, Date.now());
+}
+
 async function reportFailure(clusters: readonly Cluster[], t: TestContext | undefined): Promise<void> {
   for (const c of clusters) {
     // The tail first: stopping removes the cluster folder and its logs with it.
@@ -39,7 +51,8 @@ async function reportFailure(clusters: readonly Cluster[], t: TestContext | unde
  * Wraps a node:test body: starts a cluster, runs `fn`, stops the cluster. When `fn` throws,
  * prints the tail of every component's log and keeps the logs before rethrowing. With
  * `options.nodes` the cluster has real worker nodes (see README), and the time each took to be
- * Ready is reported as a test diagnostic.
+ * Ready, and the time from the cluster's start to the first pod a fixture saw Ready, are
+ * reported as test diagnostics.
  */
 export function withCluster(
   fn: (cluster: Cluster, t: TestContext) => Promise<void>,
@@ -55,6 +68,7 @@ export function withClusters(
   options: ClusterOptions = {},
 ): (t: TestContext) => Promise<void> {
   return async (t) => {
+    const began = Date.now();
     const clusters = await startClusters(n, options);
     for (const c of clusters) {
       if (c.nodes.length > 0) {
@@ -67,6 +81,10 @@ export function withClusters(
       await reportFailure(clusters, t);
       throw err;
     } finally {
+      for (const c of clusters) {
+        const at = firstPodReady.get(c);
+        if (c.nodes.length > 0 && at !== undefined) t.diagnostic(`cluster ${c.name}: first pod Ready ${at - began} ms after the cluster's start`);
+      }
       await Promise.all(clusters.map((c) => c.stop()));
     }
   };
@@ -204,7 +222,9 @@ export async function waitForPodReady(cluster: Cluster, namespace: string, name:
       const status = (pod.status ?? {}) as { phase?: string; conditions?: { type: string; status: string }[]; containerStatuses?: unknown };
       last = { phase: status.phase, conditions: status.conditions, containers: status.containerStatuses };
       if (status.phase === 'Failed') throw new Error(`pod ${namespace}/${name} failed: ${JSON.stringify(last)}`);
-      return status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true ? pod : undefined;
+      if (status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') !== true) return undefined;
+      notePodReady(cluster);
+      return pod;
     }, timeoutMs, 200);
   } catch (err) {
     throw new Error(`${(err as Error).message}; last status ${JSON.stringify(last)}`);
@@ -256,6 +276,7 @@ export async function waitForPodsReady(
       last = pods.map((p) => ({ name: p.metadata?.name, phase: p.status?.phase, ready: ready(p) }));
       const failed = pods.find((p) => p.status?.phase === 'Failed');
       if (failed !== undefined) throw new Error(`pod ${namespace}/${failed.metadata?.name} failed: ${JSON.stringify(failed.status)}`);
+      if (pods.some(ready)) notePodReady(cluster);
       return pods.length === count && pods.every(ready) ? pods : undefined;
     }, timeoutMs, 250);
   } catch (err) {

@@ -5,8 +5,8 @@ export {
 } from './cluster.ts';
 export type { ClusterOptions, ClusterPorts, KubeResponse } from './cluster.ts';
 export {
-  connect, createNamespace, createNode, eventually, execInPod, expectOk, uniqueName, waitForPodReady, waitForPodsReady, waitForQuotaUsed, withCluster,
-  withClusters,
+  connect, createNamespace, createNode, eventually, execInPod, expectOk, firstPodReadyAt, uniqueName, waitForPodReady, waitForPodsReady,
+  waitForQuotaUsed, withCluster, withClusters,
 } from './fixtures.ts';
 export type { ConnectResult, ExecResult, KubeObject, NodeSpec } from './fixtures.ts';
 export { NODE_IMAGES, pushNodeImages } from './images.ts';

@@ -11,7 +11,7 @@ import { adminPassword } from '../support/server.ts';
 import { startRegistryServer, tool } from '../registry/support.ts';
 import type { RegistryServer } from '../registry/support.ts';
 import {
-  CLUSTER_DOMAIN, clusterDnsIp, connect, createNamespace, eventually, execInPod, expectOk, pushNodeImages, startCluster,
+  CLUSTER_DOMAIN, clusterDnsIp, connect, createNamespace, eventually, execInPod, expectOk, firstPodReadyAt, pushNodeImages, startCluster,
   waitForPodReady, waitForPodsReady,
 } from './index.ts';
 import type { Cluster, KubeObject } from './index.ts';
@@ -24,6 +24,7 @@ let berth: RegistryServer;
 let cluster: Cluster;
 let robot: { readonly username: string; readonly secret: string };
 let failed = false;
+let clusterBegan = 0;
 
 /** Marks the file failed when `fn` throws, so that `after` keeps the cluster's logs. */
 function keepingLogs(fn: () => Promise<void>): () => Promise<void> {
@@ -42,6 +43,7 @@ before(async () => {
   await berth.createProject('nodes');
   robot = await berth.createRobot('nodes', 'node', [{ repositories: '**', actions: ['pull'] }]);
   await pushNodeImages({ registry: berth.host, project: 'nodes', username: 'admin', password: adminPassword, crane: tool('crane') });
+  clusterBegan = Date.now();
   cluster = await startCluster({
     name: 'svc', nodes: 2,
     nodeRegistry: { name: REGISTRY, address: berth.host, username: robot.username, password: robot.secret, pauseImage: `${REGISTRY}/nodes/pause:1` },
@@ -132,7 +134,8 @@ test('a Deployment of the responder pulled from a private project with a robot: 
   expectOk(await cluster.request('POST', `/api/v1/namespaces/${ns}/pods`, responderPod('client', cluster.nodes[1].name)), 'create pod client');
 
   const pods = await waitForPodsReady(cluster, ns, 'app=web', 3);
-  process.stdout.write(`# 3 replicas Ready ${Date.now() - began} ms after the Deployment's create\n`);
+  process.stdout.write(`# 3 replicas Ready ${Date.now() - began} ms after the Deployment's create, `
+    + `the first ${(firstPodReadyAt(cluster) ?? Number.NaN) - clusterBegan} ms after the cluster's start\n`);
   await waitForPodReady(cluster, ns, 'client');
   const names = new Set(pods.map((p) => p.metadata?.name));
   const deployment = expectOk(await cluster.request('GET', `/apis/apps/v1/namespaces/${ns}/deployments/web`), 'get Deployment') as KubeObject;

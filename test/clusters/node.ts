@@ -316,11 +316,25 @@ export async function startNode(cluster: Cluster, index: number, registry: NodeR
       apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } }, spec: { podCIDR: podCidr, podCIDRs: [podCidr] },
     });
     if (created.status !== 201) throw new Error(`create Node ${name}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+    // kube-proxy polls every second until its Node has addresses; the kubelet would post the same ones a few seconds later.
+    const addressed = await cluster.request('PATCH', `/api/v1/nodes/${name}/status`,
+      { status: { addresses: [{ type: 'InternalIP', address: link.nodeIp }, { type: 'Hostname', address: name }] } }, 'application/merge-patch+json');
+    if (addressed.status !== 200) throw new Error(`set addresses of Node ${name}: HTTP ${addressed.status} ${JSON.stringify(addressed.body)}`);
 
     const netns = ['nsenter', `--net=/run/netns/${record.netns}`, '--'];
     const env = { PATH };
     node.adopt(startComponent(`${name}/containerd`, netns[0], [...netns.slice(1), '/usr/bin/containerd', '--config', join(dir, 'containerd.toml')],
       join(dir, 'logs', 'containerd.log'), env));
+    // kube-proxy, and on the first node the cluster DNS, start while containerd does (their
+    // certificates are made meanwhile), sync while the kubelet starts, and are waited for after
+    // the Node is Ready.
+    const apiServer = `https://${link.hostIp}:${apiRelay.port}`;
+    const [proxy, dns] = await Promise.all([
+      startKubeProxy(cluster, node, apiServer, netns, env),
+      index === 0 ? startClusterDns(cluster, node, apiServer, netns, env) : undefined,
+    ]);
+    node.adopt(proxy);
+    if (dns !== undefined) node.adopt(dns);
     const socket = containerdSocket(dir);
     while (!existsSync(socket)) {
       const dead = node.components.find((c) => c.exit !== undefined);
@@ -333,12 +347,6 @@ export async function startNode(cluster: Cluster, index: number, registry: NodeR
       `--root-dir=${join(dir, 'kubelet')}`, `--cert-dir=${join(dir, 'kubelet', 'pki')}`,
       `--hostname-override=${name}`, `--node-ip=${link.nodeIp}`, '--v=1',
     ], join(dir, 'logs', 'kubelet.log'), env));
-    // kube-proxy, and on the first node the cluster DNS, start beside the kubelet and are waited for after it.
-    const apiServer = `https://${link.hostIp}:${apiRelay.port}`;
-    const proxy = await startKubeProxy(cluster, node, apiServer, netns, env);
-    node.adopt(proxy);
-    const dns = index === 0 ? await startClusterDns(cluster, node, apiServer, netns, env) : undefined;
-    if (dns !== undefined) node.adopt(dns);
 
     let last = 'no Node status yet';
     for (;;) {
