@@ -8,6 +8,7 @@ import type { RegistryServer } from '../registry/support.ts';
 import { adminPassword } from '../support/server.ts';
 import { kubeBinDir, startClusters } from './cluster.ts';
 import type { Cluster } from './cluster.ts';
+import { clusterDnsIp } from './coredns.ts';
 import { pushNodeImages } from './images.ts';
 import type { NodeRegistry } from './node.ts';
 
@@ -35,7 +36,8 @@ if (nodes > 0) {
   const robot = await berth.createRobot('nodes', 'node', [{ repositories: '**', actions: ['pull'] }]);
   await pushNodeImages({ registry: berth.host, project: 'nodes', username: 'admin', password: adminPassword, crane: tool('crane') });
   nodeRegistry = { name: 'berth.test', address: berth.host, username: robot.username, password: robot.secret, pauseImage: 'berth.test/nodes/pause:1' };
-  process.stdout.write(`Berth: ${berth.url} (admin / ${adminPassword}); pods use berth.test/nodes/busybox:1\n`);
+  process.stdout.write(`Berth: ${berth.url} (admin / ${adminPassword}); pods use berth.test/nodes/busybox:1 and berth.test/nodes/responder:1`
+    + ' (HTTP and UDP on 8080; `responder probe tcp|udp HOST:PORT` inside a pod)\n');
 }
 let clusters: Cluster[];
 try {
@@ -46,8 +48,9 @@ try {
 }
 for (const c of clusters) {
   const nodeTimes = c.nodes.map((x) => `, ${x.name} (${x.link.nodeIp}) Ready in ${(x.readyMs / 1000).toFixed(1)} s`).join('');
+  const dns = c.nodes.length > 0 ? `  cluster DNS: kube-system/kube-dns ${clusterDnsIp(c.serviceClusterIpRange)} (CoreDNS on ${c.nodes[0].link.nodeIp}); NodePorts at the node addresses\n` : '';
   process.stdout.write(`${c.name}: ready in ${(c.startMs / 1000).toFixed(1)} s${nodeTimes}\n`
-    + `  export KUBECONFIG=${c.kubeconfigPath}\n  ${kubectl} --kubeconfig ${c.kubeconfigPath} get namespaces\n`);
+    + `${dns}  export KUBECONFIG=${c.kubeconfigPath}\n  ${kubectl} --kubeconfig ${c.kubeconfigPath} get namespaces\n`);
 }
 process.stdout.write('Ctrl-C stops the clusters and removes their folders.\n');
 
