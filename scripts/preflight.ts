@@ -6,6 +6,7 @@ import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { kubeBinDir } from '../test/clusters/cluster.ts';
+import { kubeRouterBinary } from '../test/clusters/netpol-enforcer.ts';
 import { pgAdminUrl } from '../test/support/pg.ts';
 import { toolsBin } from '../test/registry/support.ts';
 
@@ -39,6 +40,11 @@ export async function missingComponents(): Promise<Missing[]> {
     kubeBinDir();
   } catch {
     out.push({ component: 'Kubernetes test binaries', provide: 'test/clusters/build.sh, once: about 7 min on 2 cores' });
+  }
+  try {
+    kubeRouterBinary();
+  } catch {
+    out.push({ component: 'kube-router (NetworkPolicy enforcer)', provide: 'test/clusters/build-netpol.sh, once: about 2 min on 2 cores' });
   }
   const tools = ['crane', 'oras', 'conformance.test'].filter((t) => !existsSync(join(toolsBin(), t)));
   if (tools.length > 0) out.push({ component: tools.join(', '), provide: 'test/registry/build-tools.sh' });

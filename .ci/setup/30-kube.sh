@@ -10,3 +10,7 @@ echo "kube binaries: ${BERTH_KUBE_BIN}"
 BERTH_NODE_TOOLS_BIN="$(test/clusters/build-node-tools.sh | tail -1)"
 export BERTH_NODE_TOOLS_BIN
 echo "node tools: ${BERTH_NODE_TOOLS_BIN}"
+# kube-router, the test nodes' NetworkPolicy enforcer, cached the same way (test/clusters/build-netpol.sh).
+BERTH_KUBE_ROUTER_BIN="$(test/clusters/build-netpol.sh | tail -1)"
+export BERTH_KUBE_ROUTER_BIN
+echo "kube-router: ${BERTH_KUBE_ROUTER_BIN}"
