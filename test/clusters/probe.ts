@@ -26,23 +26,38 @@ export interface ProbeTarget {
  * Connects from pod `namespace/pod` to every target at once (one `kubectl exec` running one
  * busybox `nc` per target in the background), sends an HTTP GET, and reports for each target
  * whether the responder's body came back, keyed `ip:port`. Each connection gives up after
- * `connectTimeoutS` seconds (busybox nc `-w`); the exec is bounded by `execTimeoutMs`. Throws
- * when the exec itself fails or a target is missing from its output (so a broken probe never
- * reads as "blocked").
+ * `connectTimeoutS` seconds (busybox nc `-w`); the exec is bounded by `execTimeoutMs`. Targets
+ * that did not answer are asked again up to `retries` times (default 1, with twice the
+ * timeout): on a loaded machine a connection that policy allows may still miss a 1 s timeout,
+ * while one that policy refuses never succeeds, however often it is tried. Throws when the
+ * exec itself fails or a target is missing from its output (so a broken probe never reads as
+ * "refused").
  */
 export async function probeFrom(
   cluster: Cluster, namespace: string, pod: string, targets: readonly ProbeTarget[],
-  options: { readonly connectTimeoutS?: number; readonly execTimeoutMs?: number } = {},
+  options: { readonly connectTimeoutS?: number; readonly execTimeoutMs?: number; readonly retries?: number } = {},
+): Promise<ReadonlyMap<string, boolean>> {
+  const wait = options.connectTimeoutS ?? 1;
+  const seen = new Map(await probeOnce(cluster, namespace, pod, targets, wait, options.execTimeoutMs));
+  for (let retry = 0; retry < (options.retries ?? 1); retry++) {
+    const again = targets.filter((t) => seen.get(`${t.ip}:${t.port}`) === false);
+    if (again.length === 0) break;
+    for (const [k, v] of await probeOnce(cluster, namespace, pod, again, wait * 2, options.execTimeoutMs)) seen.set(k, v);
+  }
+  return seen;
+}
+
+async function probeOnce(
+  cluster: Cluster, namespace: string, pod: string, targets: readonly ProbeTarget[], wait: number, execTimeoutMs: number | undefined,
 ): Promise<ReadonlyMap<string, boolean>> {
   const keys = targets.map((t) => {
     if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(t.ip) || !Number.isInteger(t.port)) throw new Error(`bad probe target ${JSON.stringify(t)}`);
     return `${t.ip}:${t.port}`;
   });
-  const wait = options.connectTimeoutS ?? 1;
   const script = `for t in ${keys.join(' ')}; do (`
     + `if printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w ${wait} \${t%:*} \${t#*:} 2>/dev/null | grep -q ${RESPONDER_BODY}; then echo "$t ok"; else echo "$t no"; fi`
     + ') & done; wait';
-  const result = await execInPod(cluster, namespace, pod, ['sh', '-c', script], { timeoutMs: options.execTimeoutMs ?? (wait * 1000) + 20_000 });
+  const result = await execInPod(cluster, namespace, pod, ['sh', '-c', script], { timeoutMs: execTimeoutMs ?? (wait * 1000) + 20_000 });
   if (result.code !== 0) throw new Error(`probe from ${namespace}/${pod} failed (exit ${result.code}): ${result.stderr.trim()}`);
   const seen = new Map<string, boolean>();
   for (const line of result.stdout.split('\n')) {
