@@ -139,6 +139,24 @@ export function policyObject(policy: Policy, namespaceOf: (role: NamespaceRole) 
   };
 }
 
+/**
+ * The policies to create for `policy` on kube-router v2.1.0: a policy with both types becomes
+ * two, `<name>-in` with its ingress rules and `<name>-out` with its egress rules, which the
+ * specification makes equivalent (a pod is isolated, and a connection allowed, by the union of
+ * the policies that select it, per direction). kube-router puts a policy's ingress and egress
+ * rules in one chain and runs a packet to a selected pod, and one from a selected pod, through
+ * all of it; so between two pods that one policy selects, a rule of the other direction lets
+ * the packet through (seen: an egress rule allowing port 82 let a connection in that the
+ * ingress rules refused). Single-type policies are returned as they are.
+ */
+export function enforcerPolicies(policy: Policy): readonly Policy[] {
+  if (policy.types.length < 2) return [policy];
+  return [
+    { name: `${policy.name}-in`, namespace: policy.namespace, podSelector: policy.podSelector, types: ['Ingress'], ingress: policy.ingress ?? [] },
+    { name: `${policy.name}-out`, namespace: policy.namespace, podSelector: policy.podSelector, types: ['Egress'], egress: policy.egress ?? [] },
+  ];
+}
+
 /** The merge patch that gives an object exactly `labels` among `keys` (other keys untouched). */
 export function labelPatch(keys: readonly string[], labels: Labels): Record<string, unknown> {
   return { metadata: { labels: Object.fromEntries(keys.map((k) => [k, labels[k] ?? null])) } };
@@ -213,6 +231,53 @@ export function generateScenario(rng: Rng, id: string): Scenario {
     });
   }
   return { id, namespaceLabels, podLabels, policies };
+}
+
+function selects(selector: Selector, labels: Labels): boolean {
+  const matchLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  return matchLabels && (selector.matchExpressions ?? []).every((e) => {
+    const value = labels[e.key];
+    switch (e.operator) {
+      case 'In': return value !== undefined && (e.values ?? []).includes(value);
+      case 'NotIn': return value === undefined || !(e.values ?? []).includes(value);
+      case 'Exists': return value !== undefined;
+      default: return value === undefined;
+    }
+  });
+}
+
+/**
+ * What the NetworkPolicy specification (networking.k8s.io/v1) says of a scenario, worked out
+ * independently of any enforcer: the connections allowed. A pod is isolated for ingress
+ * (egress) when a policy of its namespace selects it and lists that type; an isolated pod
+ * takes (opens) only what some rule of such a policy allows: a rule without peers allows every
+ * pod, a peer with only a podSelector means pods of the policy's namespace, with only a
+ * namespaceSelector every pod of the matching namespaces, with both the pods that match both;
+ * a rule without ports allows every port, a port with `endPort` a range. A connection needs
+ * both the source's egress and the destination's ingress. This is the oracle the random
+ * scenarios are held to until `berth netpol reach` exists; the hand-checked matrices hold it.
+ */
+export function specReach(scenario: Scenario): ReadonlySet<string> {
+  const podLabels = (ref: string): Labels => scenario.podLabels[ref] ?? {};
+  const pod = (ref: string): typeof PODS[number] => PODS.find((p) => p.ref === ref) ?? PODS[0];
+  const peerMatches = (policy: Policy, peer: Peer, other: string): boolean => {
+    const o = pod(other);
+    if (peer.namespaceSelector === undefined && o.namespace !== policy.namespace) return false;
+    if (peer.namespaceSelector !== undefined && !selects(peer.namespaceSelector, scenario.namespaceLabels[o.namespace])) return false;
+    return peer.podSelector === undefined || selects(peer.podSelector, podLabels(other));
+  };
+  const portMatches = (rule: PortRule, port: number): boolean =>
+    rule.port === undefined || (rule.endPort === undefined ? rule.port === port : rule.port <= port && port <= rule.endPort);
+  const allows = (self: string, other: string, port: number, type: 'Ingress' | 'Egress'): boolean => {
+    const selecting = scenario.policies.filter((p) => p.namespace === pod(self).namespace && p.types.includes(type) && selects(p.podSelector, podLabels(self)));
+    if (selecting.length === 0) return true;
+    return selecting.some((p) => ((type === 'Ingress' ? p.ingress : p.egress) ?? []).some((r) =>
+      (r.peers === undefined || r.peers.length === 0 || r.peers.some((peer) => peerMatches(p, peer, other)))
+      && (r.ports === undefined || r.ports.length === 0 || r.ports.some((pr) => portMatches(pr, port)))));
+  };
+  return new Set(PODS.flatMap((s) => PODS.filter((d) => d.ref !== s.ref).flatMap((d) => REACH_PORTS
+    .filter((port) => allows(s.ref, d.ref, port, 'Egress') && allows(d.ref, s.ref, port, 'Ingress'))
+    .map((port) => edge(s.ref, d.ref, port)))));
 }
 
 /** The labels of the hand-checked scenarios (see {@link HAND_CHECKED}). */
