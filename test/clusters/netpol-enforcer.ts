@@ -211,9 +211,10 @@ export async function startNetworkPolicyEnforcers(cluster: Cluster, timeoutMs = 
     node.adopt(component);
     return { node, component };
   }));
-  const ready = new NetworkPolicyEnforcers(enforcers, 0);
+  // The same enforcers, before their start time is known; the returned object carries it.
+  const starting = new NetworkPolicyEnforcers(enforcers, 0);
   try {
-    await ready.waitForSync(began, { timeoutMs });
+    await starting.waitForSync(began, { timeoutMs });
     await Promise.all(enforcers.map(async ({ node }) => {
       if (!await hasChain(node, 'KUBE-ROUTER-FORWARD')) throw new Error(`${node.name}: kube-router synced but KUBE-ROUTER-FORWARD is missing`);
     }));
