@@ -15,3 +15,6 @@ export { CLUSTER_DOMAIN, clusterDnsIp } from './coredns.ts';
 export { ClusterNode } from './node.ts';
 export { nodeTool, nodeToolsBinDir } from './node-tools.ts';
 export type { NodeRegistry } from './node.ts';
+export { KUBE_ROUTER_VERSION, NetworkPolicyEnforcers, kubeRouterBinary, startNetworkPolicyEnforcers } from './netpol-enforcer.ts';
+export { RESPONDER_BODY, probeFrom, responderCommand } from './probe.ts';
+export type { ProbeTarget } from './probe.ts';

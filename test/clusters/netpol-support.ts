@@ -9,7 +9,7 @@ import type { Cluster } from './cluster.ts';
 import { expectOk, waitForPodReady } from './fixtures.ts';
 import type { KubeObject } from './fixtures.ts';
 import { pushNodeImages } from './images.ts';
-import { nodeFilterRules, startNetworkPolicyEnforcers } from './netpol-enforcer.ts';
+import { kubeRouterBinary, nodeFilterRules, startNetworkPolicyEnforcers } from './netpol-enforcer.ts';
 import type { NetworkPolicyEnforcers } from './netpol-enforcer.ts';
 import { responderCommand } from './probe.ts';
 
@@ -33,6 +33,8 @@ export interface EnforcedCluster {
  * fails. Throws with the failing step's message.
  */
 export async function startEnforcedCluster(name: string, nodes: number): Promise<EnforcedCluster> {
+  // A missing enforcer fails before anything starts.
+  kubeRouterBinary();
   const berth = await startRegistryServer('sqlite', {}, { host: '0.0.0.0' });
   let cluster: Cluster | undefined;
   try {
