@@ -2,6 +2,7 @@
 // composition root concatenates them. Names sort in application order: `<NNNN>-<area>-<what>`.
 import { Migrator, sql, type Kysely, type Migration as KyselyMigration } from 'kysely';
 import type { Dialect } from './database.ts';
+import { tlsMigration } from '../tls/store.ts';
 
 /** A schema change. `up` receives the dialect so that it can choose column types. */
 export interface Migration {
@@ -114,6 +115,7 @@ export const platformMigrations: readonly Migration[] = [
       await db.insertInto('leader_epoch' as never).values({ id: 1, epoch: 0, holder: '', elected_at: '' } as never).execute();
     },
   },
+  tlsMigration,
 ];
 
 /**
