@@ -48,4 +48,28 @@ describe('configuration precedence: flags, then BERTH_* variables, then defaults
     assert.deepEqual(c.uploads, { maxBytes: 1_048_576, maxOpenPerPrincipal: 5, maxOpenPerProject: 8, idleMs: 120_000, sweepEveryMs: 10_000 });
     assert.throws(() => loadConfig([], { BERTH_REGISTRY_MAX_UPLOADS_PER_PROJECT: '0' }), /BERTH_REGISTRY_MAX_UPLOADS_PER_PROJECT must be a positive number/);
   });
+  it('configures the admission webhook listener: port, the address API servers dial, certificate names and lifetime', () => {
+    assert.deepEqual(loadConfig([], {}).webhook, {
+      port: 9443, address: { host: '127.0.0.1' }, names: { dns: [], ips: ['127.0.0.1'] }, certLifetimeSeconds: 90 * 24 * 3600,
+    });
+    const c = loadConfig([], {
+      BERTH_WEBHOOK_PORT: '0', BERTH_WEBHOOK_ADDRESS: 'Berth.Example:443', BERTH_WEBHOOK_HOSTS: 'berth.example, 10.0.0.5,berth-alt', BERTH_WEBHOOK_CERT_LIFETIME: '3',
+    });
+    assert.deepEqual(c.webhook, {
+      port: 0, address: { host: 'berth.example', port: 443 }, names: { dns: ['berth.example', 'berth-alt'], ips: ['10.0.0.5'] }, certLifetimeSeconds: 3,
+    });
+    const cases: readonly [string, { host: string; port?: number }][] = [
+      ['10.1.2.3', { host: '10.1.2.3' }], ['10.1.2.3:8443', { host: '10.1.2.3', port: 8443 }],
+      ['fd00::1', { host: 'fd00::1' }], ['[fd00:0::1]:9443', { host: 'fd00::1', port: 9443 }],
+    ];
+    for (const [raw, address] of cases) assert.deepEqual(loadConfig([], { BERTH_WEBHOOK_ADDRESS: raw }).webhook.address, address, raw);
+  });
+  it('refuses bad webhook settings, naming the variable', () => {
+    assert.throws(() => loadConfig([], { BERTH_WEBHOOK_PORT: '65536' }), /BERTH_WEBHOOK_PORT must hold a port from 0 to 65535, got "65536"/);
+    assert.throws(() => loadConfig([], { BERTH_WEBHOOK_PORT: 'https' }), /BERTH_WEBHOOK_PORT/);
+    assert.throws(() => loadConfig([], { BERTH_WEBHOOK_ADDRESS: 'https://berth.example' }), /BERTH_WEBHOOK_ADDRESS must be a host name or IP address with an optional :port/);
+    assert.throws(() => loadConfig([], { BERTH_WEBHOOK_ADDRESS: 'berth.example:99999' }), /BERTH_WEBHOOK_ADDRESS must hold a port/);
+    assert.throws(() => loadConfig([], { BERTH_WEBHOOK_HOSTS: 'ok.example,not_ok' }), /BERTH_WEBHOOK_HOSTS: "not_ok" is neither a DNS name nor an IP address/);
+    assert.throws(() => loadConfig([], { BERTH_WEBHOOK_CERT_LIFETIME: '0' }), /BERTH_WEBHOOK_CERT_LIFETIME must be a positive number/);
+  });
 });

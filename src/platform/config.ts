@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { BerthError } from './errors.ts';
+import { ipBytes, ipText, mergeSubjectAltNames, parseSubjectAltNames, type SubjectAltNames } from './tls/names.ts';
 
 /** Everything `berth server` needs to start. Plain data, resolved once at start-up. */
 export interface Config {
@@ -33,6 +34,24 @@ export interface Config {
   readonly registryGcIntervalHours: number;
   /** Bounds on registry blob uploads (what one principal or project may hold open, and for how long). */
   readonly uploads: UploadLimits;
+  /** The HTTPS listener for the admission webhooks member clusters' API servers call. */
+  readonly webhook: WebhookConfig;
+}
+
+/** Where the admission webhooks listen, how API servers reach them, and their certificate. */
+export interface WebhookConfig {
+  /** Port of the HTTPS listener, on `host` (BERTH_WEBHOOK_PORT, 9443; 0 picks a free one). */
+  readonly port: number;
+  /**
+   * The host (and port, when not `port`: behind a load balancer or a port forward) that API
+   * servers dial (BERTH_WEBHOOK_ADDRESS, `127.0.0.1`): the webhooks' URL is built from it and
+   * its host is always in the serving certificate.
+   */
+  readonly address: { readonly host: string; readonly port?: number };
+  /** Every name the serving certificate holds: the address's host and BERTH_WEBHOOK_HOSTS (comma-separated DNS names and IPs). */
+  readonly names: SubjectAltNames;
+  /** Lifetime of each serving certificate, seconds (BERTH_WEBHOOK_CERT_LIFETIME, 90 days); re-issued when a third remains. */
+  readonly certLifetimeSeconds: number;
 }
 
 /**
@@ -134,6 +153,45 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
       idleMs: num('BERTH_REGISTRY_UPLOAD_IDLE_SECONDS', 15 * 60) * 1000,
       sweepEveryMs: num('BERTH_REGISTRY_UPLOAD_SWEEP_SECONDS', 60) * 1000,
     },
+    webhook: webhookConfig(env, num('BERTH_WEBHOOK_CERT_LIFETIME', 90 * 24 * 3600)),
+  };
+}
+
+function portNumber(raw: string, name: string): number {
+  const port = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || port > 65535) throw new BerthError('Invalid', `${name} must hold a port from 0 to 65535, got "${raw}"`);
+  return port;
+}
+
+// `host`, `host:port`, an IPv6 literal, or `[IPv6]:port`.
+function hostAndPort(raw: string): { host: string; port?: number } {
+  const bad = () => new BerthError('Invalid', `BERTH_WEBHOOK_ADDRESS must be a host name or IP address with an optional :port, got "${raw}"`);
+  if (raw.includes('/')) throw bad();
+  const bracketed = /^\[([^\]]+)\](?::([0-9]+))?$/.exec(raw);
+  const [host, port] = bracketed ? [bracketed[1], bracketed[2]]
+    : ipBytes(raw)?.length === 16 ? [raw, undefined] : raw.split(':').length <= 2 ? raw.split(':') : [];
+  if (host === undefined || host === '') throw bad();
+  const ip = ipBytes(host);
+  let canonical: string;
+  if (ip !== undefined) canonical = ipText(ip);
+  else {
+    try { canonical = parseSubjectAltNames(host).dns[0]; } catch { throw bad(); }
+  }
+  return port === undefined ? { host: canonical } : { host: canonical, port: portNumber(port, 'BERTH_WEBHOOK_ADDRESS') };
+}
+
+function webhookConfig(env: Readonly<Record<string, string | undefined>>, certLifetimeSeconds: number): WebhookConfig {
+  const address = hostAndPort(env.BERTH_WEBHOOK_ADDRESS || '127.0.0.1');
+  let extra: SubjectAltNames;
+  try {
+    extra = parseSubjectAltNames(env.BERTH_WEBHOOK_HOSTS ?? '');
+  } catch (err) {
+    throw new BerthError('Invalid', `BERTH_WEBHOOK_HOSTS: ${(err as Error).message}`);
+  }
+  const own = parseSubjectAltNames(address.host);
+  return {
+    port: portNumber(env.BERTH_WEBHOOK_PORT || '9443', 'BERTH_WEBHOOK_PORT'),
+    address, names: mergeSubjectAltNames(own, extra), certLifetimeSeconds,
   };
 }
 
