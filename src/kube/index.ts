@@ -15,3 +15,9 @@ export { discoveryPath, knownResource, knownResources, resourcePath, resourcesFr
 export type { KindRef, KubeObject, ResourceInfo } from './resources.ts';
 export { Informer, ObjectStore, watchKind } from './watch.ts';
 export type { InformerEvent, InformerHandler, InformerStats, WatchKindOptions } from './watch.ts';
+export { ADMISSION_API_VERSION, admissionResponse, jsonPointer, parseAdmissionReview } from './admission-review.ts';
+export type {
+  AdmissionOperation, AdmissionRequest, AdmissionUser, GroupVersionKind, GroupVersionResource, JsonPatchOperation, MutationVerdict, ParsedReview, Verdict,
+} from './admission-review.ts';
+export { ADMISSION_AUTHORITY, AdmissionPolicies, MAX_ADMISSION_REVIEW_BYTES, startAdmissionServer } from './admission-server.ts';
+export type { AdmissionPolicy, AdmissionServer, AdmissionServerOptions } from './admission-server.ts';

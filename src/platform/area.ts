@@ -9,6 +9,7 @@ import type { AuditLog } from './audit/service.ts';
 import type { Identity } from './identity/service.ts';
 import type { Metrics } from './http/metrics.ts';
 import type { Leader } from './leader.ts';
+import type { AdmissionServer } from '../kube/index.ts';
 
 /** What the platform hands every area. Nothing else is shared: no module-level singletons. */
 export interface PlatformDeps {
@@ -22,6 +23,8 @@ export interface PlatformDeps {
   readonly secretKey: Uint8Array;
   /** Leader election: work that must run once per installation goes through `leader.runWhileLeader`. */
   readonly leader: Leader;
+  /** The admission webhook listener: areas register their policies on `admission.policies`; its `url` and `caPem` go into the webhook configurations. */
+  readonly admission: AdmissionServer;
 }
 
 /** One area's entry into the server. */

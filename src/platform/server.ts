@@ -17,6 +17,7 @@ import { buildApp } from './http/app.ts';
 import { Leader } from './leader.ts';
 import { loadSecretKey } from './secret-key.ts';
 import { areas as defaultAreas } from './areas.ts';
+import { AdmissionPolicies, startAdmissionServer, type AdmissionServer } from '../kube/index.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -46,6 +47,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const stop = new AbortController();
   const background: Promise<void>[] = [];
   let leader: Leader | undefined;
+  let admission: AdmissionServer | undefined;
   try {
     const migrations = [...platformMigrations, ...areas.flatMap((a) => a.migrations)];
     await migrate(db.kysely as never, db.dialect, migrations);
@@ -54,7 +56,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const identity = new Identity(db, audit, { sessionTtlSeconds: config.sessionTtlSeconds });
     const metrics = new Metrics(() => db.poolStats());
     leader = new Leader({ db, databaseUrl: config.databaseUrl, replica: config.replicaId ?? `${hostname()}-${process.pid}`, logger, registry: metrics.registry });
-    const deps: PlatformDeps = { config, db, audit, identity, metrics, logger, secretKey, leader };
+    // Listening before the areas register their policies is harmless: an unknown policy is a 404,
+    // which the cluster's failurePolicy handles like Berth being down.
+    admission = await startAdmissionServer({
+      host: config.host, webhook: config.webhook, db: db.kysely as never, secretKey, logger, policies: new AdmissionPolicies(),
+    });
+    const deps: PlatformDeps = { config, db, audit, identity, metrics, logger, secretKey, leader, admission };
     const boot = await identity.bootstrapAdmin(config.adminPassword);
     const app = await buildApp({
       deps, areas, version, expectedMigrations: migrations.map((m) => m.name),
@@ -74,7 +81,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       close() {
         closing ??= (async () => {
           stop.abort();
-          await app.close();
+          await Promise.all([app.close(), deps.admission.close()]);
           await Promise.all(background);
           await deps.leader.close();
           await db.close();
@@ -84,6 +91,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     };
   } catch (err) {
     stop.abort();
+    await admission?.close();
     await leader?.close();
     await db.close();
     throw err;

@@ -11,7 +11,7 @@ import { startServer } from '../../src/platform/server.ts';
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
 async function withServer(dataDir: string, fn: () => Promise<void>): Promise<void> {
-  const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], { BERTH_ADMIN_PASSWORD: 'admin-password-1' });
+  const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], { BERTH_ADMIN_PASSWORD: 'admin-password-1', BERTH_WEBHOOK_PORT: '0' });
   const server = await startServer(config, { logger: pino({ level: 'silent' }) });
   try {
     // A write, so that SQLite has its -wal and -shm files.

@@ -163,7 +163,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await db.withTables<{ kysely_migration: { name: string } }>().deleteFrom('kysely_migration').where('name', '>=', '0105-images-members-of-deleted-users').execute();
       await s.server.close();
       const again = await startServer(loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', s.dataDir], {
-        BERTH_ADMIN_PASSWORD: adminPassword, ...(s.databaseUrl ? { BERTH_DATABASE_URL: s.databaseUrl } : {}),
+        BERTH_ADMIN_PASSWORD: adminPassword, BERTH_WEBHOOK_PORT: '0', ...(s.databaseUrl ? { BERTH_DATABASE_URL: s.databaseUrl } : {}),
       }), { logger: pino({ level: 'silent' }) });
       try {
         const login = await fetch(`${again.url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) });

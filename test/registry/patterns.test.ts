@@ -173,7 +173,7 @@ for (const backend of ['sqlite', 'postgres'] as const) test(`policies written wh
     await db.close();
 
     const server = await startServer(loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
-      BERTH_ADMIN_PASSWORD: adminPassword, ...(store.url ? { BERTH_DATABASE_URL: store.url } : {}),
+      BERTH_ADMIN_PASSWORD: adminPassword, BERTH_WEBHOOK_PORT: '0', ...(store.url ? { BERTH_DATABASE_URL: store.url } : {}),
     }), { logger: pino({ level: 'silent' }) });
     try {
       const admin = await token(server.url, 'admin', adminPassword, 'repository:team/prod/eu/api:pull,push');

@@ -180,7 +180,7 @@ test('on another replica sharing the database, revocations and removed members t
   const a = await startRegistryServer('postgres', { BERTH_SECRET_KEY: randomBytes(32).toString('hex') });
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-replica-'));
   const b = await startServer(loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
-    BERTH_DATABASE_URL: a.databaseUrl, BERTH_SECRET_KEY: a.server.deps.config.secretKey,
+    BERTH_DATABASE_URL: a.databaseUrl, BERTH_SECRET_KEY: a.server.deps.config.secretKey, BERTH_WEBHOOK_PORT: '0',
   }), { logger: pino({ level: 'silent' }) });
   try {
     await a.createProject('team');

@@ -35,7 +35,8 @@ export async function startTestServer(backend: Backend = 'sqlite', env: Record<s
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-test-'));
   const db = await databaseFor(backend);
   const config = loadConfig(['--port', '0', '--host', opts.host ?? '127.0.0.1', '--data-dir', dataDir], {
-    BERTH_ADMIN_PASSWORD: adminPassword, ...(db.url ? { BERTH_DATABASE_URL: db.url } : {}), ...env,
+    // Tests run in parallel: each server takes a free admission-webhook port unless the test names one.
+    BERTH_ADMIN_PASSWORD: adminPassword, BERTH_WEBHOOK_PORT: '0', ...(db.url ? { BERTH_DATABASE_URL: db.url } : {}), ...env,
   });
   const server = await startServer(config, { logger: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }), areas: opts.areas });
   const url = server.url.replace('//0.0.0.0:', '//127.0.0.1:');

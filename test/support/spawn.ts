@@ -53,7 +53,8 @@ class PortTakenError extends Error {}
 async function spawnOnce(opts: { dataDir: string; env?: Record<string, string>; port: number }): Promise<SpawnedServer> {
   const port = opts.port;
   const child = spawn(process.execPath, [join(root, 'src', 'cli', 'main.ts'), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', opts.dataDir], {
-    env: { ...process.env, BERTH_LOG_LEVEL: 'warn', ...opts.env },
+    // Several servers run at once: each takes a free webhook port unless the test names one.
+    env: { ...process.env, BERTH_LOG_LEVEL: 'warn', BERTH_WEBHOOK_PORT: '0', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
