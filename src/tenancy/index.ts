@@ -45,3 +45,7 @@ export {
   loadTenancy, recordClusterCondition, recordObjectStatus, recordQuotaUsage, replaceObjectStatus,
 } from './store.ts';
 export type { ClusterCondition, ClusterRecord, ClusterStatus, NamespaceRecord, TenantRecord } from './store.ts';
+export {
+  EXEMPT_NAMESPACES, WEBHOOK_CONFIGURATION_NAME, WEBHOOK_TIMEOUT_SECONDS, berthWebhooks, renderWebhookConfigurations,
+} from './webhooks.ts';
+export type { WebhookSpec, WebhookTarget } from './webhooks.ts';
