@@ -121,8 +121,16 @@ describe('admission webhooks served by Berth, called by a real kube-apiserver', 
     const inSystem = uniqueName('system');
     expectOk(await createPod(cluster, plainNs, inPlain, { [REFUSE_LABEL]: 'refuse' }), 'create in an unlabelled namespace');
     expectOk(await createPod(cluster, 'kube-system', inSystem, { [REFUSE_LABEL]: 'refuse' }), 'create in kube-system');
-    assert.ok(!policy.seen.some((s) => s.name === inPlain || s.name === inSystem), 'the policy saw a request it should not have');
-    await cluster.request('DELETE', `/api/v1/namespaces/kube-system/pods/${inSystem}`);
+    // Even labelled as a tenant's, kube-system is exempt: a webhook outage must never stop the control plane.
+    await kubectl(cluster, ['label', 'namespace', 'kube-system', `${TENANT_LABEL}=team-a`]);
+    const labelledSystem = uniqueName('system');
+    try {
+      expectOk(await createPod(cluster, 'kube-system', labelledSystem, { [REFUSE_LABEL]: 'refuse' }), 'create in a labelled kube-system');
+    } finally {
+      await kubectl(cluster, ['label', 'namespace', 'kube-system', `${TENANT_LABEL}-`]);
+    }
+    assert.ok(!policy.seen.some((s) => [inPlain, inSystem, labelledSystem].includes(s.name ?? '')), 'the policy saw a request it should not have');
+    for (const name of [inSystem, labelledSystem]) await cluster.request('DELETE', `/api/v1/namespaces/kube-system/pods/${name}`);
   });
 
   it('applies a mutating patch in tenant namespaces only', async () => {
