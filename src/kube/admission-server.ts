@@ -2,7 +2,7 @@
 // (not the API's), because it has another body bound (an AdmissionReview may carry an object of up
 // to kube's 3 MiB), no bearer-token guard, no console or /api routes, and its own TLS identity.
 // Policies plug in by name; the certificate renews itself under the running server.
-import type { Server as HttpsServer } from 'node:https';
+import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -19,6 +19,10 @@ export const ADMISSION_AUTHORITY = 'admission';
 
 /** How long a request (headers and body) may take to arrive, ms: API servers give webhooks seconds, not minutes. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long an API server's idle keep-alive connection is kept, ms (they reuse connections between calls). */
+const KEEPALIVE_MS = 30_000;
+/** A connection with no traffic either way for this long is closed, ms. */
+const IDLE_MS = 60_000;
 
 /**
  * What Berth enforces at admission, served at `/admission/validate/<name>` (when `validate` is
@@ -160,9 +164,15 @@ export async function startAdmissionServer(opts: AdmissionServerOptions): Promis
     const first = certs.current;
     app = Fastify({
       loggerInstance: opts.logger.child({ component: 'admission' }) as FastifyBaseLogger,
-      https: { cert: first.certPem, key: first.keyPem, minVersion: 'TLSv1.2' },
+      https: {
+        cert: first.certPem, key: first.keyPem, minVersion: 'TLSv1.2', handshakeTimeout: REQUEST_TIMEOUT_MS,
+        // Node checks the request deadline every 30 s by default: a 10 s bound would hold for up to 40.
+        connectionsCheckingInterval: 1_000,
+      } as HttpsServerOptions,
       bodyLimit: MAX_ADMISSION_REVIEW_BYTES,
       requestTimeout: REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: KEEPALIVE_MS,
+      connectionTimeout: IDLE_MS,
       return503OnClosing: true,
     });
     app.server.headersTimeout = REQUEST_TIMEOUT_MS;

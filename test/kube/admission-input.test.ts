@@ -4,6 +4,7 @@
 // backends.
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
+import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
@@ -91,6 +92,22 @@ describe('the admission listener refuses bad input with a clear Status', () => {
     ['another path', () => post(server, '/api/v1/users', review()), 404, /webhooks are POST \/admission\/validate\/<name>/],
     ['GET', () => post(server, '/admission/validate/test-policy', '', {}, 'GET'), 404, /no admission webhook at GET/],
   ];
+  it('closes a request whose body stops coming, within the 10 s bound', async () => {
+    const { url, caPem } = server.server.deps.admission;
+    const began = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: Number(new URL(url).port), ca: caPem }, () => {
+        socket.write('POST /admission/validate/test-policy HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+      });
+      let text = '';
+      socket.on('data', (c: Buffer) => { text += c.toString(); });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const took = Date.now() - began;
+    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.ok(took >= 9_000 && took < 13_000, `closed after ${took} ms`);
+  });
   for (const [name, send, status, message] of cases) {
     it(`${name} → ${status}`, async () => {
       const r = await send();
