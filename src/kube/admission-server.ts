@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { ServingCertificates } from '../platform/tls/serving-service.ts';
 import type { IssuedCertificate } from '../platform/tls/certificates.ts';
-import type { WebhookConfig } from '../platform/config.ts';
+import type { RequestTimeouts, WebhookConfig } from '../platform/config.ts';
 import { admissionResponse, parseAdmissionReview, type AdmissionRequest, type MutationVerdict, type Verdict } from './admission-review.ts';
 
 /** The largest AdmissionReview accepted, bytes: kube-apiserver's own bound on a request body. */
@@ -19,10 +19,6 @@ export const ADMISSION_AUTHORITY = 'admission';
 
 /** How long a request (headers and body) may take to arrive, ms: API servers give webhooks seconds, not minutes. */
 const REQUEST_TIMEOUT_MS = 10_000;
-/** How long an API server's idle keep-alive connection is kept, ms (they reuse connections between calls). */
-const KEEPALIVE_MS = 30_000;
-/** A connection with no traffic either way for this long is closed, ms. */
-const IDLE_MS = 60_000;
 
 /**
  * What Berth enforces at admission, served at `/admission/validate/<name>` (when `validate` is
@@ -65,6 +61,8 @@ export interface AdmissionServerOptions {
   /** Interface to listen on (the server's own `host`). */
   readonly host: string;
   readonly webhook: WebhookConfig;
+  /** The server's keep-alive and idle bounds (BERTH_KEEPALIVE_TIMEOUT, BERTH_IDLE_TIMEOUT), seconds. */
+  readonly timeouts: Pick<RequestTimeouts, 'keepAlive' | 'idle'>;
   readonly db: Kysely<unknown>;
   readonly secretKey: Uint8Array;
   readonly logger: Logger;
@@ -143,8 +141,7 @@ function urlHost(host: string): string {
 /**
  * Starts the admission listener on `host`:`webhook.port` with a serving certificate for
  * `webhook.names` from the shared admission CA (created on first start), renewed in place when a
- * third of its lifetime remains: new connections get the new certificate and idle keep-alive
- * connections are closed so that clients pick it up. Requests: POST JSON AdmissionReview v1 of at
+ * third of its lifetime remains: new connections get the new certificate. Requests: POST JSON AdmissionReview v1 of at
  * most {@link MAX_ADMISSION_REVIEW_BYTES}; anything else gets a Status error (400, 404, 413, 415).
  * @throws Error when the port is taken or the CA cannot be loaded.
  */
@@ -155,9 +152,9 @@ export async function startAdmissionServer(opts: AdmissionServerOptions): Promis
     lifetimeMs: opts.webhook.certLifetimeSeconds * 1000, logger: opts.logger, now: opts.now,
     onRenew(next) {
       if (app === undefined) return;
-      const server = app.server as unknown as HttpsServer;
-      server.setSecureContext({ cert: next.certPem, key: next.keyPem, minVersion: 'TLSv1.2' });
-      server.closeIdleConnections();
+      // Connections already open keep their certificate (it is checked at the handshake only)
+      // until they close; closing idle ones here would race requests already on their way.
+      (app.server as unknown as HttpsServer).setSecureContext({ cert: next.certPem, key: next.keyPem, minVersion: 'TLSv1.2' });
     },
   });
   try {
@@ -171,8 +168,8 @@ export async function startAdmissionServer(opts: AdmissionServerOptions): Promis
       } as HttpsServerOptions,
       bodyLimit: MAX_ADMISSION_REVIEW_BYTES,
       requestTimeout: REQUEST_TIMEOUT_MS,
-      keepAliveTimeout: KEEPALIVE_MS,
-      connectionTimeout: IDLE_MS,
+      keepAliveTimeout: opts.timeouts.keepAlive * 1000,
+      connectionTimeout: opts.timeouts.idle * 1000,
       return503OnClosing: true,
     });
     app.server.headersTimeout = REQUEST_TIMEOUT_MS;

@@ -59,7 +59,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     // Listening before the areas register their policies is harmless: an unknown policy is a 404,
     // which the cluster's failurePolicy handles like Berth being down.
     admission = await startAdmissionServer({
-      host: config.host, webhook: config.webhook, db: db.kysely as never, secretKey, logger, policies: new AdmissionPolicies(),
+      host: config.host, webhook: config.webhook, timeouts: config.timeouts, db: db.kysely as never, secretKey, logger, policies: new AdmissionPolicies(),
     });
     const deps: PlatformDeps = { config, db, audit, identity, metrics, logger, secretKey, leader, admission };
     const boot = await identity.bootstrapAdmin(config.adminPassword);
