@@ -3,7 +3,7 @@
 // to kube's 3 MiB), no bearer-token guard, no console or /api routes, and its own TLS identity.
 // Policies plug in by name; the certificate renews itself under the running server.
 import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { ServingCertificates } from '../platform/tls/serving-service.ts';
@@ -28,8 +28,17 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * decides.
  */
 export interface AdmissionPolicy {
-  validate?(req: AdmissionRequest): Promise<Verdict>;
-  mutate?(req: AdmissionRequest): Promise<MutationVerdict>;
+  validate?(req: AdmissionRequest, origin: AdmissionOrigin): Promise<Verdict>;
+  mutate?(req: AdmissionRequest, origin: AdmissionOrigin): Promise<MutationVerdict>;
+}
+
+/**
+ * Which cluster sent the review: the last segment of `/admission/<mode>/<name>/<cluster>`, the
+ * URL Berth registers in each member cluster (webhook URLs may carry no query). Absent on the
+ * two-segment path.
+ */
+export interface AdmissionOrigin {
+  readonly cluster?: string;
 }
 
 /** Admission policies by name; areas register theirs at start-up, lookups happen per request. */
@@ -48,7 +57,7 @@ export class AdmissionPolicies {
   }
 
   /** The policy method serving `/admission/<mode>/<name>`, if any. */
-  handler(mode: string, name: string): ((req: AdmissionRequest) => Promise<Verdict | MutationVerdict>) | undefined {
+  handler(mode: string, name: string): ((req: AdmissionRequest, origin: AdmissionOrigin) => Promise<Verdict | MutationVerdict>) | undefined {
     const policy = this.#byName.get(name);
     if (mode === 'validate' && policy?.validate) return policy.validate.bind(policy);
     if (mode === 'mutate' && policy?.mutate) return policy.mutate.bind(policy);
@@ -112,7 +121,7 @@ function routes(app: FastifyInstance, policies: AdmissionPolicies): void {
     if (reason === 'InternalError') req.log.error({ err }, 'admission request failed');
     return reply.code(codes[reason]).send(failure(reason, message));
   });
-  app.post<{ Params: { mode: string; name: string } }>('/admission/:mode/:name', async (req, reply) => {
+  const review = async (req: FastifyRequest<{ Params: { mode: string; name: string; cluster?: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
     const handler = policies.handler(req.params.mode, req.params.name);
     if (handler === undefined) {
       return reply.code(404).send(failure('NotFound', `no admission policy serves /admission/${req.params.mode}/${req.params.name}`));
@@ -121,7 +130,7 @@ function routes(app: FastifyInstance, policies: AdmissionPolicies): void {
     if (!parsed.ok) return reply.code(400).send(failure('BadRequest', parsed.message));
     let verdict: Verdict | MutationVerdict;
     try {
-      verdict = await handler(parsed.request);
+      verdict = await handler(parsed.request, req.params.cluster === undefined ? {} : { cluster: req.params.cluster });
     } catch (err) {
       req.log.error({ err, policy: req.params.name, uid: parsed.request.uid }, 'admission policy failed');
       return reply.code(500).send(failure('InternalError', `admission policy "${req.params.name}" failed: ${(err as Error).message}`));
@@ -131,7 +140,9 @@ function routes(app: FastifyInstance, policies: AdmissionPolicies): void {
       return reply.code(500).send(failure('InternalError', `admission policy "${req.params.name}" returned a patch from validation`));
     }
     return reply.code(200).send(admissionResponse(parsed.request.uid, verdict));
-  });
+  };
+  app.post('/admission/:mode/:name', review);
+  app.post('/admission/:mode/:name/:cluster', review);
 }
 
 function urlHost(host: string): string {

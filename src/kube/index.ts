@@ -20,4 +20,4 @@ export type {
   AdmissionOperation, AdmissionRequest, AdmissionUser, GroupVersionKind, GroupVersionResource, JsonPatchOperation, MutationVerdict, ParsedReview, Verdict,
 } from './admission-review.ts';
 export { ADMISSION_AUTHORITY, AdmissionPolicies, MAX_ADMISSION_REVIEW_BYTES, startAdmissionServer } from './admission-server.ts';
-export type { AdmissionPolicy, AdmissionServer, AdmissionServerOptions } from './admission-server.ts';
+export type { AdmissionOrigin, AdmissionPolicy, AdmissionServer, AdmissionServerOptions } from './admission-server.ts';

@@ -75,6 +75,8 @@ export const managedKinds: readonly KindRef[] = [
   { apiVersion: 'v1', kind: 'LimitRange' },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration' },
+  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration' },
 ];
 
 const managedSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;

@@ -6,6 +6,7 @@
 // period, never correctness.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { AdmissionPolicies } from '../kube/index.ts';
 import type { Database } from '../platform/db/database.ts';
 import type { Term } from '../platform/leader.ts';
 import { OutboxConsumer, runConsumer, type OutboxEvent } from '../platform/outbox/outbox.ts';
@@ -13,17 +14,34 @@ import type { ClusterConnections } from './connections.ts';
 import { Reconciler, type ReconcileSink, type ReconcileSource } from './controller.ts';
 import type { DesiredState } from './plan.ts';
 import { renderTenant } from './render.ts';
+import { berthWebhooks, renderWebhookConfigurations } from './webhooks.ts';
 import * as store from './store.ts';
 import { CLUSTER_TOPIC, TENANT_TOPIC, type TenancyService } from './service.ts';
 
-/** The desired state of each cluster, rendered from the store on every pass. */
-export function storeSource(db: Database, connections: ClusterConnections): ReconcileSource {
+/** Where member clusters reach Berth's admission webhooks, and which policies it serves there. */
+export interface WebhookEndpoint {
+  readonly url: string;
+  readonly caPem: string;
+  readonly policies: AdmissionPolicies;
+}
+
+/**
+ * The desired state of each cluster, rendered from the store on every pass: every tenant's
+ * objects there and, when `webhooks` is given, Berth's webhook configurations for the policies
+ * it serves (a webhook whose policy is not registered would refuse every create under `Fail`).
+ */
+export function storeSource(db: Database, connections: ClusterConnections, webhooks?: WebhookEndpoint): ReconcileSource {
   return {
     clusters: async () => store.clusterNames(db.kysely),
     client: async (cluster) => connections.clientFor(cluster),
     async desired(cluster): Promise<DesiredState> {
       const { clusters, tenants, namespaces } = await store.loadTenancy(db.kysely);
       const manifests = tenants.flatMap((t) => renderTenant(t, namespaces.filter((n) => n.tenant === t.name), clusters).get(cluster) ?? []);
+      const settings = clusters.find((c) => c.name === cluster)?.settings;
+      if (webhooks !== undefined && settings !== undefined) {
+        const served = berthWebhooks.filter((w) => webhooks.policies.handler(w.mode, w.policy) !== undefined);
+        manifests.push(...renderWebhookConfigurations({ url: webhooks.url, caPem: webhooks.caPem, cluster, settings, webhooks: served }));
+      }
       const adopted = new Set(namespaces.filter((n) => n.cluster === cluster && n.adopted).map((n) => n.name));
       return { manifests, adopted };
     },
@@ -54,6 +72,8 @@ export interface TenancyWorkDeps {
   readonly connections: ClusterConnections;
   readonly service: TenancyService;
   readonly logger: Logger;
+  /** Berth's admission webhooks, registered in every member cluster; none when absent. */
+  readonly webhooks?: WebhookEndpoint;
   /** How often every cluster is probed (reachability, version, nodes); default 30 s. */
   readonly probeEveryMs?: number;
   /** How often the outbox is polled when idle; default 200 ms. */
@@ -63,10 +83,11 @@ export interface TenancyWorkDeps {
 /** Runs the reconciler, its outbox consumer and the cluster probe for one leader term; resolves when the term ends. */
 export async function runTenancyWork(deps: TenancyWorkDeps, term: Term): Promise<void> {
   const logger = deps.logger.child({ component: 'reconciler' });
-  const reconciler = new Reconciler({ source: storeSource(deps.db, deps.connections), sink: storeSink(term), logger });
+  const reconciler = new Reconciler({ source: storeSource(deps.db, deps.connections, deps.webhooks), sink: storeSink(term), logger });
   const consumer = new OutboxConsumer(deps.db, { name: 'tenancy-reconciler', topics: [CLUSTER_TOPIC, TENANT_TOPIC] });
   const wake = async (e: OutboxEvent): Promise<void> => {
     const clusters = await clustersOf(deps.db, e);
+    logger.debug({ topic: e.topic, key: e.key, clusters }, 'outbox event: pass queued');
     if (clusters === undefined) reconciler.notify();
     else for (const c of clusters) reconciler.notify(c);
   };

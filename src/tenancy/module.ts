@@ -9,6 +9,7 @@ import { ClusterConnections } from './connections.ts';
 import { tenancyMigrations } from './migrations.ts';
 import { portMigrations } from './port-migrations.ts';
 import { nodePortRoutes } from './port-routes.ts';
+import { nodePortAdmission } from './admission-service.ts';
 import { NodePortService, type ClusterPortInfo, type TenantPortInfo } from './port-service.ts';
 import { tenancyRoutes } from './routes.ts';
 import { TenancyService, grantRolesOfNewUser } from './service.ts';
@@ -77,6 +78,7 @@ export function createTenancyArea(options: TenancyAreaOptions = {}): AreaModule 
       const { connections, service, nodePorts } = parts(deps);
       app.addHook('onClose', async () => connections.close());
       deps.identity.onUserCreated((tx, user) => grantRolesOfNewUser(tx, user, new Date()));
+      deps.admission.policies.register('nodeports', nodePortAdmission(nodePorts, async (cluster, ns) => (await store.findNamespace(deps.db.kysely, cluster, ns))?.tenant));
       await app.register(async (api) => {
         await tenancyRoutes(api, service);
         await nodePortRoutes(api, nodePorts);
@@ -84,7 +86,8 @@ export function createTenancyArea(options: TenancyAreaOptions = {}): AreaModule 
     },
     async run(deps, signal) {
       const { connections, service } = parts(deps);
-      const work = { db: deps.db, connections, service, logger: deps.logger.child({ area: 'tenancy' }), probeEveryMs: options.probeEveryMs };
+      const webhooks = { url: deps.admission.url, caPem: deps.admission.caPem, policies: deps.admission.policies };
+      const work = { db: deps.db, connections, service, webhooks, logger: deps.logger.child({ area: 'tenancy' }), probeEveryMs: options.probeEveryMs };
       await deps.leader.runWhileLeader('tenancy', (term) => runTenancyWork(work, term), signal);
     },
   };

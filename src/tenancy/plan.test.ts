@@ -124,6 +124,14 @@ describe('planCluster', () => {
     it(name, () => assert.deepEqual(summary(planCluster({ manifests, adopted }, observed)), want));
   }
 
+  it('applies a cluster-scoped object other than a Namespace (a webhook configuration) without vetting a namespace, and reports it in none', () => {
+    const hook: Manifest = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'berth-admission', labels: { 'app.kubernetes.io/managed-by': 'berth' } }, webhooks: [] };
+    const created = planCluster({ manifests: [hook], adopted: none }, []);
+    assert.deepEqual(summary(created), { namespaces: [], objects: ['MutatingWebhookConfiguration/berth-admission:create'], prune: [], release: [], rows: [] });
+    const inSync = planCluster({ manifests: [hook], adopted: none }, [{ ...hook, metadata: { ...hook.metadata, managedFields: [{ manager: 'berth' }] } }]);
+    assert.deepEqual(inSync.rows, [{ namespace: '', kind: 'MutatingWebhookConfiguration', name: 'berth-admission', tenant: '', state: 'Applied', message: '' }]);
+  });
+
   it('gives a foreign namespace a message that says why and what to do', () => {
     const plan = planCluster({ manifests: web.slice(0, 1), adopted: none }, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } }]);
     assert.match(plan.rows[0].message, /namespace "web" exists in the cluster and is not managed by Berth.*adopt it/);

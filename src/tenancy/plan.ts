@@ -87,7 +87,7 @@ export function objectKey(o: { readonly kind?: string; readonly metadata?: { rea
 /** The status-row identity of a desired object, with `state` and `message`. */
 export function statusRow(m: Manifest, state: ObjectState, message: string): ObjectStatusRow {
   return {
-    namespace: m.metadata.namespace ?? m.metadata.name, kind: m.kind, name: m.metadata.name,
+    namespace: m.metadata.namespace ?? (m.kind === 'Namespace' ? m.metadata.name : ''), kind: m.kind, name: m.metadata.name,
     tenant: m.metadata.labels[TENANT_LABEL] ?? '', state, message,
   };
 }
@@ -244,8 +244,10 @@ export function planCluster(desired: DesiredState, observed: readonly ObservedOb
   for (const m of desired.manifests) {
     const key = objectKey(m);
     desiredKeys.add(key);
+    // Cluster-scoped objects other than Namespaces (Berth's webhook configurations) live in no namespace to vet.
+    const clusterScoped = m.metadata.namespace === undefined && m.kind !== 'Namespace';
     const ns = m.metadata.namespace ?? m.metadata.name;
-    const refused = verdicts.has(ns) ? verdicts.get(ns) : `namespace "${ns}" is not among the desired namespaces`;
+    const refused = clusterScoped ? undefined : verdicts.has(ns) ? verdicts.get(ns) : `namespace "${ns}" is not among the desired namespaces`;
     if (refused !== undefined) {
       rows.push(statusRow(m, 'Failed', refused));
       continue;

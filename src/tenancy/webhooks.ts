@@ -36,6 +36,8 @@ export interface WebhookTarget {
   readonly url: string;
   /** The admission CA certificate, PEM. */
   readonly caPem: string;
+  /** The member cluster's name: the last segment of each webhook's URL, so a policy knows which cluster asks. */
+  readonly cluster: string;
   /** The cluster's settings; `webhookFailurePolicy` defaults to `Fail`. */
   readonly settings: ClusterSettings;
   /** The webhooks; {@link berthWebhooks} when absent. */
@@ -47,7 +49,7 @@ function webhook(spec: WebhookSpec, target: WebhookTarget, failurePolicy: Webhoo
     name: `${spec.policy}.admission.berth.io`,
     admissionReviewVersions: ['v1'],
     clientConfig: {
-      url: `${target.url.replace(/\/+$/, '')}/admission/${spec.mode}/${spec.policy}`,
+      url: `${target.url.replace(/\/+$/, '')}/admission/${spec.mode}/${spec.policy}/${target.cluster}`,
       caBundle: Buffer.from(target.caPem).toString('base64'),
     },
     failurePolicy,

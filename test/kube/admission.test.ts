@@ -17,7 +17,7 @@ import { eventually, expectOk, createNamespace, startCluster, uniqueName, type C
 import { kubectl } from './support.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import { startServer, type RunningServer } from '../../src/platform/server.ts';
-import { jsonPointer, type AdmissionPolicy, type AdmissionRequest } from '../../src/kube/index.ts';
+import { jsonPointer, type AdmissionOrigin, type AdmissionPolicy, type AdmissionRequest } from '../../src/kube/index.ts';
 import { berthWebhooks, renderWebhookConfigurations, TENANT_LABEL } from '../../src/tenancy/index.ts';
 
 const REFUSE_LABEL = 'test-policy';
@@ -27,8 +27,11 @@ const MUTATED = 'test.berth.io/mutated';
 // shown, and records every request it sees.
 class TestPolicy implements AdmissionPolicy {
   readonly seen: AdmissionRequest[] = [];
-  async validate(req: AdmissionRequest) {
+  /** The cluster each review came from, by the object's name. */
+  readonly origins = new Map<string, string | undefined>();
+  async validate(req: AdmissionRequest, origin: AdmissionOrigin) {
     this.seen.push(req);
+    this.origins.set(req.name ?? '', origin.cluster);
     const labels = (req.object?.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
     if (req.kind.kind === 'Pod' && labels[REFUSE_LABEL] === 'refuse') {
       return { allowed: false as const, message: `the test policy refuses pod ${req.name} in ${req.namespace}` };
@@ -58,7 +61,7 @@ function startBerth(dataDir: string, env: Record<string, string> = {}): Promise<
 
 async function register(cluster: Cluster, berth: RunningServer): Promise<void> {
   const objects = renderWebhookConfigurations({
-    url: berth.deps.admission.url, caPem: berth.deps.admission.caPem, settings: {}, webhooks: testWebhooks,
+    url: berth.deps.admission.url, caPem: berth.deps.admission.caPem, cluster: 'test-cluster', settings: {}, webhooks: testWebhooks,
   });
   await kubectl(cluster, ['apply', '--server-side', '--field-manager=berth', '--force-conflicts', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
 }
@@ -113,6 +116,7 @@ describe('admission webhooks served by Berth, called by a real kube-apiserver', 
     assert.equal((r.body as any).message,
       `admission webhook "test-policy.admission.berth.io" denied the request: the test policy refuses pod ${name} in ${tenantNs}`);
     assert.ok(policy.seen.some((s) => s.name === name && s.operation === 'CREATE' && s.namespace === tenantNs && !s.dryRun));
+    assert.equal(policy.origins.get(name), 'test-cluster', 'the webhook URL names the cluster that asks');
     expectOk(await createPod(cluster, tenantNs, uniqueName('allowed')), 'create an allowed pod');
   });
 
