@@ -18,6 +18,11 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   ports: { summary: 'reserve, allocate, release and list the NodePorts of a cluster', load: () => import('./ports.ts') },
   check: { summary: 'offline admission preflight (LimitRange, ResourceQuota, QoS)', load: () => import('./check.ts') },
   registry: { summary: 'manage the image registry', load: () => import('./registry.ts') },
+  clusters: { summary: 'register and inspect the Kubernetes clusters Berth manages', load: () => import('./clusters.ts') },
+  tenants: { summary: 'manage tenants: members, clusters, quota', load: () => import('./tenants.ts') },
+  namespaces: { summary: "manage a tenant's namespaces on its clusters", load: () => import('./namespaces.ts') },
+  render: { summary: 'print the objects Berth applies for a tenant (YAML or JSON)', load: () => import('./render.ts') },
+  usage: { summary: "show a tenant's quota: hard, allocated, used", load: () => import('./usage.ts') },
 
 };
 
