@@ -46,13 +46,14 @@ after(async () => {
   await berth?.stop();
 });
 
-async function login(page: Page, username = 'admin', password = adminPassword): Promise<void> {
+/** Logs in and waits for the landing page: the overview for those who may read any of it, else the first page they may open. */
+async function login(page: Page, username = 'admin', password = adminPassword, landing = '/overview'): Promise<void> {
   await page.goto(baseUrl);
   await page.waitForURL('**/login');
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL('**/tokens');
+  await page.waitForURL(`**${landing}`);
 }
 
 function apiAsAdmin(method: string, path: string, body?: unknown): Promise<Response> {
@@ -81,7 +82,10 @@ test('console: log in, create a token, find it in the audit log, switch to Chine
 
     await login(page);
     const nav = page.getByRole('menu');
-    for (const item of ['API tokens', 'Users', 'Audit log']) await nav.getByText(item, { exact: true }).waitFor();
+    for (const item of ['Overview', 'Clusters', 'Tenants', 'API tokens', 'Users', 'Audit log']) await nav.getByText(item, { exact: true }).waitFor();
+    assert.equal(await page.title(), 'Overview · Berth');
+    await nav.getByText('API tokens', { exact: true }).click();
+    await page.waitForURL('**/tokens');
 
     // Create a token: its secret is shown once, and it really authenticates.
     const tokenName = `e2e-${Date.now().toString(36)}`;
@@ -199,23 +203,25 @@ test('console: the navigation shows only the pages the permissions allow', { ski
   const suffix = Date.now().toString(36);
   const password = `pw-${crypto.randomUUID()}`;
   const cases = [
-    { role: 'user', pages: ['API tokens', 'Projects'] },
-    { role: 'auditor', pages: ['API tokens', 'Projects', 'Audit log'] },
+    { role: 'user', pages: ['API tokens', 'Projects'], landing: '/tokens' },
+    { role: 'auditor', pages: ['Overview', 'API tokens', 'Projects', 'Audit log'], landing: '/overview' },
   ];
-  for (const { role, pages } of cases) {
+  for (const { role, pages, landing } of cases) {
     const name = `e2e-${role}-${suffix}`;
     const created = await apiAsAdmin('POST', '/api/v1/users', { name, password, platformRoles: [role] });
     assert.equal(created.status, 201, await created.clone().text());
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     try {
-      await login(page, name, password);
+      await login(page, name, password, landing);
       await page.getByTestId('current-user').getByText(name).waitFor();
       const items = (await page.getByRole('menu').getByRole('menuitem').allInnerTexts()).map((t) => t.trim());
       assert.deepEqual(items, pages, `menu of a ${role}`);
       // A page the user may not open is not reachable by typing its path either.
-      await page.goto(`${baseUrl}/users`);
-      await page.waitForURL('**/tokens');
+      for (const path of ['/users', '/clusters']) {
+        await page.goto(`${baseUrl}${path}`);
+        await page.waitForURL(`**${landing}`);
+      }
       assert.equal(await page.getByRole('button', { name: 'New user' }).count(), 0);
     } finally {
       await context.close();
@@ -369,7 +375,7 @@ test('console: registry — a project, a pushed image, its pull command, a robot
     const guestContext = await browser.newContext({ locale: 'en-US' });
     try {
       const guestPage = await guestContext.newPage();
-      await login(guestPage, guest, guestPassword);
+      await login(guestPage, guest, guestPassword, '/tokens');
       await guestPage.goto(`${baseUrl}/projects/${project}`);
       await guestPage.getByRole('link', { name: 'team/web' }).waitFor();
       assert.deepEqual((await guestPage.getByRole('tab').allInnerTexts()).map((x) => x.trim()), ['Repositories', 'Members', 'Policies']);

@@ -1,9 +1,9 @@
 // The one way the console talks to the server: bearer token in, Kubernetes Status errors out.
 import { fileNameFromDisposition, toApiError, toQuery } from './http.ts';
 import type {
-  Artifact, AuditFilter, AuditList, AuditVerifyResult, CreatedRobot, CreatedToken, GcRun, ImmutabilityRule, Items,
-  LoginResponse, Member, Policy, ProjectCreate, ProjectView, Repository, RetentionCreate, RetentionPolicy,
-  RetentionResult, Robot, RobotCreate, TokenList, User, UserCreate, UserList, UserPatch, WhoAmI,
+  Artifact, AuditFilter, AuditList, AuditVerifyResult, Cluster, ClusterCreate, CreatedRobot, CreatedToken, GcRun, ImmutabilityRule, Items,
+  LoginResponse, Member, Namespace, Page, Policy, ProjectCreate, ProjectView, Repository, RetentionCreate, RetentionPolicy,
+  RetentionResult, Robot, RobotCreate, Tenant, TenantUsage, TokenList, User, UserCreate, UserList, UserPatch, WhoAmI,
 } from './model.ts';
 
 const registry = '/api/v1/registry';
@@ -219,5 +219,62 @@ export class ApiClient {
   /** Runs garbage collection and answers when it is done; a dry run changes nothing. */
   runGc(dryRun: boolean): Promise<GcRun> {
     return this.#json('POST', `${registry}/gc`, { dryRun });
+  }
+
+  /** Every item of a tenancy list, following `continue` page by page (at most `max` items). */
+  async #all<T>(path: string, max: number): Promise<readonly T[]> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await this.#json<Page<T>>('GET', `${path}${toQuery({ limit: Math.min(500, max - items.length), continue: cont })}`);
+      items.push(...page.items);
+      cont = page.continue;
+    } while (cont && items.length < max);
+    return items;
+  }
+
+  /** The registered clusters (platform admins), in name order, with their status. */
+  listClusters(max = 1000): Promise<readonly Cluster[]> {
+    return this.#all('/api/v1/clusters', max);
+  }
+
+  /** One cluster with its conditions, version, nodes and capacity. */
+  getCluster(name: string): Promise<Cluster> {
+    return this.#json('GET', `/api/v1/clusters/${seg(name)}`);
+  }
+
+  /** Registers a cluster; Berth probes the kubeconfig first, so an unreachable or refused one rejects with the server's words. */
+  createCluster(cluster: ClusterCreate): Promise<Cluster> {
+    return this.#json('POST', '/api/v1/clusters', cluster);
+  }
+
+  /** Removes a cluster; refused (409) while tenants have namespaces there unless `force`. */
+  async deleteCluster(name: string, force: boolean): Promise<void> {
+    await this.#send('DELETE', `/api/v1/clusters/${seg(name)}${force ? '?force=true' : ''}`);
+  }
+
+  /** The tenants the caller may see: all for platform roles, else those it holds a role in. */
+  listTenants(max = 1000): Promise<readonly Tenant[]> {
+    return this.#all('/api/v1/tenants', max);
+  }
+
+  /** One tenant. */
+  getTenant(name: string): Promise<Tenant> {
+    return this.#json('GET', `/api/v1/tenants/${seg(name)}`);
+  }
+
+  /** The tenant's quota against what its namespaces were given and use. */
+  tenantUsage(name: string): Promise<TenantUsage> {
+    return this.#json('GET', `/api/v1/tenants/${seg(name)}/usage`);
+  }
+
+  /** The tenant's namespaces on all its clusters, each with usage and object states. */
+  listNamespaces(tenant: string, max = 1000): Promise<readonly Namespace[]> {
+    return this.#all(`/api/v1/tenants/${seg(tenant)}/namespaces`, max);
+  }
+
+  /** One namespace of a tenant on one cluster. */
+  getNamespace(tenant: string, cluster: string, name: string): Promise<Namespace> {
+    return this.#json('GET', `/api/v1/tenants/${seg(tenant)}/namespaces/${seg(cluster)}/${seg(name)}`);
   }
 }

@@ -3,17 +3,24 @@ import type { MessageKey } from './i18n/messages.ts';
 
 /** A page of the console that sits behind a permission. */
 export interface PageDef {
-  readonly id: 'tokens' | 'projects' | 'gc' | 'users' | 'audit';
+  readonly id: 'overview' | 'clusters' | 'tenants' | 'tokens' | 'projects' | 'gc' | 'users' | 'audit';
   readonly path: string;
   /** True when the page also answers the paths below its own (`/projects/apps/members`). */
   readonly nested?: boolean;
-  /** The `<resource>:<verb>` permission that shows the page. */
-  readonly permission: string;
+  /** The `<resource>:<verb>` permission that shows the page, or several of which any one does. */
+  readonly permission: string | readonly string[];
   readonly label: MessageKey;
 }
 
-/** Every page in navigation order. */
+/**
+ * Every page in navigation order; the first a user may open is where the console lands. The
+ * overview shows to whoever may read any of its parts: clusters, a tenant, or the audit log.
+ */
 export const pages: readonly PageDef[] = [
+  { id: 'overview', path: '/overview', permission: ['clusters:list', 'tenants:get', 'audit:list'], label: 'nav.overview' },
+  { id: 'clusters', path: '/clusters', permission: 'clusters:list', label: 'nav.clusters', nested: true },
+  // Every tenant role holds tenants:get; the list answers only the tenants the caller belongs to.
+  { id: 'tenants', path: '/tenants', permission: 'tenants:get', label: 'nav.tenants', nested: true },
   { id: 'tokens', path: '/tokens', permission: 'tokens:list', label: 'nav.tokens' },
   { id: 'projects', path: '/projects', permission: 'projects:list', label: 'nav.projects', nested: true },
   { id: 'gc', path: '/gc', permission: 'gc:list', label: 'nav.gc' },
@@ -27,7 +34,7 @@ export const loginPath = '/login';
 /** The pages whose permission is among `permissions`, in navigation order. */
 export function allowedPages(permissions: readonly string[]): readonly PageDef[] {
   const granted = new Set(permissions);
-  return pages.filter((p) => granted.has(p.permission));
+  return pages.filter((p) => (typeof p.permission === 'string' ? [p.permission] : p.permission).some((x) => granted.has(x)));
 }
 
 /** True when `permissions` grants `permission` (exact `<resource>:<verb>` match). */

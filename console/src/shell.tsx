@@ -14,6 +14,9 @@ import { AppLayout } from './app-layout.tsx';
 
 const LoginPage = lazy(() => import('./pages/login-page.tsx'));
 const pageComponents = {
+  overview: lazy(() => import('./pages/overview-page.tsx')),
+  clusters: lazy(() => import('./pages/clusters-page.tsx')),
+  tenants: lazy(() => import('./pages/tenants-page.tsx')),
   tokens: lazy(() => import('./pages/tokens-page.tsx')),
   projects: lazy(() => import('./pages/projects-page.tsx')),
   gc: lazy(() => import('./pages/gc-page.tsx')),
