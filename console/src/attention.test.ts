@@ -4,12 +4,12 @@ import { attentionItems } from './attention.ts';
 import type { Cluster, Namespace, TenantUsage } from './model.ts';
 
 function cluster(name: string, status: 'Ready' | 'Degraded', conditions: Cluster['conditions'] = []): Cluster {
-  return { name, status, conditions, labels: {}, settings: {}, server: 'https://x', createdAt: '', updatedAt: '', resourceVersion: 1 };
+  return { name, status, conditions, labels: {}, settings: {}, server: 'https://x', createdAt: '', updatedAt: '', resourceVersion: '1' };
 }
 
 function namespace(tenant: string, cluster: string, name: string, states: readonly ['Pending' | 'Applied' | 'Drifted' | 'Failed', string][]): Namespace {
   return {
-    name, tenant, cluster, quota: {}, limitRange: null, adopted: false, createdAt: '', updatedAt: '', resourceVersion: 1,
+    name, tenant, cluster, quota: {}, limitRange: null, adopted: false, createdAt: '', updatedAt: '', resourceVersion: '1',
     objects: states.map(([state, message], i) => ({ kind: 'ResourceQuota', name: `obj-${i}`, state, message, updatedAt: '' })),
   };
 }

@@ -183,90 +183,41 @@ export interface Items<T> {
   readonly items: readonly T[];
 }
 
-// Tenancy answers (`/api/v1/clusters`, `/api/v1/tenants`, their namespaces, render and usage).
-// The spec fields are the tenancy area's own model types (type-only, erased from the bundle);
-// what the API adds around them (status, times, usage, per-object state) is written here.
+// Tenancy answers (`/api/v1/clusters`, `/api/v1/tenants`, their namespaces and usage) are the
+// tenancy area's own types (type-only, erased from the bundle), so the pages cannot drift from the API.
 import type {
-  Cluster as ClusterSpec, LimitRangeSpec, QuotaMap, Tenant as TenantSpec, TenantMember, TenantNamespace,
+  ClusterCondition, ClusterRecord, LimitRangeSpec, NamespaceView, ObjectView, QuotaMap, TenantMember, TenantRecord, UsageView,
 } from '../../src/tenancy/index.ts';
-export type { LimitRangeSpec, QuotaMap, TenantMember };
+export type { ClusterCondition, LimitRangeSpec, QuotaMap, TenantMember };
+
+/** A registered cluster (never its credentials), with its conditions and what the last probe saw. */
+export type Cluster = ClusterRecord;
 
 /** The state of a cluster: `Degraded` when its API server cannot be reached or refuses Berth. */
-export type ClusterStatus = 'Ready' | 'Degraded';
-
-/** A cluster condition, as Kubernetes writes node and object conditions. */
-export interface ClusterCondition {
-  readonly type: ClusterStatus;
-  readonly status: 'True' | 'False';
-  readonly reason: string;
-  readonly message: string;
-  readonly lastTransitionTime: string;
-}
-
-/** A registered cluster (never its credentials), with what the last probe saw. */
-export interface Cluster extends ClusterSpec {
-  readonly server: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly resourceVersion: string | number;
-  readonly status: ClusterStatus;
-  readonly conditions: readonly ClusterCondition[];
-  readonly version?: string;
-  readonly nodes?: { readonly total: number; readonly ready: number };
-  /** Allocatable summed over the nodes. */
-  readonly capacity?: { readonly cpu: string; readonly memory: string; readonly pods: string };
-  readonly probedAt?: string;
-}
+export type ClusterStatus = Cluster['status'];
 
 /** Body of `POST /api/v1/clusters`: the kubeconfig text with inline credentials. */
 export interface ClusterCreate {
   readonly name: string;
   readonly kubeconfig: string;
   readonly labels?: Readonly<Record<string, string>>;
-  readonly settings?: ClusterSpec['settings'];
+  readonly settings?: Cluster['settings'];
 }
 
 /** A tenant as the API answers it. */
-export interface Tenant extends TenantSpec {
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly resourceVersion: string | number;
-}
-
-/** How one object Berth applies stands in its cluster. */
-export type ObjectState = 'Pending' | 'Applied' | 'Drifted' | 'Failed';
-
-/** One object of a namespace and its state, as the reconciler last recorded it. */
-export interface ObjectStatus {
-  readonly kind: string;
-  readonly name: string;
-  readonly state: ObjectState;
-  readonly message: string;
-  readonly updatedAt: string;
-}
+export type Tenant = TenantRecord;
 
 /** A tenant's namespace on one cluster, with the cluster's ResourceQuota status and its objects' states. */
-export interface Namespace extends Omit<TenantNamespace, 'limitRange'> {
-  readonly limitRange: LimitRangeSpec | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly resourceVersion: string | number;
-  readonly usage?: { readonly hard: QuotaMap; readonly used: QuotaMap; readonly observedAt: string };
-  readonly objects: readonly ObjectStatus[];
-}
+export type Namespace = NamespaceView;
+
+/** How one object Berth applies stands in its cluster, as the reconciler last recorded it. */
+export type ObjectStatus = ObjectView;
+
+/** How one object Berth applies stands: Pending, Applied, Drifted or Failed. */
+export type ObjectState = ObjectStatus['state'];
 
 /** Answer of `GET /api/v1/tenants/{tenant}/usage`. */
-export interface TenantUsage {
-  readonly tenant: string;
-  /** The tenant quota. */
-  readonly hard: QuotaMap;
-  /** The namespaces' slices added up. */
-  readonly allocated: QuotaMap;
-  /** What the namespaces use, added up over all clusters. */
-  readonly used: QuotaMap;
-  readonly clusters: readonly { readonly cluster: string; readonly used: QuotaMap }[];
-  readonly namespaces: readonly { readonly cluster: string; readonly name: string; readonly hard: QuotaMap; readonly used: QuotaMap; readonly observedAt?: string }[];
-}
+export type TenantUsage = UsageView;
 
 /** A list answer of the tenancy API; `continue` fetches the next page. */
 export interface Page<T> {
