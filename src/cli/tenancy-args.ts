@@ -65,7 +65,7 @@ export async function listAll<T>(client: Client, path: string): Promise<T[]> {
   return items;
 }
 
-/** `a=1,b=2` for a table cell. */
+/** `a=1,b=2` for a table cell, keys sorted as kubectl shows labels. */
 export function mapText(map: Readonly<Record<string, string>> | undefined): string {
-  return Object.entries(map ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  return Object.entries(map ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join(',');
 }
