@@ -28,6 +28,16 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
+ * Builds the current console sources into `outDir` (a private folder, so a test never races
+ * another one serving console/dist). Throws with Vite's output when the build fails.
+ */
+export function buildConsole(outDir: string): void {
+  const build = spawnSync(process.execPath, [join(repo, 'node_modules/vite/bin/vite.js'), 'build', 'console', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
+    { cwd: repo, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`console build failed:\n${build.stdout}\n${build.stderr}`);
+}
+
+/**
  * Builds the console into a private folder (so the test runs the current sources and never races
  * another test serving console/dist), then starts `berth server --port P --data-dir D` with
  * BERTH_ADMIN_PASSWORD set, waits for /readyz and logs the admin in. Throws with the server's
@@ -36,11 +46,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startBerth(): Promise<BerthUnderTest> {
   const work = await mkdtemp(join(tmpdir(), 'berth-console-'));
   const consoleDir = join(work, 'console');
-  const build = spawnSync(process.execPath, [join(repo, 'node_modules/vite/bin/vite.js'), 'build', 'console', '--outDir', consoleDir, '--emptyOutDir', '--logLevel', 'warn'],
-    { cwd: repo, encoding: 'utf8' });
-  if (build.status !== 0) {
+  try {
+    buildConsole(consoleDir);
+  } catch (err) {
     await rm(work, { recursive: true, force: true });
-    throw new Error(`console build failed:\n${build.stdout}\n${build.stderr}`);
+    throw err;
   }
   const adminPassword = `e2e-${crypto.randomUUID()}`;
   let server: SpawnedServer;

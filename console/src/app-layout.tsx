@@ -30,7 +30,8 @@ export function AppLayout({ current, children }: { readonly current?: PageDef['i
         <Typography.Title level={4} style={{ margin: '16px 24px' }}>{t('app.title')}</Typography.Title>
         <Menu mode="inline" selectedKeys={selected} items={items} onClick={({ key }) => go(key)} style={{ borderInlineEnd: 0 }} />
       </Layout.Sider>
-      <Layout>
+      {/* minWidth 0: wide page content scrolls inside the page instead of squeezing the navigation. */}
+      <Layout style={{ minWidth: 0 }}>
         <Layout.Header
           style={{ background: '#fff', display: 'flex', justifyContent: 'flex-end', alignItems: 'center', padding: '0 24px', borderBottom: '1px solid #f0f0f0' }}
         >

@@ -195,10 +195,11 @@ function ClusterDetail({ name }: { readonly name: string }) {
       {c && (
         <>
           <Typography.Title level={5}>{t('clusters.conditions')}</Typography.Title>
-          <Table<ClusterCondition>
-            rowKey="type" size="small" columns={conditionColumns} dataSource={c.conditions as ClusterCondition[]} pagination={false}
-            data-testid="cluster-conditions"
-          />
+          <div data-testid="cluster-conditions">
+            <Table<ClusterCondition>
+              rowKey="type" size="small" columns={conditionColumns} dataSource={c.conditions as ClusterCondition[]} pagination={false}
+            />
+          </div>
         </>
       )}
     </Space>

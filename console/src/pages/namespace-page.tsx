@@ -29,10 +29,12 @@ function LimitRangeTable({ spec }: { readonly spec: LimitRangeSpec | null | unde
     })),
   ];
   return (
-    <Table<LimitRow>
-      rowKey={(r) => `${r.type}/${r.bound}`} size="small" columns={columns} dataSource={rows as LimitRow[]} pagination={false}
-      locale={{ emptyText: t('namespaces.noLimitRange') }} data-testid="namespace-limits"
-    />
+    <div data-testid="namespace-limits">
+      <Table<LimitRow>
+        rowKey={(r) => `${r.type}/${r.bound}`} size="small" columns={columns} dataSource={rows as LimitRow[]} pagination={false}
+        locale={{ emptyText: t('namespaces.noLimitRange') }}
+      />
+    </div>
   );
 }
 
@@ -46,10 +48,12 @@ function Objects({ objects }: { readonly objects: readonly ObjectStatus[] }) {
     { title: t('namespaces.object.updatedAt'), dataIndex: 'updatedAt', key: 'updatedAt', render: (v: string) => formatTime(v) },
   ];
   return (
-    <Table<ObjectStatus>
-      rowKey={(o) => `${o.kind}/${o.name}`} size="small" columns={columns} dataSource={objects as ObjectStatus[]} pagination={false}
-      locale={{ emptyText: t('namespaces.noObjects') }} data-testid="namespace-objects"
-    />
+    <div data-testid="namespace-objects">
+      <Table<ObjectStatus>
+        rowKey={(o) => `${o.kind}/${o.name}`} size="small" columns={columns} dataSource={objects as ObjectStatus[]} pagination={false}
+        locale={{ emptyText: t('namespaces.noObjects') }}
+      />
+    </div>
   );
 }
 

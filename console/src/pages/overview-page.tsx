@@ -56,20 +56,21 @@ function Attention({ items }: { readonly items: readonly AttentionItem[] }) {
   const { t } = useI18n();
   if (items.length === 0) return <Alert type="success" showIcon title={t('overview.allGood')} data-testid="attention-none" />;
   return (
-    <List
-      size="small"
-      data-testid="attention"
-      dataSource={items as AttentionItem[]}
-      renderItem={(item) => (
-        <List.Item>
-          <Space>
-            <Tag color={item.kind === 'quotaHigh' ? 'orange' : 'red'}>!</Tag>
-            <Link to={attentionLink(item)}>{attentionText(item, t)}</Link>
-            {item.kind !== 'quotaHigh' && item.message !== '' && <Typography.Text type="secondary">{item.message}</Typography.Text>}
-          </Space>
-        </List.Item>
-      )}
-    />
+    <div data-testid="attention">
+      <List
+        size="small"
+        dataSource={items as AttentionItem[]}
+        renderItem={(item) => (
+          <List.Item>
+            <Space wrap>
+              <Tag color={item.kind === 'quotaHigh' ? 'orange' : 'red'}>!</Tag>
+              <Link to={attentionLink(item)}>{attentionText(item, t)}</Link>
+              {item.kind !== 'quotaHigh' && item.message !== '' && <Typography.Text type="secondary">{item.message}</Typography.Text>}
+            </Space>
+          </List.Item>
+        )}
+      />
+    </div>
   );
 }
 
@@ -81,7 +82,7 @@ function Clusters({ clusters }: { readonly clusters: readonly Cluster[] }) {
     { title: t('clusters.version'), key: 'version', render: (_, c) => c.version ?? '—' },
     { title: t('clusters.nodes'), key: 'nodes', render: (_, c) => (c.nodes ? t('clusters.nodesReady', { ready: c.nodes.ready, total: c.nodes.total }) : '—') },
   ];
-  return <Table<Cluster> rowKey="name" size="small" columns={columns} dataSource={clusters as Cluster[]} pagination={false} data-testid="overview-clusters" />;
+  return <div data-testid="overview-clusters"><Table<Cluster> rowKey="name" size="small" columns={columns} dataSource={clusters as Cluster[]} pagination={false} /></div>;
 }
 
 function Tenants({ facts }: { readonly facts: readonly TenantFacts[] }) {
@@ -103,7 +104,11 @@ function Tenants({ facts }: { readonly facts: readonly TenantFacts[] }) {
       ),
     },
   ];
-  return <Table<TenantFacts> rowKey={(f) => f.tenant.name} size="small" columns={columns} dataSource={facts as TenantFacts[]} pagination={false} data-testid="overview-tenants" />;
+  return (
+    <div data-testid="overview-tenants">
+      <Table<TenantFacts> rowKey={(f) => f.tenant.name} size="small" columns={columns} dataSource={facts as TenantFacts[]} pagination={false} />
+    </div>
+  );
 }
 
 function Audit({ records }: { readonly records: readonly AuditRecord[] }) {
@@ -116,7 +121,7 @@ function Audit({ records }: { readonly records: readonly AuditRecord[] }) {
     { title: t('audit.name'), dataIndex: 'name', key: 'name' },
     { title: t('audit.outcome'), dataIndex: 'outcome', key: 'outcome', render: (v: string) => <Tag color={v === 'success' ? 'green' : 'red'}>{v}</Tag> },
   ];
-  return <Table<AuditRecord> rowKey="seq" size="small" columns={columns} dataSource={records as AuditRecord[]} pagination={false} data-testid="overview-audit" />;
+  return <div data-testid="overview-audit"><Table<AuditRecord> rowKey="seq" size="small" columns={columns} dataSource={records as AuditRecord[]} pagination={false} /></div>;
 }
 
 async function loadTenants(api: ReturnType<typeof useSession>['api']): Promise<{ facts: readonly TenantFacts[]; truncated: boolean }> {

@@ -57,14 +57,15 @@ export function QuotaTable({ hard, used, allocated, testId }: {
     { title: t('quota.usage'), key: 'usage', render: (_, r) => <UsageBar resource={r.resource} used={r.used} hard={r.hard} percent={r.percent} /> },
   ];
   return (
-    <Table<UsageRow>
-      data-testid={testId}
-      rowKey="resource"
-      size="small"
-      columns={columns}
-      dataSource={rows as UsageRow[]}
-      pagination={false}
-      locale={{ emptyText: t('quota.none') }}
-    />
+    <div data-testid={testId}>
+      <Table<UsageRow>
+        rowKey="resource"
+        size="small"
+        columns={columns}
+        dataSource={rows as UsageRow[]}
+        pagination={false}
+        locale={{ emptyText: t('quota.none') }}
+      />
+    </div>
   );
 }

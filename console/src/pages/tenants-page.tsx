@@ -54,10 +54,12 @@ function Members({ members }: { readonly members: readonly TenantMember[] }) {
     { title: t('tenants.role'), dataIndex: 'role', key: 'role', render: (v: string) => <Tag>{v}</Tag> },
   ];
   return (
-    <Table<TenantMember>
-      rowKey={(m) => `${m.kind}:${m.name}`} size="small" columns={columns} dataSource={members as TenantMember[]}
-      pagination={false} locale={{ emptyText: t('tenants.noMembers') }} data-testid="tenant-members"
-    />
+    <div data-testid="tenant-members">
+      <Table<TenantMember>
+        rowKey={(m) => `${m.kind}:${m.name}`} size="small" columns={columns} dataSource={members as TenantMember[]}
+        pagination={false} locale={{ emptyText: t('tenants.noMembers') }}
+      />
+    </div>
   );
 }
 
@@ -92,14 +94,13 @@ function Namespaces({ tenant }: { readonly tenant: string }) {
     },
   ];
   return (
-    <>
+    <div data-testid="tenant-namespaces">
       <LoadError error={namespaces.error} code={namespaces.errorCode} />
       <Table<Namespace>
         rowKey={(ns) => `${ns.cluster}/${ns.name}`} size="small" columns={columns} dataSource={namespaces.data as Namespace[] | undefined}
         loading={namespaces.loading} pagination={{ pageSize: 50, hideOnSinglePage: true }} locale={{ emptyText: t('tenants.noNamespaces') }}
-        data-testid="tenant-namespaces"
       />
-    </>
+    </div>
   );
 }
 

@@ -1,0 +1,223 @@
+// The console's tenancy pages in Debian's Chromium, against a real Berth (the built console,
+// served by a server in this process) holding real clusters: a cluster registered by pasting its
+// kubeconfig, a refused one showing the server's words, a cluster cut off and probed Degraded;
+// the overview the console now opens on, with what needs attention; a tenant's quota and a
+// namespace's quota, LimitRange and object states; Chinese; and a tenant viewer's narrower view.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { createNode, kubeVersion, withClusters } from '../clusters/index.ts';
+import type { Cluster } from '../clusters/index.ts';
+import { buildConsole } from '../console-server.ts';
+import { adminUser, kubeconfigFor } from '../kube/support.ts';
+import { startTestServer, adminPassword, type TestServer } from '../support/server.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { recordObjectStatus, recordQuotaUsage, tenancyArea } from '../../src/tenancy/index.ts';
+import { adminKubeconfig, must } from './support.ts';
+
+const chromiumPath = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
+const chromiumArgs = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const screenshotPath = process.env.BERTH_CONSOLE_TENANCY_SCREENSHOT ?? join(tmpdir(), 'berth-console-overview.png');
+const chromiumMissing = !existsSync(chromiumPath);
+// Locally a machine without Chromium skips with a reason; in CI the missing browser is a failure.
+const skip = chromiumMissing && process.env.CI !== 'true' ? `Chromium not installed at ${chromiumPath}` : false;
+
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+async function login(page: Page, url: string, username: string, password: string, landing: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForURL('**/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`**${landing}`);
+}
+
+/** Registers `east` through the form, and sees an unusable kubeconfig refused in the dialog. */
+async function registerThroughTheForm(page: Page, east: Cluster, west: Cluster): Promise<void> {
+  await page.getByRole('menu').getByText('Clusters', { exact: true }).click();
+  await page.waitForURL('**/clusters');
+  await page.getByRole('button', { name: 'Register cluster' }).click();
+  const dialog = page.getByRole('dialog');
+  const nowhere = `https://127.0.0.1:${await closedPort()}`;
+  await dialog.getByLabel('Name').fill('nowhere');
+  await dialog.getByLabel('Kubeconfig').fill(kubeconfigFor({ server: nowhere, pki: west.pki }, adminUser(west)));
+  await dialog.getByRole('button', { name: 'Register cluster' }).click();
+  await dialog.getByTestId('register-error').getByText(`cluster "nowhere" at ${nowhere}`, { exact: false }).waitFor();
+
+  await dialog.getByLabel('Name').fill('east');
+  await dialog.getByLabel('Kubeconfig').fill(adminKubeconfig(east));
+  await dialog.getByLabel('Labels').fill('site=berlin, region=eu');
+  await dialog.getByRole('button', { name: 'Register cluster' }).click();
+  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'east', exact: true }) });
+  await row.getByText('Ready', { exact: true }).waitFor();
+  const cells = (await row.getByRole('cell').allInnerTexts()).map((c) => c.trim());
+  assert.deepEqual(cells.slice(0, 6), ['east', 'Ready', kubeVersion(), '1 of 1 ready', '4', '8 GiB']);
+  assert.ok(cells[6].includes('site=berlin') && cells[6].includes('region=eu'), cells[6]);
+  assert.equal(await page.getByRole('row').filter({ hasText: 'nowhere' }).count(), 0, 'the refused cluster was not stored');
+
+  await row.getByRole('link', { name: 'east' }).click();
+  await page.waitForURL('**/clusters/east');
+  await page.getByTestId('cluster-facts').getByText(east.server, { exact: true }).waitFor();
+  const ready = page.getByTestId('cluster-conditions').getByRole('row').filter({ hasText: 'Ready' }).first();
+  assert.deepEqual((await ready.getByRole('cell').allInnerTexts()).slice(0, 2).map((c) => c.trim()), ['Ready', 'True']);
+}
+
+/**
+ * Builds the state the overview reports on: a tenant with namespaces in `east`, usage and object
+ * states as the reconciler's sink records them (the reconciler itself is not part of this test,
+ * so its store functions write what it would), and a cluster cut off and probed Degraded.
+ */
+async function tenancyState(s: TestServer, token: string, west: Cluster): Promise<{ close: () => Promise<void> }> {
+  await must(s, token, 'POST', '/api/v1/users', { name: 'vic', password: 'vic-password-1', platformRoles: ['user'] });
+  await must(s, token, 'POST', '/api/v1/tenants', {
+    name: 'team-a', displayName: 'Team A', clusters: ['east'], quota: { pods: '20', 'requests.cpu': '4', namespaces: '3' },
+    members: [{ kind: 'User', name: 'vic', role: 'viewer' }, { kind: 'Group', name: 'devs', role: 'member' }],
+    defaultLimitRange: { container: { default: { cpu: '500m', memory: '256Mi' }, defaultRequest: { cpu: '100m' } } },
+  });
+  await must(s, token, 'POST', '/api/v1/tenants/team-a/namespaces', { name: 'web', cluster: 'east', quota: { pods: '10', 'requests.cpu': '2' } });
+  await must(s, token, 'POST', '/api/v1/tenants/team-a/namespaces', { name: 'jobs', cluster: 'east', quota: { pods: '4', 'requests.cpu': '1' } });
+  const db = s.server.deps.db.kysely;
+  const now = new Date();
+  await recordQuotaUsage(db, 'east', 'web', { pods: '10', 'requests.cpu': '2' }, { pods: '10', 'requests.cpu': '500m' }, now);
+  await recordQuotaUsage(db, 'east', 'jobs', { pods: '4', 'requests.cpu': '1' }, { pods: '1', 'requests.cpu': '0' }, now);
+  await recordObjectStatus(db, 'east', [
+    { namespace: 'web', kind: 'Namespace', name: 'web', tenant: 'team-a', state: 'Applied', message: '' },
+    { namespace: 'web', kind: 'ResourceQuota', name: 'berth-quota', tenant: 'team-a', state: 'Applied', message: '' },
+    { namespace: 'web', kind: 'NetworkPolicy', name: 'berth-isolate-tenant', tenant: 'team-a', state: 'Failed', message: 'networkpolicies.networking.k8s.io is forbidden' },
+  ], now);
+
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(west.server).port) });
+  await must(s, token, 'POST', '/api/v1/clusters', { name: 'relayed', kubeconfig: kubeconfigFor({ server: `https://127.0.0.1:${proxy.port}`, pki: west.pki }, adminUser(west)) });
+  proxy.cut();
+  const outcomes = await tenancyArea.parts(s.server.deps).service.probeClusters();
+  assert.deepEqual(outcomes.map((o) => [o.cluster, o.ready]), [['east', true], ['relayed', false]]);
+  return { close: () => proxy.close() };
+}
+
+async function overview(page: Page): Promise<void> {
+  const nav = page.getByRole('menu');
+  await nav.getByText('Overview', { exact: true }).click();
+  await page.waitForURL('**/overview');
+  const attention = page.getByTestId('attention');
+  const items = attention.getByRole('listitem');
+  await items.first().waitFor();
+  const texts = (await items.allInnerTexts()).map((x) => x.replace(/\s+/g, ' ').trim());
+  assert.equal(texts.length, 3, texts.join('\n'));
+  assert.match(texts[0], /^! Cluster relayed is degraded: Unreachable \(since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\) .*relayed/);
+  assert.match(texts[1], /^! NetworkPolicy berth-isolate-tenant in namespace web on east failed to apply networkpolicies\.networking\.k8s\.io is forbidden$/);
+  assert.equal(texts[2], '! Namespace web on east (tenant team-a): pods at 100% (10 of 10)');
+  const clusters = page.getByTestId('overview-clusters');
+  assert.equal((await clusters.getByRole('row').filter({ hasText: 'relayed' }).getByTestId('cluster-status').innerText()).trim(), 'Degraded');
+  assert.equal((await clusters.getByRole('row').filter({ hasText: 'east' }).getByTestId('cluster-status').innerText()).trim(), 'Ready');
+  const tenant = page.getByTestId('overview-tenants').getByRole('row').filter({ hasText: 'team-a' });
+  assert.equal((await tenant.getByTestId('usage-pods').innerText()).trim().split('\n')[0], '11 / 20 (55%)');
+  const audit = page.getByTestId('overview-audit').getByRole('row').filter({ hasText: 'namespaces' }).first();
+  assert.ok((await audit.innerText()).includes('create'));
+  await page.screenshot({ path: screenshotPath, fullPage: true });
+
+  // The failed object's line leads to its namespace.
+  await attention.getByRole('link', { name: /NetworkPolicy berth-isolate-tenant/ }).click();
+  await page.waitForURL('**/tenants/team-a/namespaces/east/web');
+}
+
+async function tenantAndNamespace(page: Page): Promise<void> {
+  // The namespace: its quota against use, the tenant's default LimitRange, each object's state.
+  const pods = page.getByTestId('namespace-quota').getByRole('row').filter({ hasText: 'pods' });
+  assert.equal((await pods.getByTestId('usage-pods').innerText()).trim().split('\n')[0], '10 / 10 (100%)');
+  assert.equal(await pods.locator('.ant-progress-status-exception').count(), 1, 'a full quota shows a red bar');
+  const cpu = page.getByTestId('namespace-quota').getByRole('row').filter({ hasText: 'requests.cpu' });
+  assert.equal((await cpu.getByTestId('usage-requests.cpu').innerText()).trim().split('\n')[0], '500m / 2 (25%)');
+  await page.getByText("The tenant's default", { exact: true }).waitFor();
+  const defaults = page.getByTestId('namespace-limits').getByRole('row').filter({ hasText: 'defaultRequest' });
+  assert.deepEqual((await defaults.getByRole('cell').allInnerTexts()).slice(0, 3).map((c) => c.trim()), ['Container', 'defaultRequest', '100m']);
+  const failed = page.getByTestId('namespace-objects').getByRole('row').filter({ hasText: 'berth-isolate-tenant' });
+  assert.deepEqual((await failed.getByRole('cell').allInnerTexts()).slice(0, 4).map((c) => c.trim()),
+    ['NetworkPolicy', 'berth-isolate-tenant', 'Failed', 'networkpolicies.networking.k8s.io is forbidden']);
+
+  // The tenant: quota with hard, allocated and used; its namespaces; its members.
+  await page.getByRole('link', { name: 'team-a' }).click();
+  await page.waitForURL('**/tenants/team-a');
+  const quota = page.getByTestId('tenant-quota').getByRole('row').filter({ hasText: 'requests.cpu' });
+  await quota.waitFor();
+  assert.deepEqual((await quota.getByRole('cell').allInnerTexts()).slice(0, 4).map((c) => c.trim()), ['requests.cpu', '4', '3', '500m']);
+  await page.getByTestId('tenant-namespaces').getByRole('link', { name: 'jobs' }).waitFor();
+  const members = (await page.getByTestId('tenant-members').getByRole('row').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
+  assert.deepEqual(members.slice(1).sort(), ['Group devs member', 'User vic viewer']);
+}
+
+async function inChinese(page: Page): Promise<void> {
+  await page.getByText('中文', { exact: true }).click();
+  await page.getByRole('menu').getByText('概览', { exact: true }).click();
+  await page.waitForURL('**/overview');
+  await page.getByText('需要关注', { exact: true }).waitFor();
+  await page.getByTestId('overview-clusters').getByText('降级', { exact: true }).waitFor();
+  await page.getByText('集群 relayed 已降级：Unreachable', { exact: false }).waitFor();
+  assert.equal(await page.title(), '概览 · Berth');
+  await page.getByText('English', { exact: true }).click();
+}
+
+async function asViewer(browser: Browser, url: string): Promise<void> {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
+  try {
+    const page = await context.newPage();
+    await login(page, url, 'vic', 'vic-password-1', '/overview');
+    const menu = (await page.getByRole('menu').getByRole('menuitem').allInnerTexts()).map((x) => x.trim());
+    assert.deepEqual(menu, ['Overview', 'Tenants', 'API tokens', 'Projects']);
+    await page.getByTestId('overview-tenants').getByRole('link', { name: 'team-a' }).waitFor();
+    assert.equal(await page.getByTestId('overview-clusters').count(), 0, 'a tenant viewer does not see the clusters');
+    await page.getByText('Namespace web on east (tenant team-a)', { exact: false }).waitFor();
+    await page.goto(`${url}/clusters`);
+    await page.waitForURL('**/overview');
+  } finally {
+    await context.close();
+  }
+}
+
+test('console: clusters, the overview, a tenant and its namespace, against real clusters', { skip, timeout: 300_000 }, withClusters(2, async ([east, west]) => {
+  assert.ok(!chromiumMissing, `Chromium is required in CI but ${chromiumPath} does not exist`);
+  await createNode(east, { capacity: { cpu: '4', memory: '8Gi' } });
+  const work = mkdtempSync(join(tmpdir(), 'berth-tenancy-console-'));
+  let s: TestServer | undefined;
+  let browser: Browser | undefined;
+  let state: { close: () => Promise<void> } | undefined;
+  try {
+    buildConsole(join(work, 'console'));
+    s = await startTestServer('sqlite', { BERTH_CONSOLE_DIR: join(work, 'console') });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    // The console opens on the overview; with nothing registered, nothing needs attention.
+    await login(page, s.url, 'admin', adminPassword, '/overview');
+    await page.getByTestId('attention-none').waitFor();
+    await registerThroughTheForm(page, east, west);
+    state = await tenancyState(s, await s.login(), west);
+    await overview(page);
+    await tenantAndNamespace(page);
+    await inChinese(page);
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+    await asViewer(browser, s.url);
+  } finally {
+    await state?.close();
+    await browser?.close();
+    await s?.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}));
