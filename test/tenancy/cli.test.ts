@@ -2,7 +2,8 @@
 // added from kubeconfig files and listed as scripts read them (DESIGN.md section 7), a tenant and
 // namespaces with quotas, members and node selectors given as flags, `berth render` as a YAML
 // stream `kubectl apply --server-side` takes as it is and as the JSON List, `berth usage` as a table, and the
-// server's refusals printed from its Status with exit status 1 (2 for bad flags).
+// server's refusals printed from its Status with exit status 1 (2 for bad flags); adoption of an
+// existing namespace and the forced deletions.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadAll } from 'js-yaml';
-import { createNode, kubeBinDir, kubeVersion, withClusters } from '../clusters/index.ts';
+import { createNamespace, createNode, expectOk, kubeBinDir, kubeVersion, withClusters } from '../clusters/index.ts';
 import type { Cluster } from '../clusters/index.ts';
 import { adminUser, kubeconfigFor } from '../kube/support.ts';
 import { startTestServer, adminPassword, type TestServer } from '../support/server.ts';
@@ -164,6 +165,24 @@ async function refusals(berth: Berth): Promise<void> {
   assert.match((await berth(['render', '--tenant', 'team-a', '-o', 'table'], 2)).stderr, /use yaml or json/);
 }
 
+/** A namespace that exists in the cluster and is not Berth's is taken over only with --adopt; one that runs pods is deleted only with --force. */
+async function adoptAndForce(berth: Berth, east: Cluster): Promise<void> {
+  await createNamespace(east, { name: 'legacy' });
+  expectOk(await east.request('POST', '/api/v1/namespaces/legacy/pods', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'old-app' },
+    spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'busybox', resources: { requests: { cpu: '100m' } } }] },
+  }), 'create pod legacy/old-app');
+  const quota = ['--quota', 'requests.cpu=1,pods=5'];
+  const taken = await berth(['namespaces', 'create', 'legacy', '--tenant', 'team-a', '--cluster', 'east', ...quota], 1);
+  assert.match(taken.stderr, /legacy.*not Berth's.*adopt.*\(HTTP 409\)$/ms);
+  const adopted = await berth(['namespaces', 'create', 'legacy', '--tenant', 'team-a', '--cluster', 'east', ...quota, '--adopt']);
+  assert.equal(adopted.stdout, 'namespace legacy created in cluster east for tenant team-a (adopted)\n');
+  assert.match((await berth(['namespaces', 'get', 'legacy', '--tenant', 'team-a', '--cluster', 'east'])).stdout, /^legacy\s+east\s+team-a\s+pods=5,requests\.cpu=1\s+-\s+true\s/m);
+  const running = await berth(['namespaces', 'delete', 'legacy', '--tenant', 'team-a', '--cluster', 'east'], 1);
+  assert.match(running.stderr, /pods still run in it on cluster "east" \(for example "old-app"\).*\(HTTP 409\)$/ms);
+  assert.equal((await berth(['namespaces', 'delete', 'legacy', '--tenant', 'team-a', '--cluster', 'east', '--force'])).stdout, 'namespace legacy deleted from cluster east\n');
+}
+
 async function asViewer(s: TestServer, admin: Berth, dir: string): Promise<void> {
   const env = { BERTH_CONFIG: join(dir, 'vic.json') };
   const vic = berthAs(env);
@@ -190,11 +209,12 @@ test('berth clusters, tenants, namespaces, render and usage against real cluster
     await renderAndUsage(berth, s, west);
     await refusals(berth);
     await asViewer(s, berth, dir);
-    const removed = await berth(['namespaces', 'delete', 'api', '--tenant', 'team-a', '--cluster', 'west']);
-    assert.equal(removed.stdout, 'namespace api deleted from cluster west\n');
-    await berth(['tenants', 'delete', 'team-a']);
-    assert.equal((await berth(['clusters', 'remove', 'west'])).stdout, 'cluster west removed\n');
+    await adoptAndForce(berth, east);
+    // Removing a cluster that still holds a namespace takes --force (Berth's objects go first).
+    assert.equal((await berth(['clusters', 'remove', 'west', '--force'])).stdout, 'cluster west removed\n');
     assert.deepEqual(JSON.parse((await berth(['clusters', 'list', '-o', 'json'])).stdout).items.map((c: any) => c.name), ['east']);
+    assert.deepEqual(JSON.parse((await berth(['namespaces', 'list', '--tenant', 'team-a', '-o', 'json'])).stdout).items, []);
+    assert.equal((await berth(['tenants', 'delete', 'team-a'])).stdout, 'tenant team-a deleted\n');
   } finally {
     await s.close();
     rmSync(dir, { recursive: true, force: true });
