@@ -2,7 +2,7 @@
 import { fileNameFromDisposition, toApiError, toQuery } from './http.ts';
 import type {
   Artifact, AuditFilter, AuditList, AuditVerifyResult, Cluster, ClusterCreate, CreatedRobot, CreatedToken, GcRun, ImmutabilityRule, Items,
-  LoginResponse, Member, Namespace, Page, Policy, ProjectCreate, ProjectView, Repository, RetentionCreate, RetentionPolicy,
+  LoginResponse, Member, Namespace, Page, Policy, QuotaMap, ProjectCreate, ProjectView, Repository, RetentionCreate, RetentionPolicy,
   RetentionResult, Robot, RobotCreate, Tenant, TenantUsage, TokenList, User, UserCreate, UserList, UserPatch, WhoAmI,
 } from './model.ts';
 
@@ -271,6 +271,20 @@ export class ApiClient {
   /** The tenant's namespaces on all its clusters, each with usage and object states. */
   listNamespaces(tenant: string, max = 1000): Promise<readonly Namespace[]> {
     return this.#all(`/api/v1/tenants/${seg(tenant)}/namespaces`, max);
+  }
+
+  /**
+   * Creates a namespace of the tenant on one of its clusters with its quota slice; slices beyond
+   * the tenant quota reject with 422 naming resource, sum and limit; an existing namespace that is
+   * not Berth's rejects with 409 unless `adopt`.
+   */
+  createNamespace(tenant: string, ns: { readonly name: string; readonly cluster: string; readonly quota?: QuotaMap; readonly adopt?: boolean }): Promise<Namespace> {
+    return this.#json('POST', `/api/v1/tenants/${seg(tenant)}/namespaces`, ns);
+  }
+
+  /** Deletes a namespace; refused (409) while pods run in it, unless `force`. */
+  async deleteNamespace(tenant: string, cluster: string, name: string, force: boolean): Promise<void> {
+    await this.#send('DELETE', `/api/v1/tenants/${seg(tenant)}/namespaces/${seg(cluster)}/${seg(name)}${force ? '?force=true' : ''}`);
   }
 
   /** One namespace of a tenant on one cluster. */

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countStates, limitRangeRows, parseLabels } from './tenancy-format.ts';
+import { countStates, limitRangeRows, managesTenant, parseKeyValues } from './tenancy-format.ts';
 import type { ObjectStatus } from './model.ts';
 
-test('parseLabels reads KEY=VALUE pairs and refuses what is not one', () => {
+test('parseKeyValues reads KEY=VALUE pairs and refuses what is not one', () => {
   const cases: readonly [string, Record<string, string> | undefined][] = [
     ['', {}], ['  ', {}], ['site=east', { site: 'east' }], ['site=east, region=eu ,', { site: 'east', region: 'eu' }],
     ['a=', { a: '' }], ['a=b=c', { a: 'b=c' }], ['topology.kubernetes.io/zone=z1', { 'topology.kubernetes.io/zone': 'z1' }],
     ['site', undefined], ['=east', undefined], [' =x', undefined], ['a=1,a=2', undefined],
   ];
-  for (const [text, want] of cases) assert.deepEqual(parseLabels(text), want, JSON.stringify(text));
+  for (const [text, want] of cases) assert.deepEqual(parseKeyValues(text), want, JSON.stringify(text));
 });
 
 test('countStates counts only the states present, failures first', () => {
@@ -32,4 +32,13 @@ test('limitRangeRows lists each non-empty bound, Container before Pod', () => {
     { type: 'Container', bound: 'default', values: { cpu: '500m', memory: '256Mi' } },
     { type: 'Pod', bound: 'max', values: { cpu: '4' } },
   ]);
+});
+
+test('managesTenant: platform admins everywhere, tenant admins in their own tenant only', () => {
+  const who = (platformRoles: string[], tenantRoles: { tenant: string; role: string }[]) => ({ name: 'u', platformRoles, tenantRoles, permissions: [] }) as never;
+  assert.equal(managesTenant(who(['platform-admin'], []), 'team-a'), true);
+  assert.equal(managesTenant(who(['user'], [{ tenant: 'team-a', role: 'tenant-admin' }]), 'team-a'), true);
+  assert.equal(managesTenant(who(['user'], [{ tenant: 'team-b', role: 'tenant-admin' }]), 'team-a'), false);
+  assert.equal(managesTenant(who(['user'], [{ tenant: 'team-a', role: 'tenant-viewer' }, { tenant: 'team-a', role: 'tenant-member' }]), 'team-a'), false);
+  assert.equal(managesTenant(who(['auditor'], []), 'team-a'), false);
 });

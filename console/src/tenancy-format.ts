@@ -1,13 +1,15 @@
-// Small readings and writings of the tenancy pages: label text typed into a form, a
-// namespace's objects counted by state, a LimitRange as table rows. Pure.
-import type { LimitRangeSpec, ObjectState, ObjectStatus } from './model.ts';
+// Small readings and writings of the tenancy pages: `K=V` text typed into a form (labels,
+// quotas), a namespace's objects counted by state, a LimitRange as table rows, and who manages a
+// tenant. Pure.
+import type { LimitRangeSpec, ObjectState, ObjectStatus, WhoAmI } from './model.ts';
 
 /**
- * `site=east, region=eu` → `{ site: 'east', region: 'eu' }`; empty text → `{}`. Returns undefined
+ * `site=east, region=eu` → `{ site: 'east', region: 'eu' }` (labels, or a quota such as
+ * `requests.cpu=2, pods=10`); empty text → `{}`. Returns undefined
  * when a pair has no `=` or an empty key, or a key comes twice (the form then says how to write it).
  * Whether keys and values are valid Kubernetes labels is the server's to say.
  */
-export function parseLabels(text: string): Record<string, string> | undefined {
+export function parseKeyValues(text: string): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const raw of text.split(',')) {
     const pair = raw.trim();
@@ -50,4 +52,13 @@ export function limitRangeRows(spec: LimitRangeSpec | null | undefined): readonl
     }
   }
   return rows;
+}
+
+/**
+ * True when `user` may create and delete the tenant's namespaces: a platform admin, or a
+ * tenant-admin of this tenant. whoami merges the permissions of every binding, so the tenant is
+ * read from `tenantRoles`. The server decides for real; this only hides controls it would refuse.
+ */
+export function managesTenant(user: WhoAmI, tenant: string): boolean {
+  return user.platformRoles.includes('platform-admin') || user.tenantRoles.some((b) => b.tenant === tenant && b.role === 'tenant-admin');
 }

@@ -2,7 +2,8 @@
 // served by a server in this process) holding real clusters: a cluster registered by pasting its
 // kubeconfig, a refused one showing the server's words, a cluster cut off and probed Degraded;
 // the overview the console now opens on, with what needs attention; a tenant's quota and a
-// namespace's quota, LimitRange and object states; Chinese; and a tenant viewer's narrower view.
+// namespace's quota, LimitRange and object states; a namespace created and deleted by the
+// admin; Chinese; and a tenant viewer's narrower view.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -158,6 +159,27 @@ async function tenantAndNamespace(page: Page): Promise<void> {
   await page.getByTestId('tenant-namespaces').getByRole('link', { name: 'jobs' }).waitFor();
   const members = (await page.getByTestId('tenant-members').getByRole('row').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
   assert.deepEqual(members.slice(1).sort(), ['Group devs member', 'User vic viewer']);
+
+  // A namespace created in the dialog: a slice beyond the tenant quota is refused there with the
+  // server's numbers; a fitting one appears, is counted as allocated, and is deleted again.
+  await page.getByRole('button', { name: 'New namespace' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Name', { exact: true }).fill('batch');
+  await dialog.getByLabel('Quota').fill('requests.cpu=2, pods=2');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  const refusal = (await dialog.getByTestId('namespace-create-error').innerText()).trim();
+  assert.match(refusal, /requests\.cpu/);
+  assert.match(refusal, /\b4\b/);
+  await dialog.getByLabel('Quota').fill('requests.cpu=1, pods=2');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await page.getByTestId('tenant-namespaces').getByRole('link', { name: 'batch' }).click();
+  await page.waitForURL('**/tenants/team-a/namespaces/east/batch');
+  await page.getByText('Not yet observed in the cluster.', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('tooltip').getByRole('button', { name: 'Yes' }).click();
+  await page.waitForURL(/\/tenants\/team-a$/);
+  await page.getByTestId('tenant-namespaces').getByRole('link', { name: 'jobs' }).waitFor();
+  assert.equal(await page.getByTestId('tenant-namespaces').getByRole('link', { name: 'batch' }).count(), 0);
 }
 
 async function inChinese(page: Page): Promise<void> {
@@ -183,6 +205,9 @@ async function asViewer(browser: Browser, url: string): Promise<void> {
     await page.getByText('Namespace web on east (tenant team-a)', { exact: false }).waitFor();
     await page.goto(`${url}/clusters`);
     await page.waitForURL('**/overview');
+    await page.goto(`${url}/tenants/team-a`);
+    await page.getByTestId('tenant-namespaces').getByRole('link', { name: 'web' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'New namespace' }).count(), 0, 'a viewer is offered no namespace creation');
   } finally {
     await context.close();
   }

@@ -318,6 +318,16 @@ export const en = {
   'namespaces.state.Applied': 'Applied',
   'namespaces.state.Drifted': 'Drifted',
   'namespaces.state.Failed': 'Failed',
+  'namespaces.new': 'New namespace',
+  'namespaces.created': 'Namespace {name} created on {cluster}.',
+  'namespaces.deleted': 'Namespace {name} deleted from {cluster}.',
+  'namespaces.quotaHint': 'The namespace\'s slice of the tenant quota: RESOURCE=QUANTITY pairs separated by commas, e.g. requests.cpu=2, pods=10',
+  'namespaces.quotaInvalid': 'Write the quota as RESOURCE=QUANTITY, separated by commas.',
+  'namespaces.adopt': 'Adopt an existing namespace',
+  'namespaces.adoptHint': 'Take over a namespace that already exists in the cluster and is not Berth\'s.',
+  'namespaces.nameRule': 'Lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63.',
+  'namespaces.confirmDelete': 'Delete namespace {name} from {cluster}? This is refused while pods run in it.',
+  'namespaces.forceDelete': 'Force: delete even while pods run',
 } as const;
 
 /** A key of the console's dictionaries. */

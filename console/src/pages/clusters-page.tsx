@@ -15,7 +15,7 @@ import { can } from '../nav.ts';
 import { formatQuantity } from '../quota.ts';
 import { usePath } from '../router.ts';
 import { useSession } from '../session.ts';
-import { parseLabels } from '../tenancy-format.ts';
+import { parseKeyValues } from '../tenancy-format.ts';
 import { parseTenancyPath, tenancyPath } from '../tenancy-path.ts';
 import { useAsync } from '../use-async.ts';
 import { ClusterStatusTag } from './tenancy-parts.tsx';
@@ -46,7 +46,7 @@ function RegisterDialog({ open, onClose, onRegistered }: { readonly open: boolea
     setError(null);
     try {
       const created = await api.createCluster({
-        name: values.name, kubeconfig: values.kubeconfig, labels: parseLabels(values.labels ?? ''),
+        name: values.name, kubeconfig: values.kubeconfig, labels: parseKeyValues(values.labels ?? ''),
         ...(values.webhookFailurePolicy ? { settings: { webhookFailurePolicy: values.webhookFailurePolicy } } : {}),
       });
       form.resetFields();
@@ -72,7 +72,7 @@ function RegisterDialog({ open, onClose, onRegistered }: { readonly open: boolea
         </Form.Item>
         <Form.Item
           name="labels" label={t('clusters.labels')} extra={t('clusters.labelsHint')}
-          rules={[{ validator: async (_, v: string | undefined) => { if (parseLabels(v ?? '') === undefined) throw new Error(t('clusters.labelsInvalid')); } }]}
+          rules={[{ validator: async (_, v: string | undefined) => { if (parseKeyValues(v ?? '') === undefined) throw new Error(t('clusters.labelsInvalid')); } }]}
         >
           <Input autoComplete="off" />
         </Form.Item>

@@ -1,18 +1,21 @@
 // One namespace of a tenant on one cluster: its quota against what the cluster's ResourceQuota
 // status says is used, its LimitRange (its own or the tenant's default), and the state of every
 // object Berth applies there.
-import { Alert, Breadcrumb, Descriptions, Space, Table, Tag, Typography } from 'antd';
+import { useState } from 'react';
+import { Alert, App as AntApp, Breadcrumb, Button, Checkbox, Descriptions, Popconfirm, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
 import { formatTime } from '../format.ts';
+import { errorText } from '../http.ts';
 import { useI18n } from '../i18n/i18n-provider.tsx';
 import { Link } from '../link.tsx';
 import { LoadError } from '../load-error.tsx';
 import type { LimitRangeSpec, ObjectStatus } from '../model.ts';
 import { compareResources, formatQuantity } from '../quota.ts';
 import { useSession } from '../session.ts';
-import { limitRangeRows } from '../tenancy-format.ts';
+import { limitRangeRows, managesTenant } from '../tenancy-format.ts';
 import type { LimitRow } from '../tenancy-format.ts';
 import { tenancyPath } from '../tenancy-path.ts';
+import { usePath } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { ObjectStateTag, QuotaTable } from './tenancy-parts.tsx';
 
@@ -57,10 +60,36 @@ function Objects({ objects }: { readonly objects: readonly ObjectStatus[] }) {
   );
 }
 
+function DeleteButton({ tenant, cluster, name }: { readonly tenant: string; readonly cluster: string; readonly name: string }) {
+  const { t } = useI18n();
+  const { api } = useSession();
+  const { message } = AntApp.useApp();
+  const [, go] = usePath();
+  const [force, setForce] = useState(false);
+  async function remove(): Promise<void> {
+    try {
+      await api.deleteNamespace(tenant, cluster, name, force);
+      void message.success(t('namespaces.deleted', { name, cluster }));
+      go(tenancyPath({ kind: 'tenant', tenant }));
+    } catch (err) {
+      void message.error(errorText(err));
+    }
+  }
+  return (
+    <Popconfirm
+      title={t('namespaces.confirmDelete', { name, cluster })}
+      description={<Checkbox checked={force} onChange={(e) => setForce(e.target.checked)}>{t('namespaces.forceDelete')}</Checkbox>}
+      okText={t('common.yes')} cancelText={t('common.no')} onConfirm={remove}
+    >
+      <Button danger>{t('common.delete')}</Button>
+    </Popconfirm>
+  );
+}
+
 /** A namespace's page; one the caller may not see shows the server's refusal. */
 export default function NamespacePage({ tenant, cluster, name }: { readonly tenant: string; readonly cluster: string; readonly name: string }) {
   const { t } = useI18n();
-  const { api } = useSession();
+  const { api, user } = useSession();
   const ns = useAsync(() => api.getNamespace(tenant, cluster, name), [api, tenant, cluster, name]);
   // The tenant's default LimitRange applies when the namespace sets none of its own.
   const owner = useAsync(() => api.getTenant(tenant), [api, tenant]);
@@ -73,7 +102,10 @@ export default function NamespacePage({ tenant, cluster, name }: { readonly tena
         { title: <Link to={tenancyPath({ kind: 'tenant', tenant })}>{tenant}</Link> },
         { title: `${cluster} / ${name}` },
       ]} />
-      <Typography.Title level={3} style={{ margin: 0 }}>{name}</Typography.Title>
+      <Space style={{ width: '100%', justifyContent: 'space-between' }}>
+        <Typography.Title level={3} style={{ margin: 0 }}>{name}</Typography.Title>
+        {n && managesTenant(user, tenant) && <DeleteButton tenant={tenant} cluster={cluster} name={name} />}
+      </Space>
       <LoadError error={ns.error} code={ns.errorCode} />
       {n && (
         <>

@@ -1,7 +1,7 @@
 // Tenants (needs `tenants:get`): the tenants the user may see, a tenant with its members,
 // clusters, quota against usage, and namespaces; a namespace's page is its own module.
-import { lazy } from 'react';
-import { Breadcrumb, Descriptions, Result, Space, Table, Tag, Typography } from 'antd';
+import { lazy, useState } from 'react';
+import { App as AntApp, Breadcrumb, Button, Descriptions, Result, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n/i18n-provider.tsx';
@@ -10,10 +10,11 @@ import { LoadError } from '../load-error.tsx';
 import type { Namespace, Tenant, TenantMember } from '../model.ts';
 import { usePath } from '../router.ts';
 import { useSession } from '../session.ts';
-import { countStates } from '../tenancy-format.ts';
+import { countStates, managesTenant } from '../tenancy-format.ts';
 import { parseTenancyPath, tenancyPath } from '../tenancy-path.ts';
 import { usageRows } from '../quota.ts';
 import { useAsync } from '../use-async.ts';
+import { NamespaceCreate } from './namespace-create.tsx';
 import { ObjectStateTag, QuotaTable, UsageBar } from './tenancy-parts.tsx';
 
 const NamespacePage = lazy(() => import('./namespace-page.tsx'));
@@ -76,10 +77,12 @@ function Fullest({ ns }: { readonly ns: Namespace }) {
   );
 }
 
-function Namespaces({ tenant }: { readonly tenant: string }) {
+function Namespaces({ tenant, clusters, onChange }: { readonly tenant: string; readonly clusters: readonly string[]; readonly onChange: () => void }) {
   const { t } = useI18n();
-  const { api } = useSession();
+  const { api, user } = useSession();
+  const { message } = AntApp.useApp();
   const namespaces = useAsync(() => api.listNamespaces(tenant), [api, tenant]);
+  const [creating, setCreating] = useState(false);
   const columns: TableColumnsType<Namespace> = [
     {
       title: t('common.name'), key: 'name',
@@ -95,10 +98,23 @@ function Namespaces({ tenant }: { readonly tenant: string }) {
   ];
   return (
     <div data-testid="tenant-namespaces">
+      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 8 }}>
+        <Typography.Title level={5} style={{ margin: 0 }}>{t('tenants.namespaces')}</Typography.Title>
+        {managesTenant(user, tenant) && clusters.length > 0 && <Button onClick={() => setCreating(true)}>{t('namespaces.new')}</Button>}
+      </Space>
       <LoadError error={namespaces.error} code={namespaces.errorCode} />
       <Table<Namespace>
         rowKey={(ns) => `${ns.cluster}/${ns.name}`} size="small" columns={columns} dataSource={namespaces.data as Namespace[] | undefined}
         loading={namespaces.loading} pagination={{ pageSize: 50, hideOnSinglePage: true }} locale={{ emptyText: t('tenants.noNamespaces') }}
+      />
+      <NamespaceCreate
+        tenant={tenant} clusters={clusters} open={creating} onClose={() => setCreating(false)}
+        onCreated={(ns) => {
+          setCreating(false);
+          void message.success(t('namespaces.created', { name: ns.name, cluster: ns.cluster }));
+          namespaces.reload();
+          onChange();
+        }}
       />
     </div>
   );
@@ -128,8 +144,7 @@ function TenantDetail({ name }: { readonly name: string }) {
       <Typography.Title level={5}>{t('tenants.quota')}</Typography.Title>
       <LoadError error={usage.error} code={usage.errorCode} />
       {usage.data && <QuotaTable hard={usage.data.hard} used={usage.data.used} allocated={usage.data.allocated} testId="tenant-quota" />}
-      <Typography.Title level={5}>{t('tenants.namespaces')}</Typography.Title>
-      <Namespaces tenant={name} />
+      {x && <Namespaces tenant={name} clusters={x.clusters} onChange={usage.reload} />}
       <Typography.Title level={5}>{t('tenants.members')}</Typography.Title>
       {x && <Members members={x.members} />}
     </Space>
