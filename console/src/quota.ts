@@ -8,7 +8,7 @@ import { formatBytes } from './registry-format.ts';
 export type QuantityMap = Readonly<Record<string, string>>;
 
 /** The quota resources in the order the pages list them; others follow by name. */
-export const resourceOrder: readonly string[] = [
+const resourceOrder: readonly string[] = [
   'requests.cpu', 'limits.cpu', 'requests.memory', 'limits.memory', 'requests.storage', 'persistentvolumeclaims',
   'pods', 'services', 'services.nodeports', 'services.loadbalancers', 'namespaces',
 ];

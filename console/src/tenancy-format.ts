@@ -24,7 +24,7 @@ export function parseKeyValues(text: string): Record<string, string> | undefined
 }
 
 /** The states in the order they are shown: what needs a look first. */
-export const objectStates: readonly ObjectState[] = ['Failed', 'Drifted', 'Pending', 'Applied'];
+const objectStates: readonly ObjectState[] = ['Failed', 'Drifted', 'Pending', 'Applied'];
 
 /** How many of `objects` are in each state, for states that occur, in {@link objectStates} order. */
 export function countStates(objects: readonly ObjectStatus[]): readonly { readonly state: ObjectState; readonly count: number }[] {
