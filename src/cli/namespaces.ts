@@ -2,17 +2,19 @@
 import { CliError, loadClient } from './client.ts';
 import { flags, guarded } from './command.ts';
 import { outputFormat, print, table, type Column } from './output.ts';
-import { keyValues, listAll, mapText, need, seg } from './tenancy-args.ts';
+import { keyValues, limitRangeFile, listAll, mapText, need, seg } from './tenancy-args.ts';
 
 const usage = `usage:
-  berth namespaces create NAME --tenant T --cluster C [--quota RESOURCE=QUANTITY,...] [--adopt] [-o ...]
+  berth namespaces create NAME --tenant T --cluster C [--quota RESOURCE=QUANTITY,...] [--limit-range FILE] [--adopt] [-o ...]
   berth namespaces list --tenant T [--cluster C] [-o table|json|yaml]
   berth namespaces get NAME --tenant T --cluster C [-o ...]
-  berth namespaces update NAME --tenant T --cluster C --quota RESOURCE=QUANTITY,... [-o ...]
+  berth namespaces update NAME --tenant T --cluster C [--quota RESOURCE=QUANTITY,...] [--limit-range FILE | --tenant-limit-range] [-o ...]
   berth namespaces delete NAME --tenant T --cluster C [--force]
 
 --adopt takes over a namespace that already exists in the cluster and is not Berth's; without it
-such a namespace is refused. delete is refused while pods run in the namespace, unless --force.`;
+such a namespace is refused. delete is refused while pods run in the namespace, unless --force.
+--limit-range names a YAML or JSON file with the namespace's own LimitRange (inside the tenant's
+bounds); --tenant-limit-range goes back to the tenant's default.`;
 
 interface ObjectStatus { kind: string; name: string; state: string; message: string; updatedAt: string }
 interface Namespace {
@@ -51,6 +53,7 @@ export function run(args: readonly string[]): Promise<number> {
     const { values, positionals: [name] } = flags(rest, {
       output: { type: 'string', short: 'o' }, tenant: { type: 'string' }, cluster: { type: 'string' },
       quota: { type: 'string', multiple: true }, adopt: { type: 'boolean' }, force: { type: 'boolean' },
+      'limit-range': { type: 'string' }, 'tenant-limit-range': { type: 'boolean' },
     }, usage);
     const out = outputFormat(values.output);
     const tenant = () => `/api/v1/tenants/${seg(need(values.tenant, '--tenant T', usage))}/namespaces`;
@@ -60,6 +63,7 @@ export function run(args: readonly string[]): Promise<number> {
         const body = {
           name: need(name, 'a namespace NAME', usage), cluster: need(values.cluster, '--cluster C', usage),
           ...(values.quota !== undefined ? { quota: keyValues(values.quota, '--quota') } : {}), ...(values.adopt ? { adopt: true } : {}),
+          ...(values['limit-range'] !== undefined ? { limitRange: limitRangeFile(values['limit-range'], '--limit-range') } : {}),
         };
         const path = tenant();
         const n = await loadClient().request<Namespace>('POST', path, body);
@@ -81,7 +85,13 @@ export function run(args: readonly string[]): Promise<number> {
       }
       case 'update': {
         const path = one();
-        const patch = { quota: keyValues(need(values.quota?.join(','), '--quota', usage), '--quota') };
+        if (values['limit-range'] !== undefined && values['tenant-limit-range']) throw new CliError(`give --limit-range or --tenant-limit-range, not both\n${usage}`, 2);
+        const patch = {
+          ...(values.quota !== undefined ? { quota: keyValues(values.quota, '--quota') } : {}),
+          ...(values['limit-range'] !== undefined ? { limitRange: limitRangeFile(values['limit-range'], '--limit-range') } : {}),
+          ...(values['tenant-limit-range'] ? { limitRange: null } : {}),
+        };
+        if (Object.keys(patch).length === 0) throw new CliError(`nothing to update: give --quota, --limit-range or --tenant-limit-range\n${usage}`, 2);
         const n = await loadClient().request<Namespace>('PATCH', path, patch);
         if (out === 'table') process.stdout.write(`namespace ${n.name} in cluster ${n.cluster} updated\n`);
         else print(out, n, [n], columns);

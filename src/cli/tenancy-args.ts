@@ -1,6 +1,8 @@
 // Flag values of the tenancy commands (`berth clusters|tenants|namespaces|render|usage`): maps
 // written `K=V,K=V`, tenant members written `KIND:NAME=ROLE`, and the list and path plumbing
 // those commands share. Bad values are CliErrors with exit status 2, raised before any request.
+import { readFileSync } from 'node:fs';
+import { load } from 'js-yaml';
 import { CliError, type Client } from './client.ts';
 
 /** A tenant member as the API takes it. */
@@ -40,6 +42,25 @@ export function memberOf(text: string): MemberArg {
   const m = /^(user|group):(.+)=([^=]+)$/i.exec(text.trim());
   if (!m) throw new CliError(`--member "${text}" must be KIND:NAME=ROLE, e.g. User:alice=tenant-admin or Group:devs=member`, 2);
   return { kind: m[1].toLowerCase() === 'user' ? 'User' : 'Group', name: m[2], role: m[3] };
+}
+
+/**
+ * A LimitRange spec (`{ container?: {min,max,default,defaultRequest,maxLimitRequestRatio}, pod?: … }`)
+ * from a YAML or JSON file; the server validates its contents. A file that cannot be read or
+ * is not a mapping is a usage error naming the flag.
+ */
+export function limitRangeFile(file: string | undefined, flag: string): Record<string, unknown> | undefined {
+  if (file === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = load(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CliError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CliError(`${flag} ${file} must hold a mapping such as {container: {default: {cpu: 500m}}, pod: {max: {cpu: "2"}}}`, 2);
+  }
+  return value as Record<string, unknown>;
 }
 
 /** `value`, or a usage error saying that `what` is required. */

@@ -2,19 +2,22 @@
 import { CliError, loadClient } from './client.ts';
 import { flags, guarded } from './command.ts';
 import { outputFormat, print, table, type Column } from './output.ts';
-import { commaList, keyValues, listAll, mapText, memberOf, need, seg, type MemberArg } from './tenancy-args.ts';
+import { commaList, keyValues, limitRangeFile, listAll, mapText, memberOf, need, seg, type MemberArg } from './tenancy-args.ts';
 
 const usage = `usage:
   berth tenants create NAME --clusters C1,C2 [--quota RESOURCE=QUANTITY,...] [--display-name TEXT]
-                      [--member KIND:NAME=ROLE]... [--node-selector KEY=VALUE,...] [-o ...]
+                      [--member KIND:NAME=ROLE]... [--node-selector KEY=VALUE,...] [--limit-range FILE] [-o ...]
   berth tenants list [-o table|json|yaml]
   berth tenants get NAME [-o ...]
-  berth tenants update NAME [--clusters C1,C2] [--quota ...] [--display-name TEXT] [--member ...]... [--node-selector ...] [-o ...]
+  berth tenants update NAME [--clusters C1,C2] [--quota ...] [--display-name TEXT] [--member ...]... [--node-selector ...]
+                      [--limit-range FILE] [-o ...]
   berth tenants delete NAME
 
 Quota resources are named as in ResourceQuota (requests.cpu, limits.memory, pods, services.nodeports …)
-plus "namespaces". Members: KIND is User or Group, ROLE tenant-admin, member or viewer. On update,
-each flag given replaces that field whole (all members, the whole quota).`;
+plus "namespaces". Members: KIND is User or Group, ROLE tenant-admin, member or viewer.
+--limit-range names a YAML or JSON file with the default LimitRange of the tenant's namespaces:
+{container: {min, max, default, defaultRequest, maxLimitRequestRatio}, pod: {min, max, maxLimitRequestRatio}}.
+On update, each flag given replaces that field whole (all members, the whole quota).`;
 
 interface Tenant {
   name: string; displayName: string; members: MemberArg[]; clusters: string[]; quota: Record<string, string>;
@@ -39,6 +42,7 @@ function parse(rest: readonly string[]) {
   return flags(rest, {
     output: { type: 'string', short: 'o' }, clusters: { type: 'string' }, quota: { type: 'string', multiple: true },
     'display-name': { type: 'string' }, member: { type: 'string', multiple: true }, 'node-selector': { type: 'string', multiple: true },
+    'limit-range': { type: 'string' },
   }, usage);
 }
 
@@ -50,6 +54,7 @@ function fieldsOf(values: ReturnType<typeof parse>['values']): Record<string, un
     ...(values.quota !== undefined ? { quota: keyValues(values.quota, '--quota') } : {}),
     ...(values.member !== undefined ? { members: values.member.map(memberOf) } : {}),
     ...(values['node-selector'] !== undefined ? { nodeSelector: keyValues(values['node-selector'], '--node-selector') } : {}),
+    ...(values['limit-range'] !== undefined ? { defaultLimitRange: limitRangeFile(values['limit-range'], '--limit-range') } : {}),
   };
 }
 

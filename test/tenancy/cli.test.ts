@@ -88,14 +88,20 @@ async function clusters(berth: Berth, dir: string, east: Cluster, west: Cluster)
   assert.deepEqual(JSON.parse((await berth(['clusters', 'get', 'east', '-o', 'json'])).stdout).settings, { webhookFailurePolicy: 'Ignore' });
 }
 
-async function tenantsAndNamespaces(berth: Berth): Promise<void> {
+async function tenantsAndNamespaces(berth: Berth, dir: string): Promise<void> {
+  writeFileSync(join(dir, 'limits.yaml'), 'container:\n  max: {cpu: "2"}\n  default: {cpu: 500m, memory: 256Mi}\n  defaultRequest: {cpu: 100m}\n');
+  writeFileSync(join(dir, 'web-limits.json'), JSON.stringify({ container: { max: { cpu: '1' }, default: { cpu: '250m' }, defaultRequest: { cpu: '100m' } } }));
+  writeFileSync(join(dir, 'list.yaml'), '- container\n');
+  assert.match((await berth(['tenants', 'create', 'x', '--clusters', 'east', '--limit-range', join(dir, 'list.yaml')], 2)).stderr, /--limit-range .*list\.yaml must hold a mapping/);
   const created = await berth(['tenants', 'create', 'team-a', '--clusters', 'east,west', '--quota', 'requests.cpu=4,pods=20', '--quota', 'namespaces=3',
-    '--display-name', 'Team A', '--member', 'User:vic=viewer', '--member', 'group:devs=member', '--node-selector', 'pool=a']);
+    '--display-name', 'Team A', '--member', 'User:vic=viewer', '--member', 'group:devs=member', '--node-selector', 'pool=a',
+    '--limit-range', join(dir, 'limits.yaml')]);
   assert.equal(created.stdout, 'tenant team-a created on east, west\n');
   const t = JSON.parse((await berth(['tenants', 'get', 'team-a', '-o', 'json'])).stdout);
   assert.equal(t.displayName, 'Team A');
   assert.deepEqual(t.quota, { namespaces: '3', pods: '20', 'requests.cpu': '4' });
   assert.deepEqual(t.nodeSelector, { pool: 'a' });
+  assert.deepEqual(t.defaultLimitRange, { container: { max: { cpu: '2' }, default: { cpu: '500m', memory: '256Mi' }, defaultRequest: { cpu: '100m' } } });
   assert.deepEqual(t.members.map((m: any) => `${m.kind}:${m.name}=${m.role}`).sort(), ['Group:devs=member', 'User:vic=viewer']);
   assert.match((await berth(['tenants', 'get', 'team-a'])).stdout, /^KIND\s+MEMBER\s+ROLE\nUser\s+vic\s+viewer\nGroup\s+devs\s+member\n$/m);
 
@@ -113,6 +119,11 @@ async function tenantsAndNamespaces(berth: Berth): Promise<void> {
   assert.match(over.stderr, /\b4\b/);
   const made = await berth(['namespaces', 'create', 'api', '--tenant', 'team-a', '--cluster', 'west', '--quota', 'requests.cpu=1,pods=10']);
   assert.equal(made.stdout, 'namespace api created in cluster west for tenant team-a\n');
+  // A namespace's own LimitRange inside the tenant's bounds, and back to the tenant's default.
+  const own = ['namespaces', 'update', 'web', '--tenant', 'team-a', '--cluster', 'east'];
+  assert.deepEqual(JSON.parse((await berth([...own, '--limit-range', join(dir, 'web-limits.json'), '-o', 'json'])).stdout).limitRange.container.default, { cpu: '250m' });
+  assert.equal(JSON.parse((await berth([...own, '--tenant-limit-range', '-o', 'json'])).stdout).limitRange, null);
+  await berth(own, 2);
   const all = JSON.parse((await berth(['namespaces', 'list', '--tenant', 'team-a', '-o', 'json'])).stdout);
   assert.deepEqual(all.items.map((n: any) => `${n.cluster}/${n.name}`), ['east/web', 'west/api']);
   const onWest = (await berth(['namespaces', 'list', '--tenant', 'team-a', '--cluster', 'west'])).stdout;
@@ -132,6 +143,7 @@ async function renderAndUsage(berth: Berth, s: TestServer, west: Cluster): Promi
   assert.deepEqual(docs, westItems);
   assert.ok(docs.every((o) => o.metadata.namespace === undefined ? o.metadata.name === 'api' : o.metadata.namespace === 'api'), 'only west objects');
   assert.deepEqual(docs.find((o) => o.kind === 'ResourceQuota').spec.hard, { pods: '10', 'requests.cpu': '1' });
+  assert.equal(docs.find((o) => o.kind === 'LimitRange').spec.limits[0].default.cpu, '500m', "the tenant's default LimitRange");
   const kubectl = (args: readonly string[], input?: string) => spawnRun(join(kubeBinDir(), 'kubectl'), ['--kubeconfig', west.kubeconfigPath, ...args], {}, input);
   const applied = await kubectl(['apply', '--server-side', '-o', 'name', '-f', '-'], yaml);
   assert.equal(applied.code, 0, applied.stderr);
@@ -205,7 +217,7 @@ test('berth clusters, tenants, namespaces, render and usage against real cluster
     // A Berth user named as a tenant member gets the tenant role in Berth as well.
     await berth(['users', 'create', 'vic', '--password-stdin'], 0, 'vic-password-1\n');
     await clusters(berth, dir, east, west);
-    await tenantsAndNamespaces(berth);
+    await tenantsAndNamespaces(berth, dir);
     await renderAndUsage(berth, s, west);
     await refusals(berth);
     await asViewer(s, berth, dir);
