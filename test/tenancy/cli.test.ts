@@ -3,7 +3,8 @@
 // namespaces with quotas, members and node selectors given as flags, `berth render` as a YAML
 // stream `kubectl apply --server-side` takes as it is and as the JSON List, `berth usage` as a table, and the
 // server's refusals printed from its Status with exit status 1 (2 for bad flags); adoption of an
-// existing namespace and the forced deletions.
+// existing namespace and the forced deletions. The server runs the reconciler, so usage comes
+// from pods the clusters' ResourceQuotas count.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,11 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadAll } from 'js-yaml';
-import { createNamespace, createNode, expectOk, kubeBinDir, kubeVersion, withClusters } from '../clusters/index.ts';
+import { createNamespace, createNode, eventually, expectOk, kubeBinDir, kubeVersion, withClusters } from '../clusters/index.ts';
 import type { Cluster } from '../clusters/index.ts';
 import { adminUser, kubeconfigFor } from '../kube/support.ts';
 import { startTestServer, adminPassword, type TestServer } from '../support/server.ts';
-import { recordQuotaUsage } from '../../src/tenancy/index.ts';
 import { adminKubeconfig } from './support.ts';
 
 const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
@@ -131,7 +131,17 @@ async function tenantsAndNamespaces(berth: Berth, dir: string): Promise<void> {
   assert.deepEqual(onWest.trim().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 4)), [['api', 'west', 'team-a', 'pods=10,requests.cpu=1']]);
 }
 
-async function renderAndUsage(berth: Berth, s: TestServer, west: Cluster): Promise<void> {
+/** Creates `n` pods without resources in `namespace` (the LimitRange gives each requests.cpu 100m); no kubelet runs them, the quota counts them. */
+async function createPods(cluster: Cluster, namespace: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    expectOk(await cluster.request('POST', `/api/v1/namespaces/${namespace}/pods`, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: `app-${i}` },
+      spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'busybox' }] },
+    }), `create pod ${namespace}/app-${i}`);
+  }
+}
+
+async function renderAndUsage(berth: Berth, east: Cluster, west: Cluster): Promise<void> {
   const list = JSON.parse((await berth(['render', '--tenant', 'team-a', '-o', 'json'])).stdout);
   assert.equal(list.kind, 'List');
   const namespaces = list.items.filter((o: any) => o.kind === 'Namespace').map((o: any) => o.metadata.name);
@@ -151,19 +161,22 @@ async function renderAndUsage(berth: Berth, s: TestServer, west: Cluster): Promi
   const quota = await kubectl(['get', 'resourcequota', 'berth-quota', '-n', 'api', '-o', 'json']);
   assert.deepEqual(JSON.parse(quota.stdout).spec.hard, { pods: '10', 'requests.cpu': '1' });
 
-  // What the reconciler's sink records from the clusters' ResourceQuota status (the reconciler
-  // itself is not part of this test), through the same store function.
-  const db = s.server.deps.db.kysely;
-  await recordQuotaUsage(db, 'east', 'web', { pods: '10', 'requests.cpu': '3' }, { pods: '4', 'requests.cpu': '2700m' }, new Date());
-  await recordQuotaUsage(db, 'west', 'api', { pods: '10', 'requests.cpu': '1' }, { pods: '1', 'requests.cpu': '500m' }, new Date());
-  const table = (await berth(['usage', '--tenant', 'team-a'])).stdout;
+  // Pods in both clusters: the clusters' ResourceQuota status, read by the reconciler's watchers,
+  // is what `berth usage` adds up.
+  await createPods(east, 'web', 4);
+  await createPods(west, 'api', 1);
+  const table = await eventually('berth usage to count the 5 pods', async () => {
+    const out = (await berth(['usage', '--tenant', 'team-a'])).stdout;
+    assert.match(out, /^pods\s+20\s+20\s+5\s+25%$/m);
+    return out;
+  }, 30_000, 500);
   const rows = table.trim().split('\n').map((l) => l.split(/\s{2,}/));
   assert.deepEqual(rows[0], ['RESOURCE', 'HARD', 'ALLOCATED', 'USED', 'PERCENT']);
-  assert.deepEqual(rows.slice(1).map((r) => [r[0], r[1], r[2], r[4]]), [
-    ['requests.cpu', '4', '4', '80%'], ['pods', '20', '20', '25%'], ['namespaces', '3', '2', '66%'],
+  assert.deepEqual(rows.slice(1), [
+    ['requests.cpu', '4', '4', '500m', '12%'], ['pods', '20', '20', '5', '25%'], ['namespaces', '3', '2', '2', '66%'],
   ]);
   const usage = JSON.parse((await berth(['usage', '--tenant', 'team-a', '-o', 'json'])).stdout);
-  assert.deepEqual(usage.namespaces.map((n: any) => [n.cluster, n.name, n.used.pods]), [['east', 'web', '4'], ['west', 'api', '1']]);
+  assert.deepEqual(usage.namespaces.map((n: any) => [n.cluster, n.name, n.used.pods, n.used['requests.cpu']]), [['east', 'web', '4', '400m'], ['west', 'api', '1', '100m']]);
 }
 
 async function refusals(berth: Berth): Promise<void> {
@@ -189,7 +202,7 @@ async function adoptAndForce(berth: Berth, east: Cluster): Promise<void> {
   assert.match(taken.stderr, /legacy.*not Berth's.*adopt.*\(HTTP 409\)$/ms);
   const adopted = await berth(['namespaces', 'create', 'legacy', '--tenant', 'team-a', '--cluster', 'east', ...quota, '--adopt']);
   assert.equal(adopted.stdout, 'namespace legacy created in cluster east for tenant team-a (adopted)\n');
-  assert.match((await berth(['namespaces', 'get', 'legacy', '--tenant', 'team-a', '--cluster', 'east'])).stdout, /^legacy\s+east\s+team-a\s+pods=5,requests\.cpu=1\s+-\s+true\s/m);
+  assert.match((await berth(['namespaces', 'get', 'legacy', '--tenant', 'team-a', '--cluster', 'east'])).stdout, /^legacy\s+east\s+team-a\s+pods=5,requests\.cpu=1\s+.+\s+true\s/m);
   const running = await berth(['namespaces', 'delete', 'legacy', '--tenant', 'team-a', '--cluster', 'east'], 1);
   assert.match(running.stderr, /pods still run in it on cluster "east" \(for example "old-app"\).*\(HTTP 409\)$/ms);
   assert.equal((await berth(['namespaces', 'delete', 'legacy', '--tenant', 'team-a', '--cluster', 'east', '--force'])).stdout, 'namespace legacy deleted from cluster east\n');
@@ -204,7 +217,8 @@ async function asViewer(s: TestServer, admin: Berth, dir: string): Promise<void>
   await vic(['usage', '--tenant', 'team-a']);
   assert.match((await vic(['namespaces', 'create', 'x', '--tenant', 'team-a', '--cluster', 'east'], 1)).stderr, /\(HTTP 403\)$/m);
   assert.match((await vic(['clusters', 'list'], 1)).stderr, /\(HTTP 403\)$/m);
-  await admin(['namespaces', 'delete', 'web', '--tenant', 'team-a', '--cluster', 'east']);
+  assert.match((await admin(['namespaces', 'delete', 'web', '--tenant', 'team-a', '--cluster', 'east'], 1)).stderr, /pods still run in it.*\(HTTP 409\)$/ms);
+  await admin(['namespaces', 'delete', 'web', '--tenant', 'team-a', '--cluster', 'east', '--force']);
 }
 
 test('berth clusters, tenants, namespaces, render and usage against real clusters', { timeout: 300_000 }, withClusters(2, async ([east, west]) => {
@@ -218,7 +232,7 @@ test('berth clusters, tenants, namespaces, render and usage against real cluster
     await berth(['users', 'create', 'vic', '--password-stdin'], 0, 'vic-password-1\n');
     await clusters(berth, dir, east, west);
     await tenantsAndNamespaces(berth, dir);
-    await renderAndUsage(berth, s, west);
+    await renderAndUsage(berth, east, west);
     await refusals(berth);
     await asViewer(s, berth, dir);
     await adoptAndForce(berth, east);
