@@ -49,3 +49,7 @@ export {
   EXEMPT_NAMESPACES, WEBHOOK_CONFIGURATION_NAME, WEBHOOK_TIMEOUT_SECONDS, berthWebhooks, renderWebhookConfigurations,
 } from './webhooks.ts';
 export type { WebhookSpec, WebhookTarget } from './webhooks.ts';
+
+export { quotaReservationMigrations } from './quota-reservation-migrations.ts';
+export { listReservations } from './quota-reservation-store.ts';
+export type { QuotaReservation, QuotaReservationTables } from './quota-reservation-store.ts';
