@@ -53,3 +53,7 @@ export type { WebhookSpec, WebhookTarget } from './webhooks.ts';
 export { quotaReservationMigrations } from './quota-reservation-migrations.ts';
 export { listReservations } from './quota-reservation-store.ts';
 export type { QuotaReservation, QuotaReservationTables } from './quota-reservation-store.ts';
+export { TenantUsage, quotaWatchedKinds } from './tenant-usage-controller.ts';
+export type { TenantOf, TenantUsageOptions, WatchedObject } from './tenant-usage-controller.ts';
+export { DEFAULT_RESERVATION_TTL_MS, TenantQuotaAdmission } from './tenant-quota-service.ts';
+export type { TenantQuotaAnswer, TenantQuotaDeps, TenantQuotaReview } from './tenant-quota-service.ts';

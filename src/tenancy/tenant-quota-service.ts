@@ -1,0 +1,213 @@
+// The tenant-wide quota at admission: the decision the admission webhook asks for each create or
+// update in a tenant namespace of any cluster. Usage is the watchers' (TenantUsage) plus the
+// reservations in Berth's database that the watchers do not count yet; a decision that adds usage
+// runs in one transaction serialized per tenant and inserts its reservation there, so every
+// replica and every cluster sees it before the next decision of that tenant.
+import { randomUUID } from 'node:crypto';
+import { decideTenantQuota, sumUsage, type EvaluatorRegistry, type TenantQuotaDecision } from '../compute/index.ts';
+import type { Database } from '../platform/db/database.ts';
+import {
+  decodeObject, decodeResourceList, DecodeError, encodeResourceList, groupResourceString, type JsonObject, type KubeObject, type ResourceList,
+} from '../objects/index.ts';
+import { NAMESPACES_RESOURCE, type QuotaMap } from './model.ts';
+import {
+  deleteExpiredReservations, deleteReservations, insertReservation, lockTenantQuota, outstandingReservations, reservationsFor,
+  type QuotaReservation,
+} from './quota-reservation-store.ts';
+import type { WatchedObject, TenantOf, TenantUsage } from './tenant-usage-controller.ts';
+
+/** One create or update as the admission webhook received it. */
+export interface TenantQuotaReview {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly operation: 'CREATE' | 'UPDATE';
+  /** The object as the API server would store it (after mutating admission). */
+  readonly object: JsonObject;
+  /** For an update, the object it replaces. */
+  readonly oldObject?: JsonObject;
+  readonly subResource?: string;
+  /** A dry run is decided the same way and reserves nothing. */
+  readonly dryRun: boolean;
+}
+
+/** The answer: allowed, or refused with the message and HTTP code for the AdmissionReview's status. */
+export type TenantQuotaAnswer = { readonly allowed: true } | { readonly allowed: false; readonly message: string; readonly code: number };
+
+/** What {@link TenantQuotaAdmission} needs. */
+export interface TenantQuotaDeps {
+  readonly db: Database;
+  readonly registry: EvaluatorRegistry;
+  readonly usage: TenantUsage;
+  /** The tenant a namespace of a cluster belongs to (the same function the {@link TenantUsage} was given). */
+  readonly tenantOf: TenantOf;
+  /** The tenant's quota (tenant model notation), undefined when the tenant is unknown. Synchronous, from a snapshot. */
+  readonly quotaOf: (tenant: string) => QuotaMap | undefined;
+  /** How long a reservation counts when its object never appears; default 30 s. */
+  readonly reservationTtlMs?: number;
+  readonly now?: () => Date;
+  /** Told about failed releases (the reservation then expires instead). */
+  readonly onError?: (err: unknown) => void;
+}
+
+/** The default lifetime of a reservation whose object the watchers never see. */
+export const DEFAULT_RESERVATION_TTL_MS = 30_000;
+
+const allowed: TenantQuotaAnswer = { allowed: true };
+
+/** A request reduced to what the decision needs. */
+interface Decidable {
+  readonly tenant: string;
+  readonly hard: ResourceList;
+  readonly object: KubeObject;
+  readonly old?: KubeObject;
+  readonly subresource?: string;
+}
+
+/**
+ * The tenant quota's admission decisions and its reservations. Call {@link admit} for each
+ * request; {@link start} releases reservations as the watchers see their objects; call
+ * {@link sweep} periodically (any replica) to drop expired ones.
+ */
+export class TenantQuotaAdmission {
+  readonly #deps: TenantQuotaDeps;
+  readonly #ttl: number;
+  readonly #now: () => Date;
+  /** Objects (`cluster/namespace/resource/name`) with a reservation this replica knows of. */
+  readonly #pending = new Set<string>();
+  readonly #releases = new Set<Promise<unknown>>();
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(deps: TenantQuotaDeps) {
+    this.#deps = deps;
+    this.#ttl = deps.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** Starts releasing reservations whose objects the watchers see. */
+  start(): void {
+    this.#unsubscribe ??= this.#deps.usage.onObserved((o) => this.#observed(o));
+  }
+
+  /** Stops releasing and waits for releases under way. */
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    await Promise.allSettled([...this.#releases]);
+  }
+
+  /**
+   * Decides one create or update. Namespaces of no tenant, tenants without a quota, and requests
+   * that add nothing the tenant limits are allowed without touching the database. Otherwise,
+   * in one transaction locked on the tenant: the tenant's unexpired reservations not yet counted
+   * by the watchers, plus the watched usage, decide with decideTenantQuota; an allowed request
+   * that is not a dry run inserts its reservation. A refusal is 403 with kube-apiserver's quota
+   * words naming the tenant; 400 when the object cannot be read; 503 while a cluster's watchers
+   * have not listed yet (usage unknown). Throws only database failures (ServiceUnavailable).
+   */
+  async admit(review: TenantQuotaReview): Promise<TenantQuotaAnswer> {
+    const tenant = this.#deps.tenantOf(review.cluster, review.namespace);
+    if (tenant === undefined) return allowed;
+    const hard = this.#hardOf(tenant);
+    if (hard === undefined) return allowed;
+    let d: Decidable;
+    try {
+      d = { tenant, hard, ...this.#decode(review) };
+    } catch (err) {
+      if (err instanceof DecodeError) return { allowed: false, message: `cannot evaluate the tenant quota of ${tenant}: ${err.message}`, code: 400 };
+      throw err;
+    }
+    const unsynced = this.#deps.usage.unsynced();
+    if (unsynced.length > 0) {
+      return { allowed: false, message: `the usage of tenant ${tenant} is not known yet: Berth is still listing cluster ${unsynced.join(', ')}`, code: 503 };
+    }
+    const watched = this.#deps.usage.usage(tenant, hard);
+    const first = this.#decide(d, watched);
+    if (first.allowed && Object.keys(first.reserve).length === 0) return allowed;
+    return this.#deps.db.transaction(async (tx) => {
+      if (!review.dryRun) await lockTenantQuota(tx, this.#deps.db.dialect, tenant);
+      const outstanding = await outstandingReservations(tx, tenant, this.#now());
+      const { counted, covered } = this.#split(outstanding);
+      if (!review.dryRun) await deleteReservations(tx, covered.map((r) => r.id));
+      const decision = this.#decide(d, sumUsage([watched, ...counted.map((r) => decodeResourceList(r.resources, 'resources') ?? {})]));
+      if (!decision.allowed) return { allowed: false, message: decision.message, code: 403 };
+      if (!review.dryRun && Object.keys(decision.reserve).length > 0) await insertReservation(tx, this.#reservation(review, d, decision.reserve));
+      return allowed;
+    });
+  }
+
+  /** Deletes the reservations expired by now; returns how many. Safe on any number of replicas. */
+  async sweep(): Promise<number> {
+    return deleteExpiredReservations(this.#deps.db.kysely, this.#now());
+  }
+
+  /**
+   * Releases the reservations of an object the watchers now hold (its usage is counted by them
+   * from here on): for an update, only once they hold a version other than the one replaced.
+   * Returns how many were released.
+   */
+  async release(o: WatchedObject): Promise<number> {
+    const rows = await reservationsFor(this.#deps.db.kysely, o.cluster, o.namespace, o.resource, o.name);
+    const done = rows.filter((r) => (r.uid === '' || r.uid === o.uid) && r.baseVersion !== o.resourceVersion);
+    if (rows.length === done.length) this.#pending.delete(keyOf(o.cluster, o.namespace, o.resource, o.name));
+    return deleteReservations(this.#deps.db.kysely, done.map((r) => r.id));
+  }
+
+  #observed(o: WatchedObject): void {
+    if (!this.#pending.has(keyOf(o.cluster, o.namespace, o.resource, o.name))) return;
+    const p: Promise<unknown> = this.release(o).catch((err: unknown) => this.#deps.onError?.(err)).finally(() => this.#releases.delete(p));
+    this.#releases.add(p);
+  }
+
+  #hardOf(tenant: string): ResourceList | undefined {
+    const quota = this.#deps.quotaOf(tenant);
+    if (quota === undefined) return undefined;
+    const { [NAMESPACES_RESOURCE]: _namespaces, ...rest } = quota;
+    if (Object.keys(rest).length === 0) return undefined;
+    return decodeResourceList(rest, 'quota') ?? {};
+  }
+
+  #decode(review: TenantQuotaReview): { object: KubeObject; old?: KubeObject; subresource?: string } {
+    const inNamespace = (o: JsonObject): KubeObject => {
+      const metadata = { ...((o.metadata ?? {}) as JsonObject), namespace: review.namespace };
+      return decodeObject({ ...o, metadata });
+    };
+    const old = review.operation === 'UPDATE' && review.oldObject !== undefined ? inNamespace(review.oldObject) : undefined;
+    return { object: inNamespace(review.object), old, subresource: review.subResource || undefined };
+  }
+
+  #decide(d: Decidable, used: ResourceList): TenantQuotaDecision {
+    return decideTenantQuota(this.#deps.registry, { tenant: d.tenant, hard: d.hard, used, object: d.object, old: d.old, subresource: d.subresource });
+  }
+
+  /** Reservations the watchers of this replica already count (their object is held, in a version after the reserved change) and the others. */
+  #split(rows: readonly QuotaReservation[]): { counted: QuotaReservation[]; covered: QuotaReservation[] } {
+    const counted: QuotaReservation[] = [];
+    const covered: QuotaReservation[] = [];
+    for (const r of rows) {
+      const seen = r.name === '' ? undefined : this.#deps.usage.observedVersion(r.cluster, r.namespace, r.kind, r.name, r.uid);
+      (seen !== undefined && seen !== r.baseVersion ? covered : counted).push(r);
+    }
+    return { counted, covered };
+  }
+
+  #reservation(review: TenantQuotaReview, d: Decidable, reserve: ResourceList): QuotaReservation {
+    const now = this.#now();
+    const kind = groupResourceString(d.object.type);
+    const name = d.object.metadata.name ?? '';
+    if (name !== '') this.#pending.add(keyOf(review.cluster, review.namespace, kind, name));
+    return {
+      id: randomUUID(), tenant: d.tenant, cluster: review.cluster, namespace: review.namespace, kind, name,
+      uid: d.object.metadata.uid ?? '', baseVersion: d.old === undefined ? '' : resourceVersionOf(review.oldObject), resources: encodeResourceList(reserve),
+      createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + this.#ttl).toISOString(),
+    };
+  }
+}
+
+function keyOf(cluster: string, namespace: string, resource: string, name: string): string {
+  return `${cluster}/${namespace}/${resource}/${name}`;
+}
+
+function resourceVersionOf(o: JsonObject | undefined): string {
+  const rv = (o?.metadata as JsonObject | undefined)?.resourceVersion;
+  return typeof rv === 'string' ? rv : '';
+}

@@ -1,0 +1,182 @@
+// The tenant quota's usage, from watchers: per cluster one informer per kind a tenant quota can
+// limit (pods, services, persistent volume claims), all namespaces. Usage is computed on demand
+// for the namespaces that belong to the tenant asked about, with the compute core's quota
+// counting (namespaceUsage), and cached per namespace until one of its objects changes, so a
+// decision never asks a cluster anything.
+import { namespaceUsage, sumUsage, type EvaluatorRegistry } from '../compute/index.ts';
+import { watchKind, type ClusterClient, type Informer, type InformerEvent, type KindRef, type KubeObject as RawObject } from '../kube/index.ts';
+import { decodeObject, type JsonObject, type KubeObject, type ResourceList } from '../objects/index.ts';
+
+/** The kinds whose objects a tenant quota counts, with their group-resource. */
+export const quotaWatchedKinds: readonly (KindRef & { readonly resource: string })[] = [
+  { apiVersion: 'v1', kind: 'Pod', resource: 'pods' },
+  { apiVersion: 'v1', kind: 'Service', resource: 'services' },
+  { apiVersion: 'v1', kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims' },
+];
+
+/** Which tenant a namespace of a cluster belongs to, if any; must answer synchronously (from a snapshot). */
+export type TenantOf = (cluster: string, namespace: string) => string | undefined;
+
+/** What a watcher saw of an object: the listener of {@link TenantUsage.onObserved} gets these. */
+export interface WatchedObject {
+  readonly cluster: string;
+  readonly namespace: string;
+  /** The group-resource, e.g. `pods`. */
+  readonly resource: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly resourceVersion: string;
+}
+
+/** Options of {@link TenantUsage}. */
+export interface TenantUsageOptions {
+  readonly registry: EvaluatorRegistry;
+  readonly tenantOf: TenantOf;
+  /** Told about watch failures (the informers retry) and objects that cannot be decoded (not counted). */
+  readonly onError?: (err: unknown) => void;
+}
+
+/** One namespace's watched objects and its cached usage per set of hard names. */
+class NamespaceObjects {
+  readonly raw = new Map<string, RawObject>();
+  #decoded: KubeObject[] | undefined;
+  readonly #usage = new Map<string, ResourceList>();
+
+  changed(): void {
+    this.#decoded = undefined;
+    this.#usage.clear();
+  }
+
+  usage(registry: EvaluatorRegistry, hard: ResourceList, onError?: (err: unknown) => void): ResourceList {
+    const key = Object.keys(hard).sort().join(',');
+    let u = this.#usage.get(key);
+    if (u === undefined) {
+      this.#decoded ??= [...this.raw.values()].flatMap((o) => decoded(o, onError));
+      u = namespaceUsage(registry, hard, this.#decoded);
+      this.#usage.set(key, u);
+    }
+    return u;
+  }
+}
+
+function decoded(o: RawObject, onError?: (err: unknown) => void): KubeObject[] {
+  try {
+    return [decodeObject(o as JsonObject)];
+  } catch (err) {
+    onError?.(err);
+    return [];
+  }
+}
+
+/** One cluster's informers and its objects by namespace. */
+interface ClusterWatch {
+  readonly informers: Informer[];
+  readonly namespaces: Map<string, NamespaceObjects>;
+}
+
+/**
+ * The watched usage of every tenant over every cluster added. `usage(tenant, hard)` is the sum,
+ * over each namespace `tenantOf` gives to the tenant in each cluster, of what its pods, services
+ * and claims use of `hard` as the quota controller counts it. Membership is asked at each call,
+ * so a namespace given to a tenant later counts at once. Per replica and eventually consistent
+ * with the clusters; {@link TenantUsage.onObserved} listeners hear each object added or changed.
+ */
+export class TenantUsage {
+  readonly #opts: TenantUsageOptions;
+  readonly #clusters = new Map<string, ClusterWatch>();
+  readonly #listeners = new Set<(o: WatchedObject) => void>();
+
+  constructor(opts: TenantUsageOptions) {
+    this.#opts = opts;
+  }
+
+  /** Starts watching `cluster` with `client` (replacing an earlier watch of it). Resolves once started, not synced. */
+  async addCluster(cluster: string, client: ClusterClient): Promise<void> {
+    await this.removeCluster(cluster);
+    const namespaces = new Map<string, NamespaceObjects>();
+    const informers = quotaWatchedKinds.map((ref) =>
+      watchKind(client, ref, { onError: this.#opts.onError }, (e) => this.#apply(cluster, namespaces, ref, e)));
+    this.#clusters.set(cluster, { informers, namespaces });
+  }
+
+  /** Stops watching `cluster` and forgets its objects. Idempotent. */
+  async removeCluster(cluster: string): Promise<void> {
+    const w = this.#clusters.get(cluster);
+    if (w === undefined) return;
+    this.#clusters.delete(cluster);
+    await Promise.all(w.informers.map((i) => i.stop()));
+  }
+
+  /** Stops every watch. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.#clusters.keys()].map((c) => this.removeCluster(c)));
+  }
+
+  /** The clusters whose first list has not been delivered yet for every kind (usage there is unknown). */
+  unsynced(): string[] {
+    return [...this.#clusters.entries()].filter(([, w]) => !w.informers.every((i) => i.hasSynced)).map(([c]) => c);
+  }
+
+  /** Resolves when every cluster added so far has delivered its first lists. */
+  async synced(): Promise<void> {
+    await Promise.all([...this.#clusters.values()].flatMap((w) => w.informers.map((i) => i.synced)));
+  }
+
+  /** Adds a listener for objects added or changed in any watched namespace; returns its remover. */
+  onObserved(listener: (o: WatchedObject) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The watched usage of `tenant`'s namespaces in every cluster, of the names in `hard` (zero for each it can measure). */
+  usage(tenant: string, hard: ResourceList): ResourceList {
+    const parts: ResourceList[] = [];
+    for (const [cluster, w] of this.#clusters) {
+      for (const [ns, objects] of w.namespaces) {
+        if (this.#opts.tenantOf(cluster, ns) === tenant) parts.push(objects.usage(this.#opts.registry, hard, this.#opts.onError));
+      }
+    }
+    return sumUsage(parts.length > 0 ? parts : [namespaceUsage(this.#opts.registry, hard, [])]);
+  }
+
+  /**
+   * The resourceVersion of the object `resource` `namespace/name` in `cluster` as watched, if it
+   * is held (and has uid `uid`, when one is given).
+   */
+  observedVersion(cluster: string, namespace: string, resource: string, name: string, uid: string): string | undefined {
+    const o = this.#clusters.get(cluster)?.namespaces.get(namespace)?.raw.get(`${resource}/${name}`);
+    if (o === undefined || (uid !== '' && o.metadata?.uid !== uid)) return undefined;
+    return o.metadata?.resourceVersion ?? '';
+  }
+
+  #apply(cluster: string, namespaces: Map<string, NamespaceObjects>, ref: KindRef & { resource: string }, e: InformerEvent): void {
+    if (e.type === 'resync') {
+      if (e.reason === 'periodic') return;
+      for (const o of e.objects) this.#put(cluster, namespaces, ref, o);
+      return;
+    }
+    if (e.type === 'deleted') {
+      const ns = namespaces.get(e.object.metadata?.namespace ?? '');
+      if (ns !== undefined && ns.raw.delete(`${ref.resource}/${e.object.metadata?.name ?? ''}`)) ns.changed();
+      return;
+    }
+    this.#put(cluster, namespaces, ref, e.object);
+  }
+
+  #put(cluster: string, namespaces: Map<string, NamespaceObjects>, ref: KindRef & { resource: string }, o: RawObject): void {
+    const namespace = o.metadata?.namespace ?? '';
+    const name = o.metadata?.name ?? '';
+    let ns = namespaces.get(namespace);
+    if (ns === undefined) {
+      ns = new NamespaceObjects();
+      namespaces.set(namespace, ns);
+    }
+    // List items come without apiVersion and kind.
+    ns.raw.set(`${ref.resource}/${name}`, { ...o, apiVersion: ref.apiVersion, kind: ref.kind });
+    ns.changed();
+    const seen: WatchedObject = {
+      cluster, namespace, resource: ref.resource, name, uid: o.metadata?.uid ?? '', resourceVersion: o.metadata?.resourceVersion ?? '',
+    };
+    for (const l of this.#listeners) l(seen);
+  }
+}
