@@ -4,6 +4,7 @@
 // runs in one transaction serialized per tenant and inserts its reservation there, so every
 // replica and every cluster sees it before the next decision of that tenant.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { decideTenantQuota, sumUsage, type EvaluatorRegistry, type TenantQuotaDecision } from '../compute/index.ts';
 import type { Database } from '../platform/db/database.ts';
 import {
@@ -72,8 +73,8 @@ export class TenantQuotaAdmission {
   readonly #deps: TenantQuotaDeps;
   readonly #ttl: number;
   readonly #now: () => Date;
-  /** Objects (`cluster/namespace/resource/name`) with a reservation this replica knows of. */
-  readonly #pending = new Set<string>();
+  /** Objects (`cluster/namespace/resource/name`) with a reservation this replica took, and when the last one expires (ms). */
+  readonly #pending = new Map<string, number>();
   readonly #releases = new Set<Promise<unknown>>();
   #unsubscribe: (() => void) | undefined;
 
@@ -137,7 +138,24 @@ export class TenantQuotaAdmission {
 
   /** Deletes the reservations expired by now; returns how many. Safe on any number of replicas. */
   async sweep(): Promise<number> {
-    return deleteExpiredReservations(this.#deps.db.kysely, this.#now());
+    const now = this.#now();
+    for (const [key, expires] of this.#pending) if (expires <= now.getTime()) this.#pending.delete(key);
+    return deleteExpiredReservations(this.#deps.db.kysely, now);
+  }
+
+  /**
+   * Sweeps every `intervalMs` (default a third of the reservation lifetime) until `signal`
+   * aborts; a failed sweep is told to onError and retried at the next tick.
+   */
+  async runSweeper(signal: AbortSignal, intervalMs = Math.max(1000, Math.floor(this.#ttl / 3))): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await sleep(intervalMs, undefined, { signal });
+      } catch {
+        return;
+      }
+      await this.sweep().catch((err: unknown) => this.#deps.onError?.(err));
+    }
   }
 
   /**
@@ -194,7 +212,7 @@ export class TenantQuotaAdmission {
     const now = this.#now();
     const kind = groupResourceString(d.object.type);
     const name = d.object.metadata.name ?? '';
-    if (name !== '') this.#pending.add(keyOf(review.cluster, review.namespace, kind, name));
+    if (name !== '') this.#pending.set(keyOf(review.cluster, review.namespace, kind, name), now.getTime() + this.#ttl);
     return {
       id: randomUUID(), tenant: d.tenant, cluster: review.cluster, namespace: review.namespace, kind, name,
       uid: d.object.metadata.uid ?? '', baseVersion: d.old === undefined ? '' : resourceVersionOf(review.oldObject), resources: encodeResourceList(reserve),

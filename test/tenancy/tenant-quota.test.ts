@@ -193,4 +193,32 @@ for (const backend of backends) {
       await w.close();
     }
   });
+
+  test(`${backend}: an update is charged by what it adds, and its reservation holds until the watchers see the new version`, async () => {
+    const w = await world(backend, { 'services.nodeports': '1' });
+    try {
+      const live: Record<string, Record<string, unknown>> = {};
+      for (const [cluster, name] of [['east', 'svc-a'], ['west', 'svc-c']] as const) {
+        const c = clusters[CLUSTERS.indexOf(cluster)];
+        const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }] } };
+        live[name] = { apiVersion: 'v1', kind: 'Service', ...expectOk(await c.request('POST', `/api/v1/namespaces/${w.namespaces[cluster]}/services`, svc), `create ${name}`) as object };
+      }
+      const toNodePort = (cluster: string, name: string): TenantQuotaReview => ({
+        cluster, namespace: w.namespaces[cluster], operation: 'UPDATE', dryRun: false, oldObject: live[name],
+        object: { ...live[name], spec: { ...(live[name].spec as object), type: 'NodePort' } },
+      });
+      assert.deepEqual(await w.admission.admit(toNodePort('east', 'svc-a')), { allowed: true });
+      const refused = { allowed: false, code: 403, message: `services "svc-c" is forbidden: exceeded tenant quota: ${w.tenant}, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1` };
+      assert.deepEqual(await w.admission.admit(toNodePort('west', 'svc-c')), refused);
+      assert.equal((await listReservations(w.db.kysely, w.tenant)).length, 1);
+
+      const updated = toNodePort('east', 'svc-a').object;
+      expectOk(await clusters[0].request('PUT', `/api/v1/namespaces/${w.namespaces.east}/services/svc-a`, updated), 'update svc-a');
+      await eventually('the reservation released once the watchers hold the updated Service', async () =>
+        ((await listReservations(w.db.kysely, w.tenant)).length === 0 ? true : undefined));
+      assert.deepEqual(await w.admission.admit(toNodePort('west', 'svc-c')), refused);
+    } finally {
+      await w.close();
+    }
+  });
 }
