@@ -49,7 +49,16 @@ interface World {
   readonly admission: TenantQuotaAdmission;
   /** Milliseconds added to the engine's clock. */
   skew: number;
+  /** Another replica's engine on the same database, with its own watchers (already synced and started). */
+  replica(): Promise<Engine>;
   close(): Promise<void>;
+}
+
+/** One replica's watchers and decision engine. */
+interface Engine {
+  readonly usage: TenantUsage;
+  readonly admission: TenantQuotaAdmission;
+  stop(): Promise<void>;
 }
 
 async function world(backend: Backend, quota: Record<string, string>): Promise<World> {
@@ -62,24 +71,33 @@ async function world(backend: Backend, quota: Record<string, string>): Promise<W
   const db = openDatabase({ url: target.url, dataDir });
   await migrate(db.kysely as unknown as Kysely<unknown>, db.dialect, quotaReservationMigrations);
   const tenantOf = (cluster: string, ns: string): string | undefined => (namespaces[cluster] === ns ? tenant : undefined);
-  const registry = new EvaluatorRegistry();
-  const usage = new TenantUsage({ registry, tenantOf });
-  for (const [i, c] of clusters.entries()) {
-    await usage.addCluster(CLUSTERS[i], new ClusterClient({ name: CLUSTERS[i], kubeconfig: kubeconfigFor(c, adminUser(c)) }));
-  }
-  await usage.synced();
+  const engine = async (): Promise<Engine> => {
+    const registry = new EvaluatorRegistry();
+    const usage = new TenantUsage({ registry, tenantOf });
+    for (const [i, c] of clusters.entries()) {
+      await usage.addCluster(CLUSTERS[i], new ClusterClient({ name: CLUSTERS[i], kubeconfig: kubeconfigFor(c, adminUser(c)) }));
+    }
+    await usage.synced();
+    const admission = new TenantQuotaAdmission({ db, registry, usage, tenantOf, quotaOf: (t) => (t === tenant ? quota : undefined), now: () => new Date(Date.now() + w.skew) });
+    admission.start();
+    return { usage, admission, stop: async () => { await admission.stop(); await usage.stop(); } };
+  };
+  const first = await engine();
+  const replicas: Engine[] = [first];
   const w: World = {
-    tenant, namespaces, untenanted, db, usage, skew: 0,
-    admission: new TenantQuotaAdmission({ db, registry, usage, tenantOf, quotaOf: (t) => (t === tenant ? quota : undefined), now: () => new Date(Date.now() + w.skew) }),
+    tenant, namespaces, untenanted, db, usage: first.usage, admission: first.admission, skew: 0,
+    async replica() {
+      const e = await engine();
+      replicas.push(e);
+      return e;
+    },
     async close() {
-      await w.admission.stop();
-      await usage.stop();
+      for (const e of replicas) await e.stop();
       await db.close();
       await target.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-  w.admission.start();
   return w;
 }
 
@@ -217,6 +235,27 @@ for (const backend of backends) {
       await eventually('the reservation released once the watchers hold the updated Service', async () =>
         ((await listReservations(w.db.kysely, w.tenant)).length === 0 ? true : undefined));
       assert.deepEqual(await w.admission.admit(toNodePort('west', 'svc-c')), refused);
+    } finally {
+      await w.close();
+    }
+  });
+
+  test(`${backend}: another replica counts a reservation once its own watchers hold the object, and releases it`, async () => {
+    const w = await world(backend, { pods: '3' });
+    try {
+      const made = [{ cluster: 'east', name: 'a' }, { cluster: 'west', name: 'b' }];
+      for (const m of made) assert.deepEqual(await w.admission.admit(review(m.cluster, w.namespaces[m.cluster], m.name)), { allowed: true });
+      // The replica that took the reservations goes away before their pods appear.
+      await w.admission.stop();
+      const other = await w.replica();
+      await createPods(w, made);
+      await eventually('the other replica sees both pods', async () =>
+        (encodeResourceList(other.usage.usage(w.tenant, decodeResourceList({ pods: '1' }, 'hard') ?? {})).pods === '2' ? true : undefined));
+      assert.equal((await listReservations(w.db.kysely, w.tenant)).length, 2);
+      assert.deepEqual(await other.admission.admit(review('east', w.namespaces.east, 'c')), { allowed: true });
+      assert.deepEqual((await listReservations(w.db.kysely, w.tenant)).map((r) => r.name), ['c']);
+      const refused = await other.admission.admit(review('west', w.namespaces.west, 'd'));
+      assert.match((refused as { message: string }).message, /used: pods=3, limited: pods=3$/);
     } finally {
       await w.close();
     }
