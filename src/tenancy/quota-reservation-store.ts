@@ -65,12 +65,18 @@ export async function outstandingReservations(q: Queryable<PlatformTables>, tena
   return rows.map(reservationOf);
 }
 
-/** Inserts one reservation. */
-export async function insertReservation(tx: Queryable<PlatformTables>, r: QuotaReservation): Promise<void> {
-  await table(tx).insertInto('tenancy_quota_reservations').values({
+// SQLite binds at most 32766 parameters a statement; 11 columns × 1000 rows stays well below.
+const insertBatch = 1000;
+
+/** Inserts reservations (none: nothing). */
+export async function insertReservations(tx: Queryable<PlatformTables>, reservations: readonly QuotaReservation[]): Promise<void> {
+  const rows = reservations.map((r): QuotaReservationsTable => ({
     id: r.id, tenant: r.tenant, cluster: r.cluster, namespace: r.namespace, kind: r.kind, name: r.name, uid: r.uid,
     base_version: r.baseVersion, resources: JSON.stringify(r.resources), created_at: r.createdAt, expires_at: r.expiresAt,
-  }).execute();
+  }));
+  for (let k = 0; k < rows.length; k += insertBatch) {
+    await table(tx).insertInto('tenancy_quota_reservations').values(rows.slice(k, k + insertBatch)).execute();
+  }
 }
 
 /** Deletes the reservations with these ids; returns how many there were. */

@@ -6,13 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decideTenantQuota, sumUsage, type EvaluatorRegistry, type TenantQuotaDecision } from '../compute/index.ts';
-import type { Database } from '../platform/db/database.ts';
+import type { Transaction } from 'kysely';
+import { mapDatabaseError, type Database } from '../platform/db/database.ts';
+import type { PlatformTables } from '../platform/db/schema.ts';
 import {
   decodeObject, decodeResourceList, DecodeError, encodeResourceList, groupResourceString, type JsonObject, type KubeObject, type ResourceList,
 } from '../objects/index.ts';
 import { NAMESPACES_RESOURCE, type QuotaMap } from './model.ts';
 import {
-  deleteExpiredReservations, deleteReservations, insertReservation, lockTenantQuota, outstandingReservations, reservationsFor,
+  deleteExpiredReservations, deleteReservations, insertReservations, lockTenantQuota, outstandingReservations, reservationsFor,
   type QuotaReservation,
 } from './quota-reservation-store.ts';
 import type { WatchedObject, TenantOf, TenantUsage } from './tenant-usage-controller.ts';
@@ -64,6 +66,17 @@ interface Decidable {
   readonly subresource?: string;
 }
 
+/** A decision waiting for its tenant's lock. */
+interface QueuedDecision {
+  readonly review: TenantQuotaReview;
+  readonly d: Decidable;
+  resolve(answer: TenantQuotaAnswer): void;
+  reject(err: unknown): void;
+}
+
+/** Decisions taken in one locked transaction at most. */
+const MAX_BATCH = 100;
+
 /**
  * The tenant quota's admission decisions and its reservations. Call {@link admit} for each
  * request; {@link start} releases reservations as the watchers see their objects; call
@@ -76,6 +89,8 @@ export class TenantQuotaAdmission {
   /** Objects (`cluster/namespace/resource/name`) with a reservation this replica took, and when the last one expires (ms). */
   readonly #pending = new Map<string, number>();
   readonly #releases = new Set<Promise<unknown>>();
+  /** Each tenant's decisions waiting for the lock in this replica; present while its loop runs. */
+  readonly #queues = new Map<string, QueuedDecision[]>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(deps: TenantQuotaDeps) {
@@ -98,10 +113,11 @@ export class TenantQuotaAdmission {
 
   /**
    * Decides one create or update. Namespaces of no tenant, tenants without a quota, and requests
-   * that add nothing the tenant limits are allowed without touching the database. Otherwise,
-   * in one transaction locked on the tenant: the tenant's unexpired reservations not yet counted
-   * by the watchers, plus the watched usage, decide with decideTenantQuota; an allowed request
-   * that is not a dry run inserts its reservation. A refusal is 403 with kube-apiserver's quota
+   * that add nothing the tenant limits are allowed without touching the database. Otherwise the
+   * tenant's unexpired reservations not yet counted by the watchers, plus the watched usage,
+   * decide with decideTenantQuota; a request that passes and is not a dry run is decided again,
+   * in order with the tenant's other such requests, in a transaction locked on the tenant
+   * (across replicas) which inserts its reservation when it still passes. A refusal is 403 with kube-apiserver's quota
    * words naming the tenant; 400 when the object cannot be read; 503 while a cluster's watchers
    * have not listed yet (usage unknown). Throws only database failures (ServiceUnavailable).
    */
@@ -121,19 +137,89 @@ export class TenantQuotaAdmission {
     if (unsynced.length > 0) {
       return { allowed: false, message: `the usage of tenant ${tenant} is not known yet: Berth is still listing cluster ${unsynced.join(', ')}`, code: 503 };
     }
-    const watched = this.#deps.usage.usage(tenant, hard);
-    const first = this.#decide(d, watched);
+    const first = this.#decide(d, this.#deps.usage.usage(tenant, hard));
     if (first.allowed && Object.keys(first.reserve).length === 0) return allowed;
-    return this.#deps.db.transaction(async (tx) => {
-      if (!review.dryRun) await lockTenantQuota(tx, this.#deps.db.dialect, tenant);
-      const outstanding = await outstandingReservations(tx, tenant, this.#now());
-      const { counted, covered } = this.#split(outstanding);
-      if (!review.dryRun) await deleteReservations(tx, covered.map((r) => r.id));
-      const decision = this.#decide(d, sumUsage([watched, ...counted.map((r) => decodeResourceList(r.resources, 'resources') ?? {})]));
+    // Refusals need no lock (usage only grows under it), so a full tenant's storm of refusals
+    // runs in parallel; what may be allowed is decided again under the lock before reserving.
+    const unlocked = await this.#unlocked(d);
+    if (!unlocked.allowed || review.dryRun) return unlocked;
+    return new Promise((resolve, reject) => this.#enqueue({ review, d, resolve, reject }));
+  }
+
+  /** The decision on the reservations as they stand, without the lock and reserving nothing. */
+  async #unlocked(d: Decidable): Promise<TenantQuotaAnswer> {
+    let outstanding: QuotaReservation[];
+    try {
+      outstanding = await outstandingReservations(this.#deps.db.kysely, d.tenant, this.#now());
+    } catch (err) {
+      return mapDatabaseError(err);
+    }
+    const used = this.#usedWith(d.tenant, d.hard, this.#split(outstanding).counted);
+    const decision = this.#decide(d, used);
+    return decision.allowed ? allowed : { allowed: false, message: decision.message, code: 403 };
+  }
+
+  /**
+   * The watched usage of `names` plus the counted reservations. Called in the same tick as the
+   * split into counted and covered reservations: a reservation is then either counted or its
+   * object watched, never both, never neither.
+   */
+  #usedWith(tenant: string, names: ResourceList, counted: readonly QuotaReservation[]): ResourceList {
+    const watched = this.#deps.usage.usage(tenant, names);
+    return sumUsage([watched, ...counted.map((r) => decodeResourceList(r.resources, 'resources') ?? {})]);
+  }
+
+  /**
+   * Queues a decision that reserves. Each tenant's queue is drained by one loop per replica, a
+   * batch per locked transaction: one tenant's burst holds one pooled connection and one lock
+   * wait per batch, not one per request.
+   */
+  #enqueue(p: QueuedDecision): void {
+    const queue = this.#queues.get(p.d.tenant);
+    if (queue !== undefined) {
+      queue.push(p);
+      return;
+    }
+    this.#queues.set(p.d.tenant, [p]);
+    void this.#drain(p.d.tenant);
+  }
+
+  async #drain(tenant: string): Promise<void> {
+    for (;;) {
+      const queue = this.#queues.get(tenant) ?? [];
+      const batch = queue.splice(0, MAX_BATCH);
+      if (batch.length === 0) {
+        this.#queues.delete(tenant);
+        return;
+      }
+      try {
+        const answers = await this.#deps.db.transaction((tx) => this.#decideBatch(tx, tenant, batch));
+        batch.forEach((p, i) => p.resolve(answers[i]));
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+  }
+
+  /** Under the tenant's lock: drops covered reservations, decides the batch in order (each seeing the ones before it) and inserts the reservations of those allowed. */
+  async #decideBatch(tx: Transaction<PlatformTables>, tenant: string, batch: readonly QueuedDecision[]): Promise<TenantQuotaAnswer[]> {
+    await lockTenantQuota(tx, this.#deps.db.dialect, tenant);
+    const { counted, covered } = this.#split(await outstandingReservations(tx, tenant, this.#now()));
+    // Usage does not depend on the limits, only on their names: one sum serves every request.
+    let used = this.#usedWith(tenant, Object.assign({}, ...batch.map((p) => p.d.hard)) as ResourceList, counted);
+    await deleteReservations(tx, covered.map((r) => r.id));
+    const rows: QuotaReservation[] = [];
+    const answers = batch.map(({ review, d }): TenantQuotaAnswer => {
+      const decision = this.#decide(d, used);
       if (!decision.allowed) return { allowed: false, message: decision.message, code: 403 };
-      if (!review.dryRun && Object.keys(decision.reserve).length > 0) await insertReservation(tx, this.#reservation(review, d, decision.reserve));
+      if (Object.keys(decision.reserve).length > 0) {
+        rows.push(this.#reservation(review, d, decision.reserve));
+        used = sumUsage([used, decision.reserve]);
+      }
       return allowed;
     });
+    await insertReservations(tx, rows);
+    return answers;
   }
 
   /** Deletes the reservations expired by now; returns how many. Safe on any number of replicas. */

@@ -108,12 +108,14 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-/** Admits `reviews` all at once; returns the answers in order and the latencies in ms. */
-async function admitAll(w: World, reviews: readonly TenantQuotaReview[]): Promise<{ answers: TenantQuotaAnswer[]; ms: number[] }> {
+/** Admits `reviews` all at once, each by the engine of `by` for its cluster (default `w`'s); returns the answers in order and the latencies in ms. */
+async function admitAll(
+  w: World, reviews: readonly TenantQuotaReview[], by: Readonly<Record<string, TenantQuotaAdmission>> = {},
+): Promise<{ answers: TenantQuotaAnswer[]; ms: number[] }> {
   const ms: number[] = [];
   const answers = await Promise.all(reviews.map(async (r) => {
     const t0 = performance.now();
-    const a = await w.admission.admit(r);
+    const a = await (by[r.cluster] ?? w.admission).admit(r);
     ms.push(performance.now() - t0);
     return a;
   }));
@@ -138,11 +140,13 @@ async function deletePods(w: World, names: readonly { cluster: string; name: str
 const watchedPods = (w: World): string | undefined => encodeResourceList(w.usage.usage(w.tenant, decodeResourceList({ pods: '1' }, 'hard') ?? {})).pods;
 
 for (const backend of backends) {
-  test(`${backend}: 200 concurrent pod creates over two clusters admit exactly the tenant quota of 10`, async (t) => {
+  test(`${backend}: 200 concurrent pod creates over two clusters and two replicas admit exactly the tenant quota of 10`, async (t) => {
     const w = await world(backend, { pods: '10', [`requests.cpu`]: '100' });
     try {
+      // Each cluster's webhook calls reach a different replica, with its own watchers.
+      const byCluster = { east: w.admission, west: (await w.replica()).admission };
       const reviews = Array.from({ length: 200 }, (_, i) => review(CLUSTERS[i % 2], w.namespaces[CLUSTERS[i % 2]], `p-${i}`));
-      const { answers, ms } = await admitAll(w, reviews);
+      const { answers, ms } = await admitAll(w, reviews, byCluster);
       t.diagnostic(`${backend}: 200 concurrent admit(): p50 ${percentile(ms, 0.5).toFixed(1)} ms, p99 ${percentile(ms, 0.99).toFixed(1)} ms`);
       const admitted = reviews.filter((_, i) => answers[i].allowed);
       assert.equal(admitted.length, 10);
@@ -158,13 +162,13 @@ for (const backend of backends) {
       await eventually('reservations released as the watchers see the pods', async () =>
         ((await listReservations(w.db.kysely, w.tenant)).length === 0 ? true : undefined));
       assert.equal(watchedPods(w), '10');
-      const more = await admitAll(w, [review('east', w.namespaces.east, 'late-1'), review('west', w.namespaces.west, 'late-2')]);
+      const more = await admitAll(w, [review('east', w.namespaces.east, 'late-1'), review('west', w.namespaces.west, 'late-2')], byCluster);
       for (const a of more.answers) assert.deepEqual(a, { allowed: false, code: 403, message: a.allowed ? '' : a.message });
       assert.match((more.answers[0] as { message: string }).message, /used: pods=10, limited: pods=10$/);
 
       await deletePods(w, made.slice(0, 3));
       await eventually('the watchers see the deletions', async () => (watchedPods(w) === '7' ? true : undefined));
-      const again = await admitAll(w, Array.from({ length: 8 }, (_, i) => review(CLUSTERS[i % 2], w.namespaces[CLUSTERS[i % 2]], `again-${i}`)));
+      const again = await admitAll(w, Array.from({ length: 8 }, (_, i) => review(CLUSTERS[i % 2], w.namespaces[CLUSTERS[i % 2]], `again-${i}`)), byCluster);
       assert.equal(again.answers.filter((a) => a.allowed).length, 3);
     } finally {
       await w.close();
