@@ -117,9 +117,10 @@ export class TenantQuotaAdmission {
    * tenant's unexpired reservations not yet counted by the watchers, plus the watched usage,
    * decide with decideTenantQuota; a request that passes and is not a dry run is decided again,
    * in order with the tenant's other such requests, in a transaction locked on the tenant
-   * (across replicas) which inserts its reservation when it still passes. A refusal is 403 with kube-apiserver's quota
-   * words naming the tenant; 400 when the object cannot be read; 503 while a cluster's watchers
-   * have not listed yet (usage unknown). Throws only database failures (ServiceUnavailable).
+   * (across replicas) which inserts its reservation when it still passes. A refusal is 403 with
+   * kube-apiserver's quota words naming the tenant, resource, requested, used and limited; 400
+   * when the object cannot be read; 503 while any watched cluster has not been listed yet (usage
+   * unknown). Throws only database failures (ServiceUnavailable).
    */
   async admit(review: TenantQuotaReview): Promise<TenantQuotaAnswer> {
     const tenant = this.#deps.tenantOf(review.cluster, review.namespace);
