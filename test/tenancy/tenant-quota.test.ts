@@ -175,7 +175,7 @@ for (const backend of backends) {
     }
   });
 
-  test(`${backend}: dry runs reserve nothing, expired reservations stop counting and are swept, other namespaces are never touched`, async () => {
+  test(`${backend}: dry runs reserve nothing, unreadable objects and unknown usage are refused, expired reservations stop counting and are swept, other namespaces are never touched`, async () => {
     const w = await world(backend, { pods: '2' });
     try {
       for (let i = 0; i < 5; i++) assert.deepEqual(await w.admission.admit(review('east', w.namespaces.east, `dry-${i}`, true)), { allowed: true });
@@ -188,6 +188,18 @@ for (const backend of backends) {
       assert.match((full as { message: string }).message, new RegExp(`exceeded tenant quota: ${w.tenant}, requested: pods=1, used: pods=2, limited: pods=2`));
       for (let i = 0; i < 5; i++) assert.deepEqual(await w.admission.admit(review('east', w.untenanted, `free-${i}`)), { allowed: true });
       assert.equal((await listReservations(w.db.kysely, w.tenant)).length, 2);
+
+      const bad = pod('bad');
+      (bad.spec as { containers: { resources: unknown }[] }).containers[0].resources = { requests: { cpu: 'lots' } };
+      const unreadable = await w.admission.admit({ ...review('east', w.namespaces.east, 'bad'), object: bad });
+      assert.equal(unreadable.allowed, false);
+      assert.equal((unreadable as { code: number }).code, 400);
+
+      // A cluster whose watchers have not listed yet leaves the tenant's usage unknown.
+      await w.usage.addCluster('gone', new ClusterClient({ name: 'gone', kubeconfig: kubeconfigFor({ server: 'https://127.0.0.1:1' }, { token: 'x' }) }));
+      const unknown = await w.admission.admit(review('east', w.namespaces.east, 'e'));
+      assert.deepEqual(unknown, { allowed: false, code: 503, message: `the usage of tenant ${w.tenant} is not known yet: Berth is still listing cluster gone` });
+      await w.usage.removeCluster('gone');
 
       assert.equal(await w.admission.sweep(), 0);
       w.skew = 31_000; // a and b never appeared: their reservations expired
