@@ -11,6 +11,8 @@ import { portMigrations } from './port-migrations.ts';
 import { nodePortRoutes } from './port-routes.ts';
 import { nodePortAdmission } from './admission-service.ts';
 import { NodePortService, type ClusterPortInfo, type TenantPortInfo } from './port-service.ts';
+import { TenantQuota } from './quota-admission-controller.ts';
+import { quotaReservationMigrations } from './quota-reservation-migrations.ts';
 import { tenancyRoutes } from './routes.ts';
 import { TenancyService, grantRolesOfNewUser } from './service.ts';
 import * as store from './store.ts';
@@ -20,6 +22,7 @@ export interface TenancyParts {
   readonly connections: ClusterConnections;
   readonly service: TenancyService;
   readonly nodePorts: NodePortService;
+  readonly tenantQuota: TenantQuota;
 }
 
 /** How the NodePort map learns about clusters and tenants; by default from the tenancy store. */
@@ -65,6 +68,7 @@ export function createTenancyArea(options: TenancyAreaOptions = {}): AreaModule 
         connections,
         service: new TenancyService({ db: deps.db, audit: deps.audit, connections, logger: deps.logger.child({ area: 'tenancy' }) }),
         nodePorts: new NodePortService({ db: deps.db, audit: deps.audit, clusterInfo: directory.clusterInfo, tenantInfo: directory.tenantInfo }),
+        tenantQuota: new TenantQuota({ db: deps.db, connections, logger: deps.logger.child({ area: 'tenancy', component: 'tenant-quota' }) }),
       };
       byServer.set(deps, p);
     }
@@ -72,12 +76,13 @@ export function createTenancyArea(options: TenancyAreaOptions = {}): AreaModule 
   };
   return {
     name: 'tenancy',
-    migrations: [...tenancyMigrations, ...portMigrations],
+    migrations: [...tenancyMigrations, ...portMigrations, ...quotaReservationMigrations],
     parts,
     async register(app, deps) {
-      const { connections, service, nodePorts } = parts(deps);
+      const { connections, service, nodePorts, tenantQuota } = parts(deps);
       app.addHook('onClose', async () => connections.close());
       deps.identity.onUserCreated((tx, user) => grantRolesOfNewUser(tx, user, new Date()));
+      deps.admission.policies.register('tenant-quota', tenantQuota.policy());
       deps.admission.policies.register('nodeports', nodePortAdmission(nodePorts, async (cluster, ns) => (await store.findNamespace(deps.db.kysely, cluster, ns))?.tenant));
       await app.register(async (api) => {
         await tenancyRoutes(api, service);
@@ -85,10 +90,15 @@ export function createTenancyArea(options: TenancyAreaOptions = {}): AreaModule 
       }, { prefix: '/api/v1' });
     },
     async run(deps, signal) {
-      const { connections, service } = parts(deps);
+      const { connections, service, tenantQuota } = parts(deps);
       const webhooks = { url: deps.admission.url, caPem: deps.admission.caPem, policies: deps.admission.policies };
       const work = { db: deps.db, connections, service, webhooks, logger: deps.logger.child({ area: 'tenancy' }), probeEveryMs: options.probeEveryMs };
-      await deps.leader.runWhileLeader('tenancy', (term) => runTenancyWork(work, term), signal);
+      // Every replica answers the webhooks, so every replica watches usage; the leader reconciles and sweeps expired reservations.
+      await Promise.all([
+        tenantQuota.run(signal),
+        deps.leader.runWhileLeader('tenancy', (term) => runTenancyWork(work, term), signal),
+        deps.leader.runWhileLeader('tenant-quota-sweeper', (term) => tenantQuota.admission.runSweeper(term.signal), signal),
+      ]);
     },
   };
 }

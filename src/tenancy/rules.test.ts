@@ -119,9 +119,7 @@ describe('validateNamespace', () => {
     ['the same name on another cluster is another namespace', ns('a1', 'west', share('6')), existing, [
       'quota[requests.cpu]: Forbidden: requests.cpu: namespaces would hold 14, tenant quota is 10',
     ]],
-    ['a bounded resource without a share', ns('a3', 'east', { 'requests.cpu': '1', pods: '1', services: '3' }), existing, [
-      'quota[limits.memory]: Required value: tenant "team-a" bounds limits.memory at 64Gi, so every namespace needs a share of it',
-    ]],
+    ['a bounded resource left unsliced: only the tenant-wide quota bounds it, at admission', ns('a3', 'east', { 'requests.cpu': '1', pods: '1', services: '3' }), existing, []],
     ['more namespaces than the tenant may have', ns('a4', 'east', share('0', '0', '0')), [...existing, ns('a3', 'west', share('1'))], [
       'name: Forbidden: namespaces: tenant "team-a" would have 4 namespaces, tenant quota is 3',
     ]],
@@ -160,9 +158,7 @@ describe('validateTenantUpdate', () => {
     ['fewer namespaces than exist', { quota: { ...tenant.quota, 'requests.cpu': '12', namespaces: '1' } }, [
       'quota[namespaces]: Forbidden: namespaces: tenant "team-a" has 2 namespaces, tenant quota would be 1',
     ]],
-    ['a newly bounded resource the namespaces have no share of', { quota: { ...tenant.quota, 'requests.cpu': '12', services: '10' } }, [
-      'quota[services]: Forbidden: services: namespaces "east/a1", "west/a2" have no share of it; give them one first',
-    ]],
+    ['a newly bounded resource no namespace slices: the tenant-wide quota alone bounds it', { quota: { ...tenant.quota, 'requests.cpu': '12', services: '10' } }, []],
     ['a cluster removed that holds namespaces', { quota: { ...tenant.quota, 'requests.cpu': '12' }, clusters: ['east'] }, [
       'clusters: Forbidden: cluster "west" still holds namespaces "west/a2"',
     ]],

@@ -134,9 +134,10 @@ function namespaceList(namespaces: readonly TenantNamespace[]): string {
 /**
  * The problems with creating or changing `ns` in `tenant`, whose namespaces are `existing` (a
  * previous version of `ns`, same cluster and name, is replaced, not counted twice): its name, the
- * tenant it names, the cluster (known to Berth and allowed to the tenant), its quota slice (every
- * resource the tenant quota bounds must be set, and the slices of all the tenant's namespaces may
- * not add up beyond the tenant quota), the tenant's namespace count, and a LimitRange override
+ * tenant it names, the cluster (known to Berth and allowed to the tenant), its quota slice (the
+ * slices of all the tenant's namespaces may not add up beyond the tenant quota; a resource a
+ * namespace leaves out is bounded only by the tenant-wide quota, which the tenant-quota webhook
+ * enforces at admission across all the tenant's namespaces and clusters), the tenant's namespace count, and a LimitRange override
  * (valid, and inside the tenant's default LimitRange). Returns no causes when valid.
  */
 export function validateNamespace(
@@ -156,10 +157,8 @@ export function validateNamespace(
     if (name === NAMESPACES_RESOURCE) continue;
     const limit = parsed(tenant.quota[name]);
     if (limit === undefined) continue;
-    if (ns.quota[name] === undefined) {
-      causes.push(requiredValue(`quota[${name}]`, `tenant "${tenant.name}" bounds ${name} at ${formatQuantity(limit)}, so every namespace needs a share of it`));
-      continue;
-    }
+    // A resource the namespace leaves unsliced is bounded by the tenant-wide quota alone, live, at admission.
+    if (ns.quota[name] === undefined) continue;
     const sum = parsed(allocated[name]);
     if (sum !== undefined && parsed(ns.quota[name]) !== undefined && compareQuantities(sum, limit) > 0) {
       causes.push(forbiddenValue(`quota[${name}]`, `${name}: namespaces would hold ${formatQuantity(sum)}, tenant quota is ${formatQuantity(limit)}`));
@@ -178,8 +177,7 @@ export function validateNamespace(
 
 /**
  * The problems with changing a tenant to `next` while it has `namespaces`: a quota below what the
- * namespaces already hold (naming resource, sum and new limit), a newly bounded resource some
- * namespaces have no share of, fewer namespaces allowed than exist, a cluster removed that still
+ * slices of the namespaces already hold (naming resource, sum and new limit), fewer namespaces allowed than exist, a cluster removed that still
  * holds namespaces, and a default LimitRange that namespaces' overrides no longer fit inside.
  * Call together with {@link validateTenant}. Returns no causes when the change is allowed.
  */
@@ -190,11 +188,6 @@ export function validateTenantUpdate(next: Tenant, namespaces: readonly TenantNa
     if (name === NAMESPACES_RESOURCE) continue;
     const limit = parsed(next.quota[name]);
     if (limit === undefined) continue;
-    const without = namespaces.filter((ns) => ns.quota[name] === undefined);
-    if (without.length > 0) {
-      causes.push(forbiddenValue(`quota[${name}]`, `${name}: namespaces ${namespaceList(without)} have no share of it; give them one first`));
-      continue;
-    }
     const sum = parsed(allocated[name]);
     if (sum !== undefined && compareQuantities(sum, limit) > 0) {
       causes.push(forbiddenValue(`quota[${name}]`, `${name}: namespaces already hold ${formatQuantity(sum)}, tenant quota would be ${formatQuantity(limit)}`));

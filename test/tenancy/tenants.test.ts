@@ -74,8 +74,9 @@ async function namespaceRules(s: TestServer, t: Tokens): Promise<void> {
   let b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-w', cluster: 'west', quota: slice('2') }, 422);
   assert.equal(b.details.causes[0].field, 'quota[requests.cpu]');
   assert.match(b.message, /requests\.cpu: namespaces would hold 5, tenant quota is 4/);
-  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-w', cluster: 'west', quota: { 'requests.cpu': '1', 'requests.memory': '1Gi' } }, 422);
-  assert.deepEqual(b.details.causes.map((c: any) => [c.field, c.reason]), [['quota[pods]', 'FieldValueRequired']]);
+  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-w', cluster: 'west', quota: { 'requests.cpu': '1', pods: '11' } }, 422);
+  assert.deepEqual(b.details.causes.map((c: any) => [c.field, c.reason]), [['quota[pods]', 'FieldValueForbidden']]);
+  assert.match(b.message, /pods: namespaces would hold 21, tenant quota is 20/);
   b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-n', cluster: 'nowhere', quota: slice('1') }, 422);
   assert.deepEqual(b.details.causes.map((c: any) => [c.field, c.reason]), [['cluster', 'FieldValueNotFound']]);
   b = await causesOf(s, t.bob, 'POST', '/api/v1/tenants/globex/namespaces', { name: 'globex-w', cluster: 'west' }, 422);
