@@ -48,11 +48,22 @@ export function storeSource(db: Database, connections: ClusterConnections, webho
   };
 }
 
-/** Status rows, conditions and quota usage into the store, each write fenced by the leader's term. */
+/**
+ * Status rows, conditions and quota usage into the store, each write fenced by the leader's term.
+ * The probe owns a healthy cluster's Ready condition (its message names version and nodes); the
+ * reconciler marks a cluster Degraded when its passes fail, and Ready again only when it was the
+ * one that marked it, so the two never overwrite each other's words in turn.
+ */
 export function storeSink(term: Pick<Term, 'fenced'>): ReconcileSink {
+  const degradedByUs = new Set<string>();
   return {
     objects: async (cluster, rows) => term.fenced((tx) => store.replaceObjectStatus(tx, cluster, rows, new Date())),
-    condition: async (cluster, cond) => term.fenced((tx) => store.recordClusterCondition(tx, cluster, cond, new Date())),
+    async condition(cluster, cond) {
+      if (cond.ready && !degradedByUs.has(cluster)) return;
+      await term.fenced((tx) => store.recordClusterCondition(tx, cluster, cond, new Date()));
+      if (cond.ready) degradedByUs.delete(cluster);
+      else degradedByUs.add(cluster);
+    },
     quotaUsage: async (cluster, ns, hard, used) => term.fenced((tx) => store.recordQuotaUsage(tx, cluster, ns, hard, used, new Date())),
   };
 }

@@ -309,7 +309,7 @@ async function scenarios(f: Fixture, t: TestContext): Promise<void> {
       const list = expectOk(await f.west.request('GET', `/api/v1/namespaces/${counted}/configmaps`), 'list') as { items: unknown[] };
       const last = f.sink.usage.findLast((u) => u.cluster === 'west' && u.namespace === counted);
       return last !== undefined && last.used['count/configmaps'] === String(list.items.length) ? last : undefined;
-    }, 15_000, 50);
+    }, 60_000, 50); // the quota controller's recount, not Berth, takes the time: under load it has taken over 15 s
     assert.deepEqual(seen.hard, { 'count/configmaps': '5', pods: '4' });
     const live = await read(f.west, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'berth-quota', namespace: counted } });
     assert.deepEqual((live?.status as { used?: unknown } | undefined)?.used, seen.used);
