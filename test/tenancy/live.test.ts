@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { eventually, expectOk, withClusters } from '../clusters/index.ts';
 import type { Cluster, KubeObject } from '../clusters/index.ts';
-import { kubectl } from '../kube/support.ts';
+import { adminUser, kubeconfigFor, kubectl } from '../kube/support.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { must, registerCluster } from './support.ts';
 import {
@@ -44,15 +44,14 @@ test('a tenant across two live clusters through a running Berth server', { timeo
     await must(s, admin, 'POST', '/api/v1/tenants', { name: 'globex', clusters: ['east'], members: [{ kind: 'User', name: 'bob', role: 'tenant-admin' }], quota: { pods: '10', namespaces: '2' } });
 
     // 1. A namespace in each cluster: the cluster holds exactly the rendered objects, all Applied.
-    const started = Date.now();
-    await createNs(s, admin, 'acme', 'east', 'acme-web');
-    await createNs(s, admin, 'acme', 'west', 'acme-api');
-    const createdMs = Date.now() - started;
-    await createNs(s, admin, 'globex', 'east', 'globex-app', { pods: '5' });
-    const ready = await Promise.all([
-      waitApplied(s, admin, 'acme', 'east', 'acme-web'), waitApplied(s, admin, 'acme', 'west', 'acme-api'), waitApplied(s, admin, 'globex', 'east', 'globex-app', 30_000, 4),
-    ]);
-    t.diagnostic(`namespace create (API 201) to all objects Applied: ${ready.map((ms) => `${ms} ms`).join(', ')} (two creates took ${createdMs} ms)`);
+    const ready: number[] = [];
+    for (const [tenant, cluster, name, quota, objects] of [
+      ['acme', 'east', 'acme-web', slice, 7], ['acme', 'west', 'acme-api', slice, 7], ['globex', 'east', 'globex-app', { pods: '5' }, 4],
+    ] as const) {
+      await createNs(s, admin, tenant, cluster, name, quota);
+      ready.push(await waitApplied(s, admin, tenant, cluster, name, 30_000, objects));
+    }
+    t.diagnostic(`namespace create (API 201) to all its objects Applied in the cluster: ${ready.map((ms) => `${ms} ms`).join(', ')}`);
     for (const [name, cluster] of [['east', east], ['west', west]] as const) {
       const rendered = await renderOf(s, admin, 'acme', name);
       assert.equal(rendered.length, 7, `acme renders 7 objects in ${name}`);
@@ -88,6 +87,24 @@ test('a tenant across two live clusters through a running Berth server', { timeo
     await kubectl(west, ['create', '-n', 'acme-api', '--as', 'carol', '--as-group', 'acme-devs', '-f', '-'], cm('by-carol'));
     await assert.rejects(kubectl(east, ['create', '-n', 'globex-app', '--as', 'alice', '-f', '-'], cm('intruder')), /forbidden/);
     await assert.rejects(kubectl(east, ['create', '-n', 'acme-web', '--as', 'victor', '-f', '-'], cm('by-viewer')), /forbidden/);
+
+    // 7. Refused input leaves nothing behind, in Berth or in the clusters; a kubeconfig that
+    // cannot reach its cluster is refused and the one before it stays in use (the drift checks
+    // below go through it).
+    const keysBefore = await managedKeys(east, 'acme');
+    for (const body of [
+      { name: 'Acme_Bad', cluster: 'east', quota: slice }, { name: 'acme-huge', cluster: 'east', quota: { ...slice, 'requests.cpu': '100' } },
+      { name: 'acme-nowhere', cluster: 'nowhere', quota: slice }, { name: 'acme-cpu', cluster: 'east', quota: { ...slice, 'requests.cpu': 'lots' } },
+    ]) {
+      const r = await s.api('POST', '/api/v1/tenants/acme/namespaces', { token: admin, body });
+      assert.deepEqual([r.status, r.body.kind], [422, 'Status'], `${body.name}: ${JSON.stringify(r.body)}`);
+    }
+    const unreachable = await s.api('PATCH', '/api/v1/clusters/east', { token: admin, body: { kubeconfig: kubeconfigFor({ server: 'https://127.0.0.1:1', pki: east.pki }, adminUser(east)) } });
+    assert.deepEqual([unreachable.status, unreachable.body.kind], [422, 'Status'], JSON.stringify(unreachable.body));
+    assert.equal((await must(s, admin, 'GET', '/api/v1/clusters/east')).server, east.server);
+    assert.deepEqual((await must(s, admin, 'GET', '/api/v1/tenants/acme/namespaces')).items.map((n: any) => n.name), ['acme-web', 'acme-api']);
+    await settle(1000);
+    assert.deepEqual(await managedKeys(east, 'acme'), keysBefore, 'nothing of a refused request reached the cluster');
 
     // 3. Drift: the managed quota deleted, then edited, is restored within 10 s; a foreign object is untouched.
     // Objects Berth did not create, in a namespace it manages: a quota of the team's own, and a
@@ -164,7 +181,28 @@ test('a tenant across two live clusters through a running Berth server', { timeo
     const inEast = await objectsOf(east, out.map((o) => o.path));
     for (const o of out) assert.deepEqual(o.applied, applied(inEast.get(o.path)!), `${o.path}: dry run equals what the reconciler applied`);
     t.diagnostic(`render of acme in east: ${out.length} objects accepted by a dry run on a fresh API server`);
+    // The namespaces made for the dry run go, so that the cluster is fresh for the next server.
+    await kubectl(fresh, ['delete', 'namespace', ...out.filter((o) => o.path.startsWith('/api/v1/namespaces/') && !o.path.includes('/', '/api/v1/namespaces/'.length)).map((o) => o.path.slice('/api/v1/namespaces/'.length)), '--wait=true', '--timeout=120s']);
   } finally {
     await s.close();
+  }
+
+  // The same on PostgreSQL, on the third cluster: a namespace applied exactly as rendered, its quota's drift restored.
+  const p = await startTestServer('postgres');
+  try {
+    const admin = await p.login();
+    await registerCluster(p, admin, 'solo', fresh);
+    await must(p, admin, 'POST', '/api/v1/tenants', tenantBody(['solo']));
+    await createNs(p, admin, 'acme', 'solo', 'acme-pg');
+    const ms = await waitApplied(p, admin, 'acme', 'solo', 'acme-pg');
+    const rendered = await renderOf(p, admin, 'acme', 'solo');
+    assert.deepEqual(await managedKeys(fresh, 'acme'), rendered.map(pathOf).sort(), 'the cluster holds exactly the rendered objects');
+    await sameAsRendered(fresh, rendered);
+    const from = Date.now();
+    await kubectl(fresh, ['delete', 'resourcequota', 'berth-quota', '-n', 'acme-pg']);
+    await eventually('berth-quota restored', async () => ((await fresh.request('GET', '/api/v1/namespaces/acme-pg/resourcequotas/berth-quota')).status === 200 ? true : undefined), 10_000, 50);
+    t.diagnostic(`PostgreSQL: namespace create to Applied ${ms} ms, deleted quota restored in ${Date.now() - from} ms`);
+  } finally {
+    await p.close();
   }
 }));
