@@ -355,7 +355,9 @@ export class TenancyService {
       throw conflict('Cluster', name, `tenants still have namespaces there: ${held.map((n) => `"${n.tenant}/${n.name}"`).join(', ')}; delete them first, or delete the cluster with force=true to remove Berth's objects from it`);
     };
     if (namespaces.length > 0 && !force) refuse(namespaces);
-    if (namespaces.length > 0) await this.#removeBerthObjects(name, namespaces);
+    // Taken before the row goes: the second sweep below needs the credentials the row holds.
+    const client = namespaces.length > 0 ? await this.#connections.clientFor(name) : undefined;
+    if (client !== undefined) await this.#removeBerthObjects(client, namespaces);
     await change(this.#deps, ctx, {
       permission: 'clusters:delete', audit: { action: 'delete', resource: 'clusters', name, detail: { force, namespaces: namespaces.map((n) => `${n.tenant}/${n.name}`) } },
       event: { topic: CLUSTER_TOPIC, key: name, payload: {} },
@@ -367,21 +369,35 @@ export class TenancyService {
       if (store.isForeignKeyViolation(err)) throw conflict('Cluster', name, 'a namespace was placed on it meanwhile; read it again and retry');
       throw err;
     });
+    // Until the rows went, the reconciler still wanted these objects and put back what the first
+    // sweep deleted (it corrects drift within moments); now nothing wants them, so a second sweep
+    // leaves the cluster clean. The cluster is already removed: a failure here is only logged.
+    if (client !== undefined) {
+      await this.#removeBerthObjects(client, namespaces).catch((err: unknown) => this.#logger.warn({ err, cluster: name }, 'removing Berth\'s objects from a removed cluster failed'));
+    }
     this.#connections.forget(name);
   }
 
   /**
-   * Deletes from cluster `name` what Berth applied for `namespaces`: only objects that carry
-   * Berth's labels for the namespace's tenant (a namespace recorded while the cluster could not
-   * be asked may turn out to be someone else's); already gone counts as done.
+   * Deletes through `client` what Berth applied for `namespaces` and gives adopted namespaces
+   * back: only objects that carry Berth's labels for the namespace's tenant (a namespace recorded
+   * while the cluster could not be asked may turn out to be someone else's); already gone or
+   * terminating counts as done.
    */
-  async #removeBerthObjects(name: string, namespaces: readonly NamespaceRecord[]): Promise<void> {
-    const client = await this.#connections.clientFor(name);
+  async #removeBerthObjects(client: ClusterClient, namespaces: readonly NamespaceRecord[]): Promise<void> {
     const tenants = new Map<string, Tenant>();
-    const removeOwned = async (ref: { apiVersion: string; kind: string }, objName: string, tenant: string, namespace?: string): Promise<void> => {
+    // An adopted namespace is given back as the reconciler does: applying an empty configuration
+    // as Berth's field manager drops the labels and annotations Berth set on it.
+    const release = async (nsName: string): Promise<void> => {
+      await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: nsName } }, { force: true });
+    };
+    const removeOwned = async (ref: { apiVersion: string; kind: string }, objName: string, tenant: string, namespace?: string, adopted = false): Promise<void> => {
       try {
-        const labels = (await client.get(ref, objName, namespace)).metadata?.labels ?? {};
-        if (labels[MANAGED_BY_LABEL] === MANAGED_BY && labels[TENANT_LABEL] === tenant) await client.delete(ref, objName, namespace);
+        const found = await client.get(ref, objName, namespace);
+        const labels = found.metadata?.labels ?? {};
+        // A Namespace already terminating is on its way out; deleting it again is a Conflict.
+        if (found.metadata?.deletionTimestamp !== undefined || labels[MANAGED_BY_LABEL] !== MANAGED_BY || labels[TENANT_LABEL] !== tenant) return;
+        await (ref === namespaceRef && adopted ? release(objName) : client.delete(ref, objName, namespace));
       } catch (err) {
         if (!(err instanceof BerthError && err.reason === 'NotFound')) throw err;
       }
@@ -401,6 +417,7 @@ export class TenancyService {
       for (const o of renderNamespace(tenant, store.modelNamespace(ns)).filter((m) => m.kind !== 'Namespace')) {
         await removeOwned({ apiVersion: o.apiVersion, kind: o.kind }, o.metadata.name, ns.tenant, o.metadata.namespace);
       }
+      await removeOwned(namespaceRef, ns.name, ns.tenant, undefined, true);
     }
   }
 

@@ -176,6 +176,19 @@ test('a tenant across two live clusters through a running Berth server', { timeo
     await settle(2000);
     assert.deepEqual(await appliedState(west, 'acme'), after, 'a pass after the catch-up writes nothing');
 
+    // A cluster removed with force while the reconciler runs: Berth's objects leave it, the
+    // adopted namespace is given back, and nothing of Berth's comes back afterwards.
+    await kubectl(west, ['create', 'namespace', 'legacy']);
+    await must(s, admin, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'legacy', cluster: 'west', quota: slice, adopt: true }, [201]);
+    await waitApplied(s, admin, 'acme', 'west', 'legacy');
+    await must(s, admin, 'DELETE', '/api/v1/clusters/west?force=true');
+    // The namespaces Berth created terminate, taking their content with them.
+    await eventually('Berth\'s objects gone from west', async () => ((await managedKeys(west, 'acme')).length === 0 ? true : undefined), 60_000, 200);
+    await settle(2000);
+    assert.deepEqual(await managedKeys(west, 'acme'), [], 'nothing of Berth came back to the removed cluster');
+    const legacy = expectOk(await west.request('GET', '/api/v1/namespaces/legacy'), 'the adopted namespace stays') as KubeObject;
+    assert.deepEqual(legacy.metadata?.labels, { 'kubernetes.io/metadata.name': 'legacy' }, 'the adopted namespace was given back');
+
     // 6. The render output is accepted by a fresh API server and equals what the reconciler applied.
     const out = await dryRunRender(fresh, await renderOf(s, admin, 'acme', 'east'));
     const inEast = await objectsOf(east, out.map((o) => o.path));
