@@ -110,6 +110,17 @@ export class ClusterConnections {
     return client;
   }
 
+  /**
+   * A client of registered cluster `cluster` of the caller's own: unlike {@link clientFor}'s, a
+   * credentials change or the cluster's removal does not close it, so work that outlives the
+   * cluster's row can finish; the caller closes it. Throws NotFound, InternalError as clientFor.
+   */
+  async ownClient(cluster: string): Promise<ClusterClient> {
+    const sealed = await clusterCredentials(this.#db.kysely, cluster);
+    if (sealed === undefined) throw notFound('Cluster', cluster);
+    return this.transient(cluster, openCredentials(this.#key, cluster, sealed));
+  }
+
   /** Closes and drops the client of `cluster` (it was removed or its credentials replaced). Idempotent. */
   forget(cluster: string): void {
     this.#clients.get(cluster)?.client.close();

@@ -128,6 +128,11 @@ const unreachableReasons = new Set(['ServiceUnavailable', 'Timeout', 'TooManyReq
 
 const namespaceRef = { apiVersion: 'v1', kind: 'Namespace' } as const;
 
+/** The Conflict of a cluster removal (without force) while tenants have namespaces there. */
+function removalRefused(cluster: string, held: readonly NamespaceRecord[]): BerthError {
+  return conflict('Cluster', cluster, `tenants still have namespaces there: ${held.map((n) => `"${n.tenant}/${n.name}"`).join(', ')}; delete them first, or delete the cluster with force=true to remove Berth's objects from it`);
+}
+
 function principalOf(ctx: RequestContext) {
   if (!ctx.principal) throw unauthorized();
   return ctx.principal;
@@ -351,19 +356,26 @@ export class TenancyService {
     authorize(ctx, 'clusters:delete');
     if (!(await store.findCluster(this.#db.kysely, name))) throw notFound('Cluster', name);
     const namespaces = await store.clusterNamespaces(this.#db.kysely, name);
-    const refuse = (held: readonly NamespaceRecord[]): never => {
-      throw conflict('Cluster', name, `tenants still have namespaces there: ${held.map((n) => `"${n.tenant}/${n.name}"`).join(', ')}; delete them first, or delete the cluster with force=true to remove Berth's objects from it`);
-    };
-    if (namespaces.length > 0 && !force) refuse(namespaces);
-    // Taken before the row goes: the second sweep below needs the credentials the row holds.
-    const client = namespaces.length > 0 ? await this.#connections.clientFor(name) : undefined;
+    if (namespaces.length > 0 && !force) throw removalRefused(name, namespaces);
+    // Taken before the row goes: the second sweep below needs the credentials the row holds, and
+    // a client of its own, which the reconciler's lookups of the removed cluster do not close.
+    const client = namespaces.length > 0 ? await this.#connections.ownClient(name) : undefined;
+    try {
+      await this.#removeClusterRows(ctx, name, force, namespaces, client);
+    } finally {
+      client?.close();
+    }
+    this.#connections.forget(name);
+  }
+
+  async #removeClusterRows(ctx: RequestContext, name: string, force: boolean, namespaces: readonly NamespaceRecord[], client: ClusterClient | undefined): Promise<void> {
     if (client !== undefined) await this.#removeBerthObjects(client, namespaces);
     await change(this.#deps, ctx, {
       permission: 'clusters:delete', audit: { action: 'delete', resource: 'clusters', name, detail: { force, namespaces: namespaces.map((n) => `${n.tenant}/${n.name}`) } },
       event: { topic: CLUSTER_TOPIC, key: name, payload: {} },
     }, async (tx) => {
       const now = await store.clusterNamespaces(tx, name);
-      if (now.length > 0 && !force) refuse(now);
+      if (now.length > 0 && !force) throw removalRefused(name, now);
       if (!(await store.deleteCluster(tx, name, this.#now()))) throw notFound('Cluster', name);
     }).catch((err: unknown) => {
       if (store.isForeignKeyViolation(err)) throw conflict('Cluster', name, 'a namespace was placed on it meanwhile; read it again and retry');
@@ -375,7 +387,6 @@ export class TenancyService {
     if (client !== undefined) {
       await this.#removeBerthObjects(client, namespaces).catch((err: unknown) => this.#logger.warn({ err, cluster: name }, 'removing Berth\'s objects from a removed cluster failed'));
     }
-    this.#connections.forget(name);
   }
 
   /**
