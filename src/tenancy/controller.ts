@@ -53,6 +53,19 @@ export interface ReconcilerCounters {
   errors: number;
 }
 
+/**
+ * Whether a watched object's resourceVersion is Berth's own write's or a later one. Versions are
+ * opaque to clients, but an API server's are etcd revisions, so when both are integers the larger
+ * is newer: the watch can deliver Berth's write before the write's answer arrives, and then only
+ * a later version shows the watch has caught up (otherwise Berth's result would hide every later
+ * change, drift included, until the next relist). Anything else counts only when equal.
+ */
+function atOrAfter(seen: string | undefined, mine: string | undefined): boolean {
+  if (seen === undefined || mine === undefined) return false;
+  if (!/^[0-9]{1,30}$/.test(seen) || !/^[0-9]{1,30}$/.test(mine)) return seen === mine;
+  return BigInt(seen) >= BigInt(mine);
+}
+
 /** Options of {@link Reconciler}. */
 export interface ReconcilerOptions {
   readonly source: ReconcileSource;
@@ -298,7 +311,7 @@ class ClusterWorker {
     const key = objectKey(event.object);
     const mine = this.#pending.get(key);
     const caughtUp = mine === null
-      || mine?.metadata?.resourceVersion === event.object.metadata?.resourceVersion
+      || atOrAfter(event.object.metadata?.resourceVersion, mine?.metadata?.resourceVersion)
       || (mine?.metadata?.deletionTimestamp !== undefined && event.object.metadata?.deletionTimestamp !== undefined);
     if (event.type === 'deleted' || caughtUp) this.#pending.delete(key);
     if (ref.kind === 'ResourceQuota' && event.type !== 'deleted') await this.#quotaUsage(event.object);
