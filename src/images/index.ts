@@ -1,11 +1,10 @@
 // The image registry area: what other areas and the server may import.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AreaModule, PlatformDeps } from '../platform/area.ts';
+import type { AreaInstance, AreaModule, PlatformDeps } from '../platform/area.ts';
 import { apiRoutes } from './api-routes.ts';
 import { RegistryAuth } from './auth-service.ts';
 import { FilesystemBlobStore } from './blobstore/drivers/filesystem.ts';
-import type { BlobStore } from './blobstore/types.ts';
 import { GarbageCollector } from './gc-service.ts';
 import { ProjectService } from './project-service.ts';
 import { PolicyService } from './policy-service.ts';
@@ -17,80 +16,66 @@ import { imagesMigrations } from './store.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { v2Routes } from './v2/routes.ts';
 
-interface Parts {
-  readonly blobs: BlobStore;
-  readonly usage: UsageCache;
-  readonly gc: GarbageCollector;
-  readonly registry: Registry;
-  readonly policies: PolicyService;
-}
-
 /**
- * Builds the registry area. Its parts are made per server (per `deps`), so register() and
- * run() of one server share them and two servers in one process share nothing.
+ * Builds the registry area. Each server gets its own instance (blob store, usage cache,
+ * services), shared by its routes and its background work and by nothing else.
  */
 export function createImagesArea(): AreaModule {
-  const byServer = new WeakMap<PlatformDeps, Parts>();
-  const parts = (deps: PlatformDeps): Parts => {
-    let p = byServer.get(deps);
-    if (!p) {
+  return {
+    name: 'images',
+    migrations: imagesMigrations,
+    create(deps: PlatformDeps): AreaInstance {
       const blobs = new FilesystemBlobStore(join(deps.config.dataDir, 'registry'));
       // Usage another replica changes reaches this one's quota bound within a second.
       const usage = new UsageCache({ ttlMs: 1000 });
       const registry = new Registry({ db: deps.db, blobs, audit: deps.audit, limits: deps.config.uploads, usage });
-      p = {
-        blobs, usage, registry, gc: new GarbageCollector({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger, uploadTtlMs: deps.config.uploads.idleMs, usage }),
-        policies: new PolicyService({ db: deps.db, audit: deps.audit, registry }),
-      };
-      byServer.set(deps, p);
-    }
-    return p;
-  };
-  return {
-    name: 'images',
-    migrations: imagesMigrations,
-    async register(app, deps) {
-      const { registry, gc, policies, usage } = parts(deps);
+      const gc = new GarbageCollector({ db: deps.db, blobs, audit: deps.audit, logger: deps.logger, uploadTtlMs: deps.config.uploads.idleMs, usage });
+      const policies = new PolicyService({ db: deps.db, audit: deps.audit, registry });
       const auth = new RegistryAuth({ db: deps.db, identity: deps.identity, audit: deps.audit, secretKey: deps.secretKey });
-      const pulls = new PullLog(deps.db, deps.audit, deps.logger);
-      app.addHook('onClose', async () => pulls.close());
       const projects = new ProjectService({ db: deps.db, audit: deps.audit, auth, usage });
       deps.identity.onUserDeleted((tx, user, ctx) => projects.forgetUser(tx, ctx, user));
-      await v2Routes(app, { registry, auth, pulls, limiter: new RateLimiter(), publicUrl: deps.config.publicUrl });
-      await tokenRoutes(app, auth);
-      await app.register(async (api) => apiRoutes(api, projects, gc, policies), { prefix: '/api/v1/registry' });
-    },
-    async run(deps, signal) {
-      const { gc, policies } = parts(deps);
-      const every = deps.config.registryGcIntervalHours * 3600 * 1000;
-      // Retention, collection and the sweep of abandoned uploads change what every replica
-      // serves: the leader alone schedules them.
-      await Promise.all([
-        every === 0 ? undefined : deps.leader.runWhileLeader('registry-retention-gc', async (term) => {
-          const by = `schedule@${deps.leader.replica}`;
-          while (await sleep(every, true, { signal: term.signal }).catch(() => false)) {
-            // Retention first, so that the collection right after frees what retention let go.
-            for (const project of await policies.projectsWithRetention()) {
-              if (term.signal.aborted) return;
-              await policies.retain(project, false, { name: by, sourceIp: '', requestId: 'schedule' })
-                .catch((err: unknown) => deps.logger.error({ err, project }, 'retention failed'));
-            }
-            if (term.signal.aborted) return;
-            await gc.run({ dryRun: false, triggeredBy: by });
-          }
-        }, signal),
-        deps.leader.runWhileLeader('registry-upload-sweep', async (term) => {
-          while (await sleep(deps.config.uploads.sweepEveryMs, true, { signal: term.signal }).catch(() => false)) {
-            const removed = await gc.sweepUploads().catch((err: unknown) => {
-              deps.logger.error({ err }, 'sweeping abandoned uploads failed');
-              return 0;
-            });
-            if (removed > 0) deps.logger.info({ removed }, 'abandoned uploads removed');
-          }
-        }, signal),
-      ]);
+      return {
+        async plugin(app) {
+          const pulls = new PullLog(deps.db, deps.audit, deps.logger);
+          app.addHook('onClose', async () => pulls.close());
+          await v2Routes(app, { registry, auth, pulls, limiter: new RateLimiter(), publicUrl: deps.config.publicUrl });
+          await tokenRoutes(app, auth);
+          await app.register(async (api) => apiRoutes(api, projects, gc, policies), { prefix: '/api/v1/registry' });
+        },
+        run: (signal) => runRegistryWork(deps, gc, policies, signal),
+      };
     },
   };
+}
+
+// Retention, collection and the sweep of abandoned uploads change what every replica serves: the
+// leader alone schedules them.
+async function runRegistryWork(deps: PlatformDeps, gc: GarbageCollector, policies: PolicyService, signal: AbortSignal): Promise<void> {
+  const every = deps.config.registryGcIntervalHours * 3600 * 1000;
+  await Promise.all([
+    every === 0 ? undefined : deps.leader.runWhileLeader('registry-retention-gc', async (term) => {
+      const by = `schedule@${deps.leader.replica}`;
+      while (await sleep(every, true, { signal: term.signal }).catch(() => false)) {
+        // Retention first, so that the collection right after frees what retention let go.
+        for (const project of await policies.projectsWithRetention()) {
+          if (term.signal.aborted) return;
+          await policies.retain(project, false, { name: by, sourceIp: '', requestId: 'schedule' })
+            .catch((err: unknown) => deps.logger.error({ err, project }, 'retention failed'));
+        }
+        if (term.signal.aborted) return;
+        await gc.run({ dryRun: false, triggeredBy: by });
+      }
+    }, signal),
+    deps.leader.runWhileLeader('registry-upload-sweep', async (term) => {
+      while (await sleep(deps.config.uploads.sweepEveryMs, true, { signal: term.signal }).catch(() => false)) {
+        const removed = await gc.sweepUploads().catch((err: unknown) => {
+          deps.logger.error({ err }, 'sweeping abandoned uploads failed');
+          return 0;
+        });
+        if (removed > 0) deps.logger.info({ removed }, 'abandoned uploads removed');
+      }
+    }, signal),
+  ]);
 }
 
 /** The registry: /v2 (OCI Distribution), /auth/token, and /api/v1/registry/... */

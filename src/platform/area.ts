@@ -1,6 +1,6 @@
 // The contract each area (images, tenancy, compute …) fulfils to join the server: its
 // migrations, its Fastify plugin, and its background controllers.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
@@ -27,16 +27,25 @@ export interface PlatformDeps {
   readonly admission: AdmissionServer;
 }
 
-/** One area's entry into the server. */
-export interface AreaModule {
-  readonly name: string;
-  readonly migrations: readonly Migration[];
-  /** Registers the area's routes. Called once, after the platform's hooks are in place. */
-  register(app: FastifyInstance, deps: PlatformDeps): Promise<void>;
+/**
+ * One server's instance of an area, made by {@link AreaModule.create}: its services and state,
+ * shared by its plugin and its background work, and nothing shared with another server.
+ */
+export interface AreaInstance {
+  /** The area's routes and hooks; the server registers it with `app.register` (encapsulated), after the platform's hooks. */
+  readonly plugin: FastifyPluginAsync;
   /**
    * Starts background work on every replica; what must run once per installation (controllers,
    * GC, retention) it hands to `deps.leader.runWhileLeader`. Resolves when `signal` aborts and
    * the work has stopped.
    */
-  run?(deps: PlatformDeps, signal: AbortSignal): Promise<void>;
+  run?(signal: AbortSignal): Promise<void>;
+}
+
+/** One area's entry into the server. */
+export interface AreaModule {
+  readonly name: string;
+  readonly migrations: readonly Migration[];
+  /** Builds this server's instance of the area. Called once per server, after migrations, before the application is built. */
+  create(deps: PlatformDeps): AreaInstance;
 }

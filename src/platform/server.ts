@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
-import type { AreaModule, PlatformDeps } from './area.ts';
+import type { AreaInstance, AreaModule, PlatformDeps } from './area.ts';
 import { openDatabase } from './db/database.ts';
 import { migrate, platformMigrations } from './db/migrations.ts';
 import { AuditLog } from './audit/service.ts';
@@ -25,6 +25,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly deps: PlatformDeps;
+  /** Each area's instance in this server, by area name (tests reach an area's services through it). */
+  readonly instances: ReadonlyMap<string, AreaInstance>;
   /** Base URL it listens on, e.g. http://127.0.0.1:8080 */
   readonly url: string;
   /** The admin password when one was generated at this start (print it once). */
@@ -63,8 +65,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
     const deps: PlatformDeps = { config, db, audit, identity, metrics, logger, secretKey, leader, admission };
     const boot = await identity.bootstrapAdmin(config.adminPassword);
+    const instances = new Map(areas.map((a) => [a.name, a.create(deps)]));
     const app = await buildApp({
-      deps, areas, version, expectedMigrations: migrations.map((m) => m.name),
+      deps, areas: [...instances.values()], version, expectedMigrations: migrations.map((m) => m.name),
       consoleDir: config.consoleDir ?? join(root, 'console', 'dist'),
     });
     await leader.start();
@@ -72,12 +75,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-    for (const area of areas) {
-      if (area.run) background.push(area.run(deps, stop.signal).catch((err) => logger.error({ err, area: area.name }, 'background work failed')));
+    for (const [name, area] of instances) {
+      if (area.run) background.push(area.run(stop.signal).catch((err) => logger.error({ err, area: name }, 'background work failed')));
     }
     let closing: Promise<void> | undefined;
     return {
-      app, deps, url: `http://${host}:${port}`, generatedAdminPassword: boot.generatedPassword,
+      app, deps, instances, url: `http://${host}:${port}`, generatedAdminPassword: boot.generatedPassword,
       close() {
         closing ??= (async () => {
           stop.abort();

@@ -164,6 +164,8 @@ class ClusterWorker {
   #ready: boolean | undefined;
   #failureMessage = '';
   readonly #usage = new Map<string, string>();
+  /** The namespaces desired in the last pass: usage is reported again when one becomes desired. */
+  #usageNamespaces = new Set<string>();
   #reported: string | undefined;
 
   constructor(name: string, deps: WorkerDeps) {
@@ -255,6 +257,7 @@ class ClusterWorker {
     const desired = await this.#deps.source.desired(this.name);
     const observed = await this.#observe(client, desired, signal);
     const plan = planCluster(desired, observed);
+    await this.#usageOfNewNamespaces(desired, observed);
     const rows = (await this.#execute(client, plan, observed, signal)).sort(byRowKey);
     // Most passes change nothing (an event Berth caused, a status update): the sink then keeps what it holds.
     const fingerprint = JSON.stringify(rows);
@@ -316,6 +319,20 @@ class ClusterWorker {
     if (event.type === 'deleted' || caughtUp) this.#pending.delete(key);
     if (ref.kind === 'ResourceQuota' && event.type !== 'deleted') await this.#quotaUsage(event.object);
     if (event.type !== 'updated' || significant(event.old) !== significant(event.object)) this.notify();
+  }
+
+  // A ResourceQuota Berth manages may predate the namespace's row in Berth's store (a namespace
+  // re-created, a store restored): its usage, seen before the row existed, went nowhere, and an
+  // unchanged status brings no event. Report it again when its namespace becomes desired.
+  async #usageOfNewNamespaces(desired: DesiredState, observed: readonly KubeObject[]): Promise<void> {
+    const now = new Set(desired.manifests.filter((m) => m.kind === 'Namespace').map((m) => m.metadata.name));
+    for (const o of observed) {
+      const ns = o.metadata?.namespace ?? '';
+      if (o.kind !== 'ResourceQuota' || !now.has(ns) || this.#usageNamespaces.has(ns)) continue;
+      this.#usage.delete(`${ns}/${o.metadata?.name ?? ''}`);
+      await this.#quotaUsage(o);
+    }
+    this.#usageNamespaces = now;
   }
 
   async #quotaUsage(o: KubeObject): Promise<void> {

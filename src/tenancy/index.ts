@@ -34,8 +34,8 @@ export { BERTH_MANAGER, appliedByBerth, driftOf, objectKey, planCluster } from '
 export type { DesiredState, ObjectState, ObjectStatusRow, ObservedObject, Plan, PlannedApply, PlannedPrune } from './plan.ts';
 export { Reconciler, isClusterFailure, managedKinds } from './controller.ts';
 export type { ReconcileSink, ReconcileSource, ReconcilerCounters, ReconcilerOptions } from './controller.ts';
-export { tenancyArea, createTenancyArea } from './module.ts';
-export type { TenancyParts } from './module.ts';
+export { tenancyArea, createTenancyArea, tenancyOf } from './module.ts';
+export type { TenancyInstance, TenancyParts } from './module.ts';
 export { TenancyService, CLUSTER_TOPIC, TENANT_TOPIC } from './service.ts';
 export type {
   ClusterInput, ClusterPatch, NamespaceInput, NamespacePatch, NamespaceView, ObjectView, Page, ProbeOutcome, TenantInput, TenantPatch, UsageView,

@@ -3,7 +3,7 @@
 // TenancyService and one NodePortService per server, and its leader work: the reconciler, fed by
 // the store and woken by the outbox, and the periodic cluster probe (leader-controller.ts).
 import { defaultNodePortRange } from '../compute/index.ts';
-import type { AreaModule, PlatformDeps } from '../platform/area.ts';
+import type { AreaInstance, AreaModule, PlatformDeps } from '../platform/area.ts';
 import { runTenancyWork } from './leader-controller.ts';
 import { ClusterConnections } from './connections.ts';
 import { tenancyMigrations } from './migrations.ts';
@@ -52,55 +52,62 @@ function storeDirectory(deps: PlatformDeps): PortDirectory {
   };
 }
 
-/**
- * Builds the tenancy area. `parts(deps)` gives the connections and services of the server that
- * `deps` belongs to (made on first use), so register() and run() of one server share them and
- * two servers in one process share nothing.
- */
-export function createTenancyArea(options: TenancyAreaOptions = {}): AreaModule & { parts(deps: PlatformDeps): TenancyParts } {
-  const byServer = new WeakMap<PlatformDeps, TenancyParts>();
-  const parts = (deps: PlatformDeps): TenancyParts => {
-    let p = byServer.get(deps);
-    if (!p) {
-      const connections = new ClusterConnections({ db: deps.db, secretKey: deps.secretKey });
-      const directory = options.portDirectory ?? storeDirectory(deps);
-      p = {
-        connections,
-        service: new TenancyService({ db: deps.db, audit: deps.audit, connections, logger: deps.logger.child({ area: 'tenancy' }) }),
-        nodePorts: new NodePortService({ db: deps.db, audit: deps.audit, clusterInfo: directory.clusterInfo, tenantInfo: directory.tenantInfo }),
-        tenantQuota: new TenantQuota({ db: deps.db, connections, logger: deps.logger.child({ area: 'tenancy', component: 'tenant-quota' }) }),
-      };
-      byServer.set(deps, p);
-    }
-    return p;
+/** One server's tenancy area: its plugin and background work, and the parts they share (tests reach the services through it). */
+export interface TenancyInstance extends AreaInstance {
+  readonly parts: TenancyParts;
+}
+
+function makeParts(deps: PlatformDeps, options: TenancyAreaOptions): TenancyParts {
+  const connections = new ClusterConnections({ db: deps.db, secretKey: deps.secretKey });
+  const directory = options.portDirectory ?? storeDirectory(deps);
+  return {
+    connections,
+    service: new TenancyService({ db: deps.db, audit: deps.audit, connections, logger: deps.logger.child({ area: 'tenancy' }) }),
+    nodePorts: new NodePortService({ db: deps.db, audit: deps.audit, clusterInfo: directory.clusterInfo, tenantInfo: directory.tenantInfo }),
+    tenantQuota: new TenantQuota({ db: deps.db, connections, logger: deps.logger.child({ area: 'tenancy', component: 'tenant-quota' }) }),
   };
+}
+
+/** Builds the tenancy area; each server gets its own connections, services and watchers. */
+export function createTenancyArea(options: TenancyAreaOptions = {}): AreaModule {
   return {
     name: 'tenancy',
     migrations: [...tenancyMigrations, ...portMigrations, ...quotaReservationMigrations],
-    parts,
-    async register(app, deps) {
-      const { connections, service, nodePorts, tenantQuota } = parts(deps);
-      app.addHook('onClose', async () => connections.close());
+    create(deps: PlatformDeps): TenancyInstance {
+      const parts = makeParts(deps, options);
+      const { connections, service, nodePorts, tenantQuota } = parts;
       deps.identity.onUserCreated((tx, user) => grantRolesOfNewUser(tx, user, new Date()));
       deps.admission.policies.register('tenant-quota', tenantQuota.policy());
       deps.admission.policies.register('nodeports', nodePortAdmission(nodePorts, async (cluster, ns) => (await store.findNamespace(deps.db.kysely, cluster, ns))?.tenant));
-      await app.register(async (api) => {
-        await tenancyRoutes(api, service);
-        await nodePortRoutes(api, nodePorts);
-      }, { prefix: '/api/v1' });
-    },
-    async run(deps, signal) {
-      const { connections, service, tenantQuota } = parts(deps);
       const webhooks = { url: deps.admission.url, caPem: deps.admission.caPem, policies: deps.admission.policies };
       const work = { db: deps.db, connections, service, webhooks, logger: deps.logger.child({ area: 'tenancy' }), probeEveryMs: options.probeEveryMs };
-      // Every replica answers the webhooks, so every replica watches usage; the leader reconciles and sweeps expired reservations.
-      await Promise.all([
-        tenantQuota.run(signal),
-        deps.leader.runWhileLeader('tenancy', (term) => runTenancyWork(work, term), signal),
-        deps.leader.runWhileLeader('tenant-quota-sweeper', (term) => tenantQuota.admission.runSweeper(term.signal), signal),
-      ]);
+      return {
+        parts,
+        async plugin(app) {
+          app.addHook('onClose', async () => connections.close());
+          await app.register(async (api) => {
+            await tenancyRoutes(api, service);
+            await nodePortRoutes(api, nodePorts);
+          }, { prefix: '/api/v1' });
+        },
+        async run(signal) {
+          // Every replica answers the webhooks, so every replica watches usage; the leader reconciles and sweeps expired reservations.
+          await Promise.all([
+            tenantQuota.run(signal),
+            deps.leader.runWhileLeader('tenancy', (term) => runTenancyWork(work, term), signal),
+            deps.leader.runWhileLeader('tenant-quota-sweeper', (term) => tenantQuota.admission.runSweeper(term.signal), signal),
+          ]);
+        },
+      };
     },
   };
+}
+
+/** The tenancy instance of a running server (its services, for tools and tests). */
+export function tenancyOf(instances: ReadonlyMap<string, AreaInstance>): TenancyInstance {
+  const t = instances.get('tenancy');
+  if (t === undefined || !('parts' in t)) throw new Error('this server runs no tenancy area');
+  return t as TenancyInstance;
 }
 
 /** Clusters, tenants, namespaces and NodePort maps, kept true in the clusters by the reconciler. */

@@ -14,7 +14,7 @@ import { adminUser, kubeconfigFor } from '../kube/support.ts';
 import { backends } from '../support/pg.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
-import { tenancyArea } from '../../src/tenancy/module.ts';
+import { tenancyOf } from '../../src/tenancy/module.ts';
 import { adminKubeconfig, auditOf, must, registerCluster } from './support.ts';
 
 /** Substrings of a cluster's admin credentials that must never appear outside Berth's sealed column. */
@@ -138,7 +138,7 @@ async function probesFollowTheCluster(s: TestServer, token: string, west: Cluste
   try {
     const kubeconfig = kubeconfigFor({ server: `https://127.0.0.1:${proxy.port}`, pki: west.pki }, adminUser(west));
     await must(s, token, 'POST', '/api/v1/clusters', { name: 'relayed', kubeconfig });
-    const { service } = tenancyArea.parts(s.server.deps);
+    const { service } = tenancyOf(s.server.instances).parts;
     proxy.cut();
     const outcomes = await service.probeClusters();
     assert.deepEqual(outcomes.map((o) => [o.cluster, o.ready]), [['east', true], ['relayed', false], ['west', true]]);
@@ -175,7 +175,7 @@ async function newCredentials(s: TestServer, token: string, west: Cluster, cut: 
   assert.equal(direct.server, west.server);
   assert.equal(direct.status, 'Ready');
   cut();
-  const outcome = (await tenancyArea.parts(s.server.deps).service.probeClusters()).find((o) => o.cluster === 'relayed');
+  const outcome = (await tenancyOf(s.server.instances).parts.service.probeClusters()).find((o) => o.cluster === 'relayed');
   assert.equal(outcome?.ready, true, 'the client was rebuilt from the new credentials, past the relay');
 }
 

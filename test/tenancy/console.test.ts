@@ -19,7 +19,7 @@ import { buildConsole } from '../console-server.ts';
 import { adminUser, kubeconfigFor } from '../kube/support.ts';
 import { startTestServer, adminPassword, type TestServer } from '../support/server.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
-import { tenancyArea } from '../../src/tenancy/index.ts';
+import { tenancyOf } from '../../src/tenancy/index.ts';
 import { adminKubeconfig, must } from './support.ts';
 
 const chromiumPath = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
@@ -136,7 +136,7 @@ async function tenancyState(s: TestServer, token: string, east: Cluster, west: C
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(west.server).port) });
   await must(s, token, 'POST', '/api/v1/clusters', { name: 'relayed', kubeconfig: kubeconfigFor({ server: `https://127.0.0.1:${proxy.port}`, pki: west.pki }, adminUser(west)) });
   proxy.cut();
-  const outcomes = await tenancyArea.parts(s.server.deps).service.probeClusters();
+  const outcomes = await tenancyOf(s.server.instances).parts.service.probeClusters();
   assert.deepEqual(outcomes.map((o) => [o.cluster, o.ready]), [['east', true], ['relayed', false]]);
   return { close: () => proxy.close() };
 }

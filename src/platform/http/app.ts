@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
-import type { PlatformDeps, AreaModule } from '../area.ts';
+import type { PlatformDeps, AreaInstance } from '../area.ts';
 import { appliedMigrations } from '../db/migrations.ts';
 import { BerthError, forbidden, unauthorized } from '../errors.ts';
 import { can } from '../identity/rbac.ts';
@@ -23,7 +23,8 @@ const apiPrefixes = ['/api/', '/v2', '/auth/', '/admission/', '/metrics', '/heal
 
 export interface AppOptions {
   readonly deps: PlatformDeps;
-  readonly areas: readonly AreaModule[];
+  /** This server's area instances, registered in order as encapsulated plugins. */
+  readonly areas: readonly AreaInstance[];
   /** Every migration name the server expects to be applied (for /readyz). */
   readonly expectedMigrations: readonly string[];
   readonly version: string;
@@ -82,7 +83,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await identityRoutes(api, deps);
     await auditRoutes(api, deps);
   }, { prefix: '/api/v1' });
-  for (const area of opts.areas) await area.register(app, deps);
+  for (const area of opts.areas) await app.register(area.plugin);
   await consoleRoutes(app, opts.consoleDir, hasConsole);
   return app;
 }
