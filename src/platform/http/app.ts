@@ -10,7 +10,7 @@ import type { PlatformDeps, AreaInstance } from '../area.ts';
 import { appliedMigrations } from '../db/migrations.ts';
 import { BerthError, forbidden, unauthorized } from '../errors.ts';
 import { can } from '../identity/rbac.ts';
-import { refusedChange } from '../usecase.ts';
+import { auditEntry, refusedChange } from '../usecase.ts';
 import { status, toStatus } from './errors.ts';
 import { serverTimeoutOptions, watchBodies } from './slow-clients.ts';
 import { identityRoutes } from '../identity/routes.ts';
@@ -187,11 +187,11 @@ async function auditRefusal(deps: PlatformDeps, err: unknown, req: FastifyReques
     name: params.name ?? params.id ?? '', tenant: params.tenant ?? '',
   };
   try {
-    await deps.audit.recordAlone({
-      actor: req.ctx?.principal?.name ?? 'anonymous', sourceIp: req.ctx?.sourceIp ?? req.ip ?? 'unknown', action: `${req.method} ${req.routeOptions.url ?? req.url}`,
-      ...about, outcome: 'failure', code: body.code,
-      requestId: String(req.id), detail: { reason: body.reason, message: body.message },
-    });
+    const actor = { name: req.ctx?.principal?.name ?? 'anonymous', sourceIp: req.ctx?.sourceIp ?? req.ip ?? 'unknown', requestId: String(req.id) };
+    await deps.audit.recordAlone(auditEntry(actor, about.tenant, {
+      action: `${req.method} ${req.routeOptions.url ?? req.url}`, resource: about.resource, name: about.name,
+      outcome: 'failure', code: body.code, detail: { reason: body.reason, message: body.message },
+    }));
   } catch (auditErr) {
     deps.metrics.auditFailures.inc();
     req.log.warn({ err: auditErr }, 'could not audit a refused request');

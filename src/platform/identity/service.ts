@@ -11,7 +11,7 @@ import { isUniqueViolation } from '../db/database.ts';
 import type { AuditLog } from '../audit/service.ts';
 import { BerthError, alreadyExists, conflict, invalid, notFound, tooManyRequests, unauthorized, type Cause } from '../errors.ts';
 import type { AuthPrincipal, RequestContext } from '../context.ts';
-import { change, type ChangeDeps } from '../usecase.ts';
+import { auditEntry, change, recordChange, type ChangeDeps } from '../usecase.ts';
 import { dns1123SubdomainErrors } from '../../objects/index.ts';
 import { hashPassword, newId, newSecret, secretDigest, verifyPassword } from './secrets.ts';
 import { isPlatformRole, platformPermissions, tenantRoles, type PlatformRole, type Permission } from './rbac.ts';
@@ -171,19 +171,20 @@ export class Identity {
    * this address for this user (see login-limiter.ts). Audited.
    */
   async login(username: string, password: string, ctx: RequestContext): Promise<{ token: string; expiresAt: string; user: User }> {
-    const audit = (outcome: 'success' | 'failure', code: number, detail: Record<string, unknown> = {}) =>
-      ({ actor: username, sourceIp: ctx.sourceIp, action: 'login', resource: 'sessions', name: username, outcome, code, requestId: ctx.requestId, detail });
-    const { user } = await this.#checkPassword(username, password, ctx.sourceIp, (code, reason) => this.#audit.recordAlone(audit('failure', code, { reason })));
+    // Authentication, not a change by a principal: the actor is the name that logged in.
+    const actor = { name: username, sourceIp: ctx.sourceIp, requestId: ctx.requestId };
+    const login = { action: 'login', resource: 'sessions', name: username } as const;
+    const { user } = await this.#checkPassword(username, password, ctx.sourceIp, (code, reason) =>
+      this.#audit.recordAlone(auditEntry(actor, '', { ...login, outcome: 'failure', code, detail: { reason } })));
     const now = this.#o.now();
     const secret = newSecret('bs');
     const expiresAt = new Date(now.getTime() + this.#o.sessionTtlSeconds * 1000).toISOString();
-    // Authentication, not a change by a principal: the actor is the name that logged in.
     await this.#db.transaction(async (tx) => {
       await store.insertToken(tx, {
         id: newId(), user_name: username, kind: 'session', name: 'login', token_hash: secretDigest(secret),
         created_at: now.toISOString(), expires_at: expiresAt, last_used_at: null, revoked_at: null,
       });
-      await this.#audit.record(tx, audit('success', 200));
+      await recordChange(this.#audit, tx, actor, '', { ...login, code: 200 });
     });
     return { token: secret, expiresAt, user };
   }
