@@ -35,7 +35,7 @@ function projectRoutes(api: FastifyInstance, projects: ProjectService): void {
     },
   }, async (req, reply) => reply.code(201).send(await projects.createProject(req.ctx, req.body)));
 
-  api.get('/projects', { config: authenticated, schema: { tags: ['registry'], summary: 'List the registry projects the caller may see' } },
+  api.get('/projects', { config: { permission: 'projects:list' }, schema: { tags: ['registry'], summary: 'List the registry projects the caller may see' } },
     async (req) => ({ items: await projects.listProjects(req.ctx) }));
 
   api.get<{ Params: { project: string } }>('/projects/:project', { config: authenticated, schema: { tags: ['registry'], params: nameParam } },

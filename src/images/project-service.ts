@@ -197,7 +197,7 @@ export class ProjectService {
   /** Deletes an empty project (administrators only). Conflict while it holds repositories. */
   async deleteProject(ctx: RequestContext, name: string): Promise<void> {
     const { project } = await this.#visible(ctx, name);
-    if (!administers(principalOf(ctx), project)) throw forbidden(`user "${principalOf(ctx).name}" cannot delete project "${name}"`);
+    if (!can(principalOf(ctx), 'projects:delete', project.tenant || undefined)) throw forbidden(`user "${principalOf(ctx).name}" cannot delete project "${name}"`);
     await change(this.#deps, ctx, { tenant: project.tenant, audit: { action: 'delete', resource: 'projects', name } }, async (raw) => {
       const tx = imagesDb(raw);
       const repo = await projectStore.someRepository(tx, name);

@@ -44,7 +44,7 @@ for (const backend of backends) {
       await withDeps(backend, async (deps, db) => {
         await db.kysely.insertInto('users').values({ name: 'bob', email: null, password_hash: 'x', platform_roles: '[]', disabled: 0, created_at: '', updated_at: '', resource_version: 1 }).execute();
         const got = await change(deps, tenantAdmin, {
-          permission: 'rolebindings:create', tenant: 'acme',
+          permission: 'namespaces:create', tenant: 'acme',
           audit: (r: string) => ({ action: 'create', resource: 'rolebindings', name: r, detail: { role: 'tenant-viewer' } }),
           event: { topic: 'project.created', key: 'bob', payload: { user: 'bob' } },
         }, async (tx) => {
@@ -68,7 +68,7 @@ for (const backend of backends) {
         await db.kysely.insertInto('users').values({ name: 'bob', email: null, password_hash: 'x', platform_roles: '[]', disabled: 0, created_at: '', updated_at: '', resource_version: 1 }).execute();
         const refused = new BerthError('Conflict', 'taken');
         await assert.rejects(change(deps, tenantAdmin, {
-          permission: 'rolebindings:create', tenant: 'acme', audit: { action: 'create', resource: 'rolebindings', name: 'bob' },
+          permission: 'namespaces:create', tenant: 'acme', audit: { action: 'create', resource: 'rolebindings', name: 'bob' },
           event: { topic: 'project.created', key: 'bob', payload: {} },
         }, async (tx) => {
           await tx.insertInto('role_bindings').values({ user_name: 'bob', tenant: 'acme', role: 'tenant-viewer', created_at: '' }).execute();
@@ -83,7 +83,7 @@ for (const backend of backends) {
     it('refuses a caller without the permission in that tenant before running the body', async () => {
       await withDeps(backend, async (deps) => {
         let ran = false;
-        const spec = { permission: 'rolebindings:create' as const, tenant: 'other', audit: { action: 'create', resource: 'rolebindings', name: 'x' } };
+        const spec = { permission: 'namespaces:create' as const, tenant: 'other', audit: { action: 'create', resource: 'rolebindings', name: 'x' } };
         await assert.rejects(change(deps, tenantAdmin, spec, async () => { ran = true; }), (err: BerthError) => err.reason === 'Forbidden' && /in tenant "other"/.test(err.message));
         await assert.rejects(change(deps, { sourceIp: '', requestId: 'r' }, spec, async () => { ran = true; }), (err: BerthError) => err.reason === 'Unauthorized');
         await assert.rejects(change(deps, tenantAdmin, { ...spec, tenant: undefined }, async () => { ran = true; }), (err: BerthError) => err.reason === 'Forbidden');

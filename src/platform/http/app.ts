@@ -15,6 +15,7 @@ import { status, toStatus } from './errors.ts';
 import { serverTimeoutOptions, watchBodies } from './slow-clients.ts';
 import { identityRoutes } from '../identity/routes.ts';
 import { auditRoutes } from '../audit/routes.ts';
+import type { RouteAccess } from './types.ts';
 import './types.ts';
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
@@ -104,15 +105,20 @@ function createFastify(deps: PlatformDeps): FastifyInstance {
   });
 }
 
-/** Every route must say how it is authorized; a forgotten one fails at start-up, not in production. */
+/**
+ * Every route must say how it is authorized; a forgotten one fails at start-up, not in production.
+ * The routes and their rules stay readable as `app.routeAccess` (the authorization matrix test
+ * checks that every one has a row).
+ */
 function requireAccessRules(app: FastifyInstance): void {
-  const routes: { method: string; url: string; opts: { config?: unknown } }[] = [];
+  const routes: { method: string; url: string; opts: { config?: RouteAccess } }[] = [];
+  app.decorate('routeAccess', () => routes.map((r) => ({ method: r.method, url: r.url, access: r.opts.config ?? {} })));
   app.addHook('onRoute', (route) => {
-    routes.push({ method: String(route.method), url: route.url, opts: route });
+    for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url, opts: route });
   });
   app.addHook('onReady', async () => {
     for (const r of routes) {
-      const c = r.opts.config as { permission?: string; auth?: string } | undefined;
+      const c = r.opts.config;
       if (!c || (c.permission === undefined) === (c.auth === undefined)) {
         throw new Error(`route ${r.method} ${r.url} must declare exactly one of config.permission or config.auth`);
       }

@@ -22,4 +22,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     ctx: RequestContext;
   }
+  interface FastifyInstance {
+    /** Every route registered so far, one entry per method, with the access rule it declared. */
+    routeAccess(): readonly { readonly method: string; readonly url: string; readonly access: RouteAccess }[];
+  }
 }

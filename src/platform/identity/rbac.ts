@@ -1,13 +1,17 @@
 // RBAC is data: permissions are `<resource>:<verb>` literals, roles are lists built by extending
-// smaller roles. Routes declare the permission they need; http/guard.ts enforces it.
+// smaller roles. Routes declare the permission they need; the guard in http/app.ts enforces it.
 
-export const verbs = ['list', 'get', 'create', 'update', 'delete', 'export', 'verify', 'pull', 'push'] as const;
+export const verbs = ['list', 'get', 'create', 'update', 'delete', 'export', 'verify'] as const;
 export type Verb = (typeof verbs)[number];
 
+// Every permission a role holds is checked by a route (`config.permission`) or a service;
+// test/platform/route-matrix.test.ts calls every route as each kind of caller. A project's
+// members, robots and policies are managed by whoever administers the project
+// (images/access.ts `managesProject`), not through permissions of their own.
 export const resources = [
-  'users', 'tokens', 'audit', 'rolebindings',
+  'users', 'tokens', 'audit',
   'tenants', 'clusters', 'namespaces', 'quotas', 'nodeports',
-  'projects', 'repositories', 'members', 'robots', 'registry-policies', 'gc',
+  'projects', 'repositories', 'gc',
 ] as const;
 export type Resource = (typeof resources)[number];
 
@@ -22,23 +26,24 @@ export type PlatformRole = (typeof platformRoleNames)[number];
 export const tenantRoleNames = ['tenant-viewer', 'tenant-member', 'tenant-admin'] as const;
 export type TenantRole = (typeof tenantRoleNames)[number];
 
+// `projects:list` opens the registry's project list (and the console's projects page); the list
+// holds only what the caller may see (images/access.ts).
 const user: readonly Permission[] = [...all('tokens', 'list', 'create', 'delete'), ...all('projects', 'list')];
 const auditor: readonly Permission[] = [...user, ...all('audit', 'list', 'export', 'verify')];
 const platformAdmin: readonly Permission[] = [
   ...auditor,
-  ...crud('users'), ...crud('rolebindings'), ...crud('tenants'), ...crud('clusters'), ...crud('namespaces'),
-  ...crud('quotas'), ...crud('nodeports'), ...crud('projects'), ...crud('repositories'), ...crud('members'),
-  ...crud('robots'), ...crud('registry-policies'), ...crud('gc'),
+  ...crud('users'), ...crud('tenants'), ...crud('clusters'), ...crud('namespaces'),
+  ...all('quotas', 'get', 'update'), ...all('nodeports', 'list', 'get', 'create', 'delete'),
+  ...all('projects', 'create', 'update', 'delete'), ...all('repositories', 'get'), ...all('gc', 'list', 'create'),
 ];
 
 const tenantViewer: readonly Permission[] = [
-  ...all('tenants', 'get'), ...all('namespaces', 'list', 'get'), ...all('quotas', 'list', 'get'),
-  ...all('projects', 'list', 'get'), ...all('repositories', 'list', 'get'), ...all('nodeports', 'list', 'get'),
+  ...all('tenants', 'get'), ...all('namespaces', 'list', 'get'), ...all('quotas', 'get'),
+  ...all('repositories', 'get'), ...all('nodeports', 'list', 'get'),
 ];
 const tenantMember: readonly Permission[] = [...tenantViewer, ...all('nodeports', 'create')];
 const tenantAdmin: readonly Permission[] = [
-  ...tenantMember, ...crud('namespaces'), ...crud('rolebindings'), ...crud('projects'), ...crud('members'),
-  ...crud('robots'), ...crud('registry-policies'), ...all('nodeports', 'delete'), ...all('audit', 'list'),
+  ...tenantMember, ...crud('namespaces'), ...all('projects', 'create', 'update', 'delete'), ...all('nodeports', 'delete'),
 ];
 
 /** Permissions of each platform role (applies everywhere). */
