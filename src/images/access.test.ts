@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actionsOn, allows, grant, mergeAccess, parseScopes, seesProject, type RegistryCaller } from './access.ts';
+import { actionsOn, allows, callerName, grant, managesProject, mergeAccess, parseScopes, seesProject, type RegistryCaller } from './access.ts';
 import type { Member, Project } from './model.ts';
 
 const project = (over: Partial<Project> = {}): Project => ({
@@ -27,33 +27,67 @@ test('project roles grant their actions; repository grants only on matching repo
   for (const [name, path, want] of cases) assert.deepEqual(sorted(actionsOn(user(name), project(), members, path)), want, `${name} on ${path}`);
 });
 
-test('administrators, tenant viewers, public projects, anonymous callers and robots', () => {
-  assert.deepEqual(sorted(actionsOn(user('root', { platformRoles: ['platform-admin'] }), project(), [], 'app')), ['delete', 'pull', 'push']);
-  assert.deepEqual(sorted(actionsOn(user('ta', { tenantRoles: [{ tenant: 'acme', role: 'tenant-admin' }] }), project(), [], 'app')), ['delete', 'pull', 'push']);
-  assert.deepEqual(sorted(actionsOn(user('tv', { tenantRoles: [{ tenant: 'acme', role: 'tenant-viewer' }] }), project(), [], 'app')), ['pull']);
-  assert.deepEqual(sorted(actionsOn(user('other', { tenantRoles: [{ tenant: 'beta', role: 'tenant-admin' }] }), project(), [], 'app')), []);
-  assert.deepEqual(sorted(actionsOn({ kind: 'anonymous' }, project({ public: true }), [], 'app')), ['pull']);
-  assert.deepEqual(sorted(actionsOn({ kind: 'anonymous' }, project(), [], 'app')), []);
+describe('actionsOn: administrators, tenant roles, public projects, anonymous callers, robots', () => {
   const robot: RegistryCaller = { kind: 'robot', name: 'robot$team+ci', project: 'team', permissions: [{ repositories: 'ci/**', actions: ['pull', 'push'] }] };
-  assert.deepEqual(sorted(actionsOn(robot, project(), [], 'ci/a/b')), ['pull', 'push']);
-  assert.deepEqual(sorted(actionsOn(robot, project(), [], 'app')), []);
-  assert.deepEqual(sorted(actionsOn(robot, project({ name: 'other' }), [], 'ci/a')), [], 'a robot never reaches another project');
-  assert.equal(seesProject(user('x'), project(), []), false);
-  assert.equal(seesProject(user('s'), project(), [member('s', 'developer', 'frontend/*')]), true);
+  const cases: readonly { name: string; caller: RegistryCaller; project?: Partial<Project>; path: string; want: string[] }[] = [
+    { name: 'a platform admin holds every action', caller: user('root', { platformRoles: ['platform-admin'] }), path: 'app', want: ['delete', 'pull', 'push'] },
+    { name: 'the admin of the project\'s tenant holds every action', caller: user('ta', { tenantRoles: [{ tenant: 'acme', role: 'tenant-admin' }] }), path: 'app', want: ['delete', 'pull', 'push'] },
+    { name: 'a viewer of the project\'s tenant pulls', caller: user('tv', { tenantRoles: [{ tenant: 'acme', role: 'tenant-viewer' }] }), path: 'app', want: ['pull'] },
+    { name: 'the admin of another tenant holds nothing', caller: user('other', { tenantRoles: [{ tenant: 'beta', role: 'tenant-admin' }] }), path: 'app', want: [] },
+    { name: 'anyone pulls from a public project', caller: { kind: 'anonymous' }, project: { public: true }, path: 'app', want: ['pull'] },
+    { name: 'an anonymous caller holds nothing in a private project', caller: { kind: 'anonymous' }, path: 'app', want: [] },
+    { name: 'a robot holds its actions on repositories its pattern covers', caller: robot, path: 'ci/a/b', want: ['pull', 'push'] },
+    { name: 'a robot holds nothing outside its pattern', caller: robot, path: 'app', want: [] },
+    { name: 'a robot never reaches another project', caller: robot, project: { name: 'other' }, path: 'ci/a', want: [] },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(sorted(actionsOn(c.caller, project(c.project), [], c.path)), c.want));
 });
 
-test('token scopes parse as Distribution parses them, and grants intersect', () => {
-  assert.deepEqual(parseScopes(['repository:team/app:pull,push repository:team/base:pull', 'registry:catalog:*', 'repository(plugin):team/x:pull', 'bad', 'repository:noactions:']), [
-    { type: 'repository', name: 'team/app', actions: ['pull', 'push'] },
-    { type: 'repository', name: 'team/base', actions: ['pull'] },
-    { type: 'registry', name: 'catalog', actions: ['*'] },
-    { type: 'repository', name: 'team/x', actions: ['pull'] },
-  ]);
-  assert.deepEqual(grant({ type: 'repository', name: 'a/b', actions: ['pull', 'push'] }, new Set(['pull'])).actions, ['pull']);
-  assert.deepEqual(grant({ type: 'repository', name: 'a/b', actions: ['*'] }, new Set(['pull', 'push'])).actions, []);
-  assert.deepEqual(mergeAccess(parseScopes(['repository:a/b:pull', 'repository:a/b:push'])), [{ type: 'repository', name: 'a/b', actions: ['pull', 'push'] }]);
+describe('seesProject', () => {
+  it('a stranger does not see a private project', () => assert.equal(seesProject(user('x'), project(), []), false));
+  it('a member with a repository grant sees the project', () => assert.equal(seesProject(user('s'), project(), [member('s', 'developer', 'frontend/*')]), true));
+});
+
+describe('managesProject', () => {
+  const cases: readonly { name: string; who: string; tenantRoles?: { tenant: string; role: 'tenant-viewer' | 'tenant-admin' }[]; members: Member[]; want: boolean }[] = [
+    { name: 'a project-admin of the whole project manages it', who: 'pa', members: [member('pa', 'project-admin')], want: true },
+    { name: 'a project-admin on some repositories only does not', who: 'pa', members: [member('pa', 'project-admin', 'web/*')], want: false },
+    { name: 'a maintainer does not', who: 'm', members: [member('m', 'maintainer')], want: false },
+    { name: 'another user\'s project-admin role does not count', who: 'x', members: [member('pa', 'project-admin')], want: false },
+    { name: 'the admin of the project\'s tenant manages it', who: 'ta', tenantRoles: [{ tenant: 'acme', role: 'tenant-admin' }], members: [], want: true },
+    { name: 'a viewer of the project\'s tenant does not', who: 'tv', tenantRoles: [{ tenant: 'acme', role: 'tenant-viewer' }], members: [], want: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const caller = user(c.who, { tenantRoles: c.tenantRoles ?? [] });
+      assert.ok(caller.kind === 'user');
+      assert.equal(managesProject(caller.principal, project(), c.members), c.want);
+    });
+  }
+});
+
+describe('callerName', () => {
+  const cases: readonly [string, RegistryCaller, string][] = [
+    ['anonymous', { kind: 'anonymous' }, 'anonymous'],
+    ['a user by the principal\'s name', user('alice'), 'alice'],
+    ['a robot by its full name', { kind: 'robot', name: 'robot$team+ci', project: 'team', permissions: [] }, 'robot$team+ci'],
+  ];
+  for (const [name, caller, want] of cases) it(name, () => assert.equal(callerName(caller), want));
+});
+
+describe('token scopes', () => {
+  it('parse as Distribution parses them', () => {
+    assert.deepEqual(parseScopes(['repository:team/app:pull,push repository:team/base:pull', 'registry:catalog:*', 'repository(plugin):team/x:pull', 'bad', 'repository:noactions:']), [
+      { type: 'repository', name: 'team/app', actions: ['pull', 'push'] },
+      { type: 'repository', name: 'team/base', actions: ['pull'] },
+      { type: 'registry', name: 'catalog', actions: ['*'] },
+      { type: 'repository', name: 'team/x', actions: ['pull'] },
+    ]);
+  });
+  it('a grant is the asked actions the caller holds', () => assert.deepEqual(grant({ type: 'repository', name: 'a/b', actions: ['pull', 'push'] }, new Set(['pull'])).actions, ['pull']));
+  it('`*` is granted only to a caller holding every action', () => assert.deepEqual(grant({ type: 'repository', name: 'a/b', actions: ['*'] }, new Set(['pull', 'push'])).actions, []));
+  it('accesses to one repository merge', () => assert.deepEqual(mergeAccess(parseScopes(['repository:a/b:pull', 'repository:a/b:push'])), [{ type: 'repository', name: 'a/b', actions: ['pull', 'push'] }]));
   const granted = [{ type: 'repository', name: 'a/b', actions: ['pull'] }];
-  assert.equal(allows(granted, 'repository', 'a/b', 'pull'), true);
-  assert.equal(allows(granted, 'repository', 'a/b', 'push'), false);
-  assert.equal(allows(granted, 'repository', 'a/c', 'pull'), false);
+  const allowCases: readonly [string, string, boolean][] = [['a/b', 'pull', true], ['a/b', 'push', false], ['a/c', 'pull', false]];
+  for (const [name, action, want] of allowCases) it(`a pull grant on a/b ${want ? 'allows' : 'refuses'} ${action} on ${name}`, () => assert.equal(allows(granted, 'repository', name, action), want));
 });
