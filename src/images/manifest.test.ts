@@ -1,9 +1,8 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accepts, isProblem, parseManifest, type ParsedManifest } from './manifest.ts';
 import { isRepositoryName, isTag } from './names.ts';
 import { parseDigest } from './digest.ts';
-import { RateLimiter } from './rate-limit.ts';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const image = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: d('a'), size: 2 }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: d('b'), size: 10 }] };
@@ -43,28 +42,30 @@ test('manifests that are refused, and why', () => {
   assert.ok(isProblem(parseManifest(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), '')), 'invalid UTF-8 is refused rather than stored altered');
 });
 
-test('Accept negotiation, names, tags, patterns, digests', () => {
-  assert.equal(accepts(undefined, image.mediaType), true);
-  assert.equal(accepts('application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json', image.mediaType), true);
-  assert.equal(accepts('application/vnd.docker.distribution.manifest.v2+json', image.mediaType), false);
-  assert.equal(accepts('*/*', image.mediaType), true);
-  for (const ok of ['team/app', 'a/b/c', 'team/my-app_1.x', 'a/b__c']) assert.equal(isRepositoryName(ok), true, ok);
-  for (const bad of ['app', 'Team/app', 'team/../x', 'team//x', 'team/-x', 'team/x-', 'team/%2e%2e', `t/${'a'.repeat(260)}`]) assert.equal(isRepositoryName(bad), false, bad);
-  assert.equal(isTag('v1.2.3_rc-1'), true);
-  assert.equal(isTag('.hidden'), false);
-  assert.equal(isTag('a'.repeat(129)), false);
-  assert.equal(parseDigest(`sha512:${'a'.repeat(128)}`)?.algorithm, 'sha512');
-  assert.equal(parseDigest(`sha256:${'A'.repeat(64)}`), undefined);
-  assert.equal(parseDigest(`md5:${'a'.repeat(32)}`), undefined);
+describe('Accept negotiation', () => {
+  const cases: readonly [string, string | undefined, boolean][] = [
+    ['no Accept header takes anything', undefined, true],
+    ['a list naming the type', 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json', true],
+    ['a list without the type', 'application/vnd.docker.distribution.manifest.v2+json', false],
+    ['*/*', '*/*', true],
+  ];
+  for (const [name, accept, want] of cases) it(name, () => assert.equal(accepts(accept, image.mediaType), want));
 });
 
-test('the rate limiter allows a burst of one second, then refills at the rate', () => {
-  let now = 0;
-  const rl = new RateLimiter(() => now);
-  for (let i = 0; i < 5; i++) assert.equal(rl.take('p', 5), 0);
-  const wait = rl.take('p', 5);
-  assert.ok(wait > 0 && wait <= 0.2, `wait ${wait}`);
-  now += 200;
-  assert.equal(rl.take('p', 5), 0);
-  assert.equal(rl.take('q', 5), 0, 'keys are independent');
+describe('repository names', () => {
+  for (const ok of ['team/app', 'a/b/c', 'team/my-app_1.x', 'a/b__c']) it(`${ok} is a name`, () => assert.equal(isRepositoryName(ok), true));
+  for (const bad of ['app', 'Team/app', 'team/../x', 'team//x', 'team/-x', 'team/x-', 'team/%2e%2e', `t/${'a'.repeat(260)}`]) {
+    it(`${bad.slice(0, 40)} is not a name`, () => assert.equal(isRepositoryName(bad), false));
+  }
+});
+
+describe('tags', () => {
+  const cases: readonly [string, string, boolean][] = [['letters, digits, . _ -', 'v1.2.3_rc-1', true], ['a leading dot', '.hidden', false], ['129 characters', 'a'.repeat(129), false]];
+  for (const [name, tag, want] of cases) it(name, () => assert.equal(isTag(tag), want));
+});
+
+describe('digests', () => {
+  it('sha512 parses', () => assert.equal(parseDigest(`sha512:${'a'.repeat(128)}`)?.algorithm, 'sha512'));
+  it('upper-case hex is refused', () => assert.equal(parseDigest(`sha256:${'A'.repeat(64)}`), undefined));
+  it('an unknown algorithm is refused', () => assert.equal(parseDigest(`md5:${'a'.repeat(32)}`), undefined));
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromCrossingPattern, matchPattern, maxPatternLength, maxPatternWildcards, patternProblem } from './pattern.ts';
+import { compilePattern, fromCrossingPattern, matchPattern, maxPatternLength, maxPatternWildcards, patternProblem } from './pattern.ts';
 
 const cases: readonly (readonly [pattern: string, value: string, matches: boolean])[] = [
   ['app', 'app', true],
@@ -38,6 +38,12 @@ const cases: readonly (readonly [pattern: string, value: string, matches: boolea
   ['release-*', 'release-1', true],
   ['', '', true],
   ['', 'x', false],
+  // Characters beyond ASCII take the matcher's other table (names never hold them; values may).
+  ['é*', 'éa', true],
+  ['*é', 'xé', true],
+  ['*é', 'xe', false],
+  ['a*', 'aé', true],
+  ['a?', 'aé', true],
 ];
 
 for (const [pattern, value, want] of cases) {
@@ -45,6 +51,17 @@ for (const [pattern, value, want] of cases) {
     assert.equal(matchPattern(pattern, value), want);
   });
 }
+
+test('one compiled matcher decides many values as a fresh one does (no state carried between values)', () => {
+  for (const pattern of ['frontend/*', 'v1.?', '*a*a*b', '**/api']) {
+    const matcher = compilePattern(pattern);
+    for (const [p, value, want] of cases) if (p === pattern) assert.equal(matcher(value), want, `${pattern} on ${value}`);
+  }
+  // Past 31 tokens the states span two words; the second must be cleared between values too.
+  const long = compilePattern(`${'a'.repeat(40)}*`);
+  assert.equal(long('a'.repeat(40)), true);
+  assert.equal(long(''), false, 'the previous value\'s match is not carried over');
+});
 
 test('a hostile pattern of the longest allowed shape against long names finishes in milliseconds', () => {
   const hostile = `${'*a'.repeat(maxPatternWildcards - 1)}*b`;
