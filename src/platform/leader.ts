@@ -59,6 +59,8 @@ export interface LeaderOptions {
   readonly registry: Registry;
   /** How often a follower tries the lock and the leader checks its connection (ms; 1000). */
   readonly pollMs?: number;
+  /** The clock an election is stamped with (`leader_epoch.elected_at`). */
+  readonly now?: () => Date;
 }
 
 interface Entry {
@@ -80,6 +82,7 @@ export class Leader {
   readonly #url?: string;
   readonly #logger: Logger;
   readonly #pollMs: number;
+  readonly #now: () => Date;
   readonly #stop = new AbortController();
   readonly #entries = new Set<Entry>();
   #term?: { readonly epoch: number; readonly controller: AbortController };
@@ -92,6 +95,7 @@ export class Leader {
     this.#url = o.databaseUrl;
     this.#logger = o.logger;
     this.#pollMs = o.pollMs ?? 1000;
+    this.#now = o.now ?? (() => new Date());
     const replica = o.replica;
     const leading = (): number => (this.isLeader() ? 1 : 0);
     const epoch = (): number => this.#seen.epoch ?? 0;
@@ -226,7 +230,7 @@ export class Leader {
 
   async #bumpEpoch(): Promise<number> {
     const row = await this.#db.kysely.updateTable('leader_epoch')
-      .set((eb) => ({ epoch: eb('epoch', '+', 1), holder: this.replica, elected_at: new Date().toISOString() }))
+      .set((eb) => ({ epoch: eb('epoch', '+', 1), holder: this.replica, elected_at: this.#now().toISOString() }))
       .where('id', '=', 1).returning('epoch').executeTakeFirstOrThrow();
     return Number(row.epoch);
   }
@@ -288,7 +292,7 @@ export class Leader {
     // Only the lock's holder bumps the epoch, so between winning and bumping no one else can.
     const bumped = await client.query<{ epoch: string }>(
       'UPDATE leader_epoch SET epoch = epoch + 1, holder = $1, elected_at = $2 WHERE id = 1 RETURNING epoch',
-      [this.replica, new Date().toISOString()]);
+      [this.replica, this.#now().toISOString()]);
     return Number(bumped.rows[0].epoch);
   }
 

@@ -173,11 +173,12 @@ describe('leader election (postgres, a vanished leader)', () => {
 });
 
 describe('leader election (sqlite)', () => {
-  it('the single process leads at once; its fenced writes pass', async () => {
+  it('the single process leads at once, stamped by its clock; its fenced writes pass', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'berth-leader-'));
     const db = openDatabase({ dataDir });
     const stop = new AbortController();
-    const leader = new Leader({ db, replica: 'only', logger, registry: new Registry() });
+    const electedAt = new Date('2031-05-06T07:08:09.000Z');
+    const leader = new Leader({ db, replica: 'only', logger, registry: new Registry(), now: () => electedAt });
     try {
       await migrate(db.kysely as never, 'sqlite', platformMigrations);
       const t = track(leader, stop.signal);
@@ -185,6 +186,8 @@ describe('leader election (sqlite)', () => {
       assert.deepEqual(leader.status(), { replica: 'only', leading: true, epoch: 1, leader: 'only' });
       assert.equal(t.terms.length, 1);
       assert.equal(await t.terms[0].fenced(async (tx) => (await tx.selectFrom('leader_epoch').select('holder').executeTakeFirstOrThrow()).holder), 'only');
+      const row = await db.kysely.selectFrom('leader_epoch').select('elected_at').executeTakeFirstOrThrow();
+      assert.equal(row.elected_at, electedAt.toISOString(), 'the election is stamped by the injected clock');
       stop.abort();
       await t.done;
       assert.equal(t.terms[0].signal.aborted, true);
