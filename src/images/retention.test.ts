@@ -43,6 +43,26 @@ test('children of kept indexes and referrers of kept artifacts stay; those of re
   assert.deepEqual(remove.map((a) => a.digest).sort(), [oldImg, oldSig].map((a) => a.digest).sort());
 });
 
+test('a referrer of a referrer listed before it stays with its kept subject (dependencies settle over passes)', () => {
+  const img = art('app', ['v1'], 2);
+  const sig = art('app', [], 3, { subject: img.digest });
+  // Listed first: kept only once `sig` is, which is kept only once `img` is.
+  const sigOfSig = art('app', [], 4, { subject: sig.digest });
+  const { keep, remove } = decide([sigOfSig, img, sig], [{ id: 'p', repositories: '**', keepLatest: 1 }]);
+  assert.deepEqual(keep.map((a) => a.digest).sort(), [img, sig, sigOfSig].map((a) => a.digest).sort());
+  assert.deepEqual(remove, []);
+});
+
+test('a referrer whose subject is not here (pushed before it) stays, and so do its own referrers', () => {
+  const early = art('app', [], 3, { subject: `sha256:${'f'.repeat(64)}` });
+  const onEarly = art('app', [], 4, { subject: early.digest });
+  const old = art('app', ['old'], 1);
+  const latest = art('app', ['latest'], 2);
+  const { keep, remove } = decide([onEarly, early, old, latest], [{ id: 'p', repositories: '**', keepLatest: 1 }]);
+  assert.deepEqual(keep.map((a) => a.digest).sort(), [early, onEarly, latest].map((a) => a.digest).sort());
+  assert.deepEqual(digests(remove), ['old']);
+});
+
 test('a policy with no keep rule keeps everything; immutability rules match repositories and tags', () => {
   const a = art('app', ['x'], 1);
   assert.equal(decide([a], [{ id: 'p', repositories: '**' }]).remove.length, 0);
