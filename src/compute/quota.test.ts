@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeObject, encodeResourceList, groupResourceString, type KubeObject, type ResourceQuota } from '../objects/index.ts';
-import { checkQuotas, initialUsage, chargeExisting, type QuotaUsage } from './quota.ts';
+import { checkQuotas, evaluateQuotas, initialUsage, chargeExisting, type QuotaUsage } from './quota.ts';
 import { EvaluatorRegistry } from './quota-evaluators/registry.ts';
 import { podEvaluator } from './quota-evaluators/pods.ts';
 import { persistentVolumeClaimEvaluator } from './quota-evaluators/persistent-volume-claims.ts';
@@ -171,6 +171,14 @@ describe('other kinds', () => {
 
 // Cases found by a mutation pass: each fails when the line it names is removed.
 describe('checkQuotas rules around the count', () => {
+  it('refuses, naming the quota, when a quota\'s scope selector cannot be evaluated (the ScopeError path)', () => {
+    const q = usage(quota('odd', { pods: '5' }, { scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'Bogus', values: ['x'] }] } }));
+    assert.deepEqual(checkQuotas(podEvaluator, [q], pod('p', [cpu('1')])), { allowed: false, message: 'error matching scopes of quota odd, err: "Bogus" is not a valid scope selector operator' });
+  });
+  it('an exceeded quota is a refusal in the evaluation itself, not only in its message', () => {
+    const ev = evaluateQuotas(podEvaluator, [usage(quota('q', { 'requests.cpu': '1' }))], pod('big', [cpu('2')]));
+    assert.equal(ev.allowed, false);
+  });
   it('refuses an object whose usage is negative, naming the resources (the negative-usage check)', () => {
     const q = usage(quota('q', { 'requests.cpu': '4' }));
     assert.deepEqual(checkQuotas(podEvaluator, [q], pod('neg', [cpu('-1')])), { allowed: false, message: 'quota usage is negative for resource(s): cpu,requests.cpu' });

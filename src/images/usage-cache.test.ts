@@ -48,3 +48,15 @@ test('a value read across a forget is returned but not kept: it may predate the 
   assert.equal(await cache.bytes({ project: 'p' }, fresh.load), 20);
   assert.equal(fresh.calls(), 1);
 });
+
+test('a value read across a clear is returned but not kept either', async () => {
+  const cache = new UsageCache({ ttlMs: 60_000 });
+  let release: (v: number) => void = () => {};
+  const slow = cache.bytes({ tenant: 't' }, () => new Promise<number>((r) => { release = r; }));
+  cache.clear();
+  release(10);
+  assert.equal(await slow, 10);
+  const fresh = loader(20);
+  assert.equal(await cache.bytes({ tenant: 't' }, fresh.load), 20);
+  assert.equal(fresh.calls(), 1);
+});
