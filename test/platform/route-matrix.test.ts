@@ -72,6 +72,7 @@ async function ensure(f: Fixture, method: string, path: string, body?: unknown):
 const p = `/api/v1/registry/projects/${project}`;
 const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: '', size: 0 }, layers: [] });
 const bogusDigest = `sha256:${'0'.repeat(64)}`;
+const np = '/api/v1/clusters/nowhere/nodeports';
 
 /** One row per registered route (HEAD routes follow their GET row unless they have their own). */
 const matrix: readonly Row[] = [
@@ -161,6 +162,16 @@ const matrix: readonly Row[] = [
   row('GET /api/v1/tenants/:tenant/namespaces/:cluster/:name', [401, 403, 403, 404, 403, 404, 404], { path: `/api/v1/tenants/${tenantA}/namespaces/nowhere/team` }),
   row('PATCH /api/v1/tenants/:tenant/namespaces/:cluster/:name', [401, 403, 403, 403, 403, 404, 404], { path: `/api/v1/tenants/${tenantA}/namespaces/nowhere/team`, body: {} }),
   row('DELETE /api/v1/tenants/:tenant/namespaces/:cluster/:name', [401, 403, 403, 403, 403, 404, 404], { path: `/api/v1/tenants/${tenantA}/namespaces/nowhere/team` }),
+
+  // NodePorts of a cluster that is not registered: past the guard, the service answers NotFound.
+  row('GET /api/v1/clusters/:cluster/nodeports', deny(404), { path: np }),
+  row('GET /api/v1/clusters/:cluster/nodeports/reservations', deny(404), { path: `${np}/reservations` }),
+  row('POST /api/v1/clusters/:cluster/nodeports/reservations', deny(404), { path: `${np}/reservations`, body: { ports: '30080', owner: 'legacy' } }),
+  row('POST /api/v1/clusters/:cluster/nodeports/reservations/import', deny(404), { path: `${np}/reservations/import`, body: { format: 'csv', data: '30081,legacy' } }),
+  row('DELETE /api/v1/clusters/:cluster/nodeports/reservations/:ports', deny(404), { path: `${np}/reservations/30080` }),
+  row('GET /api/v1/clusters/:cluster/nodeports/allocations', [401, 403, 403, 403, 403, 403, 404], { path: `${np}/allocations` }),
+  row('POST /api/v1/clusters/:cluster/nodeports/allocations', [401, 403, 403, 403, 403, 404, 404], { path: `${np}/allocations`, body: { tenant: tenantA } }),
+  row('DELETE /api/v1/clusters/:cluster/nodeports/allocations/:port', anyUser(404), { path: `${np}/allocations/30080` }),
 ];
 
 // The console's page is served to anyone; it answers 503 where the console is not built.
