@@ -59,6 +59,9 @@ describe('tenant quota decision', () => {
     });
     assert.equal(message(decide({ 'requests.storage': '2Gi' }, { 'requests.storage': '2Gi' }, claim('3Gi'), { old: claim(), subresource: 'status' })), 'allowed, reserve {"requests.storage":"2Gi"}');
   });
+  it('a refusal says allowed: false, not only in its message (found by a mutation pass)', () => {
+    assert.equal(decide({ pods: '1' }, { pods: '1' }, pod('p', [{}])).allowed, false);
+  });
   it('refusals carry the numbers apart from the words', () => {
     const d = decide({ pods: '1' }, { pods: '1' }, pod('p', [{}]));
     assert.ok(!d.allowed && d.refusal.reason === 'ExceededQuota');
