@@ -175,6 +175,17 @@ describe('limitRangerValidate messages (as kube-apiserver words them)', () => {
   ];
   for (const c of cases) it(c.name, () => assert.equal(limitRangerValidate(c.pod, [c.range]), c.want));
 
+  // Found by a mutation pass: each fails when the line it guards is removed.
+  const claim = (requests?: Record<string, string>) => decodeObject({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { resources: requests ? { requests } : {} } }) as PersistentVolumeClaim;
+  it('PersistentVolumeClaim min applies to the request', () => {
+    assert.equal(limitRangerValidate(claim({ storage: '500Mi' }), [lr('r', [{ type: 'PersistentVolumeClaim', min: { storage: '1Gi' } }])]), 'minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 500Mi');
+  });
+  it('a PersistentVolumeClaim max with no request says none is specified', () => {
+    assert.equal(limitRangerValidate(claim(), [lr('r', [{ type: 'PersistentVolumeClaim', max: { storage: '10Gi' } }])]), 'maximum storage usage per PersistentVolumeClaim is 10Gi.  No request is specified');
+  });
+  it('Container limits do not apply to a PersistentVolumeClaim', () => {
+    assert.equal(limitRangerValidate(claim({ storage: '20Gi' }), [lr('r', [{ type: 'Container', max: { 'ephemeral-storage': '1Gi' } }])]), undefined);
+  });
   it('PersistentVolumeClaim max applies to the request', () => {
     const pvc = decodeObject({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { resources: { requests: { storage: '20Gi' } } } }) as PersistentVolumeClaim;
     const range = lr('r', [{ type: 'PersistentVolumeClaim', max: { storage: '10Gi' }, min: { storage: '1Gi' } }]);
