@@ -156,11 +156,11 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await s.createUser('erin', pw);
       await s.setMember('team', 'erin', 'maintainer');
       // A database as the earlier version left it: the user's row gone, its membership kept,
-      // and the migration not yet applied (nor those after it: Kysely runs migrations only in
-      // order, and this database holds nothing the later ones change).
+      // and the migration not yet applied (nor the registry's after it: Kysely runs migrations only
+      // in order, and this database holds nothing they change; other areas' tables stay).
       const db = s.server.deps.db.kysely;
       await db.deleteFrom('users').where('name', '=', 'erin').execute();
-      await db.withTables<{ kysely_migration: { name: string } }>().deleteFrom('kysely_migration').where('name', '>=', '0105-images-members-of-deleted-users').execute();
+      await db.withTables<{ kysely_migration: { name: string } }>().deleteFrom('kysely_migration').where('name', '>=', '0105-images-members-of-deleted-users').where('name', '<', '0200').execute();
       await s.server.close();
       const again = await startServer(loadConfig(['--port', '0', '--host', '127.0.0.1', '--data-dir', s.dataDir], {
         BERTH_ADMIN_PASSWORD: adminPassword, BERTH_WEBHOOK_PORT: '0', ...(s.databaseUrl ? { BERTH_DATABASE_URL: s.databaseUrl } : {}),
