@@ -108,6 +108,21 @@ export function refusedChange(err: unknown): RefusedChange | undefined {
   return typeof err === 'object' && err !== null ? refusals.get(err) : undefined;
 }
 
+/**
+ * The one authorization check of a use case: Unauthorized without a principal, Forbidden (naming
+ * user, verb, resource and tenant) unless it holds `permission` platform-wide or, through a tenant
+ * role, in `tenant`. `change` runs it first; a service calls it directly only where it must read
+ * before deciding (a read, or a check that needs the object's tenant).
+ */
+export function authorize(ctx: RequestContext, permission: Permission, tenant?: string): void {
+  const p = ctx.principal;
+  if (!p) throw unauthorized();
+  if (!can(p, permission, tenant)) {
+    const [resource, verb] = permission.split(':');
+    throw forbidden(`user "${p.name}" cannot ${verb} ${resource}${tenant ? ` in tenant "${tenant}"` : ''}`);
+  }
+}
+
 /** The transaction a change body writes in: pass it to the area's store functions. */
 export type ChangeTx = Transaction<PlatformTables>;
 
@@ -128,11 +143,10 @@ export async function change<R>(deps: ChangeDeps, ctx: RequestContext, spec: Cha
     throw err;
   };
   if (spec.permission) {
-    const p = ctx.principal;
-    if (!p) refuse(unauthorized());
-    else if (!can(p, spec.permission, tenant || undefined)) {
-      const [resource, verb] = spec.permission.split(':');
-      refuse(forbidden(`user "${p.name}" cannot ${verb} ${resource}${tenant ? ` in tenant "${tenant}"` : ''}`));
+    try {
+      authorize(ctx, spec.permission, tenant || undefined);
+    } catch (err) {
+      refuse(err);
     }
   }
   return deps.db.transaction(async (tx) => {

@@ -6,10 +6,10 @@
 import { NodePortError, formatPortRange, type PortRange, type RandomInt } from '../compute/index.ts';
 import { actorOf, type RequestContext } from '../platform/context.ts';
 import { isUniqueViolation } from '../platform/db/database.ts';
-import { BerthError, alreadyExists, conflict, forbidden, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
+import { BerthError, alreadyExists, conflict, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
 import { decodeContinue, encodeContinue } from '../platform/http/paging.ts';
-import { can, type Permission } from '../platform/identity/rbac.ts';
-import { change, type ChangeDeps } from '../platform/usecase.ts';
+import { can } from '../platform/identity/rbac.ts';
+import { authorize, change, type ChangeDeps } from '../platform/usecase.ts';
 import {
   checkReservation, chooseFreePort, formatPortSpan, parsePortSpan, parseReservationImport, parseServiceRef, portStrip,
   type ImportedReservation, type PortSpan, type ReservationInput, type ReservationSpec, type StripRun,
@@ -344,16 +344,6 @@ export class NodePortService {
     }, async (tx) => {
       if (!(await store.deleteAllocation(tx, cluster, port, a.tenant))) throw missing();
     });
-  }
-}
-
-/** Refuses a caller without `permission` (in `tenant`, when given) as `change` would, before anything is looked up. */
-function authorize(ctx: RequestContext, permission: Permission, tenant?: string): void {
-  const p = ctx.principal;
-  if (!p) throw unauthorized();
-  if (!can(p, permission, tenant)) {
-    const [resource, verb] = permission.split(':');
-    throw forbidden(`user "${p.name}" cannot ${verb} ${resource}${tenant ? ` in tenant "${tenant}"` : ''}`);
   }
 }
 

@@ -11,9 +11,9 @@ import type { AuditLog } from '../platform/audit/service.ts';
 import type { RequestContext } from '../platform/context.ts';
 import type { Database } from '../platform/db/database.ts';
 import { isUniqueViolation } from '../platform/db/database.ts';
-import { BerthError, alreadyExists, conflict, forbidden, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
-import { can, type Permission } from '../platform/identity/rbac.ts';
-import { change, type ChangeDeps, type ChangeTx } from '../platform/usecase.ts';
+import { BerthError, alreadyExists, conflict, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
+import { can } from '../platform/identity/rbac.ts';
+import { authorize, change, type ChangeDeps, type ChangeTx } from '../platform/usecase.ts';
 import type { ClusterConnections } from './connections.ts';
 import { invalidValue, unsupportedValue } from './causes.ts';
 import {
@@ -136,15 +136,6 @@ function removalRefused(cluster: string, held: readonly NamespaceRecord[]): Bert
 function principalOf(ctx: RequestContext) {
   if (!ctx.principal) throw unauthorized();
   return ctx.principal;
-}
-
-/** Throws as `change` would for a caller without `permission`: used where I/O comes before the change's transaction. */
-function authorize(ctx: RequestContext, permission: Permission, tenant?: string): void {
-  const p = principalOf(ctx);
-  if (!can(p, permission, tenant)) {
-    const [resource, verb] = permission.split(':');
-    throw forbidden(`user "${p.name}" cannot ${verb} ${resource}${tenant ? ` in tenant "${tenant}"` : ''}`);
-  }
 }
 
 function expectedVersion(kind: string, name: string, given: string | undefined, current: string): number {
