@@ -14,6 +14,7 @@ import { NodePortService, type ClusterPortInfo, type TenantPortInfo } from './po
 import { TenantQuota } from './quota-admission-controller.ts';
 import { quotaReservationMigrations } from './quota-reservation-migrations.ts';
 import { tenancyRoutes } from './routes.ts';
+import { runUsedPorts } from './used-ports-controller.ts';
 import { TenancyService, grantRolesOfNewUser } from './service.ts';
 import * as store from './store.ts';
 
@@ -96,6 +97,7 @@ export function createTenancyArea(options: TenancyAreaOptions = {}): AreaModule 
             tenantQuota.run(signal),
             deps.leader.runWhileLeader('tenancy', (term) => runTenancyWork(work, term), signal),
             deps.leader.runWhileLeader('tenant-quota-sweeper', (term) => tenantQuota.admission.runSweeper(term.signal), signal),
+            deps.leader.runWhileLeader('tenancy-used-nodeports', (term) => runUsedPorts({ db: deps.db, connections, logger: work.logger }, term), signal),
           ]);
         },
       };

@@ -77,6 +77,20 @@ test('NodePort Services in tenant namespaces get their ports from Berth, live in
     expectOk(await east.request('DELETE', `/api/v1/namespaces/kube-system/services/${name}`), 'delete');
   });
 
+  await t.test('a Service outside every tenant holds its port: the map shows it used, a reservation of it is refused naming the Service, and Berth never hands it out', async () => {
+    const legacy = { ...service('legacy-gw', 30020), metadata: { name: 'legacy-gw' } };
+    expectOk(await createService(west, 'default', legacy), 'create default/legacy-gw');
+    await eventually('the watcher records the port as used', async () => {
+      const map = await must(s, admin, 'GET', '/api/v1/clusters/west/nodeports');
+      return map.used.some((u: any) => u.port === 30020 && u.namespace === 'default' && u.service === 'legacy-gw') ? true : undefined;
+    }, 15_000);
+    const r = await s.api('POST', '/api/v1/clusters/west/nodeports/reservations', { token: admin, body: { ports: '30015-30025', owner: 'someone' } });
+    assert.equal(r.status, 409, JSON.stringify(r.body));
+    assert.match(r.body.message, /default\/legacy-gw/);
+    const explicit = await createService(west, 'acme-shop', service('clash', 30020));
+    assert.notEqual(explicit.status, 201, 'the port of a live Service is not handed to a tenant');
+  });
+
   await t.test('50 Services created at once over both clusters all get ports outside the reserved range', async () => {
     const t0 = Date.now();
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => createService(i % 2 === 0 ? east : west, 'acme-shop', service(`burst-${i}`))));
