@@ -87,7 +87,8 @@ describe('the admission listener refuses bad input with a clear Status', () => {
     ['a body over 3 MiB, streamed without a length', () => post(server, '/admission/validate/test-policy', async function* () {
       for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024, 0x20);
     }, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }), 413, /larger than 3145728 bytes/],
-    ['a policy nobody registered', () => post(server, '/admission/validate/tenant-quota', review()), 404, /no admission policy serves \/admission\/validate\/tenant-quota/],
+    ['a policy nobody registered', () => post(server, '/admission/validate/nobody-serves-this', review()), 404, /no admission policy serves \/admission\/validate\/nobody-serves-this/],
+    ['a policy nobody registered, with a cluster', () => post(server, '/admission/validate/nobody-serves-this/east', review()), 404, /no admission policy serves \/admission\/validate\/nobody-serves-this/],
     ['a mode that does not exist', () => post(server, '/admission/audit/test-policy', review()), 404, /no admission policy serves/],
     ['another path', () => post(server, '/api/v1/users', review()), 404, /webhooks are POST \/admission\/validate\/<name>/],
     ['GET', () => post(server, '/admission/validate/test-policy', '', {}, 'GET'), 404, /no admission webhook at GET/],
