@@ -1,0 +1,157 @@
+// The tenant-quota admission webhook, on a real test control plane with Berth in this process.
+//
+// 1. Added latency: pods created through kube-apiserver at a steady rate (100 creates/s for
+//    10 s), first in a plain namespace that Berth's webhooks do not cover, then in a tenant
+//    namespace they do. The plain namespace gets copies of the tenant namespace's ResourceQuota
+//    and LimitRange first, so that the API server's own admission does the same work in both and
+//    the difference is the webhook round trips. Goal: p99 added < 10 ms.
+// 2. Handler throughput: one fixed AdmissionReview (a dry-run pod create in the tenant
+//    namespace: the whole decision runs, tenant found and quota checked, but a dry run reserves
+//    nothing, so every request does the same work) posted straight to Berth's admission listener
+//    with autocannon. Peer, in the same run and the same process: a bare Fastify HTTPS route with
+//    the same serving certificate and key answering the AdmissionReview response Berth gave.
+//    autocannon runs in a worker thread so it does not share the servers' event loop.
+//    Goal: Berth reaches at least half the bare route's requests/s.
+//
+// Run: node bench/admission.ts   (BENCH_SECONDS=5 for the throughput part)
+import { request as httpsRequest } from 'node:https';
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { eventually, expectOk, startClusters, type Cluster } from '../test/clusters/index.ts';
+import { startTestServer } from '../test/support/server.ts';
+import { must, registerCluster } from '../test/tenancy/support.ts';
+
+const rate = 100;
+const paceSeconds = 10;
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const connections = 20;
+const tenantNs = 'bench-jobs';
+const plainNs = 'bench-plain';
+
+const pod = (name: string) => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name },
+  spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'busybox', resources: { requests: { cpu: '1m', memory: '1Mi' }, limits: { cpu: '1m', memory: '1Mi' } } }] },
+});
+
+const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+
+interface Paced { readonly p50: number; readonly p99: number; readonly failed: number }
+
+/** Creates rate×paceSeconds pods in `ns` on a fixed schedule, not waiting for one to start the next. */
+async function paced(cluster: Cluster, ns: string): Promise<Paced> {
+  const count = rate * paceSeconds;
+  const latencies: number[] = [];
+  let failed = 0;
+  const t0 = performance.now();
+  const runs: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    runs.push((async () => {
+      const start = performance.now();
+      const r = await cluster.request('POST', `/api/v1/namespaces/${ns}/pods`, pod(`p-${i}`));
+      latencies.push(performance.now() - start);
+      if (r.status !== 201) failed++;
+    })());
+  }
+  await Promise.all(runs);
+  latencies.sort((a, b) => a - b);
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), failed };
+}
+
+async function load(url: string, body: string, ca: string): Promise<{ rps: number; p99: number; errors: number }> {
+  const r = await autocannon({
+    url, connections, duration: seconds, method: 'POST', workers: 1,
+    headers: { 'content-type': 'application/json' }, body, tlsOptions: { ca },
+  });
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+/** One POST over HTTPS trusting `ca` (fetch has no per-request CA); returns the body. */
+function postOnce(url: string, body: string, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: 'POST', ca, headers: { 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const [cluster] = await startClusters(1);
+const s = await startTestServer('sqlite');
+try {
+  const admin = await s.login();
+  await registerCluster(s, admin, 'bench', cluster);
+  await must(s, admin, 'POST', '/api/v1/tenants', { name: 'bench', clusters: ['bench'], quota: { pods: '100000' } });
+  await must(s, admin, 'POST', '/api/v1/tenants/bench/namespaces', { name: tenantNs, cluster: 'bench' });
+  await eventually('the webhook answers for the tenant namespace', async () => {
+    const hook = await cluster.request('GET', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/berth-admission');
+    if (hook.status !== 200) return undefined;
+    return (await cluster.request('POST', `/api/v1/namespaces/${tenantNs}/pods?dryRun=All`, pod('probe'))).status === 201 ? true : undefined;
+  }, 60_000);
+
+  expectOk(await cluster.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: plainNs } }), 'plain namespace');
+  for (const kind of ['resourcequotas', 'limitranges']) {
+    const items = (expectOk(await cluster.request('GET', `/api/v1/namespaces/${tenantNs}/${kind}`), kind) as { items: { kind?: string; metadata: { name: string }; spec: unknown }[] }).items;
+    for (const o of items) {
+      expectOk(await cluster.request('POST', `/api/v1/namespaces/${plainNs}/${kind}`, { apiVersion: 'v1', kind: kind === 'resourcequotas' ? 'ResourceQuota' : 'LimitRange', metadata: { name: o.metadata.name }, spec: o.spec }), `copy ${kind}`);
+    }
+  }
+
+  const without = await paced(cluster, plainNs);
+  const withHooks = await paced(cluster, tenantNs);
+
+  const admission = s.server.deps.admission;
+  const review = JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+    request: {
+      uid: '00000000-0000-0000-0000-00000000be17', kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' }, requestKind: { group: '', version: 'v1', kind: 'Pod' },
+      requestResource: { group: '', version: 'v1', resource: 'pods' }, name: 'bench-pod', namespace: tenantNs, operation: 'CREATE',
+      userInfo: { username: 'bench', groups: ['system:authenticated'] }, object: { ...pod('bench-pod'), metadata: { name: 'bench-pod', namespace: tenantNs } },
+      oldObject: null, dryRun: true, options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
+    },
+  });
+  const hookUrl = `${admission.url}/admission/validate/tenant-quota/bench`;
+  const answerBody = await postOnce(hookUrl, review, admission.caPem);
+  if (!(JSON.parse(answerBody) as { response?: { allowed?: boolean } }).response?.allowed) throw new Error(`the review was not allowed: ${answerBody}`);
+
+  const cert = admission.certificate();
+  const bare = Fastify({ logger: false, https: { cert: cert.certPem, key: cert.keyPem, minVersion: 'TLSv1.2' } });
+  bare.post('/admission/validate/bare', async (_req, reply) => reply.type('application/json; charset=utf-8').send(answerBody));
+  await bare.listen({ host: '127.0.0.1', port: 0 });
+  const addr = bare.server.address();
+  const bareUrl = `https://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/admission/validate/bare`;
+  let peer;
+  let berth;
+  try {
+    peer = await load(bareUrl, review, admission.caPem);
+    berth = await load(hookUrl, review, admission.caPem);
+  } finally {
+    await bare.close();
+  }
+
+  console.log(`\nAdmission benchmark: one test control plane, Berth in process (SQLite)\n`);
+  console.log(`pod creates at ${rate}/s for ${paceSeconds} s through kube-apiserver:`);
+  console.log(`${'namespace'.padEnd(34)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'failed'.padStart(7)}`);
+  console.log(`${'plain (no webhooks, peer)'.padEnd(34)} ${without.p50.toFixed(1).padStart(8)} ${without.p99.toFixed(1).padStart(8)} ${String(without.failed).padStart(7)}`);
+  console.log(`${'tenant (Berth webhooks)'.padEnd(34)} ${withHooks.p50.toFixed(1).padStart(8)} ${withHooks.p99.toFixed(1).padStart(8)} ${String(withHooks.failed).padStart(7)}`);
+  const added = withHooks.p99 - without.p99;
+  console.log(`added: p50 ${(withHooks.p50 - without.p50).toFixed(1)} ms, p99 ${added.toFixed(1)} ms`);
+  console.log(`goal: p99 added < 10 ms at ${rate} creates/s: ${added < 10 ? 'MET' : 'NOT MET'}\n`);
+  console.log(`webhook handler, one dry-run AdmissionReview, HTTPS, concurrency ${connections}, ${seconds} s each:`);
+  console.log(`${'case'.padEnd(34)} ${'req/s'.padStart(9)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)}`);
+  console.log(`${'bare Fastify HTTPS route (peer)'.padEnd(34)} ${peer.rps.toFixed(0).padStart(9)} ${peer.p99.toFixed(1).padStart(8)} ${String(peer.errors).padStart(7)}`);
+  console.log(`${'Berth tenant-quota webhook'.padEnd(34)} ${berth.rps.toFixed(0).padStart(9)} ${berth.p99.toFixed(1).padStart(8)} ${String(berth.errors).padStart(7)}`);
+  const ratio = berth.rps / peer.rps;
+  console.log(`goal: at least 0.50 of the bare route: ${ratio.toFixed(2)} ${ratio >= 0.5 ? 'MET' : 'NOT MET'}`);
+} finally {
+  await s.close();
+  await cluster.stop();
+}
