@@ -2,7 +2,7 @@
 import { fileNameFromDisposition, toApiError, toQuery } from './http.ts';
 import type {
   Artifact, AuditFilter, AuditList, AuditVerifyResult, Cluster, ClusterCreate, CreatedRobot, CreatedToken, GcRun, ImmutabilityRule, Items,
-  LoginResponse, Member, Namespace, Page, Policy, QuotaMap, ProjectCreate, ProjectView, Repository, RetentionCreate, RetentionPolicy,
+  LoginResponse, Member, Namespace, NodePortMap, Page, Policy, QuotaMap, ProjectCreate, ProjectView, Repository, RetentionCreate, RetentionPolicy,
   RetentionResult, Robot, RobotCreate, Tenant, TenantUsage, TokenList, User, UserCreate, UserList, UserPatch, WhoAmI,
 } from './model.ts';
 
@@ -241,6 +241,11 @@ export class ApiClient {
   /** One cluster with its conditions, version, nodes and capacity. */
   getCluster(name: string): Promise<Cluster> {
     return this.#json('GET', `/api/v1/clusters/${seg(name)}`);
+  }
+
+  /** A cluster's NodePort map: reserved, allocated and used ports, and the range as a strip (needs `nodeports:list`). */
+  getNodePorts(cluster: string): Promise<NodePortMap> {
+    return this.#json('GET', `/api/v1/clusters/${seg(cluster)}/nodeports`);
   }
 
   /** Registers a cluster; Berth probes the kubeconfig first, so an unreachable or refused one rejects with the server's words. */

@@ -4,7 +4,7 @@
 // the overview the console now opens on, with what needs attention as the reconciler (which the
 // server runs) recorded it — a full namespace, an object it failed to apply; a tenant's quota and a
 // namespace's quota, LimitRange and object states; a namespace created and deleted by the
-// admin; Chinese; and a tenant viewer's narrower view.
+// admin; Chinese; a cluster's NodePort strip with a reservation; and a tenant viewer's narrower view.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -230,6 +230,32 @@ async function inChinese(page: Page): Promise<void> {
   await page.getByText('English', { exact: true }).click();
 }
 
+/** A reservation made through the API shows on the cluster's page: a reserved segment of the strip, its owner in the table; in English and Chinese. */
+async function nodePorts(page: Page, s: TestServer, token: string): Promise<void> {
+  await must(s, token, 'POST', '/api/v1/clusters/east/nodeports/reservations', { ports: '30100-30109', owner: 'legacy-lb', note: 'the old balancer' });
+  const map = await must(s, token, 'GET', '/api/v1/clusters/east/nodeports');
+  await page.getByRole('menu').getByText('Clusters', { exact: true }).click();
+  await page.getByRole('link', { name: 'east', exact: true }).click();
+  await page.waitForURL('**/clusters/east');
+  const section = page.getByTestId('cluster-nodeports');
+  const reserved = section.getByTestId('strip-reserved');
+  await reserved.waitFor();
+  assert.equal(await reserved.getAttribute('data-ports'), '30100-30109');
+  assert.equal((await section.getByTestId('nodeports-summary').innerText()).trim(), `${map.free} of ${map.size} ports free in ${map.range}`);
+  assert.equal(map.free, map.size - 10);
+  await reserved.hover();
+  await page.getByRole('tooltip').getByText('30100-30109: Reserved (10 ports)', { exact: true }).waitFor();
+  const row = section.getByTestId('nodeports-reserved').getByRole('row').filter({ hasText: 'legacy-lb' });
+  assert.deepEqual((await row.getByRole('cell').allInnerTexts()).map((c) => c.trim()), ['30100-30109', 'legacy-lb', 'the old balancer']);
+
+  await page.getByText('中文', { exact: true }).click();
+  await section.getByText('预留端口', { exact: true }).waitFor();
+  await section.getByTestId('nodeports-legend').getByText('已预留', { exact: true }).waitFor();
+  assert.equal((await section.getByTestId('nodeports-summary').innerText()).trim(), `${map.range} 中 ${map.size} 个端口有 ${map.free} 个空闲`);
+  await section.getByTestId('nodeports-reserved').getByRole('row').filter({ hasText: 'legacy-lb' }).waitFor();
+  await page.getByText('English', { exact: true }).click();
+}
+
 async function asViewer(browser: Browser, url: string): Promise<void> {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
   try {
@@ -269,10 +295,12 @@ test('console: clusters, the overview, a tenant and its namespace, against real 
     await login(page, s.url, 'admin', adminPassword, '/overview');
     await page.getByTestId('attention-none').waitFor();
     await registerThroughTheForm(page, east, west);
-    state = await tenancyState(s, await s.login(), east, west);
+    const token = await s.login();
+    state = await tenancyState(s, token, east, west);
     await overview(page);
     await tenantAndNamespace(page);
     await inChinese(page);
+    await nodePorts(page, s, token);
     assert.deepEqual(pageErrors, []);
     await context.close();
     await asViewer(browser, s.url);

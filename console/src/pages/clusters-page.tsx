@@ -1,5 +1,6 @@
 // Clusters (needs `clusters:list`): the list with status, version, nodes and capacity, a form
-// that registers a cluster from a pasted kubeconfig, and a cluster's own page with its conditions.
+// that registers a cluster from a pasted kubeconfig, and a cluster's own page with its conditions
+// and its NodePorts.
 import { useState } from 'react';
 import {
   Alert, App as AntApp, Breadcrumb, Button, Checkbox, Descriptions, Form, Input, Modal, Popconfirm, Result, Select, Space, Table, Tag, Typography,
@@ -18,6 +19,7 @@ import { useSession } from '../session.ts';
 import { parseKeyValues } from '../tenancy-format.ts';
 import { parseTenancyPath, tenancyPath } from '../tenancy-path.ts';
 import { useAsync } from '../use-async.ts';
+import { ClusterNodePorts } from './cluster-nodeports.tsx';
 import { ClusterStatusTag } from './tenancy-parts.tsx';
 
 interface RegisterValues {
@@ -202,6 +204,7 @@ function ClusterDetail({ name }: { readonly name: string }) {
           </div>
         </>
       )}
+      {c && can(user.permissions, 'nodeports:list') && <ClusterNodePorts cluster={name} loaded={c} />}
     </Space>
   );
 }
