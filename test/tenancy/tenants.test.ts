@@ -210,7 +210,6 @@ async function renderAndUsage(s: TestServer, t: Tokens, foreign: string, eastClu
     next = page.continue ?? '';
   } while (next !== '');
   assert.deepEqual(seen.map((n) => `${n.cluster}/${n.name}`), usage.namespaces.map((n: any) => `${n.cluster}/${n.name}`));
-  for (const n of seen) assert.ok(n.objects.some((o: any) => o.kind === 'Namespace' && o.name === n.name), `${n.name} lists its own Namespace object`);
   assert.equal((await s.api('GET', '/api/v1/tenants/acme/namespaces?continue=bm90LWEtdG9rZW4', { token: t.victor })).status, 400);
 }
 
