@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { adminPassword } from '../support/server.ts';
@@ -68,7 +68,9 @@ function entries(dir: string): string[] {
 function leftovers(trace: NodeTrace): string[] {
   const found: string[] = [];
   if (existsSync(trace.dir)) found.push(`folder ${trace.dir}`);
-  if (execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(trace.netns)) found.push(`netns ${trace.netns}`);
+  // Exact names: berth-10-200-24 is a prefix of berth-10-200-240, another test's node.
+  const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]);
+  if (namespaces.includes(trace.netns)) found.push(`netns ${trace.netns}`);
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     if (line.split(' ')[4]?.startsWith(`${trace.dir}/`) === true) found.push(`mount ${line.split(' ')[4]}`);
   }
@@ -86,7 +88,7 @@ function leftovers(trace: NodeTrace): string[] {
   const shims = new Set(trace.ids.map((id) => join('/run/containerd/s', createHash('sha256').update(join(socket, 'k8s.io', id)).digest('hex'))));
   found.push(...entries('/run/containerd/s').filter((e) => shims.has(e)));
   for (const d of ['/var/lib/cni/results', '/var/log/containers', '/run/containerd/runc/k8s.io']) {
-    found.push(...entries(d).filter((e) => e.includes(trace.netns) || trace.ids.some((id) => e.includes(id))));
+    found.push(...entries(d).filter((e) => basename(e).startsWith(`${trace.netns}-`) || trace.ids.some((id) => e.includes(id))));
   }
   if (kubeletRuns.length === 0 && existsSync('/var/lib/kubelet')) found.push('/var/lib/kubelet with no kubelet running');
   return found;
