@@ -82,6 +82,19 @@ export interface ReconcilerOptions {
 }
 
 /** The kinds renderTenant produces; the workers watch these, by Berth's label. */
+/** Resolves on the wake function handed to `arm` being called, or on `signal` aborting; the wake is disarmed (`arm(undefined)`) either way. */
+function untilWoken(signal: AbortSignal, arm: (wake: (() => void) | undefined) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      arm(undefined);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    arm(done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export const managedKinds: readonly KindRef[] = [
   { apiVersion: 'v1', kind: 'Namespace' },
   { apiVersion: 'v1', kind: 'ResourceQuota' },
@@ -216,15 +229,7 @@ class ClusterWorker {
 
   #whenDirty(signal: AbortSignal): Promise<void> {
     if (this.#dirty || signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.#wake = undefined;
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      this.#wake = done;
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return untilWoken(signal, (wake) => { this.#wake = wake; });
   }
 
   async #failed(err: unknown): Promise<void> {
@@ -513,16 +518,7 @@ export class Reconciler {
           this.#membershipDirty = false;
           await this.#syncWorkers(signal);
         }
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            this.#wake = undefined;
-            signal.removeEventListener('abort', done);
-            resolve();
-          };
-          this.#wake = done;
-          signal.addEventListener('abort', done, { once: true });
-          if (this.#membershipDirty || signal.aborted) done();
-        });
+        if (!this.#membershipDirty && !signal.aborted) await untilWoken(signal, (wake) => { this.#wake = wake; });
       }
     } finally {
       clearInterval(resync);
