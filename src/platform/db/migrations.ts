@@ -2,7 +2,6 @@
 // composition root concatenates them. Names sort in application order: `<NNNN>-<area>-<what>`.
 import { Migrator, sql, type Kysely, type Migration as KyselyMigration } from 'kysely';
 import type { Dialect } from './database.ts';
-import { tlsMigration } from '../tls/store.ts';
 
 /** A schema change. `up` receives the dialect so that it can choose column types. */
 export interface Migration {
@@ -115,7 +114,18 @@ export const platformMigrations: readonly Migration[] = [
       await db.insertInto('leader_epoch' as never).values({ id: 1, epoch: 0, holder: '', elected_at: '' } as never).execute();
     },
   },
-  tlsMigration,
+  {
+    // The certificate authorities of tls/store.ts, shared by every replica.
+    name: '0003-platform-tls',
+    async up(db) {
+      await db.schema.createTable('tls_authorities')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('cert_pem', 'text', (c) => c.notNull())
+        .addColumn('key_sealed', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
 
 /**

@@ -6,9 +6,8 @@
 // replica issues its own at start and on rotation, and its key stays in memory.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Migration } from '../db/migrations.ts';
 
-/** Row type of `tls_authorities`. */
+/** Row type of `tls_authorities` (created by the platform migration `0003-platform-tls`). */
 export interface TlsAuthoritiesTable {
   readonly name: string;
   readonly cert_pem: string;
@@ -21,19 +20,6 @@ export interface TlsAuthoritiesTable {
 export interface TlsTables {
   readonly tls_authorities: TlsAuthoritiesTable;
 }
-
-/** Creates `tls_authorities`. */
-export const tlsMigration: Migration = {
-  name: '0003-platform-tls',
-  async up(db) {
-    await db.schema.createTable('tls_authorities')
-      .addColumn('name', 'text', (c) => c.primaryKey())
-      .addColumn('cert_pem', 'text', (c) => c.notNull())
-      .addColumn('key_sealed', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .execute();
-  },
-};
 
 /** A stored CA: its certificate and private key, PEM. */
 export interface StoredAuthority {
