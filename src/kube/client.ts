@@ -10,8 +10,6 @@ import { createInterface } from 'node:readline';
 import { BerthError, invalid } from '../platform/errors.ts';
 import { errorFromNetwork, errorFromResponse, KubeError } from './errors.ts';
 import { parseKubeconfig } from './kubeconfig.ts';
-import { probeCluster } from './probe.ts';
-import type { ClusterProbe } from './probe.ts';
 import type { ClusterCredentials } from './kubeconfig.ts';
 import { defaultRateLimit, TokenBucket } from './rate-limit.ts';
 import type { RateLimit } from './rate-limit.ts';
@@ -445,11 +443,6 @@ export class ClusterClient {
       lines.close();
       req.destroy();
     }
-  }
-
-  /** Probes the cluster (see {@link probeCluster}): reachability, version, nodes and allocatable capacity. Never throws for the cluster's sake. */
-  probe(options: RequestOptions = {}): Promise<ClusterProbe> {
-    return probeCluster(this, options);
   }
 
   /** The API server's `/version`. */

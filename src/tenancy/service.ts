@@ -6,6 +6,7 @@
 // clusters are reached only through connections.ts.
 import type { Logger } from 'pino';
 import { dns1123LabelErrors, labelValueErrors, qualifiedNameErrors } from '../objects/index.ts';
+import { probeCluster } from '../kube/index.ts';
 import type { ClusterClient, ClusterProbe, KubeObject } from '../kube/index.ts';
 import type { AuditLog } from '../platform/audit/service.ts';
 import type { RequestContext } from '../platform/context.ts';
@@ -236,7 +237,7 @@ export class TenancyService {
       throw err;
     }
     try {
-      const probe = await client.probe({ timeoutMs: this.#probeTimeoutMs });
+      const probe = await probeCluster(client, { timeoutMs: this.#probeTimeoutMs });
       const facts = factsOf(probe);
       if (facts === undefined) {
         throw invalid('Cluster', name, [{
@@ -435,7 +436,7 @@ export class TenancyService {
       let facts: ProbedFacts | undefined;
       try {
         const client = await this.#connections.clientFor(cluster);
-        const probe = await client.probe({ timeoutMs: this.#probeTimeoutMs, signal });
+        const probe = await probeCluster(client, { timeoutMs: this.#probeTimeoutMs, signal });
         facts = factsOf(probe);
         if (facts !== undefined) {
           cond = { ready: true, reason: 'ProbeSucceeded', message: readyMessage(facts) };

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { createNamespace, createNode, eventually, expectOk, startCluster, uniqueName, waitForQuotaUsed } from '../clusters/index.ts';
 import type { Cluster } from '../clusters/index.ts';
 import { writeClusterPki } from '../clusters/pki.ts';
-import { ClusterClient, inlineKubeconfigFile } from '../../src/kube/index.ts';
+import { ClusterClient, inlineKubeconfigFile, probeCluster } from '../../src/kube/index.ts';
 import type { KubeError } from '../../src/kube/index.ts';
 import { BerthError } from '../../src/platform/errors.ts';
 import type { KubeObject } from '../../src/kube/index.ts';
@@ -337,7 +337,7 @@ test('the rate limit bounds requests to burst, then qps; a waiting request can b
 test('probe reports the version and the nodes\' allocatable capacity as kubectl sees them', async () => {
   await createNode(cluster, { capacity: { cpu: '4', memory: '8Gi' } });
   await createNode(cluster, { capacity: { cpu: '2500m', memory: '3Gi', pods: '50' }, allocatable: { cpu: '2', memory: '2560Mi', pods: '40' } });
-  const probe = await client.probe();
+  const probe = await probeCluster(client);
   assert.equal(probe.reachable, true);
   const kv = JSON.parse(await kubectl(cluster, ['version', '-o', 'json']));
   assert.equal(probe.version?.gitVersion, kv.serverVersion.gitVersion);
@@ -356,7 +356,7 @@ test('probe reports the version and the nodes\' allocatable capacity as kubectl 
   assert.deepEqual(probe.nodes?.allocatable, { cpu: '6', memory: '10752Mi', pods: '150' });
 
   const down = new ClusterClient({ name: 'down', kubeconfig: kubeconfigFor({ server: 'https://127.0.0.1:1' }, { token: 't' }) });
-  const unreachable = await down.probe();
+  const unreachable = await probeCluster(down);
   down.close();
   assert.equal(unreachable.reachable, false);
   assert.equal(unreachable.error?.reason, 'ServiceUnavailable');
