@@ -1,7 +1,12 @@
-// Shared plumbing for CLI commands: flag parsing with clear errors, and one place that turns
-// failures into a message and an exit status.
+// Shared plumbing for CLI commands: what a command module is, flag parsing with clear errors,
+// and one place that turns failures into a message and an exit status.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from './client.ts';
+
+/** A command module: parses its own arguments and returns the exit status. */
+export interface CommandModule {
+  run(args: readonly string[]): Promise<number>;
+}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

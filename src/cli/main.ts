@@ -1,11 +1,7 @@
 // The `berth` command: dispatches the first word to a command module. Each module exports
 // `run(args)` that resolves to the process exit status; modules load lazily so that a quick
 // command such as `berth check` never pays for the server's imports.
-
-/** A command module: parses its own arguments and returns the exit status. */
-export interface CommandModule {
-  run(args: readonly string[]): Promise<number>;
-}
+import type { CommandModule } from './command.ts';
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   server: { summary: 'run the Berth server', load: () => import('./server.ts') },

@@ -1,8 +1,8 @@
 // `berth login`, `berth logout`, `berth whoami`.
 import { CliError, forgetLogin, loadClient, makeClient, readLogin, writeLogin } from './client.ts';
 import { flags, guarded, readStdin } from './command.ts';
+import type { CommandModule } from './command.ts';
 import { outputFormat, print } from './output.ts';
-import type { CommandModule } from './main.ts';
 
 const loginUsage = 'usage: berth login --server URL --username U (--password P | --password-stdin)';
 
