@@ -1,6 +1,6 @@
 // The console's API client against a real `berth server`: bearer tokens, Status errors, the
 // session ending on 401, optimistic concurrency, lockout, exports.
-import { after, before, test } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiClient } from '../console/src/api-client.ts';
 import { ApiError } from '../console/src/http.ts';
@@ -128,66 +128,131 @@ test('audit: filtered list, export with the server file name, verify', async () 
   await c.api.revokeToken(created.id);
 });
 
-test('registry: projects with usage, members, robots, policies and retention through the console client', async () => {
-  const c = client(berth.adminToken);
-  const project = unique('reg');
-  const created = await c.api.createProject({ name: project, storageLimit: 10 * 1024 * 1024, artifactLimit: 5 });
-  assert.deepEqual(created.usage, { storageBytes: 0, artifacts: 0, repositories: 0 });
-  assert.equal(created.tenant, '');
-  const listed = (await c.api.listProjects()).items.find((p) => p.name === project);
-  assert.equal(listed?.storageLimit, 10 * 1024 * 1024);
-  assert.deepEqual(listed?.usage, { storageBytes: 0, artifacts: 0, repositories: 0 }, 'the list carries each project\'s usage');
-  assert.equal((await c.api.getProject(project)).artifactLimit, 5);
-  await assert.rejects(c.api.createProject({ name: project }), (err: unknown) => err instanceof ApiError && err.code === 409);
-  await assert.rejects(c.api.createProject({ name: 'Bad_Name!' }), (err: unknown) =>
-    err instanceof ApiError && err.code === 422 && err.causes.some((x) => x.field === 'name'));
-  assert.deepEqual((await c.api.listRepositories(project)).items, []);
+// These cases share one project, one member and the guest's session, and run in order.
+describe('registry: projects with usage, members, robots, policies and retention through the console client', () => {
+  let c: ReturnType<typeof client>;
+  let project: string;
+  let user: string;
+  let password: string;
+  let guest: ReturnType<typeof client>;
+  let rule: Awaited<ReturnType<ApiClient['createImmutabilityRule']>>;
+  let keep: Awaited<ReturnType<ApiClient['createRetentionPolicy']>>;
 
-  // Members: a whole-project grant and a repository grant of one user are two rows, removed one by one.
-  const user = unique('member');
-  const password = `pw-${crypto.randomUUID()}`;
-  await c.api.createUser({ name: user, password, platformRoles: ['user'] });
-  await c.api.setMember(project, user, 'guest', '');
-  await c.api.setMember(project, user, 'developer', 'team/*');
-  const grants = (await c.api.listMembers(project)).items.filter((m) => m.user === user).map((m) => `${m.role}:${m.repositories}`).sort();
-  assert.deepEqual(grants, ['developer:team/*', 'guest:']);
-  await c.api.removeMember(project, user, 'team/*');
-  assert.deepEqual((await c.api.listMembers(project)).items.filter((m) => m.user === user).map((m) => m.repositories), ['']);
+  before(() => {
+    c = client(berth.adminToken);
+    project = unique('reg');
+    user = unique('member');
+    password = `pw-${crypto.randomUUID()}`;
+  });
 
-  // A guest may read the project but not its robots: the console shows 403 as "not allowed".
-  const guest = client((await c.api.login(user, password)).token);
-  assert.equal((await guest.api.getProject(project)).name, project);
-  await assert.rejects(guest.api.listRobots(project), (err: unknown) => err instanceof ApiError && err.code === 403);
-  await assert.rejects(guest.api.getProject(unique('hidden')), (err: unknown) => err instanceof ApiError && err.code === 404);
-  assert.equal(guest.unauthorized(), 0, 'a refusal is not the end of the session');
+  it('creates a project with its limits and zero usage, in no tenant', async () => {
+    const created = await c.api.createProject({ name: project, storageLimit: 10 * 1024 * 1024, artifactLimit: 5 });
+    assert.deepEqual(created.usage, { storageBytes: 0, artifacts: 0, repositories: 0 });
+    assert.equal(created.tenant, '');
+  });
 
-  // Robots: the secret comes once, never in the list; deletion removes it.
-  const robot = await c.api.createRobot(project, { name: 'ci', expiresInDays: 3, permissions: [{ repositories: '**', actions: ['pull', 'push'] }] });
-  assert.equal(robot.username, `robot$${project}+ci`);
-  assert.ok(robot.secret.length >= 20);
-  const days = (Date.parse(robot.expiresAt) - Date.parse(robot.createdAt)) / 86_400_000;
-  assert.ok(Math.abs(days - 3) < 0.01, `expires in ${days} days`);
-  const listedRobots = (await c.api.listRobots(project)).items;
-  assert.deepEqual(listedRobots.map((r) => r.name), ['ci']);
-  assert.ok(!('secret' in listedRobots[0]));
-  await c.api.deleteRobot(project, 'ci');
-  assert.deepEqual((await c.api.listRobots(project)).items, []);
+  it('lists projects with their limits and usage', async () => {
+    const listed = (await c.api.listProjects()).items.find((p) => p.name === project);
+    assert.equal(listed?.storageLimit, 10 * 1024 * 1024);
+    assert.deepEqual(listed?.usage, { storageBytes: 0, artifacts: 0, repositories: 0 }, 'the list carries each project\'s usage');
+  });
 
-  // Policies: an immutability rule and a retention policy; retention on an empty project removes nothing.
-  const rule = await c.api.createImmutabilityRule(project, { tags: 'v*' });
-  assert.equal(rule.repositories, '**', 'every repository, across segments');
-  const keep = await c.api.createRetentionPolicy(project, { keepLatest: 2, keepTags: ['release-*'] });
-  await assert.rejects(c.api.createRetentionPolicy(project, {}), (err: unknown) => err instanceof ApiError && err.code === 422);
-  const kinds = (await c.api.listPolicies(project)).items.map((p) => p.kind).sort();
-  assert.deepEqual(kinds, ['immutability', 'retention']);
-  assert.deepEqual(await c.api.runRetention(project, true), { project, dryRun: true, removed: [], kept: 0 });
-  await c.api.deletePolicy(project, keep.id);
-  await c.api.deletePolicy(project, rule.id);
-  assert.deepEqual((await c.api.listPolicies(project)).items, []);
+  it('reads one project', async () => {
+    assert.equal((await c.api.getProject(project)).artifactLimit, 5);
+  });
 
-  await c.api.deleteProject(project);
-  await assert.rejects(c.api.getProject(project), (err: unknown) => err instanceof ApiError && err.code === 404);
-  await c.api.deleteUser(user);
+  it('refuses a project name that is taken with 409', async () => {
+    await assert.rejects(c.api.createProject({ name: project }), (err: unknown) => err instanceof ApiError && err.code === 409);
+  });
+
+  it('refuses an invalid project name with 422 naming the field', async () => {
+    await assert.rejects(c.api.createProject({ name: 'Bad_Name!' }), (err: unknown) =>
+      err instanceof ApiError && err.code === 422 && err.causes.some((x) => x.field === 'name'));
+  });
+
+  it('lists no repositories in a new project', async () => {
+    assert.deepEqual((await c.api.listRepositories(project)).items, []);
+  });
+
+  it('keeps a whole-project grant and a repository grant of one user as two rows', async () => {
+    await c.api.createUser({ name: user, password, platformRoles: ['user'] });
+    await c.api.setMember(project, user, 'guest', '');
+    await c.api.setMember(project, user, 'developer', 'team/*');
+    const grants = (await c.api.listMembers(project)).items.filter((m) => m.user === user).map((m) => `${m.role}:${m.repositories}`).sort();
+    assert.deepEqual(grants, ['developer:team/*', 'guest:']);
+  });
+
+  it('removes one grant by its repositories and keeps the other', async () => {
+    await c.api.removeMember(project, user, 'team/*');
+    assert.deepEqual((await c.api.listMembers(project)).items.filter((m) => m.user === user).map((m) => m.repositories), ['']);
+  });
+
+  it('lets a guest read the project', async () => {
+    guest = client((await c.api.login(user, password)).token);
+    assert.equal((await guest.api.getProject(project)).name, project);
+  });
+
+  it('refuses a guest the project\'s robots with 403 (shown as "not allowed")', async () => {
+    await assert.rejects(guest.api.listRobots(project), (err: unknown) => err instanceof ApiError && err.code === 403);
+  });
+
+  it('answers a guest 404 for a project it cannot see', async () => {
+    await assert.rejects(guest.api.getProject(unique('hidden')), (err: unknown) => err instanceof ApiError && err.code === 404);
+  });
+
+  it('does not end the guest\'s session on those refusals', () => {
+    assert.equal(guest.unauthorized(), 0, 'a refusal is not the end of the session');
+  });
+
+  it('creates a robot: its name, its secret once, its expiry', async () => {
+    const robot = await c.api.createRobot(project, { name: 'ci', expiresInDays: 3, permissions: [{ repositories: '**', actions: ['pull', 'push'] }] });
+    assert.equal(robot.username, `robot$${project}+ci`);
+    assert.ok(robot.secret.length >= 20);
+    const days = (Date.parse(robot.expiresAt) - Date.parse(robot.createdAt)) / 86_400_000;
+    assert.ok(Math.abs(days - 3) < 0.01, `expires in ${days} days`);
+  });
+
+  it('lists robots without their secret', async () => {
+    const listedRobots = (await c.api.listRobots(project)).items;
+    assert.deepEqual(listedRobots.map((r) => r.name), ['ci']);
+    assert.ok(!('secret' in listedRobots[0]));
+  });
+
+  it('deletes a robot', async () => {
+    await c.api.deleteRobot(project, 'ci');
+    assert.deepEqual((await c.api.listRobots(project)).items, []);
+  });
+
+  it('creates an immutability rule that covers every repository, across segments, by default', async () => {
+    rule = await c.api.createImmutabilityRule(project, { tags: 'v*' });
+    assert.equal(rule.repositories, '**', 'every repository, across segments');
+  });
+
+  it('creates a retention policy, and refuses one with no rule with 422', async () => {
+    keep = await c.api.createRetentionPolicy(project, { keepLatest: 2, keepTags: ['release-*'] });
+    await assert.rejects(c.api.createRetentionPolicy(project, {}), (err: unknown) => err instanceof ApiError && err.code === 422);
+  });
+
+  it('lists both kinds of policy', async () => {
+    const kinds = (await c.api.listPolicies(project)).items.map((p) => p.kind).sort();
+    assert.deepEqual(kinds, ['immutability', 'retention']);
+  });
+
+  it('removes nothing in a dry-run retention of an empty project', async () => {
+    assert.deepEqual(await c.api.runRetention(project, true), { project, dryRun: true, removed: [], kept: 0 });
+  });
+
+  it('deletes the policies', async () => {
+    await c.api.deletePolicy(project, keep.id);
+    await c.api.deletePolicy(project, rule.id);
+    assert.deepEqual((await c.api.listPolicies(project)).items, []);
+  });
+
+  it('deletes the project, which is then 404', async () => {
+    await c.api.deleteProject(project);
+    await assert.rejects(c.api.getProject(project), (err: unknown) => err instanceof ApiError && err.code === 404);
+    await c.api.deleteUser(user);
+  });
 });
 
 test('registry: garbage collection runs for the platform admin only', async () => {
