@@ -18,33 +18,14 @@ binaries=(coredns responder)
 stamp="$(cat "$here/coredns/go.mod" "$here/coredns/go.sum" "$here/coredns/main.go" \
   "$here/responder/go.mod" "$here/responder/main.go" "$here/build-node-tools.sh" | sha256sum | cut -c1-16)"
 
-have_all() {
-  [ -f "$dest/stamp" ] && [ "$(cat "$dest/stamp")" = "$stamp" ] || return 1
-  for b in "${binaries[@]}"; do [ -x "$bin/$b" ] || return 1; done
-}
+source "$here/build-lib.sh"
 
-if have_all; then
-  echo "$bin"
-  exit 0
-fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "build-node-tools.sh: Go is not installed (need Go >= $(awk '$1 == "go" { print $2; exit }' "$here/coredns/go.mod") on PATH), so CoreDNS and the test responder cannot be built." >&2
-  exit 1
-fi
-
-mkdir -p "$dest"
-exec 9>"$dest/.build.lock"
-flock 9
-if have_all; then
+if build_found_or_lock "$dest/.build.lock" " (need Go >= $(awk '$1 == "go" { print $2; exit }' "$here/coredns/go.mod") on PATH), so CoreDNS and the test responder cannot be built."; then
   echo "$bin"
   exit 0
 fi
 
-staging="$dest/.staging-$$"
-rm -rf "$staging"
-mkdir -p "$staging"
-trap 'rm -rf "$staging"' EXIT
-start=$(date +%s)
+build_stage
 coredns_version="$(awk '$1 == "require" && $2 == "github.com/coredns/coredns" { print $3; exit } $1 == "github.com/coredns/coredns" { print $2; exit }' "$here/coredns/go.mod")"
 echo "build-node-tools.sh: building CoreDNS $coredns_version and the responder into $bin (first time only: about 5 minutes on 2 cores under load, then cached)" >&2
 if ! (cd "$here/coredns" && go mod download) >"$dest/.download.log" 2>&1; then
@@ -54,8 +35,5 @@ fi
 (cd "$here/coredns" && nice -n 10 go build -trimpath -ldflags="-s -w -X github.com/coredns/coredns/coremain.GitCommit=$coredns_version" -o "$staging/coredns" .) >&2
 # Static: the responder runs inside a busybox image with no C library.
 (cd "$here/responder" && CGO_ENABLED=0 nice -n 10 go build -trimpath -ldflags="-s -w" -o "$staging/responder" .) >&2
-rm -rf "$bin"
-mv "$staging" "$bin"
-echo "$stamp" >"$dest/stamp"
-echo "build-node-tools.sh: built in $(( $(date +%s) - start ))s" >&2
+build_install
 echo "$bin"
