@@ -2,7 +2,9 @@
 // update in a tenant namespace of any cluster. Usage is the watchers' (TenantUsage) plus the
 // reservations in Berth's database that the watchers do not count yet; a decision that adds usage
 // runs in one transaction serialized per tenant and inserts its reservation there, so every
-// replica and every cluster sees it before the next decision of that tenant.
+// replica and every cluster sees it before the next decision of that tenant. Refusals and dry runs
+// are decided without the database, on this replica's copy of the tenant's reservations: its own
+// exactly, other replicas' as of at most `reservationViewMs` ago.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decideTenantQuota, sumUsage, type EvaluatorRegistry, type TenantQuotaDecision } from '../compute/index.ts';
@@ -47,6 +49,12 @@ export interface TenantQuotaDeps {
   readonly quotaOf: (tenant: string) => QuotaMap | undefined;
   /** How long a reservation counts when its object never appears; default 30 s. */
   readonly reservationTtlMs?: number;
+  /**
+   * How old this replica's copy of a tenant's reservations may be when a decision without the
+   * lock (a refusal, a dry run) reads it; default 1 s. Only other replicas' reservations can be
+   * missing from it: this replica's own are added and dropped as it takes and releases them.
+   */
+  readonly reservationViewMs?: number;
   readonly now?: () => Date;
   /** Told about failed releases (the reservation then expires instead). */
   readonly onError?: (err: unknown) => void;
@@ -54,6 +62,9 @@ export interface TenantQuotaDeps {
 
 /** The default lifetime of a reservation whose object the watchers never see. */
 export const DEFAULT_RESERVATION_TTL_MS = 30_000;
+
+/** The default age of a replica's copy of a tenant's reservations. */
+export const DEFAULT_RESERVATION_VIEW_MS = 1000;
 
 const allowed: TenantQuotaAnswer = { allowed: true };
 
@@ -77,6 +88,26 @@ interface QueuedDecision {
 /** Decisions taken in one locked transaction at most. */
 const MAX_BATCH = 100;
 
+/** A reservation as this replica's copy holds it, its resources decoded once. */
+interface Held extends QuotaReservation {
+  readonly amounts: ResourceList;
+  readonly expiresMs: number;
+}
+
+/** This replica's copy of one tenant's outstanding reservations. */
+interface ReservationView {
+  rows: Map<string, Held>;
+  /** When it was read from the database (ms); 0: never. */
+  readAt: number;
+  /** Bumped by every change this replica makes, so a read that raced one is not kept. */
+  generation: number;
+  reading?: Promise<void>;
+}
+
+function held(r: QuotaReservation): Held {
+  return { ...r, amounts: decodeResourceList(r.resources, 'resources') ?? {}, expiresMs: Date.parse(r.expiresAt) };
+}
+
 /**
  * The tenant quota's admission decisions and its reservations. Call {@link admit} for each
  * request; {@link start} releases reservations as the watchers see their objects; call
@@ -91,11 +122,16 @@ export class TenantQuotaAdmission {
   readonly #releases = new Set<Promise<unknown>>();
   /** Each tenant's decisions waiting for the lock in this replica; present while its loop runs. */
   readonly #queues = new Map<string, QueuedDecision[]>();
+  readonly #views = new Map<string, ReservationView>();
+  readonly #viewMs: number;
+  /** Each quota map's decoded hard limits (quota maps are replaced, never changed, when the snapshot is). */
+  readonly #hard = new WeakMap<object, ResourceList | null>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(deps: TenantQuotaDeps) {
     this.#deps = deps;
     this.#ttl = deps.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
+    this.#viewMs = deps.reservationViewMs ?? DEFAULT_RESERVATION_VIEW_MS;
     this.#now = deps.now ?? (() => new Date());
   }
 
@@ -114,13 +150,14 @@ export class TenantQuotaAdmission {
   /**
    * Decides one create or update. Namespaces of no tenant, tenants without a quota, and requests
    * that add nothing the tenant limits are allowed without touching the database. Otherwise the
-   * tenant's unexpired reservations not yet counted by the watchers, plus the watched usage,
-   * decide with decideTenantQuota; a request that passes and is not a dry run is decided again,
-   * in order with the tenant's other such requests, in a transaction locked on the tenant
-   * (across replicas) which inserts its reservation when it still passes. A refusal is 403 with
-   * kube-apiserver's quota words naming the tenant, resource, requested, used and limited; 400
-   * when the object cannot be read; 503 while any watched cluster has not been listed yet (usage
-   * unknown). Throws only database failures (ServiceUnavailable).
+   * watched usage plus the tenant's unexpired reservations not yet counted by the watchers (this
+   * replica's copy of them) decide with decideTenantQuota; a refusal or a dry run is answered so.
+   * A request that passes and is not a dry run is decided again, in order with the tenant's other
+   * such requests, in a transaction locked on the tenant (across replicas) on the reservations as
+   * the database holds them, which inserts its reservation when it still passes. A refusal is 403
+   * with kube-apiserver's quota words naming the tenant, resource, requested, used and limited;
+   * 400 when the object cannot be read; 503 while a cluster where the tenant has a namespace has
+   * not been listed yet (usage unknown). Throws only database failures (ServiceUnavailable).
    */
   async admit(review: TenantQuotaReview): Promise<TenantQuotaAnswer> {
     const tenant = this.#deps.tenantOf(review.cluster, review.namespace);
@@ -134,12 +171,13 @@ export class TenantQuotaAdmission {
       if (err instanceof DecodeError) return { allowed: false, message: `cannot evaluate the tenant quota of ${tenant}: ${err.message}`, code: 400 };
       throw err;
     }
-    const unsynced = this.#deps.usage.unsynced();
+    const unsynced = this.#deps.usage.unsynced(tenant);
     if (unsynced.length > 0) {
       return { allowed: false, message: `the usage of tenant ${tenant} is not known yet: Berth is still listing cluster ${unsynced.join(', ')}`, code: 503 };
     }
     const first = this.#decide(d, this.#deps.usage.usage(tenant, hard));
-    if (first.allowed && Object.keys(first.reserve).length === 0) return allowed;
+    if (!first.allowed) return { allowed: false, message: first.message, code: 403 };
+    if (Object.keys(first.reserve).length === 0) return allowed;
     // Refusals need no lock (usage only grows under it), so a full tenant's storm of refusals
     // runs in parallel; what may be allowed is decided again under the lock before reserving.
     const unlocked = await this.#unlocked(d);
@@ -147,17 +185,63 @@ export class TenantQuotaAdmission {
     return new Promise((resolve, reject) => this.#enqueue({ review, d, resolve, reject }));
   }
 
-  /** The decision on the reservations as they stand, without the lock and reserving nothing. */
+  /** The decision on this replica's copy of the reservations, without the lock and reserving nothing. */
   async #unlocked(d: Decidable): Promise<TenantQuotaAnswer> {
-    let outstanding: QuotaReservation[];
+    let rows: Iterable<Held>;
     try {
-      outstanding = await outstandingReservations(this.#deps.db.kysely, d.tenant, this.#now());
+      rows = await this.#view(d.tenant);
     } catch (err) {
       return mapDatabaseError(err);
     }
-    const used = this.#usedWith(d.tenant, d.hard, this.#split(outstanding).counted);
+    const now = this.#now().getTime();
+    const live = [...rows].filter((r) => r.expiresMs > now);
+    const used = this.#usedWith(d.tenant, d.hard, this.#split(live).counted);
     const decision = this.#decide(d, used);
     return decision.allowed ? allowed : { allowed: false, message: decision.message, code: 403 };
+  }
+
+  /** This replica's copy of `tenant`'s reservations, read again when older than the view's bound. */
+  async #view(tenant: string): Promise<Iterable<Held>> {
+    let v = this.#views.get(tenant);
+    if (v === undefined) {
+      v = { rows: new Map(), readAt: 0, generation: 0 };
+      this.#views.set(tenant, v);
+    }
+    if (Date.now() - v.readAt > this.#viewMs) {
+      const view = v;
+      view.reading ??= (async () => {
+        const generation = view.generation;
+        const startedAt = Date.now();
+        try {
+          const rows = await outstandingReservations(this.#deps.db.kysely, tenant, this.#now());
+          // A change of this replica committed meanwhile may be missing from what was read.
+          if (view.generation !== generation) return;
+          view.rows = new Map(rows.map((r) => [r.id, held(r)]));
+          view.readAt = startedAt;
+        } finally {
+          view.reading = undefined;
+        }
+      })();
+      await view.reading;
+    }
+    return v.rows.values();
+  }
+
+  /** Records in this replica's copy what a committed change did to `tenant`'s reservations. */
+  #changed(tenant: string, change: { readonly rows?: readonly QuotaReservation[]; readonly added?: readonly QuotaReservation[]; readonly deleted?: readonly string[] }): void {
+    let v = this.#views.get(tenant);
+    if (v === undefined) {
+      if (change.rows === undefined) return;
+      v = { rows: new Map(), readAt: 0, generation: 0 };
+      this.#views.set(tenant, v);
+    }
+    v.generation++;
+    if (change.rows !== undefined) {
+      v.rows = new Map(change.rows.map((r) => [r.id, held(r)]));
+      v.readAt = Date.now();
+    }
+    for (const id of change.deleted ?? []) v.rows.delete(id);
+    for (const r of change.added ?? []) v.rows.set(r.id, held(r));
   }
 
   /**
@@ -165,9 +249,9 @@ export class TenantQuotaAdmission {
    * split into counted and covered reservations: a reservation is then either counted or its
    * object watched, never both, never neither.
    */
-  #usedWith(tenant: string, names: ResourceList, counted: readonly QuotaReservation[]): ResourceList {
+  #usedWith(tenant: string, names: ResourceList, counted: readonly Held[]): ResourceList {
     const watched = this.#deps.usage.usage(tenant, names);
-    return sumUsage([watched, ...counted.map((r) => decodeResourceList(r.resources, 'resources') ?? {})]);
+    return sumUsage([watched, ...counted.map((r) => r.amounts)]);
   }
 
   /**
@@ -194,7 +278,8 @@ export class TenantQuotaAdmission {
         return;
       }
       try {
-        const answers = await this.#deps.db.transaction((tx) => this.#decideBatch(tx, tenant, batch));
+        const { answers, change } = await this.#deps.db.transaction((tx) => this.#decideBatch(tx, tenant, batch));
+        this.#changed(tenant, change);
         batch.forEach((p, i) => p.resolve(answers[i]));
       } catch (err) {
         for (const p of batch) p.reject(err);
@@ -202,10 +287,17 @@ export class TenantQuotaAdmission {
     }
   }
 
-  /** Under the tenant's lock: drops covered reservations, decides the batch in order (each seeing the ones before it) and inserts the reservations of those allowed. */
-  async #decideBatch(tx: Transaction<PlatformTables>, tenant: string, batch: readonly QueuedDecision[]): Promise<TenantQuotaAnswer[]> {
+  /**
+   * Under the tenant's lock: drops covered reservations, decides the batch in order (each seeing
+   * the ones before it) and inserts the reservations of those allowed. Returns the answers and
+   * what the transaction read and changed, for this replica's copy once it commits.
+   */
+  async #decideBatch(tx: Transaction<PlatformTables>, tenant: string, batch: readonly QueuedDecision[]): Promise<{
+    answers: TenantQuotaAnswer[]; change: { rows: QuotaReservation[]; added: QuotaReservation[]; deleted: string[] };
+  }> {
     await lockTenantQuota(tx, this.#deps.db.dialect, tenant);
-    const { counted, covered } = this.#split(await outstandingReservations(tx, tenant, this.#now()));
+    const outstanding = await outstandingReservations(tx, tenant, this.#now());
+    const { counted, covered } = this.#split(outstanding.map(held));
     // Usage does not depend on the limits, only on their names: one sum serves every request.
     let used = this.#usedWith(tenant, Object.assign({}, ...batch.map((p) => p.d.hard)) as ResourceList, counted);
     await deleteReservations(tx, covered.map((r) => r.id));
@@ -220,7 +312,8 @@ export class TenantQuotaAdmission {
       return allowed;
     });
     await insertReservations(tx, rows);
-    return answers;
+    const deleted = covered.map((r) => r.id);
+    return { answers, change: { rows: outstanding, added: rows, deleted } };
   }
 
   /** Deletes the reservations expired by now; returns how many. Safe on any number of replicas. */
@@ -254,7 +347,9 @@ export class TenantQuotaAdmission {
     const rows = await reservationsFor(this.#deps.db.kysely, o.cluster, o.namespace, o.resource, o.name);
     const done = rows.filter((r) => (r.uid === '' || r.uid === o.uid) && r.baseVersion !== o.resourceVersion);
     if (rows.length === done.length) this.#pending.delete(keyOf(o.cluster, o.namespace, o.resource, o.name));
-    return deleteReservations(this.#deps.db.kysely, done.map((r) => r.id));
+    const deleted = await deleteReservations(this.#deps.db.kysely, done.map((r) => r.id));
+    for (const r of done) this.#changed(r.tenant, { deleted: [r.id] });
+    return deleted;
   }
 
   #observed(o: WatchedObject): void {
@@ -266,9 +361,13 @@ export class TenantQuotaAdmission {
   #hardOf(tenant: string): ResourceList | undefined {
     const quota = this.#deps.quotaOf(tenant);
     if (quota === undefined) return undefined;
-    const { [NAMESPACES_RESOURCE]: _namespaces, ...rest } = quota;
-    if (Object.keys(rest).length === 0) return undefined;
-    return decodeResourceList(rest, 'quota') ?? {};
+    let hard = this.#hard.get(quota);
+    if (hard === undefined) {
+      const { [NAMESPACES_RESOURCE]: _namespaces, ...rest } = quota;
+      hard = Object.keys(rest).length === 0 ? null : decodeResourceList(rest, 'quota') ?? {};
+      this.#hard.set(quota, hard);
+    }
+    return hard ?? undefined;
   }
 
   #decode(review: TenantQuotaReview): { object: KubeObject; old?: KubeObject; subresource?: string } {
@@ -285,9 +384,9 @@ export class TenantQuotaAdmission {
   }
 
   /** Reservations the watchers of this replica already count (their object is held, in a version after the reserved change) and the others. */
-  #split(rows: readonly QuotaReservation[]): { counted: QuotaReservation[]; covered: QuotaReservation[] } {
-    const counted: QuotaReservation[] = [];
-    const covered: QuotaReservation[] = [];
+  #split(rows: readonly Held[]): { counted: Held[]; covered: Held[] } {
+    const counted: Held[] = [];
+    const covered: Held[] = [];
     for (const r of rows) {
       const seen = r.name === '' ? undefined : this.#deps.usage.observedVersion(r.cluster, r.namespace, r.kind, r.name, r.uid);
       (seen !== undefined && seen !== r.baseVersion ? covered : counted).push(r);

@@ -1,11 +1,12 @@
 // The tenant quota's usage, from watchers: per cluster one informer per kind a tenant quota can
-// limit (pods, services, persistent volume claims), all namespaces. Usage is computed on demand
-// for the namespaces that belong to the tenant asked about, with the compute core's quota
-// counting (namespaceUsage), and cached per namespace until one of its objects changes, so a
-// decision never asks a cluster anything.
+// limit (pods, services, persistent volume claims), all namespaces. Each namespace's usage is
+// kept by a UsageLedger (the compute core's quota counting, updated object by object as events
+// arrive), and a tenant's is the sum over its namespaces, so a decision never asks a cluster
+// anything and never counts a namespace's objects again.
 import { namespaceUsage, sumUsage, type EvaluatorRegistry } from '../compute/index.ts';
 import { watchKind, type ClusterClient, type Informer, type InformerEvent, type KindRef, type KubeObject as RawObject } from '../kube/index.ts';
-import { decodeObject, type JsonObject, type KubeObject, type ResourceList } from '../objects/index.ts';
+import { decodeObject, type JsonObject, type ResourceList } from '../objects/index.ts';
+import { UsageLedger } from './usage-ledger.ts';
 
 /** The kinds whose objects a tenant quota counts, with their group-resource. */
 export const quotaWatchedKinds: readonly (KindRef & { readonly resource: string })[] = [
@@ -16,6 +17,15 @@ export const quotaWatchedKinds: readonly (KindRef & { readonly resource: string 
 
 /** Which tenant a namespace of a cluster belongs to, if any; must answer synchronously (from a snapshot). */
 export type TenantOf = (cluster: string, namespace: string) => string | undefined;
+
+/** A namespace of a cluster. */
+export interface ClusterNamespace {
+  readonly cluster: string;
+  readonly namespace: string;
+}
+
+/** Every namespace of a tenant in every cluster (the same snapshot as {@link TenantOf}); synchronous. */
+export type NamespacesOf = (tenant: string) => Iterable<ClusterNamespace>;
 
 /** What a watcher saw of an object: the listener of {@link TenantUsage.onObserved} gets these. */
 export interface WatchedObject {
@@ -32,46 +42,21 @@ export interface WatchedObject {
 export interface TenantUsageOptions {
   readonly registry: EvaluatorRegistry;
   readonly tenantOf: TenantOf;
+  /**
+   * The tenant's namespaces, when known: a tenant's usage then sums only those, and
+   * {@link TenantUsage.unsynced} can tell which clusters matter to a tenant. Without it every
+   * watched namespace is asked {@link tenantOf}.
+   */
+  readonly namespacesOf?: NamespacesOf;
   /** Told about watch failures (the informers retry) and objects that cannot be decoded (not counted). */
   readonly onError?: (err: unknown) => void;
-}
-
-/** One namespace's watched objects and its cached usage per set of hard names. */
-class NamespaceObjects {
-  readonly raw = new Map<string, RawObject>();
-  #decoded: KubeObject[] | undefined;
-  readonly #usage = new Map<string, ResourceList>();
-
-  changed(): void {
-    this.#decoded = undefined;
-    this.#usage.clear();
-  }
-
-  usage(registry: EvaluatorRegistry, hard: ResourceList, onError?: (err: unknown) => void): ResourceList {
-    const key = Object.keys(hard).sort().join(',');
-    let u = this.#usage.get(key);
-    if (u === undefined) {
-      this.#decoded ??= [...this.raw.values()].flatMap((o) => decoded(o, onError));
-      u = namespaceUsage(registry, hard, this.#decoded);
-      this.#usage.set(key, u);
-    }
-    return u;
-  }
-}
-
-function decoded(o: RawObject, onError?: (err: unknown) => void): KubeObject[] {
-  try {
-    return [decodeObject(o as JsonObject)];
-  } catch (err) {
-    onError?.(err);
-    return [];
-  }
 }
 
 /** One cluster's informers and its objects by namespace. */
 interface ClusterWatch {
   readonly informers: Informer[];
-  readonly namespaces: Map<string, NamespaceObjects>;
+  readonly client: ClusterClient;
+  readonly namespaces: Map<string, UsageLedger<RawObject>>;
 }
 
 /**
@@ -93,10 +78,20 @@ export class TenantUsage {
   /** Starts watching `cluster` with `client` (replacing an earlier watch of it). Resolves once started, not synced. */
   async addCluster(cluster: string, client: ClusterClient): Promise<void> {
     await this.removeCluster(cluster);
-    const namespaces = new Map<string, NamespaceObjects>();
+    const namespaces = new Map<string, UsageLedger<RawObject>>();
     const informers = quotaWatchedKinds.map((ref) =>
       watchKind(client, ref, { onError: this.#opts.onError }, (e) => this.#apply(cluster, namespaces, ref, e)));
-    this.#clusters.set(cluster, { informers, namespaces });
+    this.#clusters.set(cluster, { client, informers, namespaces });
+  }
+
+  /** The client `cluster` is watched with, if it is watched. */
+  clientOf(cluster: string): ClusterClient | undefined {
+    return this.#clusters.get(cluster)?.client;
+  }
+
+  /** The clusters watched. */
+  clusters(): string[] {
+    return [...this.#clusters.keys()];
   }
 
   /** Stops watching `cluster` and forgets its objects. Idempotent. */
@@ -112,9 +107,17 @@ export class TenantUsage {
     await Promise.all([...this.#clusters.keys()].map((c) => this.removeCluster(c)));
   }
 
-  /** The clusters whose first list has not been delivered yet for every kind (usage there is unknown). */
-  unsynced(): string[] {
-    return [...this.#clusters.entries()].filter(([, w]) => !w.informers.every((i) => i.hasSynced)).map(([c]) => c);
+  /**
+   * The clusters whose first list has not been delivered yet for every kind (usage there is
+   * unknown); with `tenant` (and {@link TenantUsageOptions.namespacesOf}), only those where the
+   * tenant has a namespace.
+   */
+  unsynced(tenant?: string): string[] {
+    const unsynced = [...this.#clusters.entries()].filter(([, w]) => !w.informers.every((i) => i.hasSynced)).map(([c]) => c);
+    const namespacesOf = this.#opts.namespacesOf;
+    if (tenant === undefined || namespacesOf === undefined || unsynced.length === 0) return unsynced;
+    const its = new Set([...namespacesOf(tenant)].map((n) => n.cluster));
+    return unsynced.filter((c) => its.has(c));
   }
 
   /** Resolves when every cluster added so far has delivered its first lists. */
@@ -130,13 +133,21 @@ export class TenantUsage {
 
   /** The watched usage of `tenant`'s namespaces in every cluster, of the names in `hard` (zero for each it can measure). */
   usage(tenant: string, hard: ResourceList): ResourceList {
-    const parts: ResourceList[] = [];
+    const parts: ResourceList[] = [namespaceUsage(this.#opts.registry, hard, [])];
+    const namespacesOf = this.#opts.namespacesOf;
+    if (namespacesOf !== undefined) {
+      for (const { cluster, namespace } of namespacesOf(tenant)) {
+        const objects = this.#clusters.get(cluster)?.namespaces.get(namespace);
+        if (objects !== undefined) parts.push(objects.usage(hard));
+      }
+      return sumUsage(parts);
+    }
     for (const [cluster, w] of this.#clusters) {
       for (const [ns, objects] of w.namespaces) {
-        if (this.#opts.tenantOf(cluster, ns) === tenant) parts.push(objects.usage(this.#opts.registry, hard, this.#opts.onError));
+        if (this.#opts.tenantOf(cluster, ns) === tenant) parts.push(objects.usage(hard));
       }
     }
-    return sumUsage(parts.length > 0 ? parts : [namespaceUsage(this.#opts.registry, hard, [])]);
+    return sumUsage(parts);
   }
 
   /**
@@ -144,36 +155,34 @@ export class TenantUsage {
    * is held (and has uid `uid`, when one is given).
    */
   observedVersion(cluster: string, namespace: string, resource: string, name: string, uid: string): string | undefined {
-    const o = this.#clusters.get(cluster)?.namespaces.get(namespace)?.raw.get(`${resource}/${name}`);
+    const o = this.#clusters.get(cluster)?.namespaces.get(namespace)?.get(`${resource}/${name}`);
     if (o === undefined || (uid !== '' && o.metadata?.uid !== uid)) return undefined;
     return o.metadata?.resourceVersion ?? '';
   }
 
-  #apply(cluster: string, namespaces: Map<string, NamespaceObjects>, ref: KindRef & { resource: string }, e: InformerEvent): void {
+  #apply(cluster: string, namespaces: Map<string, UsageLedger<RawObject>>, ref: KindRef & { resource: string }, e: InformerEvent): void {
     if (e.type === 'resync') {
       if (e.reason === 'periodic') return;
       for (const o of e.objects) this.#put(cluster, namespaces, ref, o);
       return;
     }
     if (e.type === 'deleted') {
-      const ns = namespaces.get(e.object.metadata?.namespace ?? '');
-      if (ns !== undefined && ns.raw.delete(`${ref.resource}/${e.object.metadata?.name ?? ''}`)) ns.changed();
+      namespaces.get(e.object.metadata?.namespace ?? '')?.delete(`${ref.resource}/${e.object.metadata?.name ?? ''}`);
       return;
     }
     this.#put(cluster, namespaces, ref, e.object);
   }
 
-  #put(cluster: string, namespaces: Map<string, NamespaceObjects>, ref: KindRef & { resource: string }, o: RawObject): void {
+  #put(cluster: string, namespaces: Map<string, UsageLedger<RawObject>>, ref: KindRef & { resource: string }, o: RawObject): void {
     const namespace = o.metadata?.namespace ?? '';
     const name = o.metadata?.name ?? '';
     let ns = namespaces.get(namespace);
     if (ns === undefined) {
-      ns = new NamespaceObjects();
+      ns = new UsageLedger<RawObject>(this.#opts.registry, (raw) => decodeObject(raw as JsonObject), this.#opts.onError);
       namespaces.set(namespace, ns);
     }
     // List items come without apiVersion and kind.
-    ns.raw.set(`${ref.resource}/${name}`, { ...o, apiVersion: ref.apiVersion, kind: ref.kind });
-    ns.changed();
+    ns.put(`${ref.resource}/${name}`, { ...o, apiVersion: ref.apiVersion, kind: ref.kind });
     const seen: WatchedObject = {
       cluster, namespace, resource: ref.resource, name, uid: o.metadata?.uid ?? '', resourceVersion: o.metadata?.resourceVersion ?? '',
     };

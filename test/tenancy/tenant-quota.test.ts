@@ -71,9 +71,10 @@ async function world(backend: Backend, quota: Record<string, string>): Promise<W
   const db = openDatabase({ url: target.url, dataDir });
   await migrate(db.kysely as unknown as Kysely<unknown>, db.dialect, quotaReservationMigrations);
   const tenantOf = (cluster: string, ns: string): string | undefined => (namespaces[cluster] === ns ? tenant : undefined);
+  const namespacesOf = (t: string) => (t === tenant ? Object.entries(namespaces).map(([cluster, namespace]) => ({ cluster, namespace })) : []);
   const engine = async (): Promise<Engine> => {
     const registry = new EvaluatorRegistry();
-    const usage = new TenantUsage({ registry, tenantOf });
+    const usage = new TenantUsage({ registry, tenantOf, namespacesOf });
     for (const [i, c] of clusters.entries()) {
       await usage.addCluster(CLUSTERS[i], new ClusterClient({ name: CLUSTERS[i], kubeconfig: kubeconfigFor(c, adminUser(c)) }));
     }
@@ -195,10 +196,15 @@ for (const backend of backends) {
       assert.equal(unreadable.allowed, false);
       assert.equal((unreadable as { code: number }).code, 400);
 
-      // A cluster whose watchers have not listed yet leaves the tenant's usage unknown.
+      // A cluster whose watchers have not listed yet leaves unknown the usage of the tenants with
+      // a namespace there, and only theirs.
       await w.usage.addCluster('gone', new ClusterClient({ name: 'gone', kubeconfig: kubeconfigFor({ server: 'https://127.0.0.1:1' }, { token: 'x' }) }));
+      const elsewhere = await w.admission.admit(review('east', w.namespaces.east, 'e'));
+      assert.equal((elsewhere as { code: number }).code, 403, 'a tenant with no namespace in the cluster being listed is decided');
+      w.namespaces.gone = 'ns-there';
       const unknown = await w.admission.admit(review('east', w.namespaces.east, 'e'));
       assert.deepEqual(unknown, { allowed: false, code: 503, message: `the usage of tenant ${w.tenant} is not known yet: Berth is still listing cluster gone` });
+      delete w.namespaces.gone;
       await w.usage.removeCluster('gone');
 
       assert.equal(await w.admission.sweep(), 0);
