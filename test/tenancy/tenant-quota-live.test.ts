@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually, expectOk, withClusters } from '../clusters/index.ts';
 import type { Cluster } from '../clusters/index.ts';
+import { adminUser, kubeconfigFor } from '../kube/support.ts';
 import { startTestServer } from '../support/server.ts';
-import { must, registerCluster } from './support.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { adminKubeconfig, must, registerCluster } from './support.ts';
 
 const pod = (name: string) => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name },
@@ -22,9 +24,12 @@ test('a tenant quota of 10 pods holds across two clusters under 200 concurrent c
   const s = await startTestServer('sqlite');
   t.after(() => s.close());
   const admin = await s.login();
-  await registerCluster(s, admin, 'east', east);
+  // East is first reached through a relay, so that its first credentials can be made useless later.
+  const relay = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(east.server).port) });
+  t.after(() => relay.close());
+  await must(s, admin, 'POST', '/api/v1/clusters', { name: 'east', kubeconfig: kubeconfigFor({ server: `https://127.0.0.1:${relay.port}`, pki: east.pki }, adminUser(east)) });
   await registerCluster(s, admin, 'west', west);
-  await must(s, admin, 'POST', '/api/v1/tenants', { name: 'acme', clusters: ['east', 'west'], quota: { pods: '10' } });
+  await must(s, admin, 'POST', '/api/v1/tenants', { name: 'acme', clusters: ['east', 'west'], quota: { pods: '10', services: '0' } });
   for (const c of ['east', 'west']) await must(s, admin, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-jobs', cluster: c });
   // Registered, namespaces there, and the watchers listed: a dry run goes through the whole path and stores nothing.
   for (const c of [east, west]) {
@@ -59,6 +64,29 @@ test('a tenant quota of 10 pods holds across two clusters under 200 concurrent c
     }, 30_000, 200);
     const extra = await Promise.all([createPod(east, 'acme-jobs', 'over-1'), createPod(west, 'acme-jobs', 'over-2')]);
     assert.deepEqual(extra.map((r) => r.status), [403, 403]);
+    assert.equal(await live(), 10);
+  });
+
+  await t.test('a namespace given to the tenant counts from the moment it exists in the cluster', async () => {
+    await must(s, admin, 'POST', '/api/v1/tenants/acme/namespaces', { name: 'acme-new', cluster: 'east' });
+    // Services are sent one after the other from the namespace's first moment (before it: 404),
+    // each with its own name; the tenant may hold none.
+    let tries = 0;
+    const first = await eventually('a Service create the cluster decides', async () => {
+      const r = await east.request('POST', '/api/v1/namespaces/acme-new/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: `first-${tries++}` }, spec: { ports: [{ port: 80 }] } });
+      return r.status === 404 ? undefined : r;
+    }, 30_000, 1);
+    assert.equal(first.status, 403, JSON.stringify(first.body));
+    assert.match((first.body as any).message, /exceeded tenant quota: acme, requested: services=1, used: services=0, limited: services=0/);
+  });
+
+  await t.test('new credentials for a cluster: the quota watches the cluster with them', async () => {
+    await must(s, admin, 'PATCH', '/api/v1/clusters/east', { kubeconfig: adminKubeconfig(east) });
+    relay.cut(); // the first credentials' address is gone
+    const pods = (expectOk(await east.request('GET', '/api/v1/namespaces/acme-jobs/pods'), 'list') as any).items as { metadata: { name: string } }[];
+    expectOk(await east.request('DELETE', `/api/v1/namespaces/acme-jobs/pods/${pods[0].metadata.name}?gracePeriodSeconds=0`), 'delete');
+    await eventually('room for the pod deleted', async () => ((await createPod(east, 'acme-jobs', 'after-swap')).status === 201 ? true : undefined), 30_000, 200);
+    assert.equal((await createPod(east, 'acme-jobs', 'after-swap-2')).status, 403);
     assert.equal(await live(), 10);
   });
 
