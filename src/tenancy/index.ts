@@ -5,7 +5,7 @@ export { replaceUsedPorts } from './port-store.ts';
 export type { NodePortTables } from './port-store.ts';
 export { NodePortService } from './port-service.ts';
 export type {
-  AllocationRequest, ClusterPortInfo, ImportResult, NodePortAllocation, NodePortConflict, NodePortDeps, NodePortMap, NodePortReservation,
+  AllocationRequest, ClusterImportedPort, ClusterImportResult, ClusterPortInfo, ImportResult, NodePortAllocation, NodePortConflict, NodePortDeps, NodePortMap, NodePortReservation,
   NodePortUse, TenantPortInfo,
 } from './port-service.ts';
 export { nodePortRoutes } from './port-routes.ts';

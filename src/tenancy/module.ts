@@ -64,7 +64,11 @@ function makeParts(deps: PlatformDeps, options: TenancyAreaOptions): TenancyPart
   return {
     connections,
     service: new TenancyService({ db: deps.db, audit: deps.audit, connections, logger: deps.logger.child({ area: 'tenancy' }) }),
-    nodePorts: new NodePortService({ db: deps.db, audit: deps.audit, clusterInfo: directory.clusterInfo, tenantInfo: directory.tenantInfo }),
+    nodePorts: new NodePortService({
+      db: deps.db, audit: deps.audit, clusterInfo: directory.clusterInfo, tenantInfo: directory.tenantInfo,
+      clientFor: (name) => connections.clientFor(name),
+      tenantNamespaces: async (name) => (await store.clusterNamespaces(deps.db.kysely, name)).map((n) => n.name),
+    }),
     tenantQuota: new TenantQuota({ db: deps.db, connections, logger: deps.logger.child({ area: 'tenancy', component: 'tenant-quota' }) }),
   };
 }

@@ -3,6 +3,7 @@
 // in the body or found from the port, so those routes ask only for an authenticated caller and
 // the service checks the permission in that tenant.
 import type { FastifyInstance } from 'fastify';
+import { invalid, type Cause } from '../platform/errors.ts';
 import { listQuerySchema, pageSize } from '../platform/http/paging.ts';
 import { MAX_IMPORT_CHARS, MAX_NOTE, MAX_OWNER } from './ports.ts';
 import type { NodePortService } from './port-service.ts';
@@ -14,11 +15,12 @@ const tags = ['nodeports'];
 
 interface ClusterParams { cluster: string }
 interface ListQuery { limit?: string; continue?: string }
+interface ImportBody { format?: 'csv' | 'json'; data?: string; from?: 'cluster'; dryRun?: boolean }
 
 /**
  * Registers the NodePort routes on `api`, which must be mounted under `/api/v1`. The routes:
  * GET `clusters/:cluster/nodeports` (the map), GET/POST `…/reservations`, POST
- * `…/reservations/import`, DELETE `…/reservations/:ports`, GET/POST `…/allocations`, DELETE
+ * `…/reservations/import` (CSV or JSON, or `{ "from": "cluster" }`), DELETE `…/reservations/:ports`, GET/POST `…/allocations`, DELETE
  * `…/allocations/:port`.
  */
 export async function nodePortRoutes(api: FastifyInstance, ports: NodePortService): Promise<void> {
@@ -49,16 +51,37 @@ function reservationRoutes(api: FastifyInstance, ports: NodePortService): void {
     },
   }, async (req, reply) => reply.code(201).send(await ports.reserve(req.ctx, req.params.cluster, req.body)));
 
-  api.post<{ Params: ClusterParams; Body: { format: 'csv' | 'json'; data: string } }>('/clusters/:cluster/nodeports/reservations/import', {
+  api.post<{ Params: ClusterParams; Body: ImportBody }>('/clusters/:cluster/nodeports/reservations/import', {
     config: { permission: 'nodeports:create', auditResource: 'nodeports' },
     schema: {
-      tags, summary: 'Reserve many ports from CSV (port[-port],owner[,note]) or JSON, all or nothing', params: clusterParams,
+      tags, params: clusterParams,
+      summary: 'Reserve many ports, all or nothing: from CSV (port[-port],owner[,note]) or JSON given as format and data, or, with from "cluster", '
+        + 'every node port that a Service outside the tenant namespaces uses, as the cluster\'s API server lists them now (owner "Service namespace/name")',
       body: {
-        type: 'object', required: ['format', 'data'], additionalProperties: false,
-        properties: { format: { type: 'string', enum: ['csv', 'json'] }, data: { type: 'string', maxLength: MAX_IMPORT_CHARS } },
+        type: 'object', additionalProperties: false,
+        properties: {
+          format: { type: 'string', enum: ['csv', 'json'] }, data: { type: 'string', maxLength: MAX_IMPORT_CHARS },
+          from: { type: 'string', enum: ['cluster'], description: 'import the node ports of the cluster\'s Services outside the tenant namespaces, instead of format and data' },
+          dryRun: { type: 'boolean', description: 'with from "cluster": answer what would be reserved, write nothing' },
+        },
       },
     },
-  }, async (req) => ports.importReservations(req.ctx, req.params.cluster, req.body.format, req.body.data));
+  }, async (req) => {
+    const { format, data, from, dryRun } = req.body;
+    const causes: Cause[] = [];
+    if (from === 'cluster') {
+      for (const [field, v] of [['format', format], ['data', data]] as const) {
+        if (v !== undefined) causes.push({ field, reason: 'FieldValueForbidden', message: 'Forbidden: not with from "cluster"' });
+      }
+    } else {
+      if (format === undefined) causes.push({ field: 'format', reason: 'FieldValueRequired', message: 'Required value' });
+      if (data === undefined) causes.push({ field: 'data', reason: 'FieldValueRequired', message: 'Required value' });
+      if (dryRun !== undefined) causes.push({ field: 'dryRun', reason: 'FieldValueForbidden', message: 'Forbidden: only with from "cluster"' });
+    }
+    if (causes.length) throw invalid('NodePortImport', req.params.cluster, causes);
+    if (from === 'cluster') return ports.importFromCluster(req.ctx, req.params.cluster, { dryRun });
+    return ports.importReservations(req.ctx, req.params.cluster, format as 'csv' | 'json', data as string);
+  });
 
   api.delete<{ Params: ClusterParams & { ports: string } }>('/clusters/:cluster/nodeports/reservations/:ports', {
     config: { permission: 'nodeports:delete', auditResource: 'nodeports' },

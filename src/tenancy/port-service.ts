@@ -4,6 +4,7 @@
 // the table's primary key (cluster, port) refuses a second holder on both backends, and a request
 // that loses such a race starts over and sees the winner.
 import { NodePortError, formatPortRange, type PortRange, type RandomInt } from '../compute/index.ts';
+import type { ClusterClient } from '../kube/index.ts';
 import { actorOf, type RequestContext } from '../platform/context.ts';
 import { isUniqueViolation } from '../platform/db/database.ts';
 import { BerthError, alreadyExists, conflict, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
@@ -12,9 +13,10 @@ import { can } from '../platform/identity/rbac.ts';
 import { authorize, change, type ChangeDeps } from '../platform/usecase.ts';
 import {
   checkReservation, chooseFreePort, formatPortSpan, parsePortSpan, parseReservationImport, parseServiceRef, portStrip,
-  type ImportedReservation, type PortSpan, type ReservationInput, type ReservationSpec, type StripRun,
+  type ImportedReservation, type ReservationInput, type ReservationSpec, type StripRun,
 } from './ports.ts';
 import * as store from './port-store.ts';
+import { clusterReservations, serviceOwner, type ListedService } from './cluster-ports.ts';
 
 /** What the NodePort map needs to know about a cluster (from the tenancy store, wired by the area). */
 export interface ClusterPortInfo {
@@ -38,6 +40,10 @@ export interface NodePortDeps extends ChangeDeps {
   readonly tenantInfo: (name: string) => Promise<TenantPortInfo | undefined>;
   /** Random source of the allocator's scan start (tests fix it); defaults to Math.random. */
   readonly random?: RandomInt;
+  /** The client of registered cluster `name`, for an import from the cluster; without it such an import is ServiceUnavailable. */
+  readonly clientFor?: (name: string) => Promise<ClusterClient>;
+  /** The names of the tenant namespaces Berth keeps in cluster `name` (an import from the cluster leaves their ports alone). */
+  readonly tenantNamespaces?: (name: string) => Promise<readonly string[]>;
 }
 
 /** A reservation of legacy business ports, as the API shows it. */
@@ -115,6 +121,29 @@ export interface ImportResult {
   readonly unchanged: number;
 }
 
+/** One port an import from a cluster covers: the Service using it and whether the import reserved it now. */
+export interface ClusterImportedPort {
+  readonly port: number;
+  /** `namespace/name` of the Service. */
+  readonly service: string;
+  readonly status: 'created' | 'unchanged';
+}
+
+/** The outcome of an import from a live cluster. */
+export interface ClusterImportResult extends ImportResult {
+  /** Every node port of a Service outside the tenant namespaces, ascending. */
+  readonly imported: readonly ClusterImportedPort[];
+  /** Node ports of Services in tenant namespaces (Berth's allocations), not reserved. */
+  readonly tenantPorts: number;
+  /** True when nothing was written: the answer says what the import would do. */
+  readonly dryRun: boolean;
+}
+
+/** Page size of the live list of a cluster's Services. */
+const servicePage = 500;
+/** Deadline of each request of that list: an import answers, or says the cluster did not. */
+const serviceListTimeoutMs = 15_000;
+
 /** A page of a list. */
 export interface Page<T> {
   readonly items: readonly T[];
@@ -158,12 +187,15 @@ export class NodePortService {
     authorize(ctx, 'nodeports:list');
     const range = await this.#range(cluster);
     const held = await store.loadClusterPorts(this.#deps.db.kysely, cluster);
-    const strip = portStrip(range, held.reservations, held.allocations.map((a) => a.port), held.used.map((u) => u.port));
     const conflicts: NodePortConflict[] = [];
+    // A port reserved for the very Service that uses it (an import from the cluster) is what the reservation is for: no conflict.
+    const reservedForUser = new Set<number>();
     for (const u of held.used) {
       const r = held.reservations.find((x) => x.from <= u.port && u.port <= x.to);
-      if (r) conflicts.push({ port: u.port, ports: formatPortSpan(r), owner: r.owner, service: `${u.namespace}/${u.service}` });
+      if (r && r.owner === serviceOwner(u.namespace, u.service)) reservedForUser.add(u.port);
+      else if (r) conflicts.push({ port: u.port, ports: formatPortSpan(r), owner: r.owner, service: `${u.namespace}/${u.service}` });
     }
+    const strip = portStrip(range, held.reservations, held.allocations.map((a) => a.port), held.used.map((u) => u.port).filter((p) => !reservedForUser.has(p)));
     return {
       cluster, range: formatPortRange(range), base: range.base, size: range.size,
       free: strip.reduce((n, run) => n + (run.state === 'free' ? run.to - run.from + 1 : 0), 0),
@@ -207,6 +239,51 @@ export class NodePortService {
     const rows = parseReservationImport(format, data, range);
     if (rows.length && !('from' in rows[0])) throw invalid('NodePortImport', cluster, rows as Cause[]);
     return this.#reserveAll(ctx, cluster, rows as ImportedReservation[], 'import');
+  }
+
+  /**
+   * Reserves, all or nothing, every node port that a Service outside Berth's tenant namespaces of
+   * `cluster` uses, as its API server answers a list of Services now (not the watchers' record,
+   * which may lag): owner `Service namespace/name`, a note naming the cluster and the time. Needs
+   * `nodeports:create` platform-wide. A port reserved so already (same ports and owner) is
+   * unchanged; Conflict naming the holder when a port is allocated to a tenant or reserved for
+   * another owner; Invalid when a port is outside Berth's range for the cluster;
+   * ServiceUnavailable naming the cluster when its API server does not answer the list. With
+   * `dryRun` nothing is written (nor audited): the answer says what the import would reserve.
+   */
+  async importFromCluster(ctx: RequestContext, cluster: string, opts: { readonly dryRun?: boolean } = {}): Promise<ClusterImportResult> {
+    authorize(ctx, 'nodeports:create');
+    const range = await this.#range(cluster);
+    const services = await this.#liveServices(cluster);
+    const tenantNamespaces = new Set(await this.#deps.tenantNamespaces?.(cluster) ?? []);
+    const plan = clusterReservations(cluster, services, tenantNamespaces, range, this.#now());
+    if (Array.isArray(plan)) throw invalid('NodePortImport', cluster, plan);
+    let result: ImportResult;
+    if (opts.dryRun) {
+      const fresh = reservationConflicts(cluster, plan.reservations, await store.loadClusterPorts(this.#deps.db.kysely, cluster), true);
+      const now = this.#now().toISOString();
+      result = { cluster, created: fresh.map((s) => reservationView(cluster, { ...s, createdAt: now, createdBy: actorOf(ctx) })), unchanged: plan.reservations.length - fresh.length };
+    } else {
+      result = await this.#reserveAll(ctx, cluster, plan.reservations, 'import');
+    }
+    const created = new Set(result.created.map((r) => r.from));
+    const imported = plan.reservations.map((r) => ({ port: r.from, service: r.service ?? '', status: created.has(r.from) ? 'created' as const : 'unchanged' as const }));
+    return { ...result, imported, tenantPorts: plan.tenantPorts, dryRun: opts.dryRun === true };
+  }
+
+  async #liveServices(cluster: string): Promise<readonly ListedService[]> {
+    const clientFor = this.#deps.clientFor;
+    try {
+      if (!clientFor) throw new Error('this server has no connections to clusters');
+      const client = await clientFor(cluster);
+      const list = await client.list({ apiVersion: 'v1', kind: 'Service' }, { limit: servicePage, timeoutMs: serviceListTimeoutMs });
+      return list.items as readonly ListedService[];
+    } catch (err) {
+      // Whatever the API server (or the way to it) said, the caller's request is fine: the cluster is not answering as it must.
+      throw new BerthError('ServiceUnavailable', `cannot list the Services of cluster "${cluster}", so nothing was imported: ${(err as Error).message}`, {
+        kind: 'Cluster', name: cluster, retryAfter: 5, cause: err,
+      });
+    }
   }
 
   async #reserveAll(ctx: RequestContext, cluster: string, specs: readonly ImportedReservation[], action: 'create' | 'import'): Promise<ImportResult> {
@@ -381,7 +458,7 @@ function reservationConflicts(cluster: string, specs: readonly ImportedReservati
   const fresh: ReservationSpec[] = [];
   for (const s of specs) {
     const first = holders.get(s.from);
-    if (first?.kind === 'reserved' && sameReservation(first.reservation, s)) {
+    if (first?.kind === 'reserved' && sameReservation(first.reservation, s, s.service !== undefined)) {
       if (repeatable) continue;
       throw alreadyExists('NodePortReservation', `${cluster}/${formatPortSpan(s)}`);
     }
@@ -391,21 +468,23 @@ function reservationConflicts(cluster: string, specs: readonly ImportedReservati
   }
   if (causes.length) {
     const shown = causes.slice(0, 20);
-    const summary = shown.map((c) => (specs.length > 1 ? `${c.field}: ${c.message}` : c.message)).join('; ');
+    const named = specs.length > 1 || specs[0].service !== undefined;
+    const summary = shown.map((c) => (named ? `${c.field}: ${c.message}` : c.message)).join('; ');
     throw new BerthError('Conflict', `NodePorts of cluster "${cluster}" cannot be reserved: ${summary}`, { causes: shown, kind: 'NodePortReservation', name: cluster });
   }
   return fresh;
 }
 
-function sameReservation(a: ReservationSpec, b: ReservationSpec): boolean {
-  return a.from === b.from && a.to === b.to && a.owner === b.owner && a.note === b.note;
+function sameReservation(a: ReservationSpec, b: ReservationSpec, anyNote: boolean): boolean {
+  return a.from === b.from && a.to === b.to && a.owner === b.owner && (anyNote || a.note === b.note);
 }
 
-function firstProblem(s: PortSpan, holders: ReadonlyMap<number, store.PortHolder>, uses: ReadonlyMap<number, store.StoredUsage>): string | undefined {
+function firstProblem(s: ImportedReservation, holders: ReadonlyMap<number, store.PortHolder>, uses: ReadonlyMap<number, store.StoredUsage>): string | undefined {
   for (let p = s.from; p <= s.to; p++) {
     const h = holders.get(p);
     if (h) return `port ${p} is taken: ${holderText(h)}`;
-    const u = uses.get(p);
+    // The Service a live import saw using the port is its only user, whatever the watchers recorded.
+    const u = s.service === undefined ? uses.get(p) : undefined;
     if (u) return `port ${p} is used by Service "${u.namespace}/${u.service}"`;
   }
   return undefined;

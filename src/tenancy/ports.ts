@@ -38,6 +38,12 @@ export interface ReservationSpec extends PortSpan {
 /** A reservation parsed from an import, with where it came from (`line 7` or `[3]`). */
 export interface ImportedReservation extends ReservationSpec {
   readonly at: string;
+  /**
+   * Set for a port just seen used on the live cluster: the Service (`namespace/name`) using it.
+   * That use is then no conflict, and a reservation of the same ports and owner is this one
+   * whatever its note (the note records when it was first imported).
+   */
+  readonly service?: string;
 }
 
 /** A port a live Service uses, as the watchers report it. */

@@ -14,7 +14,7 @@ const routes: readonly [string, string][] = [
   ['/api/v1/tenants/{tenant}', 'patch'], ['/api/v1/tenants/{tenant}', 'delete'], ['/api/v1/tenants/{tenant}/render', 'get'],
   ['/api/v1/tenants/{tenant}/usage', 'get'], ['/api/v1/tenants/{tenant}/namespaces', 'get'], ['/api/v1/tenants/{tenant}/namespaces', 'post'],
   ['/api/v1/tenants/{tenant}/namespaces/{cluster}/{name}', 'get'], ['/api/v1/tenants/{tenant}/namespaces/{cluster}/{name}', 'patch'],
-  ['/api/v1/tenants/{tenant}/namespaces/{cluster}/{name}', 'delete'],
+  ['/api/v1/tenants/{tenant}/namespaces/{cluster}/{name}', 'delete'], ['/api/v1/clusters/{cluster}/nodeports/reservations/import', 'post'],
 ];
 
 test('every tenancy route is documented; bodies are closed and bounded; no answer carries credentials', async () => {
@@ -35,4 +35,6 @@ test('every tenancy route is documented; bodies are closed and bounded; no answe
   const tenant = paths['/api/v1/tenants'].post.requestBody.content['application/json'].schema;
   assert.equal(tenant.properties.members.maxItems, 256);
   assert.equal(tenant.properties.quota.additionalProperties.maxLength, 64);
+  const portImport = paths['/api/v1/clusters/{cluster}/nodeports/reservations/import'].post.requestBody.content['application/json'].schema;
+  assert.deepEqual([portImport.properties.from.enum, portImport.properties.dryRun.type, portImport.properties.data.maxLength], [['cluster'], 'boolean', 512 * 1024]);
 });
