@@ -10,13 +10,16 @@ const usage = `usage:
   berth ports list --cluster C [-o table|json|yaml]
   berth ports reserve --cluster C PORT[-PORT] --owner TEXT [--note TEXT] [-o ...]
   berth ports import --cluster C --file F [--format csv|json]
+  berth ports import --from-cluster C [--dry-run] [-o ...]   (also: --cluster C --from-cluster)
   berth ports allocate --cluster C --tenant T [--service NAMESPACE/NAME] [--port PORT] [-o ...]
   berth ports release --cluster C PORT[-PORT]            (a reservation, by its exact ports)
   berth ports release --cluster C PORT --allocation      (a port allocated to a tenant)
 
 import files: CSV lines "port[-port],owner[,note]" (quoted as RFC 4180; a header line is
 allowed), or JSON: a list of {"ports", "owner", "note"} objects. The format comes from the file's
-extension (.csv, .json), else from its first character.`;
+extension (.csv, .json), else from its first character.
+--from-cluster reserves every node port that a Service outside Berth's tenant namespaces of C
+uses, as C's API server lists them now, each for its Service ("Service namespace/name").`;
 
 /** Largest import file read, in bytes (the server accepts at most 512 Ki characters). */
 const maxFileBytes = 512 * 1024;
@@ -25,6 +28,8 @@ interface Reservation { cluster: string; ports: string; from: number; to: number
 interface Allocation { cluster: string; port: number; tenant: string; service?: string }
 interface Use { port: number; namespace: string; service: string }
 interface Conflict { port: number; ports: string; owner: string; service: string }
+interface ImportedPort { port: number; service: string; status: string }
+interface ClusterImport { cluster: string; created: Reservation[]; unchanged: number; imported: ImportedPort[]; tenantPorts: number; dryRun: boolean }
 interface PortMap { cluster: string; range: string; size: number; free: number; used: Use[]; reserved: Reservation[]; allocated: Allocation[]; conflicts: Conflict[] }
 
 /** One row of the table form of the map. */
@@ -35,6 +40,11 @@ const columns: Column<Row>[] = [
   { heading: 'STATE', get: (r) => r.state },
   { heading: 'OWNER', get: (r) => r.owner },
   { heading: 'DETAIL', get: (r) => r.detail },
+];
+const importColumns: Column<ImportedPort>[] = [
+  { heading: 'PORT', get: (p) => p.port },
+  { heading: 'SERVICE', get: (p) => p.service },
+  { heading: 'STATUS', get: (p) => p.status },
 ];
 const allocationColumns: Column<Allocation>[] = [
   { heading: 'PORT', get: (a) => a.port },
@@ -50,6 +60,23 @@ function rowsOf(map: PortMap): Row[] {
     ...map.conflicts.map((c) => ({ ports: String(c.port), from: c.port, state: 'conflict', owner: c.owner, detail: `reserved (${c.ports}) but Service ${c.service} uses it` })),
   ];
   return rows.sort((a, b) => a.from - b.from);
+}
+
+/**
+ * `--from-cluster` takes the cluster's name, but may also stand alone after `--cluster C`: a bare
+ * one (last, or before another flag) is given the empty value, which means "the --cluster".
+ */
+function bareFromCluster(args: readonly string[]): string[] {
+  return args.map((arg, k) => (arg === '--from-cluster' && (k === args.length - 1 || args[k + 1].startsWith('-')) ? '--from-cluster=' : arg));
+}
+
+/** The cluster of an import from a cluster; --cluster and --from-cluster must agree, and --file is not for it. */
+function importCluster(cluster: string | undefined, from: string, file: string | undefined): string {
+  if (file !== undefined) throw new CliError(`--from-cluster and --file are mutually exclusive\n${usage}`, 2);
+  if (from !== '' && cluster !== undefined && from !== cluster) {
+    throw new CliError(`--from-cluster ${from} and --cluster ${cluster} differ: the ports of a cluster are reserved in that cluster\n${usage}`, 2);
+  }
+  return need(from || cluster, '--cluster');
 }
 
 function need(v: string | undefined, what: string): string {
@@ -82,14 +109,17 @@ function readImport(file: string, format: string | undefined): { format: 'csv' |
 export function run(args: readonly string[]): Promise<number> {
   return guarded('ports', async () => {
     const [verb, ...rest] = args;
-    const { values, positionals: [a] } = flags(rest, {
-      cluster: { type: 'string' }, owner: { type: 'string' }, note: { type: 'string' }, file: { type: 'string' }, format: { type: 'string' },
+    const { values, positionals: [a] } = flags(bareFromCluster(rest), {
+      'from-cluster': { type: 'string' }, 'dry-run': { type: 'boolean' }, cluster: { type: 'string' }, owner: { type: 'string' }, note: { type: 'string' }, file: { type: 'string' }, format: { type: 'string' },
       tenant: { type: 'string' }, service: { type: 'string' }, port: { type: 'string' }, allocation: { type: 'boolean' },
       output: { type: 'string', short: 'o' },
     }, usage);
     const out = outputFormat(values.output);
     if (!['list', 'reserve', 'import', 'allocate', 'release'].includes(verb ?? '')) throw new CliError(usage, 2);
-    const base = `/api/v1/clusters/${encodeURIComponent(need(values.cluster, '--cluster'))}/nodeports`;
+    const fromCluster = values['from-cluster'];
+    if (fromCluster !== undefined && verb !== 'import') throw new CliError(`--from-cluster is only for import\n${usage}`, 2);
+    const cluster = fromCluster === undefined ? need(values.cluster, '--cluster') : importCluster(values.cluster, fromCluster, values.file);
+    const base = `/api/v1/clusters/${encodeURIComponent(cluster)}/nodeports`;
     const client = loadClient();
     switch (verb) {
       case 'list': {
@@ -107,8 +137,18 @@ export function run(args: readonly string[]): Promise<number> {
         return;
       }
       case 'import': {
+        if (fromCluster !== undefined) {
+          const result = await client.request<ClusterImport>('POST', `${base}/reservations/import`, { from: 'cluster', ...(values['dry-run'] ? { dryRun: true } : {}) });
+          print(out, result, result.imported, importColumns);
+          if (out === 'table') {
+            const n = result.created.length;
+            process.stdout.write(`${result.dryRun ? 'would reserve' : 'reserved'} ${n} port${n === 1 ? '' : 's'} on cluster ${cluster} (${result.unchanged} already reserved so; ${result.tenantPorts} in tenant namespaces left alone)\n`);
+          }
+          return;
+        }
+        if (values['dry-run']) throw new CliError(`--dry-run is only for --from-cluster\n${usage}`, 2);
         const result = await client.request<{ created: Reservation[]; unchanged: number }>('POST', `${base}/reservations/import`, readImport(need(values.file, '--file'), values.format));
-        if (out === 'table') process.stdout.write(`reserved ${result.created.length} port ranges on cluster ${values.cluster} (${result.unchanged} already reserved so)\n`);
+        if (out === 'table') process.stdout.write(`reserved ${result.created.length} port ranges on cluster ${cluster} (${result.unchanged} already reserved so)\n`);
         else print(out, result, [], []);
         return;
       }
@@ -125,7 +165,7 @@ export function run(args: readonly string[]): Promise<number> {
       default: {
         const ports = need(a, 'PORT or PORT-PORT');
         await client.request('DELETE', `${base}/${values.allocation ? 'allocations' : 'reservations'}/${encodeURIComponent(ports)}`);
-        process.stdout.write(`released ${values.allocation ? 'allocated port' : 'reserved ports'} ${ports} on cluster ${values.cluster}\n`);
+        process.stdout.write(`released ${values.allocation ? 'allocated port' : 'reserved ports'} ${ports} on cluster ${cluster}\n`);
       }
     }
   });

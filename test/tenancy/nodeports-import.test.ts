@@ -2,15 +2,33 @@
 // namespace Berth does not manage and in kube-system have their node ports reserved for them, a
 // tenant namespace's are left alone (they are the tenant's allocations); a repeat changes
 // nothing; a port allocated to a tenant refuses the whole import naming the tenant; a cluster
-// that does not answer refuses it naming the cluster.
+// that does not answer refuses it naming the cluster; the CLI does the same, as a table or JSON.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { createNamespace, eventually, expectOk, uniqueName, withCluster } from '../clusters/index.ts';
 import type { Cluster } from '../clusters/index.ts';
 import { adminUser, kubeconfigFor } from '../kube/support.ts';
-import { startTestServer } from '../support/server.ts';
+import { adminPassword, startTestServer } from '../support/server.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { auditOf, must, registerCluster } from './support.ts';
+
+const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+
+function berth(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdin.end(stdin);
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
 
 function service(name: string, nodePorts: readonly number[]) {
   return {
@@ -129,5 +147,33 @@ test('import --from-cluster reserves the node ports of Services outside the tena
     assert.match(r.body.message, /Services of cluster "relayed", so nothing was imported/);
     const map = await must(s, admin, 'GET', '/api/v1/clusters/relayed/nodeports');
     assert.deepEqual(map.reserved, []);
+  });
+
+  await t.test('the CLI: berth ports import --from-cluster C prints what it reserved, as a table or JSON; --file is not with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-ports-import-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const env = { BERTH_CONFIG: join(dir, 'config.json') };
+    const login = await berth(['login', '--server', s.url, '--username', 'admin', '--password-stdin'], env, `${adminPassword}\n`);
+    assert.equal(login.code, 0, login.stderr);
+    await createService(east, legacy, 'cli', [30931]);
+    const r = await berth(['ports', 'import', '--from-cluster', 'east'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^PORT\s+SERVICE\s+STATUS\n/);
+    assert.match(r.stdout, new RegExp(`\\n30931\\s+${legacy}/cli\\s+created\\n`));
+    assert.match(r.stdout, new RegExp(`\\n30901\\s+${legacy}/billing\\s+unchanged\\n`));
+    assert.match(r.stdout, /\nreserved 1 port on cluster east \(\d+ already reserved so; 1 in tenant namespaces left alone\)\n$/);
+    const json = await berth(['ports', 'import', '--cluster', 'east', '--from-cluster', '-o', 'json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const body = JSON.parse(json.stdout);
+    assert.deepEqual([body.cluster, body.created.length], ['east', 0]);
+    assert.ok(body.imported.some((x: any) => x.port === 30931 && x.status === 'unchanged'));
+    const file = join(dir, 'x.csv');
+    writeFileSync(file, '30950,someone\n');
+    const both = await berth(['ports', 'import', '--from-cluster', 'east', '--file', file], env);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--from-cluster and --file are mutually exclusive/);
+    const down = await berth(['ports', 'import', '--from-cluster', 'relayed'], env);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /cluster "relayed".*\(HTTP 503\)/);
   });
 }));
