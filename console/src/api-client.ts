@@ -1,7 +1,7 @@
 // The one way the console talks to the server: bearer token in, Kubernetes Status errors out.
 import { fileNameFromDisposition, toApiError, toQuery } from './http.ts';
 import type {
-  Artifact, AuditFilter, AuditList, AuditVerifyResult, Cluster, ClusterCreate, CreatedRobot, CreatedToken, GcRun, ImmutabilityRule, Items,
+  Artifact, AuditFilter, AuditList, AuditVerifyResult, Cluster, ClusterCreate, ClusterImportResult, CreatedRobot, CreatedToken, GcRun, ImmutabilityRule, Items,
   LoginResponse, Member, Namespace, NodePortMap, Page, Policy, QuotaMap, ProjectCreate, ProjectView, Repository, RetentionCreate, RetentionPolicy,
   RetentionResult, Robot, RobotCreate, Tenant, TenantUsage, TokenList, User, UserCreate, UserList, UserPatch, WhoAmI,
 } from './model.ts';
@@ -246,6 +246,15 @@ export class ApiClient {
   /** A cluster's NodePort map: reserved, allocated and used ports, and the range as a strip (needs `nodeports:list`). */
   getNodePorts(cluster: string): Promise<NodePortMap> {
     return this.#json('GET', `/api/v1/clusters/${seg(cluster)}/nodeports`);
+  }
+
+  /**
+   * Reserves, all or nothing, every node port that a Service outside the tenant namespaces of
+   * `cluster` uses, each for its Service (platform admins); with `dryRun` only answers what it
+   * would reserve. A port held by a tenant or another owner rejects with 409, a cluster that does not answer with 503.
+   */
+  importNodePortsFromCluster(cluster: string, dryRun: boolean): Promise<ClusterImportResult> {
+    return this.#json('POST', `/api/v1/clusters/${seg(cluster)}/nodeports/reservations/import`, { from: 'cluster', ...(dryRun ? { dryRun } : {}) });
   }
 
   /** Registers a cluster; Berth probes the kubeconfig first, so an unreachable or refused one rejects with the server's words. */

@@ -186,10 +186,13 @@ export interface Items<T> {
 // Tenancy answers (`/api/v1/clusters`, `/api/v1/tenants`, their namespaces and usage) are the
 // tenancy area's own types (type-only, erased from the bundle), so the pages cannot drift from the API.
 import type {
-  ClusterCondition, ClusterRecord, LimitRangeSpec, NamespaceView, NodePortAllocation, NodePortMap, NodePortReservation, NodePortUse, ObjectView, QuotaMap,
-  TenantMember, TenantRecord, UsageView,
+  ClusterCondition, ClusterImportedPort, ClusterImportResult, ClusterRecord, LimitRangeSpec, NamespaceView, NodePortAllocation, NodePortMap, NodePortReservation,
+  NodePortUse, ObjectView, QuotaMap, TenantMember, TenantRecord, UsageView,
 } from '../../src/tenancy/index.ts';
-export type { ClusterCondition, LimitRangeSpec, NodePortAllocation, NodePortMap, NodePortReservation, NodePortUse, QuotaMap, TenantMember };
+export type {
+  ClusterCondition, ClusterImportedPort, ClusterImportResult, LimitRangeSpec, NodePortAllocation, NodePortMap, NodePortReservation, NodePortUse, QuotaMap,
+  TenantMember,
+};
 
 /** A registered cluster (never its credentials), with its conditions and what the last probe saw. */
 export type Cluster = ClusterRecord;

@@ -4,7 +4,8 @@
 // the overview the console now opens on, with what needs attention as the reconciler (which the
 // server runs) recorded it — a full namespace, an object it failed to apply; a tenant's quota and a
 // namespace's quota, LimitRange and object states; a namespace created and deleted by the
-// admin; Chinese; a cluster's NodePort strip with a reservation; and a tenant viewer's narrower view.
+// admin; Chinese; a cluster's NodePort strip with a reservation, and the NodePorts of a Service
+// outside the tenants imported from the cluster; and a tenant viewer's narrower view.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -256,6 +257,43 @@ async function nodePorts(page: Page, s: TestServer, token: string): Promise<void
   await page.getByText('English', { exact: true }).click();
 }
 
+/**
+ * "Import from cluster" on the cluster's page: a Service outside the tenants that holds a node
+ * port is shown in the dialog as to reserve; confirming reserves it for that Service, and the
+ * strip and the table show it; in Chinese a second run shows it already reserved.
+ */
+async function importFromCluster(page: Page, s: TestServer, token: string, east: Cluster): Promise<void> {
+  expectOk(await east.request('POST', '/api/v1/namespaces/default/services', {
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'legacy-gw' }, spec: { type: 'NodePort', selector: { app: 'gw' }, ports: [{ port: 80, nodePort: 30777 }] },
+  }), 'create default/legacy-gw');
+  const plan = await must(s, token, 'POST', '/api/v1/clusters/east/nodeports/reservations/import', { from: 'cluster', dryRun: true });
+  assert.ok(plan.imported.some((x: any) => x.port === 30777 && x.service === 'default/legacy-gw' && x.status === 'created'), JSON.stringify(plan));
+  const section = page.getByTestId('cluster-nodeports');
+  await section.getByRole('button', { name: 'Import from cluster' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByText('Import the NodePorts in use on cluster east', { exact: true }).waitFor();
+  assert.equal((await dialog.getByTestId('nodeports-import-summary').innerText()).trim(),
+    `${plan.created.length} to reserve, ${plan.unchanged} already reserved, ${plan.tenantPorts} in tenant namespaces left alone.`);
+  const planned = dialog.getByRole('row').filter({ hasText: 'default/legacy-gw' });
+  assert.deepEqual((await planned.getByRole('cell').allInnerTexts()).map((c) => c.trim()), ['30777', 'default/legacy-gw', 'To reserve']);
+  await dialog.getByRole('button', { name: 'Reserve' }).click();
+  await page.getByText(`Ports of cluster east reserved: ${plan.created.length} new, ${plan.unchanged} already reserved.`, { exact: true }).waitFor();
+  const row = section.getByTestId('nodeports-reserved').getByRole('row').filter({ hasText: 'Service default/legacy-gw' });
+  await row.waitFor();
+  assert.equal((await row.getByRole('cell').first().innerText()).trim(), '30777');
+  assert.equal(await section.locator('[data-testid="strip-reserved"][data-ports="30777"]').count(), 1, 'the strip shows 30777 reserved');
+
+  await page.getByText('中文', { exact: true }).click();
+  await section.getByRole('button', { name: '从集群导入' }).click();
+  const again = page.getByRole('dialog');
+  await again.getByText('导入集群 east 正在使用的 NodePort', { exact: true }).waitFor();
+  const unchanged = again.getByRole('row').filter({ hasText: 'default/legacy-gw' });
+  assert.deepEqual((await unchanged.getByRole('cell').allInnerTexts()).map((c) => c.trim()), ['30777', 'default/legacy-gw', '已预留']);
+  await again.getByRole('button', { name: /取\s*消/ }).click();
+  await again.waitFor({ state: 'hidden' });
+  await page.getByText('English', { exact: true }).click();
+}
+
 async function asViewer(browser: Browser, url: string): Promise<void> {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
   try {
@@ -301,6 +339,7 @@ test('console: clusters, the overview, a tenant and its namespace, against real 
     await tenantAndNamespace(page);
     await inChinese(page);
     await nodePorts(page, s, token);
+    await importFromCluster(page, s, token, east);
     assert.deepEqual(pageErrors, []);
     await context.close();
     await asViewer(browser, s.url);
