@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { createNamespace, createNode, eventually, expectOk, kubeVersion, withClusters } from '../clusters/index.ts';
 import type { Cluster } from '../clusters/index.ts';
 import { buildConsole } from '../console-server.ts';
@@ -50,6 +50,11 @@ async function login(page: Page, url: string, username: string, password: string
   await page.waitForURL(`**${landing}`);
 }
 
+/** The error antd shows under the form field whose item carries `testId`. */
+function fieldError(scope: Locator, testId: string): Locator {
+  return scope.getByTestId(testId).locator('.ant-form-item-explain-error');
+}
+
 /** Registers `east` through the form, and sees an unusable kubeconfig refused in the dialog. */
 async function registerThroughTheForm(page: Page, east: Cluster, west: Cluster): Promise<void> {
   await page.getByRole('menu').getByText('Clusters', { exact: true }).click();
@@ -60,7 +65,7 @@ async function registerThroughTheForm(page: Page, east: Cluster, west: Cluster):
   await dialog.getByLabel('Name').fill('nowhere');
   await dialog.getByLabel('Kubeconfig').fill(kubeconfigFor({ server: nowhere, pki: west.pki }, adminUser(west)));
   await dialog.getByRole('button', { name: 'Register cluster' }).click();
-  await dialog.getByTestId('register-error').getByText(`cluster "nowhere" at ${nowhere}`, { exact: false }).waitFor();
+  await fieldError(dialog, 'field-kubeconfig').getByText(`cluster "nowhere" at ${nowhere}`, { exact: false }).waitFor();
 
   await dialog.getByLabel('Name').fill('east');
   await dialog.getByLabel('Kubeconfig').fill(adminKubeconfig(east));
@@ -205,7 +210,7 @@ async function tenantAndNamespace(page: Page): Promise<void> {
   await dialog.getByLabel('Name', { exact: true }).fill('batch');
   await dialog.getByLabel('Quota').fill('requests.cpu=2, pods=2');
   await dialog.getByRole('button', { name: 'Create' }).click();
-  const refusal = (await dialog.getByTestId('namespace-create-error').innerText()).trim();
+  const refusal = (await fieldError(dialog, 'field-quota').innerText()).trim();
   assert.match(refusal, /requests\.cpu/);
   assert.match(refusal, /\b4\b/);
   await dialog.getByLabel('Quota').fill('requests.cpu=500m, pods=2');

@@ -2,12 +2,10 @@
 // that registers a cluster from a pasted kubeconfig, and a cluster's own page with its conditions
 // and its NodePorts.
 import { useState } from 'react';
-import {
-  Alert, App as AntApp, Breadcrumb, Button, Checkbox, Descriptions, Form, Input, Modal, Popconfirm, Result, Select, Space, Table, Tag, Typography,
-} from 'antd';
+import { App as AntApp, Button, Descriptions, Form, Input, Result, Select, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
 import { formatTime } from '../format.ts';
-import { errorText } from '../http.ts';
+import { topLevelPlacement } from '../form-causes.ts';
 import { useI18n } from '../i18n/i18n-provider.tsx';
 import { Link } from '../link.tsx';
 import { LoadError } from '../load-error.tsx';
@@ -20,6 +18,8 @@ import { parseKeyValues } from '../tenancy-format.ts';
 import { parseTenancyPath, tenancyPath } from '../tenancy-path.ts';
 import { useAsync } from '../use-async.ts';
 import { ClusterNodePorts } from './cluster-nodeports.tsx';
+import { DeleteButton, DetailHeader } from './detail-header.tsx';
+import { FormDialog } from './form-dialog.tsx';
 import { ClusterStatusTag } from './tenancy-parts.tsx';
 
 interface RegisterValues {
@@ -32,6 +32,9 @@ interface RegisterValues {
 // Kubernetes' DNS-1123 label rule, which cluster names follow (the server checks too).
 const clusterName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+// The server's causes name the body's fields, which are the form's (the failure policy under `settings`).
+const registerPlacement = topLevelPlacement(['name', 'kubeconfig', 'labels']);
+
 function Labels({ labels }: { readonly labels: Readonly<Record<string, string>> }) {
   return <>{Object.entries(labels).map(([k, v]) => <Tag key={k}>{`${k}=${v}`}</Tag>)}</>;
 }
@@ -40,50 +43,34 @@ function RegisterDialog({ open, onClose, onRegistered }: { readonly open: boolea
   const { t } = useI18n();
   const { api } = useSession();
   const [form] = Form.useForm<RegisterValues>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  async function register(values: RegisterValues): Promise<void> {
-    setBusy(true);
-    setError(null);
-    try {
-      const created = await api.createCluster({
+  return (
+    <FormDialog<RegisterValues, Cluster>
+      name="cluster" open={open} title={t('clusters.register')} okText={t('clusters.register')} width={720} form={form} initialValues={{ name: '', kubeconfig: '' }}
+      errorTestId="register-error" place={registerPlacement} onClose={onClose} onDone={onRegistered}
+      submit={(values) => api.createCluster({
         name: values.name, kubeconfig: values.kubeconfig, labels: parseKeyValues(values.labels ?? ''),
         ...(values.webhookFailurePolicy ? { settings: { webhookFailurePolicy: values.webhookFailurePolicy } } : {}),
-      });
-      form.resetFields();
-      onRegistered(created);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  return (
-    <Modal
-      open={open} title={t('clusters.register')} okText={t('clusters.register')} cancelText={t('common.cancel')}
-      confirmLoading={busy} onOk={() => form.submit()} onCancel={onClose} forceRender width={720}
+      })}
     >
-      <Form<RegisterValues> form={form} layout="vertical" onFinish={register}>
-        <Form.Item name="name" label={t('common.name')} rules={[{ required: true, message: t('common.required') }, { pattern: clusterName, max: 63, message: t('users.nameRule') }]}>
-          <Input maxLength={63} autoComplete="off" />
-        </Form.Item>
-        <Form.Item name="kubeconfig" label={t('clusters.kubeconfig')} extra={t('clusters.kubeconfigHint')} rules={[{ required: true, message: t('common.required') }]}>
-          <Input.TextArea rows={10} spellCheck={false} style={{ fontFamily: 'monospace' }} />
-        </Form.Item>
-        <Form.Item
-          name="labels" label={t('clusters.labels')} extra={t('clusters.labelsHint')}
-          rules={[{ validator: async (_, v: string | undefined) => { if (parseKeyValues(v ?? '') === undefined) throw new Error(t('clusters.labelsInvalid')); } }]}
-        >
-          <Input autoComplete="off" />
-        </Form.Item>
-        <Form.Item name="webhookFailurePolicy" label={t('clusters.webhookFailurePolicy')}>
-          <Select allowClear options={[{ value: 'Fail', label: 'Fail' }, { value: 'Ignore', label: 'Ignore' }]} />
-        </Form.Item>
-        {error !== null && <Alert type="error" showIcon title={error} data-testid="register-error" />}
-      </Form>
-    </Modal>
+      <Form.Item name="name" label={t('common.name')} rules={[{ required: true, message: t('common.required') }, { pattern: clusterName, max: 63, message: t('users.nameRule') }]}>
+        <Input maxLength={63} autoComplete="off" />
+      </Form.Item>
+      <Form.Item
+        name="kubeconfig" label={t('clusters.kubeconfig')} extra={t('clusters.kubeconfigHint')} rules={[{ required: true, message: t('common.required') }]}
+        data-testid="field-kubeconfig"
+      >
+        <Input.TextArea rows={10} spellCheck={false} style={{ fontFamily: 'monospace' }} />
+      </Form.Item>
+      <Form.Item
+        name="labels" label={t('clusters.labels')} extra={t('clusters.labelsHint')}
+        rules={[{ validator: async (_, v: string | undefined) => { if (parseKeyValues(v ?? '') === undefined) throw new Error(t('clusters.labelsInvalid')); } }]}
+      >
+        <Input autoComplete="off" />
+      </Form.Item>
+      <Form.Item name="webhookFailurePolicy" label={t('clusters.webhookFailurePolicy')}>
+        <Select allowClear options={[{ value: 'Fail', label: 'Fail' }, { value: 'Ignore', label: 'Ignore' }]} />
+      </Form.Item>
+    </FormDialog>
   );
 }
 
@@ -126,36 +113,13 @@ function ClusterList() {
   );
 }
 
-function RemoveButton({ name }: { readonly name: string }) {
-  const { t } = useI18n();
-  const { api } = useSession();
-  const { message } = AntApp.useApp();
-  const [, go] = usePath();
-  const [force, setForce] = useState(false);
-  async function remove(): Promise<void> {
-    try {
-      await api.deleteCluster(name, force);
-      void message.success(t('clusters.removed', { name }));
-      go(tenancyPath({ kind: 'clusters' }));
-    } catch (err) {
-      void message.error(errorText(err));
-    }
-  }
-  return (
-    <Popconfirm
-      title={t('clusters.confirmRemove', { name })}
-      description={<Checkbox checked={force} onChange={(e) => setForce(e.target.checked)}>{t('clusters.forceRemove')}</Checkbox>}
-      okText={t('common.yes')} cancelText={t('common.no')} onConfirm={remove}
-    >
-      <Button danger>{t('clusters.remove')}</Button>
-    </Popconfirm>
-  );
-}
-
 function ClusterDetail({ name }: { readonly name: string }) {
   const { t } = useI18n();
   const { api, user } = useSession();
+  const { message } = AntApp.useApp();
+  const [, go] = usePath();
   const cluster = useAsync(() => api.getCluster(name), [api, name]);
+  const [refusal, setRefusal] = useState<string | null>(null);
   const c = cluster.data;
   const conditionColumns: TableColumnsType<ClusterCondition> = [
     { title: t('clusters.condition.type'), dataIndex: 'type', key: 'type' },
@@ -166,17 +130,22 @@ function ClusterDetail({ name }: { readonly name: string }) {
   ];
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
-      <Breadcrumb items={[{ title: <Link to={tenancyPath({ kind: 'clusters' })}>{t('clusters.title')}</Link> }, { title: name }]} />
-      <Space style={{ width: '100%', justifyContent: 'space-between' }}>
-        <Space align="center">
-          <Typography.Title level={3} style={{ margin: 0 }}>{name}</Typography.Title>
-          {c && <ClusterStatusTag status={c.status} />}
-        </Space>
-        <Space>
-          <Button onClick={cluster.reload}>{t('common.refresh')}</Button>
-          {c && can(user.permissions, 'clusters:delete') && <RemoveButton name={name} />}
-        </Space>
-      </Space>
+      <DetailHeader
+        crumbs={[{ title: <Link to={tenancyPath({ kind: 'clusters' })}>{t('clusters.title')}</Link> }, { title: name }]}
+        title={name} tag={c && <ClusterStatusTag status={c.status} />} refusal={refusal}
+        actions={(
+          <>
+            <Button onClick={cluster.reload}>{t('common.refresh')}</Button>
+            {c && can(user.permissions, 'clusters:delete') && (
+              <DeleteButton
+                label={t('clusters.remove')} confirm={t('clusters.confirmRemove', { name })} forceLabel={t('clusters.forceRemove')}
+                remove={(force) => api.deleteCluster(name, force)} onRefused={setRefusal}
+                onRemoved={() => { void message.success(t('clusters.removed', { name })); go(tenancyPath({ kind: 'clusters' })); }}
+              />
+            )}
+          </>
+        )}
+      />
       <LoadError error={cluster.error} code={cluster.errorCode} />
       {c && (
         <Descriptions size="small" column={{ xs: 1, md: 2 }} data-testid="cluster-facts">

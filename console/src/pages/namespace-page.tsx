@@ -2,10 +2,9 @@
 // status says is used, its LimitRange (its own or the tenant's default), and the state of every
 // object Berth applies there.
 import { useState } from 'react';
-import { Alert, App as AntApp, Breadcrumb, Button, Checkbox, Descriptions, Popconfirm, Space, Table, Tag, Typography } from 'antd';
+import { Alert, App as AntApp, Descriptions, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
 import { formatTime } from '../format.ts';
-import { errorText } from '../http.ts';
 import { useI18n } from '../i18n/i18n-provider.tsx';
 import { Link } from '../link.tsx';
 import { LoadError } from '../load-error.tsx';
@@ -17,6 +16,7 @@ import type { LimitRow } from '../tenancy-format.ts';
 import { tenancyPath } from '../tenancy-path.ts';
 import { usePath } from '../router.ts';
 import { useAsync } from '../use-async.ts';
+import { DeleteButton, DetailHeader } from './detail-header.tsx';
 import { ObjectStateTag, QuotaTable } from './tenancy-parts.tsx';
 
 function LimitRangeTable({ spec }: { readonly spec: LimitRangeSpec | null | undefined }) {
@@ -60,36 +60,13 @@ function Objects({ objects }: { readonly objects: readonly ObjectStatus[] }) {
   );
 }
 
-function DeleteButton({ tenant, cluster, name }: { readonly tenant: string; readonly cluster: string; readonly name: string }) {
-  const { t } = useI18n();
-  const { api } = useSession();
-  const { message } = AntApp.useApp();
-  const [, go] = usePath();
-  const [force, setForce] = useState(false);
-  async function remove(): Promise<void> {
-    try {
-      await api.deleteNamespace(tenant, cluster, name, force);
-      void message.success(t('namespaces.deleted', { name, cluster }));
-      go(tenancyPath({ kind: 'tenant', tenant }));
-    } catch (err) {
-      void message.error(errorText(err));
-    }
-  }
-  return (
-    <Popconfirm
-      title={t('namespaces.confirmDelete', { name, cluster })}
-      description={<Checkbox checked={force} onChange={(e) => setForce(e.target.checked)}>{t('namespaces.forceDelete')}</Checkbox>}
-      okText={t('common.yes')} cancelText={t('common.no')} onConfirm={remove}
-    >
-      <Button danger>{t('common.delete')}</Button>
-    </Popconfirm>
-  );
-}
-
 /** A namespace's page; one the caller may not see shows the server's refusal. */
 export default function NamespacePage({ tenant, cluster, name }: { readonly tenant: string; readonly cluster: string; readonly name: string }) {
   const { t } = useI18n();
   const { api, user } = useSession();
+  const { message } = AntApp.useApp();
+  const [, go] = usePath();
+  const [refusal, setRefusal] = useState<string | null>(null);
   const ns = useAsync(() => api.getNamespace(tenant, cluster, name), [api, tenant, cluster, name]);
   // The tenant's default LimitRange applies when the namespace sets none of its own.
   const owner = useAsync(() => api.getTenant(tenant), [api, tenant]);
@@ -97,15 +74,21 @@ export default function NamespacePage({ tenant, cluster, name }: { readonly tena
   const ownLimits = n?.limitRange != null;
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
-      <Breadcrumb items={[
-        { title: <Link to={tenancyPath({ kind: 'tenants' })}>{t('tenants.title')}</Link> },
-        { title: <Link to={tenancyPath({ kind: 'tenant', tenant })}>{tenant}</Link> },
-        { title: `${cluster} / ${name}` },
-      ]} />
-      <Space style={{ width: '100%', justifyContent: 'space-between' }}>
-        <Typography.Title level={3} style={{ margin: 0 }}>{name}</Typography.Title>
-        {n && managesTenant(user, tenant) && <DeleteButton tenant={tenant} cluster={cluster} name={name} />}
-      </Space>
+      <DetailHeader
+        crumbs={[
+          { title: <Link to={tenancyPath({ kind: 'tenants' })}>{t('tenants.title')}</Link> },
+          { title: <Link to={tenancyPath({ kind: 'tenant', tenant })}>{tenant}</Link> },
+          { title: `${cluster} / ${name}` },
+        ]}
+        title={name} refusal={refusal}
+        actions={n && managesTenant(user, tenant) && (
+          <DeleteButton
+            label={t('common.delete')} confirm={t('namespaces.confirmDelete', { name, cluster })} forceLabel={t('namespaces.forceDelete')}
+            remove={(force) => api.deleteNamespace(tenant, cluster, name, force)} onRefused={setRefusal}
+            onRemoved={() => { void message.success(t('namespaces.deleted', { name, cluster })); go(tenancyPath({ kind: 'tenant', tenant })); }}
+          />
+        )}
+      />
       <LoadError error={ns.error} code={ns.errorCode} />
       {n && (
         <>
