@@ -3,7 +3,7 @@ import { fileNameFromDisposition, toApiError, toQuery } from './http.ts';
 import type {
   Artifact, AuditFilter, AuditList, AuditVerifyResult, Cluster, ClusterCreate, ClusterImportResult, CreatedRobot, CreatedToken, GcRun, ImmutabilityRule, Items,
   LoginResponse, Member, Namespace, NodePortMap, Page, Policy, QuotaMap, ProjectCreate, ProjectView, Repository, RetentionCreate, RetentionPolicy,
-  RetentionResult, Robot, RobotCreate, Tenant, TenantUsage, TokenList, User, UserCreate, UserList, UserPatch, WhoAmI,
+  RetentionResult, Robot, RobotCreate, Tenant, TenantCreate, TenantPatch, TenantUsage, TokenList, User, UserCreate, UserList, UserPatch, WhoAmI,
 } from './model.ts';
 
 const registry = '/api/v1/registry';
@@ -275,6 +275,27 @@ export class ApiClient {
   /** One tenant. */
   getTenant(name: string): Promise<Tenant> {
     return this.#json('GET', `/api/v1/tenants/${seg(name)}`);
+  }
+
+  /**
+   * Creates a tenant (platform admins); a taken name rejects with 409, a field the server's rules
+   * refuse with 422 and one cause per field.
+   */
+  createTenant(tenant: TenantCreate): Promise<Tenant> {
+    return this.#json('POST', '/api/v1/tenants', tenant);
+  }
+
+  /**
+   * Changes a tenant; a quota below what its namespaces hold rejects with 422 naming resource,
+   * sum and new limit, a stale `resourceVersion` with 409.
+   */
+  updateTenant(name: string, patch: TenantPatch): Promise<Tenant> {
+    return this.#json('PATCH', `/api/v1/tenants/${seg(name)}`, patch);
+  }
+
+  /** Deletes a tenant; refused (409, naming them) while it has namespaces. */
+  async deleteTenant(name: string): Promise<void> {
+    await this.#send('DELETE', `/api/v1/tenants/${seg(name)}`);
   }
 
   /** The tenant's quota against what its namespaces were given and use. */

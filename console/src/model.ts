@@ -187,7 +187,7 @@ export interface Items<T> {
 // tenancy area's own types (type-only, erased from the bundle), so the pages cannot drift from the API.
 import type {
   ClusterCondition, ClusterImportedPort, ClusterImportResult, ClusterRecord, LimitRangeSpec, NamespaceView, NodePortAllocation, NodePortMap, NodePortReservation,
-  NodePortUse, ObjectView, QuotaMap, TenantMember, TenantRecord, UsageView,
+  NodePortUse, ObjectView, QuotaMap, TenantInput, TenantMember, TenantPatch as TenantPatchInput, TenantRecord, UsageView,
 } from '../../src/tenancy/index.ts';
 export type {
   ClusterCondition, ClusterImportedPort, ClusterImportResult, LimitRangeSpec, NodePortAllocation, NodePortMap, NodePortReservation, NodePortUse, QuotaMap,
@@ -210,6 +210,12 @@ export interface ClusterCreate {
 
 /** A tenant as the API answers it. */
 export type Tenant = TenantRecord;
+
+/** Body of `POST /api/v1/tenants`. */
+export type TenantCreate = TenantInput;
+
+/** Body of `PATCH /api/v1/tenants/{tenant}`: each given field replaces the stored one; `resourceVersion` guards against lost updates. */
+export type TenantPatch = TenantPatchInput;
 
 /** A tenant's namespace on one cluster, with the cluster's ResourceQuota status and its objects' states. */
 export type Namespace = NamespaceView;

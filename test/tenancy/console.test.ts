@@ -5,7 +5,8 @@
 // server runs) recorded it — a full namespace, an object it failed to apply; a tenant's quota and a
 // namespace's quota, LimitRange and object states; a namespace created and deleted by the
 // admin; Chinese; a cluster's NodePort strip with a reservation, and the NodePorts of a Service
-// outside the tenants imported from the cluster; and a tenant viewer's narrower view.
+// outside the tenants imported from the cluster; a tenant created, changed and deleted through its
+// form, refusals of the server beside the fields they name; and a tenant viewer's narrower view.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -29,6 +30,7 @@ const chromiumArgs = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 const screenshotPath = process.env.BERTH_CONSOLE_TENANCY_SCREENSHOT ?? join(tmpdir(), 'berth-console-overview.png');
+const tenantFormShot = process.env.BERTH_CONSOLE_TENANT_FORM_SCREENSHOT ?? join(tmpdir(), 'berth-console-tenant-form.png');
 const chromiumMissing = !existsSync(chromiumPath);
 // Locally a machine without Chromium skips with a reason; in CI the missing browser is a failure.
 const skip = chromiumMissing && process.env.CI !== 'true' ? `Chromium not installed at ${chromiumPath}` : false;
@@ -299,6 +301,115 @@ async function importFromCluster(page: Page, s: TestServer, token: string, east:
   await page.getByText('English', { exact: true }).click();
 }
 
+/** Picks `value` in the antd Select inside `field` (the dropdown renders outside the dialog). */
+async function choose(page: Page, field: Locator, value: string): Promise<void> {
+  await field.locator('.ant-select').click();
+  await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${value}"]`).click();
+}
+
+/**
+ * A tenant created through the form — a bad quantity refused in the form in the server's words, a
+ * taken name refused by the server next to the name — seen in the list and in the API; its quota
+ * changed in the prefilled form; a quota under what its namespace holds refused with the server's
+ * numbers next to the field; deleting it refused while it has a namespace, then done. The form's
+ * labels in English and Chinese.
+ */
+async function tenantForms(page: Page, s: TestServer, token: string): Promise<void> {
+  await page.getByRole('menu').getByText('Tenants', { exact: true }).click();
+  await page.waitForURL('**/tenants');
+  await page.getByRole('button', { name: 'New tenant' }).click();
+  const dialog = page.getByRole('dialog');
+  for (const label of ['Name', 'Display name', 'Clusters', 'Members', 'Quota', 'Default LimitRange', 'Node selector']) {
+    await dialog.getByText(label, { exact: true }).first().waitFor();
+  }
+  await dialog.getByLabel('Name', { exact: true }).fill('team-a');
+  await dialog.getByLabel('Display name').fill('Team B');
+  await choose(page, dialog.getByTestId('field-clusters'), 'east');
+  await dialog.getByRole('button', { name: 'Add member' }).click();
+  const member = dialog.getByTestId('member-0');
+  await choose(page, member.getByTestId('member-kind'), 'Group');
+  await member.getByLabel('Member', { exact: true }).fill('ops');
+  await choose(page, member.getByTestId('member-role'), 'tenant-admin');
+  // A quantity the server would refuse is refused as it is typed, in the server's own words.
+  const serverWords = (await must(s, token, 'POST', '/api/v1/tenants', { name: 'team-b', clusters: ['east'], quota: { 'requests.cpu': '2 cores' } }, [422])).details.causes[0].message;
+  await dialog.getByLabel('requests.cpu', { exact: true }).fill('2 cores');
+  assert.equal((await fieldError(dialog, 'field-quota.requests.cpu').innerText()).trim(), serverWords);
+  await dialog.getByLabel('requests.cpu', { exact: true }).fill('4');
+  await dialog.getByLabel('pods', { exact: true }).fill('20');
+  await dialog.getByLabel('limits.memory', { exact: true }).fill('8Gi');
+  await dialog.getByLabel('container default cpu').fill('500m');
+  await dialog.getByLabel('container defaultRequest cpu').fill('100m');
+  await dialog.getByLabel('Node selector').fill('pool=general');
+  await page.screenshot({ path: tenantFormShot, fullPage: true });
+  // The name is taken: only the server knows; its 409 stands next to the name.
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await fieldError(dialog, 'field-name').getByText('Tenant "team-a" already exists', { exact: true }).waitFor();
+  await dialog.getByLabel('Name', { exact: true }).fill('team-b');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'team-b', exact: true }) });
+  await row.waitFor();
+  assert.deepEqual((await row.getByRole('cell').allInnerTexts()).slice(0, 4).map((c) => c.trim()), ['team-b', 'Team B', 'east', '1']);
+  const stored = await must(s, token, 'GET', '/api/v1/tenants/team-b');
+  assert.deepEqual(
+    { displayName: stored.displayName, clusters: stored.clusters, members: stored.members, quota: stored.quota, defaultLimitRange: stored.defaultLimitRange, nodeSelector: stored.nodeSelector },
+    {
+      displayName: 'Team B', clusters: ['east'], members: [{ kind: 'Group', name: 'ops', role: 'tenant-admin' }],
+      quota: { 'limits.memory': '8Gi', pods: '20', 'requests.cpu': '4' },
+      defaultLimitRange: { container: { default: { cpu: '500m' }, defaultRequest: { cpu: '100m' } } }, nodeSelector: { pool: 'general' },
+    },
+  );
+
+  // Edit: the form opens prefilled; the quota raised shows on the tenant's page and in the API.
+  await must(s, token, 'POST', '/api/v1/tenants/team-b/namespaces', { name: 'b-web', cluster: 'east', quota: { 'requests.cpu': '3', pods: '5' } });
+  await row.getByRole('link', { name: 'team-b' }).click();
+  await page.waitForURL('**/tenants/team-b');
+  await page.getByRole('button', { name: 'Edit' }).click();
+  const edit = page.getByRole('dialog');
+  assert.equal(await edit.getByLabel('requests.cpu', { exact: true }).inputValue(), '4');
+  assert.equal(await edit.getByLabel('container defaultRequest cpu').inputValue(), '100m');
+  assert.equal(await edit.getByTestId('member-0').getByLabel('Member', { exact: true }).inputValue(), 'ops');
+  assert.ok(await edit.getByLabel('Name', { exact: true }).isDisabled(), 'the name of a tenant stays');
+  await edit.getByLabel('requests.cpu', { exact: true }).fill('6');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  const cpu = page.getByTestId('tenant-quota').getByRole('row').filter({ hasText: 'requests.cpu' });
+  await eventually('the raised quota on the page', async () => {
+    const cells = (await cpu.getByRole('cell').allInnerTexts()).map((c) => c.trim());
+    return cells[1] === '6' && cells[2] === '3' ? true : undefined;
+  });
+  assert.equal((await must(s, token, 'GET', '/api/v1/tenants/team-b')).quota['requests.cpu'], '6');
+
+  // A quota under what the namespace holds: the server refuses with its numbers, next to the field.
+  await page.getByRole('button', { name: 'Edit' }).click();
+  await edit.getByLabel('requests.cpu', { exact: true }).fill('2');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  const refused = (await fieldError(edit, 'field-quota.requests.cpu').innerText()).trim();
+  assert.equal(refused, 'Forbidden: requests.cpu: namespaces already hold 3, tenant quota would be 2');
+  await edit.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal((await must(s, token, 'GET', '/api/v1/tenants/team-b')).quota['requests.cpu'], '6');
+
+  // Delete: refused while the namespace is there, with the server's words; done once it is gone.
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('tooltip').getByRole('button', { name: 'Yes' }).click();
+  await page.getByTestId('detail-refusal').getByText('it still has namespaces "east/b-web"', { exact: false }).waitFor();
+  await must(s, token, 'DELETE', '/api/v1/tenants/team-b/namespaces/east/b-web?force=true');
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('tooltip').getByRole('button', { name: 'Yes' }).click();
+  await page.waitForURL(/\/tenants$/);
+  await page.getByRole('link', { name: 'team-a', exact: true }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'team-b', exact: true }).count(), 0);
+  await must(s, token, 'GET', '/api/v1/tenants/team-b', undefined, [404]);
+
+  await page.getByText('中文', { exact: true }).click();
+  await page.getByRole('button', { name: '新建租户' }).click();
+  const zh = page.getByRole('dialog');
+  for (const label of ['名称', '显示名称', '集群', '成员', '配额', '默认资源限制范围（LimitRange）', '节点选择器']) {
+    await zh.getByText(label, { exact: true }).first().waitFor();
+  }
+  await zh.getByRole('button', { name: '添加成员' }).waitFor();
+  await zh.getByRole('button', { name: '取 消' }).or(zh.getByRole('button', { name: '取消' })).click();
+  await page.getByText('English', { exact: true }).click();
+}
+
 async function asViewer(browser: Browser, url: string): Promise<void> {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
   try {
@@ -345,6 +456,7 @@ test('console: clusters, the overview, a tenant and its namespace, against real 
     await inChinese(page);
     await nodePorts(page, s, token);
     await importFromCluster(page, s, token, east);
+    await tenantForms(page, s, token);
     assert.deepEqual(pageErrors, []);
     await context.close();
     await asViewer(browser, s.url);

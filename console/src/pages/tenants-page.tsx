@@ -1,20 +1,23 @@
 // Tenants (needs `tenants:get`): the tenants the user may see, a tenant with its members,
 // clusters, quota against usage, and namespaces; a namespace's page is its own module.
 import { lazy, useState } from 'react';
-import { App as AntApp, Breadcrumb, Button, Descriptions, Result, Space, Table, Tag, Typography } from 'antd';
+import { App as AntApp, Button, Descriptions, Result, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n/i18n-provider.tsx';
 import { Link } from '../link.tsx';
 import { LoadError } from '../load-error.tsx';
 import type { Namespace, Tenant, TenantMember } from '../model.ts';
+import { can } from '../nav.ts';
 import { usePath } from '../router.ts';
 import { useSession } from '../session.ts';
 import { countStates, managesTenant } from '../tenancy-format.ts';
 import { parseTenancyPath, tenancyPath } from '../tenancy-path.ts';
 import { usageRows } from '../quota.ts';
 import { useAsync } from '../use-async.ts';
+import { DeleteButton, DetailHeader } from './detail-header.tsx';
 import { NamespaceCreate } from './namespace-create.tsx';
+import { TenantFormDialog } from './tenant-form-dialog.tsx';
 import { ObjectStateTag, QuotaTable, UsageBar } from './tenancy-parts.tsx';
 
 const NamespacePage = lazy(() => import('./namespace-page.tsx'));
@@ -25,8 +28,10 @@ function MapTags({ map }: { readonly map: Readonly<Record<string, string>> }) {
 
 function TenantList() {
   const { t } = useI18n();
-  const { api } = useSession();
+  const { api, user } = useSession();
+  const { message } = AntApp.useApp();
   const tenants = useAsync(() => api.listTenants(), [api]);
+  const [creating, setCreating] = useState(false);
   const columns: TableColumnsType<Tenant> = [
     { title: t('common.name'), dataIndex: 'name', key: 'name', render: (name: string) => <Link to={tenancyPath({ kind: 'tenant', tenant: name })}>{name}</Link> },
     { title: t('tenants.displayName'), dataIndex: 'displayName', key: 'displayName' },
@@ -37,11 +42,18 @@ function TenantList() {
   ];
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
-      <Typography.Title level={3} style={{ margin: 0 }}>{t('tenants.title')}</Typography.Title>
+      <Space style={{ width: '100%', justifyContent: 'space-between' }}>
+        <Typography.Title level={3} style={{ margin: 0 }}>{t('tenants.title')}</Typography.Title>
+        {can(user.permissions, 'tenants:create') && <Button type="primary" onClick={() => setCreating(true)}>{t('tenants.new')}</Button>}
+      </Space>
       <LoadError error={tenants.error} code={tenants.errorCode} />
       <Table<Tenant>
         rowKey="name" columns={columns} dataSource={tenants.data as Tenant[] | undefined} loading={tenants.loading}
         locale={{ emptyText: t('tenants.empty') }} pagination={{ pageSize: 50, hideOnSinglePage: true }}
+      />
+      <TenantFormDialog
+        open={creating} onClose={() => setCreating(false)}
+        onSaved={(x) => { setCreating(false); void message.success(t('tenants.created', { name: x.name })); tenants.reload(); }}
       />
     </Space>
   );
@@ -122,17 +134,34 @@ function Namespaces({ tenant, clusters, onChange }: { readonly tenant: string; r
 
 function TenantDetail({ name }: { readonly name: string }) {
   const { t } = useI18n();
-  const { api } = useSession();
+  const { api, user } = useSession();
+  const { message } = AntApp.useApp();
+  const [, go] = usePath();
   const tenant = useAsync(() => api.getTenant(name), [api, name]);
   const usage = useAsync(() => api.tenantUsage(name), [api, name]);
+  const [editing, setEditing] = useState(false);
+  const [refusal, setRefusal] = useState<string | null>(null);
   const x = tenant.data;
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
-      <Breadcrumb items={[{ title: <Link to={tenancyPath({ kind: 'tenants' })}>{t('tenants.title')}</Link> }, { title: name }]} />
-      <Typography.Title level={3} style={{ margin: 0 }}>{x?.displayName || name}</Typography.Title>
+      <DetailHeader
+        crumbs={[{ title: <Link to={tenancyPath({ kind: 'tenants' })}>{t('tenants.title')}</Link> }, { title: name }]}
+        title={x?.displayName || name} refusal={refusal}
+        actions={x && (
+          <>
+            {can(user.permissions, 'tenants:update') && <Button onClick={() => setEditing(true)}>{t('common.edit')}</Button>}
+            {can(user.permissions, 'tenants:delete') && (
+              <DeleteButton
+                label={t('common.delete')} confirm={t('tenants.confirmDelete', { name })} remove={() => api.deleteTenant(name)} onRefused={setRefusal}
+                onRemoved={() => { void message.success(t('tenants.deleted', { name })); go(tenancyPath({ kind: 'tenants' })); }}
+              />
+            )}
+          </>
+        )}
+      />
       <LoadError error={tenant.error} code={tenant.errorCode} />
       {x && (
-        <Descriptions size="small" column={{ xs: 1, md: 2 }}>
+        <Descriptions size="small" column={{ xs: 1, md: 2 }} data-testid="tenant-facts">
           <Descriptions.Item label={t('common.name')}>{x.name}</Descriptions.Item>
           <Descriptions.Item label={t('tenants.clusters')}>
             {x.clusters.map((c) => <Tag key={c}>{c}</Tag>)}
@@ -147,6 +176,12 @@ function TenantDetail({ name }: { readonly name: string }) {
       {x && <Namespaces tenant={name} clusters={x.clusters} onChange={usage.reload} />}
       <Typography.Title level={5}>{t('tenants.members')}</Typography.Title>
       {x && <Members members={x.members} />}
+      {x && (
+        <TenantFormDialog
+          tenant={x} open={editing} onClose={() => setEditing(false)}
+          onSaved={() => { setEditing(false); setRefusal(null); void message.success(t('tenants.updated', { name })); tenant.reload(); usage.reload(); }}
+        />
+      )}
     </Space>
   );
 }
