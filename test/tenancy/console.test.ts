@@ -330,6 +330,12 @@ async function tenantForms(page: Page, s: TestServer, token: string): Promise<vo
   await choose(page, member.getByTestId('member-kind'), 'Group');
   await member.getByLabel('Member', { exact: true }).fill('ops');
   await choose(page, member.getByTestId('member-role'), 'tenant-admin');
+  // A User member: Berth's users are offered as the name is typed.
+  await dialog.getByRole('button', { name: 'Add member' }).click();
+  const user = dialog.getByTestId('member-1');
+  await user.getByLabel('Member', { exact: true }).fill('v');
+  await page.locator('.ant-select-dropdown:visible .ant-select-item-option[title="vic"]').click();
+  await choose(page, user.getByTestId('member-role'), 'viewer');
   // A quantity the server would refuse is refused as it is typed, in the server's own words.
   const serverWords = (await must(s, token, 'POST', '/api/v1/tenants', { name: 'team-b', clusters: ['east'], quota: { 'requests.cpu': '2 cores' } }, [422])).details.causes[0].message;
   await dialog.getByLabel('requests.cpu', { exact: true }).fill('2 cores');
@@ -348,12 +354,13 @@ async function tenantForms(page: Page, s: TestServer, token: string): Promise<vo
   await dialog.getByRole('button', { name: 'Create' }).click();
   const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'team-b', exact: true }) });
   await row.waitFor();
-  assert.deepEqual((await row.getByRole('cell').allInnerTexts()).slice(0, 4).map((c) => c.trim()), ['team-b', 'Team B', 'east', '1']);
+  assert.deepEqual((await row.getByRole('cell').allInnerTexts()).slice(0, 4).map((c) => c.trim()), ['team-b', 'Team B', 'east', '2']);
   const stored = await must(s, token, 'GET', '/api/v1/tenants/team-b');
   assert.deepEqual(
     { displayName: stored.displayName, clusters: stored.clusters, members: stored.members, quota: stored.quota, defaultLimitRange: stored.defaultLimitRange, nodeSelector: stored.nodeSelector },
     {
-      displayName: 'Team B', clusters: ['east'], members: [{ kind: 'Group', name: 'ops', role: 'tenant-admin' }],
+      displayName: 'Team B', clusters: ['east'],
+      members: [{ kind: 'Group', name: 'ops', role: 'tenant-admin' }, { kind: 'User', name: 'vic', role: 'viewer' }],
       quota: { 'limits.memory': '8Gi', pods: '20', 'requests.cpu': '4' },
       defaultLimitRange: { container: { default: { cpu: '500m' }, defaultRequest: { cpu: '100m' } } }, nodeSelector: { pool: 'general' },
     },

@@ -3,9 +3,10 @@
 // or, prefilled, changing one. Quantities are checked as they are typed by the server's own rules;
 // what only the server knows (what the tenant's namespaces hold, a name taken) comes back from it
 // and stands next to the field it names.
-import { Button, Col, Form, Input, Row, Select, Space, Typography } from 'antd';
+import { AutoComplete, Button, Col, Form, Input, Row, Select, Space, Typography } from 'antd';
 import { useI18n } from '../i18n/i18n-provider.tsx';
 import type { Tenant } from '../model.ts';
+import { can } from '../nav.ts';
 import { useSession } from '../session.ts';
 import { parseKeyValues } from '../tenancy-format.ts';
 import {
@@ -18,8 +19,11 @@ import { FormDialog } from './form-dialog.tsx';
 // Kubernetes' DNS-1123 label rule, which tenant names follow (the server checks too).
 const tenantName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-function Members() {
+/** The member rows; `users` (Berth's users, when the caller may list them) are offered for User names, any name is taken. */
+function Members({ users }: { readonly users: readonly string[] }) {
   const { t } = useI18n();
+  const members = Form.useWatch<TenantFormValues['members']>('members');
+  const userOptions = users.map((u) => ({ value: u }));
   return (
     <Form.List name="members">
       {(rows, { add, remove }) => (
@@ -30,7 +34,10 @@ function Members() {
                 <Select aria-label={t('tenants.memberKind')} style={{ width: 100 }} options={[{ value: 'User', label: 'User' }, { value: 'Group', label: 'Group' }]} />
               </Form.Item>
               <Form.Item name={[row.name, 'name']} rules={[{ required: true, whitespace: true, message: t('common.required') }]}>
-                <Input aria-label={t('tenants.memberName')} style={{ width: 240 }} autoComplete="off" />
+                <AutoComplete
+                  aria-label={t('tenants.memberName')} style={{ width: 240 }} options={members?.[row.name]?.kind === 'User' ? userOptions : []}
+                  filterOption={(input, option) => option?.value.startsWith(input) ?? false}
+                />
               </Form.Item>
               <Form.Item name={[row.name, 'role']} data-testid="member-role" rules={[{ required: true, message: t('common.required') }]}>
                 <Select
@@ -102,9 +109,11 @@ export function TenantFormDialog({ tenant, open, onClose, onSaved }: {
   readonly tenant?: Tenant; readonly open: boolean; readonly onClose: () => void; readonly onSaved: (t: Tenant) => void;
 }) {
   const { t } = useI18n();
-  const { api } = useSession();
+  const { api, user } = useSession();
   const [form] = Form.useForm<TenantFormValues>();
   const clusters = useAsync(() => (open ? api.listClusters() : Promise.resolve(undefined)), [api, open]);
+  const mayListUsers = can(user.permissions, 'users:list');
+  const users = useAsync(() => (open && mayListUsers ? api.listUsers(1000) : Promise.resolve(undefined)), [api, open, mayListUsers]);
   const names = [...new Set([...(clusters.data ?? []).map((c) => c.name), ...(tenant?.clusters ?? [])])].sort();
   return (
     <FormDialog<TenantFormValues, Tenant>
@@ -141,7 +150,7 @@ export function TenantFormDialog({ tenant, open, onClose, onSaved }: {
         <Select mode="multiple" loading={clusters.loading} options={names.map((c) => ({ value: c, label: c }))} />
       </Form.Item>
       <Form.Item label={t('tenants.members')} extra={t('tenants.membersHint')}>
-        <Members />
+        <Members users={(users.data?.items ?? []).map((u) => u.name)} />
       </Form.Item>
       <Typography.Title level={5}>{t('tenants.quota')}</Typography.Title>
       <Typography.Paragraph type="secondary">{t('tenants.quotaHint')}</Typography.Paragraph>
