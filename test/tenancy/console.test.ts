@@ -308,13 +308,11 @@ async function choose(page: Page, field: Locator, value: string): Promise<void> 
 }
 
 /**
- * A tenant created through the form — a bad quantity refused in the form in the server's words, a
- * taken name refused by the server next to the name — seen in the list and in the API; its quota
- * changed in the prefilled form; a quota under what its namespace holds refused with the server's
- * numbers next to the field; deleting it refused while it has a namespace, then done. The form's
- * labels in English and Chinese.
+ * Creates team-b through the form: a bad quantity refused as it is typed, in the words the API
+ * answers for it; the taken name team-a refused by the server beside the name; then seen in the
+ * list and, field by field, in the API.
  */
-async function tenantForms(page: Page, s: TestServer, token: string): Promise<void> {
+async function createTenant(page: Page, s: TestServer, token: string): Promise<void> {
   await page.getByRole('menu').getByText('Tenants', { exact: true }).click();
   await page.waitForURL('**/tenants');
   await page.getByRole('button', { name: 'New tenant' }).click();
@@ -365,10 +363,16 @@ async function tenantForms(page: Page, s: TestServer, token: string): Promise<vo
       defaultLimitRange: { container: { default: { cpu: '500m' }, defaultRequest: { cpu: '100m' } } }, nodeSelector: { pool: 'general' },
     },
   );
+}
 
-  // Edit: the form opens prefilled; the quota raised shows on the tenant's page and in the API.
+/**
+ * Changes team-b's quota in the prefilled form: raised, it shows on the page and in the API;
+ * lowered under what its namespace holds, the server's refusal with its numbers stands beside
+ * the field and nothing changes.
+ */
+async function changeTenantQuota(page: Page, s: TestServer, token: string): Promise<void> {
   await must(s, token, 'POST', '/api/v1/tenants/team-b/namespaces', { name: 'b-web', cluster: 'east', quota: { 'requests.cpu': '3', pods: '5' } });
-  await row.getByRole('link', { name: 'team-b' }).click();
+  await page.getByRole('link', { name: 'team-b', exact: true }).click();
   await page.waitForURL('**/tenants/team-b');
   await page.getByRole('button', { name: 'Edit' }).click();
   const edit = page.getByRole('dialog');
@@ -393,8 +397,10 @@ async function tenantForms(page: Page, s: TestServer, token: string): Promise<vo
   assert.equal(refused, 'Forbidden: requests.cpu: namespaces already hold 3, tenant quota would be 2');
   await edit.getByRole('button', { name: 'Cancel' }).click();
   assert.equal((await must(s, token, 'GET', '/api/v1/tenants/team-b')).quota['requests.cpu'], '6');
+}
 
-  // Delete: refused while the namespace is there, with the server's words; done once it is gone.
+/** Deletes team-b: refused while its namespace is there, with the server's words; done once it is gone. */
+async function deleteTenant(page: Page, s: TestServer, token: string): Promise<void> {
   await page.getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('tooltip').getByRole('button', { name: 'Yes' }).click();
   await page.getByTestId('detail-refusal').getByText('it still has namespaces "east/b-web"', { exact: false }).waitFor();
@@ -405,7 +411,10 @@ async function tenantForms(page: Page, s: TestServer, token: string): Promise<vo
   await page.getByRole('link', { name: 'team-a', exact: true }).waitFor();
   assert.equal(await page.getByRole('link', { name: 'team-b', exact: true }).count(), 0);
   await must(s, token, 'GET', '/api/v1/tenants/team-b', undefined, [404]);
+}
 
+/** The tenant form's labels in Chinese. */
+async function tenantFormInChinese(page: Page): Promise<void> {
   await page.getByText('中文', { exact: true }).click();
   await page.getByRole('button', { name: '新建租户' }).click();
   const zh = page.getByRole('dialog');
@@ -432,6 +441,10 @@ async function asViewer(browser: Browser, url: string): Promise<void> {
     await page.goto(`${url}/tenants/team-a`);
     await page.getByTestId('tenant-namespaces').getByRole('link', { name: 'web' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'New namespace' }).count(), 0, 'a viewer is offered no namespace creation');
+    assert.equal(await page.getByRole('button', { name: 'Edit' }).count() + await page.getByRole('button', { name: 'Delete' }).count(), 0, 'nor a tenant change');
+    await page.goto(`${url}/tenants`);
+    await page.getByRole('link', { name: 'team-a', exact: true }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'New tenant' }).count(), 0, 'nor a new tenant');
   } finally {
     await context.close();
   }
@@ -463,7 +476,10 @@ test('console: clusters, the overview, a tenant and its namespace, against real 
     await inChinese(page);
     await nodePorts(page, s, token);
     await importFromCluster(page, s, token, east);
-    await tenantForms(page, s, token);
+    await createTenant(page, s, token);
+    await changeTenantQuota(page, s, token);
+    await deleteTenant(page, s, token);
+    await tenantFormInChinese(page);
     assert.deepEqual(pageErrors, []);
     await context.close();
     await asViewer(browser, s.url);
