@@ -32,7 +32,8 @@ interface RegisterValues {
 // Kubernetes' DNS-1123 label rule, which cluster names follow (the server checks too).
 const clusterName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-// The server's causes name the body's fields, which are the form's (the failure policy under `settings`).
+// The server's causes name the body's fields, which are the form's; one under `settings` (a choice
+// from a closed list) stays above the form.
 const registerPlacement = topLevelPlacement(['name', 'kubeconfig', 'labels']);
 
 function Labels({ labels }: { readonly labels: Readonly<Record<string, string>> }) {

@@ -1,5 +1,6 @@
 // Tenants (needs `tenants:get`): the tenants the user may see, a tenant with its members,
-// clusters, quota against usage, and namespaces; a namespace's page is its own module.
+// clusters, quota against usage, and namespaces; platform admins create, change and delete
+// tenants here (the form is its own module, as is a namespace's page).
 import { lazy, useState } from 'react';
 import { App as AntApp, Button, Descriptions, Result, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
