@@ -31,10 +31,14 @@ function systemContext(cluster: string, uid: string): RequestContext {
 /**
  * The policy. `owner` maps a namespace to its tenant; namespaces of no tenant, other kinds,
  * updates and Services without node ports pass untouched. Dry runs allocate nothing (the API
- * server's own allocator then picks for the dry-run answer). When one of several ports is
- * refused, the ports already allocated for this Service are released before the refusal.
+ * server's own allocator then picks for the dry-run answer). A Service's ports are allocated
+ * all or none, pending until the used-ports watcher sees the Service hold them: the Service may
+ * still be refused after this webhook (by another webhook, by validation, by a timeout), and
+ * then its allocations are released when their wait ends. A Service created with generateName
+ * has no name yet: its allocations wait under the prefix and bind to the Service of the
+ * namespace that shows up with that prefix and port.
  */
-export function nodePortAdmission(ports: NodePortService, owner: NamespaceOwner): AdmissionPolicy {
+export function nodePortAdmission(allocator: NodePortService, owner: NamespaceOwner): AdmissionPolicy {
   return {
     async mutate(req: AdmissionRequest, origin: AdmissionOrigin): Promise<MutationVerdict> {
       const cluster = origin.cluster;
@@ -45,20 +49,21 @@ export function nodePortAdmission(ports: NodePortService, owner: NamespaceOwner)
       const tenant = await owner(cluster, req.namespace);
       if (tenant === undefined) return { allowed: true };
       const ctx = systemContext(cluster, req.uid);
-      const service = `${req.namespace}/${req.name ?? (req.object?.metadata as { generateName?: string } | undefined)?.generateName ?? ''}`;
-      const taken: number[] = [];
-      const patch: JsonPatchOperation[] = [];
+      const meta = (req.object?.metadata ?? {}) as { name?: string; generateName?: string };
+      const prefix = !req.name && !meta.name && typeof meta.generateName === 'string' && meta.generateName !== '' ? meta.generateName : undefined;
+      const wanted = list.map((p) => (typeof p.nodePort === 'number' && p.nodePort !== 0 ? p.nodePort : undefined));
+      let ports: readonly number[];
       try {
-        for (const [i, p] of list.entries()) {
-          const explicit = typeof p.nodePort === 'number' && p.nodePort !== 0 ? p.nodePort : undefined;
-          const a = await ports.allocate(ctx, cluster, { tenant, service, ...(explicit === undefined ? {} : { port: explicit }) });
-          taken.push(a.port);
-          if (explicit === undefined) patch.push({ op: 'add', path: jsonPointer('spec', 'ports', i, 'nodePort'), value: a.port });
-        }
+        ports = await allocator.allocateForService(ctx, cluster, {
+          tenant, namespace: req.namespace, name: prefix ?? (req.name || meta.name || ''), generateName: prefix !== undefined, ports: wanted,
+        });
       } catch (err) {
-        await Promise.all(taken.map((port) => ports.release(ctx, cluster, port).catch(() => undefined)));
         if (err instanceof BerthError && err.code < 500) return { allowed: false, code: err.code, message: err.message };
         throw err;
+      }
+      const patch: JsonPatchOperation[] = [];
+      for (const [i, p] of wanted.entries()) {
+        if (p === undefined) patch.push({ op: 'add', path: jsonPointer('spec', 'ports', i, 'nodePort'), value: ports[i] });
       }
       return { allowed: true, patch };
     },

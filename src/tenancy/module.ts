@@ -38,6 +38,8 @@ export interface TenancyAreaOptions {
   readonly portDirectory?: PortDirectory;
   /** How often the leader probes every cluster; default 30 s. */
   readonly probeEveryMs?: number;
+  /** How long a NodePort the webhook allocates waits for its Service before it is released; default 60 s (tests shorten it). */
+  readonly nodePortPendingMs?: number;
 }
 
 function storeDirectory(deps: PlatformDeps): PortDirectory {
@@ -48,7 +50,7 @@ function storeDirectory(deps: PlatformDeps): PortDirectory {
     async tenantInfo(name) {
       const t = await store.findTenant(db, name);
       if (t === undefined) return undefined;
-      return { clusters: t.clusters, namespaces: (await store.tenantNamespaces(db, name)).map((n) => ({ cluster: n.cluster, name: n.name })) };
+      return { clusters: t.clusters, namespaces: (await store.tenantNamespaces(db, name)).map((n) => ({ cluster: n.cluster, name: n.name })), quota: t.quota };
     },
   };
 }
@@ -65,7 +67,7 @@ function makeParts(deps: PlatformDeps, options: TenancyAreaOptions): TenancyPart
     connections,
     service: new TenancyService({ db: deps.db, audit: deps.audit, connections, logger: deps.logger.child({ area: 'tenancy' }) }),
     nodePorts: new NodePortService({
-      db: deps.db, audit: deps.audit, clusterInfo: directory.clusterInfo, tenantInfo: directory.tenantInfo,
+      db: deps.db, audit: deps.audit, clusterInfo: directory.clusterInfo, tenantInfo: directory.tenantInfo, pendingMs: options.nodePortPendingMs,
       clientFor: (name) => connections.clientFor(name),
       tenantNamespaces: async (name) => (await store.clusterNamespaces(deps.db.kysely, name)).map((n) => n.name),
     }),
@@ -101,7 +103,7 @@ export function createTenancyArea(options: TenancyAreaOptions = {}): AreaModule 
             tenantQuota.run(signal),
             deps.leader.runWhileLeader('tenancy', (term) => runTenancyWork(work, term), signal),
             deps.leader.runWhileLeader('tenant-quota-sweeper', (term) => tenantQuota.admission.runSweeper(term.signal), signal),
-            deps.leader.runWhileLeader('tenancy-used-nodeports', (term) => runUsedPorts({ db: deps.db, connections, logger: work.logger }, term), signal),
+            deps.leader.runWhileLeader('tenancy-used-nodeports', (term) => runUsedPorts({ db: deps.db, audit: deps.audit, connections, logger: work.logger }, term), signal),
           ]);
         },
       };

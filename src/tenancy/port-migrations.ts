@@ -39,4 +39,18 @@ export const portMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    // How an allocation was made, so that the ones the `nodeports` webhook takes follow their
+    // Service: 'api' (held until released) or 'admission'. An admission allocation is pending
+    // while `expires_at` is set (its Service has not been seen yet) and bound once it is null.
+    // `generate_name` marks a pending one whose `service` is `namespace/generateName-prefix`.
+    // SQLite adds one column per statement.
+    name: 'tenancy-0251-nodeport-lifecycle',
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('tenancy_nodeports').addColumn('origin', 'text', (c) => c.notNull().defaultTo('api')).execute();
+      await db.schema.alterTable('tenancy_nodeports').addColumn('expires_at', 'text').execute();
+      await db.schema.alterTable('tenancy_nodeports').addColumn('generate_name', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.createIndex('tenancy_nodeports_origin').on('tenancy_nodeports').columns(['cluster', 'origin']).execute();
+    },
+  },
 ];

@@ -3,14 +3,15 @@
 // `change()` (authorization, one transaction, audit, outbox event). A port is never held twice:
 // the table's primary key (cluster, port) refuses a second holder on both backends, and a request
 // that loses such a race starts over and sees the winner.
-import { NodePortError, formatPortRange, type PortRange, type RandomInt } from '../compute/index.ts';
+import { NodePortError, TENANT_QUOTA_NOUN, formatPortRange, quotaRefusalMessage, type PortRange, type QuotaRefusal, type RandomInt } from '../compute/index.ts';
 import type { ClusterClient } from '../kube/index.ts';
+import { compareQuantities, newQuantity, parseQuantity } from '../objects/index.ts';
 import { actorOf, type RequestContext } from '../platform/context.ts';
 import { isUniqueViolation } from '../platform/db/database.ts';
-import { BerthError, alreadyExists, conflict, invalid, notFound, unauthorized, type Cause } from '../platform/errors.ts';
+import { BerthError, alreadyExists, conflict, invalid, notFound, quotaExceeded, unauthorized, type Cause } from '../platform/errors.ts';
 import { decodeContinue, encodeContinue } from '../platform/http/paging.ts';
 import { can } from '../platform/identity/rbac.ts';
-import { authorize, change, type ChangeDeps } from '../platform/usecase.ts';
+import { authorize, change, type ChangeDeps, type ChangeTx } from '../platform/usecase.ts';
 import {
   checkReservation, chooseFreePort, formatPortSpan, parsePortSpan, parseReservationImport, parseServiceRef, portStrip,
   type ImportedReservation, type ReservationInput, type ReservationSpec, type StripRun,
@@ -30,6 +31,8 @@ export interface TenantPortInfo {
   readonly clusters: readonly string[];
   /** The tenant's namespaces. */
   readonly namespaces: readonly { readonly cluster: string; readonly name: string }[];
+  /** The tenant-wide quota's hard limits by ResourceQuota name; its `services.nodeports` bounds the tenant's NodePorts. */
+  readonly quota?: Readonly<Record<string, string>>;
 }
 
 /** The NodePort service's dependencies. */
@@ -44,7 +47,12 @@ export interface NodePortDeps extends ChangeDeps {
   readonly clientFor?: (name: string) => Promise<ClusterClient>;
   /** The names of the tenant namespaces Berth keeps in cluster `name` (an import from the cluster leaves their ports alone). */
   readonly tenantNamespaces?: (name: string) => Promise<readonly string[]>;
+  /** How long an allocation the webhook takes waits for its Service to show up before it is released; default 60 s. */
+  readonly pendingMs?: number;
 }
+
+/** How long an admission allocation waits for its Service by default. */
+export const DEFAULT_NODEPORT_PENDING_MS = 60_000;
 
 /** A reservation of legacy business ports, as the API shows it. */
 export interface NodePortReservation {
@@ -59,13 +67,27 @@ export interface NodePortReservation {
   readonly createdBy: string;
 }
 
+/**
+ * Where an allocation stands: `held` (made through the API, held until released), `pending`
+ * (taken by the `nodeports` webhook for a Service not seen yet), `bound` (taken by the webhook,
+ * its Service holds the port; released when it no longer does).
+ */
+export type AllocationState = 'held' | 'pending' | 'bound';
+
 /** A port allocated to a tenant, as the API shows it. */
 export interface NodePortAllocation {
   readonly cluster: string;
   readonly port: number;
   readonly tenant: string;
-  /** The Service it is for, `namespace/name`, when the request named one. */
+  /** The Service it is for, `namespace/name`, when the request named one (`namespace/prefix` when `generateName`). */
   readonly service?: string;
+  /** Present (true) while a pending allocation's Service is known by its generateName prefix only. */
+  readonly generateName?: true;
+  /** `api` or `admission` (the `nodeports` webhook). */
+  readonly origin: store.AllocationOrigin;
+  readonly state: AllocationState;
+  /** When a pending allocation is released unless its Service shows up. */
+  readonly expiresAt?: string;
   readonly createdAt: string;
   readonly createdBy: string;
 }
@@ -112,6 +134,17 @@ export interface AllocationRequest {
   readonly service?: string;
   /** A specific port; without it Berth chooses one. */
   readonly port?: number;
+}
+
+/** What the `nodeports` webhook allocates for one Service it admits. */
+export interface ServicePortsRequest {
+  readonly tenant: string;
+  readonly namespace: string;
+  /** The Service's name, or its generateName prefix when `generateName`. */
+  readonly name: string;
+  readonly generateName: boolean;
+  /** Each port of the Service: the nodePort it asks for, or undefined for Berth to choose. */
+  readonly ports: readonly (number | undefined)[];
 }
 
 /** The outcome of an import: what it reserved, and how many rows were already reserved exactly so. */
@@ -350,13 +383,8 @@ export class NodePortService {
   async allocate(ctx: RequestContext, cluster: string, req: AllocationRequest): Promise<NodePortAllocation> {
     authorize(ctx, 'nodeports:create', req.tenant);
     const range = await this.#range(cluster);
-    await this.#checkTenant(cluster, req);
-    if (req.port !== undefined && (req.port < range.base || req.port > range.base + range.size - 1)) {
-      throw invalid('NodePortAllocation', `${cluster}/${req.port}`, [{
-        field: 'port', reason: 'FieldValueInvalid',
-        message: `Invalid value: ${req.port}: provided port is not in the valid range. The range of valid ports is ${formatPortRange(range)}`,
-      }]);
-    }
+    const tenant = await this.#checkTenant(cluster, req);
+    if (req.port !== undefined) checkInRange(cluster, range, req.port);
     for (let attempt = 1; ; attempt++) {
       try {
         return await change(this.#deps, ctx, {
@@ -364,10 +392,13 @@ export class NodePortService {
           audit: (a: NodePortAllocation) => ({ action: 'create', resource: 'nodeports', name: `${cluster}/${a.port}`, detail: { cluster, kind: 'allocated', service: req.service ?? '' } }),
           event: { topic, key: cluster, payload: {} },
         }, async (tx) => {
+          await store.lockTenantNodePorts(tx, this.#deps.db.dialect, req.tenant);
           await store.lockClusterPorts(tx, this.#deps.db.dialect, cluster);
           const port = req.port ?? await this.#freePort(tx, cluster, range);
           if (req.port !== undefined) await explicitPortFree(tx, cluster, req.port, req.service);
-          return allocationView(cluster, await store.insertAllocation(tx, cluster, port, req.tenant, req.service ?? '', actorOf(ctx), this.#now()));
+          const a = await store.insertAllocation(tx, cluster, port, req.tenant, req.service ?? '', actorOf(ctx), this.#now());
+          await checkNodePortQuota(tx, cluster, req.tenant, tenant, [port], req.service === undefined ? { resource: 'nodeports', name: cluster } : serviceObject(req.service));
+          return allocationView(cluster, a);
         });
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -376,7 +407,66 @@ export class NodePortService {
     }
   }
 
-  async #checkTenant(cluster: string, req: AllocationRequest): Promise<void> {
+  /**
+   * Allocates the node ports of one Service the `nodeports` webhook admits, all or none, in one
+   * transaction, and returns them in the order of `req.ports`. Each allocation is pending
+   * until the used-ports watcher sees the Service hold its port (then bound; released when the
+   * Service no longer holds it) or released once `pendingMs` has passed without it. A port left
+   * undefined is chosen as {@link allocate} chooses; an explicit port must be free, or already
+   * allocated to the tenant for this very Service (renewed as pending when the webhook took it)
+   * or through the API for no Service. Forbidden when the tenant's `services.nodeports` would be
+   * exceeded; otherwise the errors of {@link allocate}.
+   */
+  async allocateForService(ctx: RequestContext, cluster: string, req: ServicePortsRequest): Promise<readonly number[]> {
+    authorize(ctx, 'nodeports:create', req.tenant);
+    const range = await this.#range(cluster);
+    const service = `${req.namespace}/${req.name}`;
+    // A generateName prefix need not be a valid name itself (`web-`): only its namespace is checked.
+    const tenant = await this.#checkTenant(cluster, { tenant: req.tenant, service: req.generateName ? `${req.namespace}/x` : service });
+    for (const p of req.ports) if (p !== undefined) checkInRange(cluster, range, p);
+    const dialect = this.#deps.db.dialect;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await change(this.#deps, ctx, {
+          permission: 'nodeports:create', tenant: req.tenant,
+          audit: (ports: readonly number[]) => ({
+            action: 'create', resource: 'nodeports', name: `${cluster}/${ports.join(',')}`,
+            detail: { cluster, kind: 'allocated', origin: 'admission', service, ...(req.generateName ? { generateName: true } : {}) },
+          }),
+          event: { topic, key: cluster, payload: {} },
+        }, async (tx) => {
+          await store.lockTenantNodePorts(tx, dialect, req.tenant);
+          await store.lockClusterPorts(tx, dialect, cluster);
+          const now = this.#now();
+          const pending = { expiresAt: new Date(now.getTime() + (this.#deps.pendingMs ?? DEFAULT_NODEPORT_PENDING_MS)), generateName: req.generateName };
+          const chosen: number[] = [];
+          const fresh: number[] = [];
+          for (const p of req.ports) {
+            if (p !== undefined) {
+              const holder = await store.holderIn(tx, cluster, { from: p, to: p });
+              if (holder?.kind === 'allocated' && isOwnAllocation(holder.allocation, req.tenant, req.generateName ? undefined : service)) {
+                if (holder.allocation.origin === 'admission') await store.renewPendingAllocation(tx, cluster, p, service, pending);
+                chosen.push(p);
+                continue;
+              }
+              await explicitPortFree(tx, cluster, p, req.generateName ? undefined : service);
+            }
+            const port = p ?? await this.#freePort(tx, cluster, range);
+            await store.insertAllocation(tx, cluster, port, req.tenant, service, actorOf(ctx), now, pending);
+            chosen.push(port);
+            fresh.push(port);
+          }
+          await checkNodePortQuota(tx, cluster, req.tenant, tenant, fresh, { resource: 'services', name: req.name });
+          return chosen;
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        if (attempt >= maxAttempts) throw conflict('NodePort', cluster, `${maxAttempts} concurrent requests took the ports this one chose; try again`);
+      }
+    }
+  }
+
+  async #checkTenant(cluster: string, req: AllocationRequest): Promise<TenantPortInfo> {
     const tenant = await this.#deps.tenantInfo(req.tenant);
     if (!tenant) throw notFound('Tenant', req.tenant);
     const causes: Cause[] = [];
@@ -391,6 +481,7 @@ export class NodePortService {
       }
     }
     if (causes.length) throw invalid('NodePortAllocation', cluster, causes);
+    return tenant;
   }
 
   async #freePort(tx: Parameters<typeof store.loadClusterPorts>[0], cluster: string, range: PortRange): Promise<number> {
@@ -422,6 +513,51 @@ export class NodePortService {
       if (!(await store.deleteAllocation(tx, cluster, port, a.tenant))) throw missing();
     });
   }
+}
+
+/** Invalid (422, in kube-apiserver's words) unless `port` is in `range`. */
+function checkInRange(cluster: string, range: PortRange, port: number): void {
+  if (port >= range.base && port <= range.base + range.size - 1) return;
+  throw invalid('NodePortAllocation', `${cluster}/${port}`, [{
+    field: 'port', reason: 'FieldValueInvalid',
+    message: `Invalid value: ${port}: provided port is not in the valid range. The range of valid ports is ${formatPortRange(range)}`,
+  }]);
+}
+
+/** The object a quota refusal names: `services "web"` for a Service, `nodeports "<cluster>"` for an allocation for none. */
+interface RefusedObject { readonly resource: string; readonly name: string }
+
+function serviceObject(ref: string): RefusedObject {
+  return { resource: 'services', name: ref.slice(ref.indexOf('/') + 1) };
+}
+
+const NODEPORTS_QUOTA = 'services.nodeports';
+
+/**
+ * Forbidden, in the ResourceQuota admission's words with the tenant quota's noun, when the
+ * `fresh` ports of `cluster` just allocated to `name` push its NodePort count (every cluster:
+ * {@link store.tenantNodePortCount}) beyond its `services.nodeports`. Run it in the allocating
+ * transaction, under the tenant's lock, so that the refusal rolls the allocations back.
+ */
+async function checkNodePortQuota(tx: ChangeTx, cluster: string, name: string, tenant: TenantPortInfo, fresh: readonly number[], object: RefusedObject): Promise<void> {
+  const limit = tenant.quota?.[NODEPORTS_QUOTA];
+  if (limit === undefined || fresh.length === 0) return;
+  const hard = parseQuantity(limit);
+  const used = await store.tenantNodePortCount(tx, name, { except: fresh.map((port) => ({ cluster, port })) });
+  if (compareQuantities(newQuantity(used + fresh.length), hard) <= 0) return;
+  const refusal: QuotaRefusal = {
+    reason: 'ExceededQuota', quota: name,
+    requested: { [NODEPORTS_QUOTA]: newQuantity(fresh.length) }, used: { [NODEPORTS_QUOTA]: newQuantity(used) }, limited: { [NODEPORTS_QUOTA]: hard },
+  };
+  throw quotaExceeded(`${object.resource} "${object.name}" is forbidden: ${quotaRefusalMessage(refusal, TENANT_QUOTA_NOUN)}`);
+}
+
+/**
+ * Whether an explicit port of a Service the webhook admits is the tenant's already: allocated
+ * for this Service (`service`, unknown for a generated name), or through the API for no Service.
+ */
+function isOwnAllocation(a: store.StoredAllocation, tenant: string, service: string | undefined): boolean {
+  return a.tenant === tenant && (a.service === service || (a.service === '' && a.origin === 'api'));
 }
 
 function holderText(h: store.PortHolder): string {
@@ -495,5 +631,9 @@ function reservationView(cluster: string, r: store.StoredReservation): NodePortR
 }
 
 function allocationView(cluster: string, a: store.StoredAllocation): NodePortAllocation {
-  return { cluster, port: a.port, tenant: a.tenant, ...(a.service ? { service: a.service } : {}), createdAt: a.createdAt, createdBy: a.createdBy };
+  const state: AllocationState = a.origin === 'api' ? 'held' : a.expiresAt === undefined ? 'bound' : 'pending';
+  return {
+    cluster, port: a.port, tenant: a.tenant, ...(a.service ? { service: a.service } : {}), ...(a.generateName ? { generateName: true } : {}),
+    origin: a.origin, state, ...(a.expiresAt === undefined ? {} : { expiresAt: a.expiresAt }), createdAt: a.createdAt, createdBy: a.createdBy,
+  };
 }

@@ -18,7 +18,16 @@ export type NodePortsTable = {
   service: string;
   created_at: string;
   created_by: string;
+  /** How an allocation was made: 'api' (held until released) or 'admission' (follows its Service). */
+  origin: AllocationOrigin;
+  /** A pending admission allocation's deadline; null once bound, and for API allocations and reservations. */
+  expires_at: string | null;
+  /** 1 when a pending admission allocation's `service` is `namespace/generateName-prefix`. */
+  generate_name: number;
 };
+
+/** How an allocation was made: through the API, or by the `nodeports` webhook for a Service it admitted. */
+export type AllocationOrigin = 'api' | 'admission';
 
 /** A row of `tenancy_nodeport_usage`: a port a live Service uses. */
 export type NodePortUsageTable = {
@@ -51,10 +60,15 @@ export interface StoredReservation extends ReservationSpec {
 export interface StoredAllocation {
   readonly port: number;
   readonly tenant: string;
-  /** `namespace/name`, or `''` when the allocation names no Service. */
+  /** `namespace/name` (`namespace/prefix` when `generateName`), or `''` when the allocation names no Service. */
   readonly service: string;
   readonly createdAt: string;
   readonly createdBy: string;
+  readonly origin: AllocationOrigin;
+  /** Set while an admission allocation waits for its Service to show up. */
+  readonly expiresAt?: string;
+  /** True when `service` holds the Service's generateName prefix, its final name not yet known. */
+  readonly generateName: boolean;
 }
 
 /** A port a live Service uses, with when the watchers last saw it. */
@@ -146,7 +160,7 @@ export async function insertReservations(tx: Queryable<PlatformTables>, cluster:
     for (let port = s.from; port <= s.to; port++) {
       rows.push({
         cluster, port, kind: 'reserved', span_from: s.from, span_to: s.to, owner: s.owner, note: s.note,
-        tenant: '', service: '', created_at: now.toISOString(), created_by: by,
+        tenant: '', service: '', created_at: now.toISOString(), created_by: by, origin: 'api', expires_at: null, generate_name: 0,
       });
     }
   }
@@ -155,11 +169,23 @@ export async function insertReservations(tx: Queryable<PlatformTables>, cluster:
   }
 }
 
-/** Inserts an allocation of `port`; a unique violation when the port is already held. */
-export async function insertAllocation(tx: Queryable<PlatformTables>, cluster: string, port: number, tenant: string, service: string, by: string, now: Date): Promise<StoredAllocation> {
+/** How an admission allocation is made: pending until `expiresAt`, for a Service named or generated from a prefix. */
+export interface PendingAllocation {
+  readonly expiresAt: Date;
+  readonly generateName: boolean;
+}
+
+/**
+ * Inserts an allocation of `port`; a unique violation when the port is already held. With
+ * `pending` it is an admission allocation waiting for its Service; without, an API one.
+ */
+export async function insertAllocation(
+  tx: Queryable<PlatformTables>, cluster: string, port: number, tenant: string, service: string, by: string, now: Date, pending?: PendingAllocation,
+): Promise<StoredAllocation> {
   const row: NodePortsTable = {
     cluster, port, kind: 'allocated', span_from: port, span_to: port, owner: tenant, note: '',
     tenant, service, created_at: now.toISOString(), created_by: by,
+    origin: pending ? 'admission' : 'api', expires_at: pending ? pending.expiresAt.toISOString() : null, generate_name: pending?.generateName ? 1 : 0,
   };
   await ports(tx).insertInto('tenancy_nodeports').values(row).execute();
   return allocationOf(row);
@@ -189,6 +215,83 @@ export async function deleteAllocation(tx: Queryable<PlatformTables>, cluster: s
 }
 
 /**
+ * Makes the admission allocation of `port` pending again for `service` until `expiresAt` (a
+ * Service created again with the port its allocation already holds); returns whether there was one.
+ */
+export async function renewPendingAllocation(tx: Queryable<PlatformTables>, cluster: string, port: number, service: string, pending: PendingAllocation): Promise<boolean> {
+  const r = await ports(tx).updateTable('tenancy_nodeports').set({ expires_at: pending.expiresAt.toISOString(), generate_name: pending.generateName ? 1 : 0, service })
+    .where('cluster', '=', cluster).where('port', '=', port).where('kind', '=', 'allocated').where('origin', '=', 'admission')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** The admission allocations of `cluster`, pending and bound, ascending by port. */
+export async function admissionAllocations(q: Queryable<PlatformTables>, cluster: string): Promise<StoredAllocation[]> {
+  const rows = await ports(q).selectFrom('tenancy_nodeports').selectAll()
+    .where('cluster', '=', cluster).where('kind', '=', 'allocated').where('origin', '=', 'admission').orderBy('port').execute();
+  return rows.map(allocationOf);
+}
+
+/** Whether `cluster` has a pending admission allocation whose deadline is not after `now`. */
+export async function hasExpiredPending(q: Queryable<PlatformTables>, cluster: string, now: Date): Promise<boolean> {
+  const row = await ports(q).selectFrom('tenancy_nodeports').select('port')
+    .where('cluster', '=', cluster).where('kind', '=', 'allocated').where('origin', '=', 'admission')
+    .where('expires_at', '<=', now.toISOString()).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Binds the admission allocation of `port` to the Service `service` (`namespace/name`) that holds it: no longer pending. */
+export async function bindAllocation(tx: Queryable<PlatformTables>, cluster: string, port: number, service: string): Promise<void> {
+  await ports(tx).updateTable('tenancy_nodeports').set({ expires_at: null, generate_name: 0, service })
+    .where('cluster', '=', cluster).where('port', '=', port).where('kind', '=', 'allocated').where('origin', '=', 'admission')
+    .execute();
+}
+
+/** Deletes the admission allocation of `port`, whoever's; returns whether there was one. */
+export async function deleteAdmissionAllocation(tx: Queryable<PlatformTables>, cluster: string, port: number): Promise<boolean> {
+  const r = await ports(tx).deleteFrom('tenancy_nodeports')
+    .where('cluster', '=', cluster).where('port', '=', port).where('kind', '=', 'allocated').where('origin', '=', 'admission')
+    .executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/**
+ * Takes the lock on `tenant`'s NodePort count for the rest of `tx` (PostgreSQL; SQLite has one
+ * writer). A tenant's ports span clusters, so the cluster locks alone would let two clusters'
+ * allocations both take the tenant's last unit. Take it before any cluster's lock.
+ */
+export async function lockTenantNodePorts(tx: Queryable<PlatformTables>, dialect: Dialect, tenant: string): Promise<void> {
+  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(4242251, hashtext(${tenant}))`.execute(tx);
+}
+
+/** A port of a cluster. */
+export interface ClusterPort {
+  readonly cluster: string;
+  readonly port: number;
+}
+
+/**
+ * How many NodePorts `tenant` holds, for its `services.nodeports` quota: the distinct
+ * (cluster, port) pairs among the ports live Services use in the tenant's namespaces (the used-ports
+ * table, every cluster) and the ports allocated to the tenant (pending, bound or held), so a
+ * Service and the allocation it holds count once. Pairs in `opts.except` are left out: a caller
+ * deciding a request that adds ports counts the tenant without them, then adds them. Reads the
+ * database only; call it in the transaction that allocates, after {@link lockTenantNodePorts},
+ * for an exact count.
+ */
+export async function tenantNodePortCount(q: Queryable<PlatformTables>, tenant: string, opts: { readonly except?: readonly ClusterPort[] } = {}): Promise<number> {
+  const db = ports(q) as unknown as Queryable<NodePortTables & { tenancy_namespaces: { cluster: string; name: string; tenant: string } }>;
+  const used = db.selectFrom('tenancy_nodeport_usage as u')
+    .innerJoin('tenancy_namespaces as n', (j) => j.onRef('n.cluster', '=', 'u.cluster').onRef('n.name', '=', 'u.namespace'))
+    .select(['u.cluster as cluster', 'u.port as port']).where('n.tenant', '=', tenant);
+  const allocated = db.selectFrom('tenancy_nodeports').select(['cluster', 'port']).where('kind', '=', 'allocated').where('tenant', '=', tenant);
+  // `union` (not `union all`) removes the pairs a Service and its allocation share.
+  const rows = await used.union(allocated).execute();
+  const except = new Set((opts.except ?? []).map((p) => `${p.cluster}/${p.port}`));
+  return rows.filter((r) => !except.has(`${r.cluster}/${r.port}`)).length;
+}
+
+/**
  * Replaces what live Services of `cluster` use with `used` (the watchers' full set after a list
  * or resync). Call it in a transaction (`db.transaction`, or the leader's `term.fenced`) so that
  * readers never see half a set. A port listed twice keeps its first Service (kube-apiserver lets
@@ -211,5 +314,8 @@ function reservationOf(r: NodePortsTable): StoredReservation {
 }
 
 function allocationOf(r: NodePortsTable): StoredAllocation {
-  return { port: r.port, tenant: r.tenant, service: r.service, createdAt: r.created_at, createdBy: r.created_by };
+  return {
+    port: r.port, tenant: r.tenant, service: r.service, createdAt: r.created_at, createdBy: r.created_by,
+    origin: r.origin, ...(r.expires_at === null ? {} : { expiresAt: r.expires_at }), generateName: Number(r.generate_name) === 1,
+  };
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Cause } from '../platform/errors.ts';
 import {
   MAX_IMPORT_CAUSES, checkReservation, chooseFreePort, parseCsv, parsePortSpan, parseReservationImport, parseServiceRef, portStrip,
+  settleAdmissionAllocations, type AdmissionAllocation, type Settlement, type UsedPort,
 } from './ports.ts';
 
 const range = { base: 30000, size: 2768 };
@@ -122,4 +123,26 @@ describe('portStrip', () => {
       { from: 30009, to: 30009, state: 'free' },
     ]);
   });
+});
+
+describe('settleAdmissionAllocations', () => {
+  const now = new Date('2026-01-01T00:01:00Z');
+  const before = '2026-01-01T00:00:59Z';
+  const after = '2026-01-01T00:01:01Z';
+  const web = { port: 30001, namespace: 'shop', service: 'web' };
+  const cases: { name: string; allocations: AdmissionAllocation[]; used: UsedPort[]; want: Settlement }[] = [
+    { name: 'a pending allocation whose Service holds the port binds', allocations: [{ port: 30001, service: 'shop/web', generateName: false, expiresAt: after }], used: [web], want: { bind: [{ port: 30001, service: 'shop/web' }], release: [] } },
+    { name: 'a pending allocation binds even past its deadline when its Service holds the port', allocations: [{ port: 30001, service: 'shop/web', generateName: false, expiresAt: before }], used: [web], want: { bind: [{ port: 30001, service: 'shop/web' }], release: [] } },
+    { name: 'a pending allocation not seen yet waits until its deadline', allocations: [{ port: 30001, service: 'shop/web', generateName: false, expiresAt: after }], used: [], want: { bind: [], release: [] } },
+    { name: 'a pending allocation past its deadline is released', allocations: [{ port: 30001, service: 'shop/web', generateName: false, expiresAt: before }], used: [], want: { bind: [], release: [{ port: 30001, service: 'shop/web', why: 'expired' }] } },
+    { name: 'a deadline equal to now has passed', allocations: [{ port: 30001, service: 'shop/web', generateName: false, expiresAt: now.toISOString() }], used: [], want: { bind: [], release: [{ port: 30001, service: 'shop/web', why: 'expired' }] } },
+    { name: 'a bound allocation whose Service holds the port stays', allocations: [{ port: 30001, service: 'shop/web', generateName: false }], used: [web], want: { bind: [], release: [] } },
+    { name: 'a bound allocation whose Service is gone is released', allocations: [{ port: 30001, service: 'shop/web', generateName: false }], used: [], want: { bind: [], release: [{ port: 30001, service: 'shop/web', why: 'gone' }] } },
+    { name: 'a bound allocation whose port another Service holds is released', allocations: [{ port: 30001, service: 'shop/api', generateName: false }], used: [web], want: { bind: [], release: [{ port: 30001, service: 'shop/api', why: 'gone' }] } },
+    { name: 'a pending allocation does not bind to another Service holding its port', allocations: [{ port: 30001, service: 'shop/api', generateName: false, expiresAt: after }], used: [web], want: { bind: [], release: [] } },
+    { name: 'a generateName allocation binds to a Service of its namespace named from the prefix, under the final name', allocations: [{ port: 30002, service: 'shop/web-', generateName: true, expiresAt: after }], used: [{ port: 30002, namespace: 'shop', service: 'web-x7k2p' }], want: { bind: [{ port: 30002, service: 'shop/web-x7k2p' }], release: [] } },
+    { name: 'a generateName allocation does not bind in another namespace', allocations: [{ port: 30002, service: 'shop/web-', generateName: true, expiresAt: before }], used: [{ port: 30002, namespace: 'other', service: 'web-x7k2p' }], want: { bind: [], release: [{ port: 30002, service: 'shop/web-', why: 'expired' }] } },
+    { name: 'a generateName allocation does not bind to a name without its prefix', allocations: [{ port: 30002, service: 'shop/web-', generateName: true, expiresAt: after }], used: [{ port: 30002, namespace: 'shop', service: 'api-x7k2p' }], want: { bind: [], release: [] } },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(settleAdmissionAllocations(c.allocations, c.used, now), c.want));
 });

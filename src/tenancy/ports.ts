@@ -324,3 +324,53 @@ export function portStrip(range: PortRange, reserved: readonly PortSpan[], alloc
   }
   return runs;
 }
+
+/** An admission allocation as the settling of allocations against live Services sees it. */
+export interface AdmissionAllocation {
+  readonly port: number;
+  /** `namespace/name`, or `namespace/prefix` when `generateName`. */
+  readonly service: string;
+  readonly generateName: boolean;
+  /** The deadline of a pending allocation (ISO 8601); absent once bound. */
+  readonly expiresAt?: string;
+}
+
+/** What to change in a cluster's admission allocations after a look at its Services. */
+export interface Settlement {
+  /** Pending allocations whose Service now holds the port: bind them, under the Service's final name. */
+  readonly bind: readonly { readonly port: number; readonly service: string }[];
+  /** Allocations to release: a bound one whose Service no longer holds the port, or a pending one past its deadline. */
+  readonly release: readonly { readonly port: number; readonly service: string; readonly why: 'gone' | 'expired' }[];
+}
+
+/**
+ * Settles a cluster's admission allocations against `used`, the cluster's full set of ports
+ * live Services hold. A pending allocation binds when its Service holds its port (for a
+ * generateName allocation, a Service of its namespace whose name starts with the prefix); it is
+ * never released for being absent, since the watch may not have seen its Service yet, only once
+ * `now` reaches its deadline. A bound one is released as soon as its Service no longer holds the
+ * port (deleted, no longer of a type with node ports, or given another port). Pure.
+ */
+export function settleAdmissionAllocations(allocations: readonly AdmissionAllocation[], used: readonly UsedPort[], now: Date): Settlement {
+  const holder = new Map<number, UsedPort>();
+  for (const u of used) if (!holder.has(u.port)) holder.set(u.port, u);
+  const bind: { port: number; service: string }[] = [];
+  const release: { port: number; service: string; why: 'gone' | 'expired' }[] = [];
+  for (const a of allocations) {
+    const u = holder.get(a.port);
+    if (u !== undefined && holds(a, u)) {
+      if (a.expiresAt !== undefined) bind.push({ port: a.port, service: `${u.namespace}/${u.service}` });
+    } else if (a.expiresAt === undefined) {
+      release.push({ port: a.port, service: a.service, why: 'gone' });
+    } else if (Date.parse(a.expiresAt) <= now.getTime()) {
+      release.push({ port: a.port, service: a.service, why: 'expired' });
+    }
+  }
+  return { bind, release };
+}
+
+function holds(a: AdmissionAllocation, u: UsedPort): boolean {
+  if (!a.generateName) return a.service === `${u.namespace}/${u.service}`;
+  const slash = a.service.indexOf('/');
+  return u.namespace === a.service.slice(0, slash) && u.service.startsWith(a.service.slice(slash + 1));
+}

@@ -4,10 +4,16 @@
 // reserved port is refused naming its owner; 50 Services created at once over both clusters all
 // get ports outside the reserved ranges, which the API servers accept (a port handed out twice in
 // one cluster would be refused there as already allocated); system namespaces are untouched.
+// The allocations the webhook takes follow their Service: bound once the watcher sees it, released
+// when it is deleted or retyped, released after the (here shortened) wait when the API server
+// refuses the Service after the webhook; a generateName Service binds under its final name; and
+// the tenant's `services.nodeports` bounds allocations and Services alike.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually, expectOk, uniqueName, withClusters } from '../clusters/index.ts';
 import type { Cluster } from '../clusters/index.ts';
+import { areas } from '../../src/platform/areas.ts';
+import { createTenancyArea } from '../../src/tenancy/index.ts';
 import { startTestServer } from '../support/server.ts';
 import { must, registerCluster } from './support.ts';
 
@@ -29,7 +35,9 @@ async function createService(cluster: Cluster, ns: string, body: unknown) {
 const portOf = (svc: any): number => svc.spec.ports[0].nodePort;
 
 test('NodePort Services in tenant namespaces get their ports from Berth, live in two clusters', withClusters(2, async ([east, west], t) => {
-  const s = await startTestServer('sqlite');
+  // A short wait for pending allocations, so that the test sees one released.
+  const pendingMs = 4_000;
+  const s = await startTestServer('sqlite', {}, { areas: areas.map((a) => (a.name === 'tenancy' ? createTenancyArea({ nodePortPendingMs: pendingMs }) : a)) });
   t.after(() => s.close());
   const admin = await s.login();
   await registerCluster(s, admin, 'east', east);
@@ -89,6 +97,92 @@ test('NodePort Services in tenant namespaces get their ports from Berth, live in
     assert.match(r.body.message, /default\/legacy-gw/);
     const explicit = await createService(west, 'acme-shop', service('clash', 30020));
     assert.notEqual(explicit.status, 201, 'the port of a live Service is not handed to a tenant');
+  });
+
+  const allocation = async (cluster: string, port: number): Promise<any> =>
+    (await must(s, admin, 'GET', `/api/v1/clusters/${cluster}/nodeports/allocations?tenant=acme&limit=500`)).items.find((a: any) => a.port === port);
+
+  await t.test('the webhook\'s allocation is bound once its Service shows up, and released when the Service is deleted or no longer of type NodePort', async () => {
+    const port = portOf(expectOk(await createService(east, 'acme-shop', service('follow')), 'create follow'));
+    const bound = await eventually('the allocation is bound', async () => {
+      const a = await allocation('east', port);
+      return a?.state === 'bound' ? a : undefined;
+    }, 15_000);
+    assert.deepEqual([bound.origin, bound.service, bound.expiresAt], ['admission', 'acme-shop/follow', undefined]);
+    expectOk(await east.request('DELETE', '/api/v1/namespaces/acme-shop/services/follow'), 'delete follow');
+    const t0 = Date.now();
+    await eventually('the allocation is released', async () => ((await allocation('east', port)) === undefined ? true : undefined), 15_000);
+    t.diagnostic(`allocation released ${Date.now() - t0} ms after the Service was deleted`);
+    const audit = await must(s, admin, 'GET', '/api/v1/audit?resource=nodeports&limit=500');
+    assert.ok(audit.items.some((i: any) => i.name === `east/${port}` && i.action === 'delete' && i.actor === 'system:nodeports-controller' && i.tenant === 'acme'), 'the release is audited');
+
+    const retyped = portOf(expectOk(await createService(east, 'acme-shop', service('retype')), 'create retype'));
+    await eventually('bound', async () => ((await allocation('east', retyped))?.state === 'bound' ? true : undefined), 15_000);
+    expectOk(await east.request('PATCH', '/api/v1/namespaces/acme-shop/services/retype', { spec: { type: 'ClusterIP' } }, 'application/merge-patch+json'), 'retype to ClusterIP');
+    await eventually('the retyped Service\'s allocation is released', async () => ((await allocation('east', retyped)) === undefined ? true : undefined), 15_000);
+  });
+
+  await t.test('a Service the API server refuses after the webhook leaves a pending allocation, released once its wait is over', async () => {
+    const bad = service('refused');
+    // Valid JSON the webhook admits, but no valid Service: a port name must be a DNS label (kube validation runs after mutating admission).
+    bad.spec.ports = [{ port: 80, name: 'Not_A_Label' } as any];
+    const r = await createService(east, 'acme-shop', bad);
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.equal((await east.request('GET', '/api/v1/namespaces/acme-shop/services/refused')).status, 404);
+    const list = (await must(s, admin, 'GET', '/api/v1/clusters/east/nodeports/allocations?tenant=acme&limit=500')).items;
+    const pending = list.find((a: any) => a.service === 'acme-shop/refused');
+    assert.ok(pending, `the webhook allocated a port for the refused Service: ${JSON.stringify(list)}`);
+    assert.equal(pending.state, 'pending');
+    const t0 = Date.now();
+    await eventually('the pending allocation is released', async () => ((await allocation('east', pending.port)) === undefined ? true : undefined), pendingMs + 15_000);
+    const waited = Date.now() - t0;
+    t.diagnostic(`pending allocation released ${waited} ms after the refusal (wait ${pendingMs} ms)`);
+    assert.ok(Date.parse(pending.expiresAt) - Date.parse(pending.createdAt) === pendingMs, 'it waited the configured time');
+  });
+
+  await t.test('a Service created with generateName binds its allocation under its final name', async () => {
+    const body = { ...service('unused'), metadata: { generateName: 'gen-' } };
+    const created = expectOk(await createService(east, 'acme-shop', body), 'create with generateName') as any;
+    const name = created.metadata.name as string;
+    assert.match(name, /^gen-/);
+    const a = await eventually('bound under the final name', async () => {
+      const x = await allocation('east', portOf(created));
+      return x?.state === 'bound' ? x : undefined;
+    }, 15_000);
+    assert.equal(a.service, `acme-shop/${name}`);
+    assert.equal(a.generateName, undefined);
+    expectOk(await east.request('DELETE', `/api/v1/namespaces/acme-shop/services/${name}`), 'delete');
+    await eventually('released', async () => ((await allocation('east', portOf(created))) === undefined ? true : undefined), 15_000);
+  });
+
+  await t.test('services.nodeports bounds the tenant\'s NodePorts: allocations and live Services count, beyond it is 403 in the ResourceQuota admission\'s words', async () => {
+    await must(s, admin, 'POST', '/api/v1/tenants', { name: 'capped', clusters: ['east'], quota: { 'services.nodeports': '2' } });
+    await must(s, admin, 'POST', '/api/v1/tenants/capped/namespaces', { name: 'capped-ns', cluster: 'east' });
+    await eventually('the namespace exists', async () => ((await east.request('GET', '/api/v1/namespaces/capped-ns')).status === 200 ? true : undefined), 30_000);
+    const live = portOf(expectOk(await createService(east, 'capped-ns', service('live')), 'create live'));
+    const api = await must(s, admin, 'POST', '/api/v1/clusters/east/nodeports/allocations', { tenant: 'capped' });
+    const words = 'exceeded tenant quota: capped, requested: services.nodeports=1, used: services.nodeports=2, limited: services.nodeports=2';
+    const third = await s.api('POST', '/api/v1/clusters/east/nodeports/allocations', { token: admin, body: { tenant: 'capped', service: 'capped-ns/extra' } });
+    assert.equal(third.status, 403, JSON.stringify(third.body));
+    assert.equal(third.body.message, `services "extra" is forbidden: ${words}`);
+    const refusedService = await createService(east, 'capped-ns', service('extra'));
+    assert.equal(refusedService.status, 403, JSON.stringify(refusedService.body));
+    assert.match((refusedService.body as any).message, new RegExp(`nodeports\\.admission\\.berth\\.io.*services "extra" is forbidden: ${words.replace(/\./g, '\\.')}`));
+
+    // The live Service counts by itself: without its allocation it still holds its port.
+    await eventually('the live Service\'s port is recorded as used', async () => {
+      const map = await must(s, admin, 'GET', '/api/v1/clusters/east/nodeports');
+      return map.used.some((u: any) => u.port === live && u.namespace === 'capped-ns') ? true : undefined;
+    }, 15_000);
+    await must(s, admin, 'DELETE', `/api/v1/clusters/east/nodeports/allocations/${live}`);
+    const still = await s.api('POST', '/api/v1/clusters/east/nodeports/allocations', { token: admin, body: { tenant: 'capped' } });
+    assert.equal(still.status, 403, JSON.stringify(still.body));
+    expectOk(await east.request('DELETE', '/api/v1/namespaces/capped-ns/services/live'), 'delete live');
+    await eventually('room again once the Service is gone', async () => {
+      const r = await s.api('POST', '/api/v1/clusters/east/nodeports/allocations', { token: admin, body: { tenant: 'capped' } });
+      return r.status === 201 ? true : undefined;
+    }, 15_000);
+    await must(s, admin, 'DELETE', `/api/v1/clusters/east/nodeports/allocations/${api.port}`);
   });
 
   await t.test('50 Services created at once over both clusters all get ports outside the reserved range', async () => {

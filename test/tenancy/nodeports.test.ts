@@ -4,8 +4,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends } from '../support/pg.ts';
-import { replaceUsedPorts } from '../../src/tenancy/index.ts';
-import { insertAllocation, insertReservations } from '../../src/tenancy/port-store.ts';
+import { replaceUsedPorts, tenancyOf } from '../../src/tenancy/index.ts';
+import { insertAllocation, insertReservations, tenantNodePortCount } from '../../src/tenancy/port-store.ts';
+import { insertNamespace, tenantRow } from '../../src/tenancy/store.ts';
+import type { RequestContext } from '../../src/platform/context.ts';
 import { startPortsServer, type PortsServer } from './nodeports-support.ts';
 
 const range = { base: 30000, size: 2768 };
@@ -210,6 +212,77 @@ for (const backend of backends) {
       assert.match(await write((tx) => insertReservations(tx, c, [{ from: 30702, to: 30703, owner: 'x', note: '' }], 'test', new Date())), /unique|UNIQUE/);
       assert.equal(await write((tx) => insertAllocation(tx, c, 30703, 'acme', '', 'test', new Date())), 'written');
       assert.match(await write((tx) => insertAllocation(tx, c, 30703, 'globex', '', 'test', new Date())), /unique|UNIQUE/);
+    });
+
+    it('counts a tenant\'s allocations and the ports its live Services use, over all clusters, against its services.nodeports: beyond it is 403 in the ResourceQuota admission\'s words', async () => {
+      const [c1, c2] = [cluster(), cluster()];
+      const tenant = `capped-${backend}`;
+      // The tenancy rows the count reads (namespaces of the tenant), as the tenancy store writes them.
+      const now = new Date();
+      await s.server.deps.db.transaction(async (tx) => {
+        for (const c of [c1, c2]) {
+          await tx.insertInto('tenancy_clusters' as never).values({
+            name: c, server: 'https://127.0.0.1:1', credentials: '', labels: '{}', settings: '{}', status: '{}',
+            created_at: now.toISOString(), updated_at: now.toISOString(), resource_version: 1,
+          } as never).execute();
+        }
+        await tx.insertInto('tenancy_tenants' as never).values(tenantRow({
+          name: tenant, displayName: tenant, members: [], clusters: [c1, c2], quota: { 'services.nodeports': '2' }, defaultLimitRange: {}, nodeSelector: {},
+        }, now.toISOString(), now.toISOString(), 1) as never).execute();
+        for (const c of [c1, c2]) await insertNamespace(tx, { name: 'shop', tenant, cluster: c, quota: {}, adopted: false }, now);
+      });
+      s.directory.tenants.set(tenant, {
+        clusters: [c1, c2], namespaces: [{ cluster: c1, name: 'shop' }, { cluster: c2, name: 'shop' }], quota: { 'services.nodeports': '2' },
+      });
+      const allocate = (c: string, body: object) => admin('POST', `${base(c)}/allocations`, { tenant, ...body });
+
+      const first = await allocate(c1, { service: 'shop/a' });
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      assert.deepEqual([first.body.origin, first.body.state], ['api', 'held']);
+      assert.equal((await allocate(c2, {})).status, 201, 'the second, in another cluster');
+      const third = await allocate(c1, {});
+      assert.equal(third.status, 403, JSON.stringify(third.body));
+      assert.equal(third.body.reason, 'Forbidden');
+      assert.equal(third.body.message, `nodeports "${c1}" is forbidden: exceeded tenant quota: ${tenant}, requested: services.nodeports=1, used: services.nodeports=2, limited: services.nodeports=2`);
+      const forService = await allocate(c2, { service: 'shop/web', port: 30900 });
+      assert.equal(forService.status, 403);
+      assert.match(forService.body.message, new RegExp(`^services "web" is forbidden: exceeded tenant quota: ${tenant}, requested: services.nodeports=1, used: services.nodeports=2`));
+      assert.equal((await admin('GET', `${base(c1)}/allocations?tenant=${tenant}`)).body.items.length, 1, 'the refusal wrote nothing');
+
+      // A live Service of the tenant holds a port without an allocation: it counts; one outside the tenant does not.
+      assert.equal((await admin('DELETE', `${base(c2)}/allocations/${(await admin('GET', `${base(c2)}/allocations?tenant=${tenant}`)).body.items[0].port}`)).status, 200);
+      await s.server.deps.db.transaction((tx) => replaceUsedPorts(tx, c2, [
+        { port: 30600, namespace: 'shop', service: 'live' }, { port: 30601, namespace: 'kube-system', service: 'other' },
+      ], new Date()));
+      assert.equal(await tenantNodePortCount(s.server.deps.db.kysely, tenant), 2);
+      assert.equal(await tenantNodePortCount(s.server.deps.db.kysely, tenant, { except: [{ cluster: c2, port: 30600 }] }), 1);
+      const blocked = await allocate(c1, {});
+      assert.equal(blocked.status, 403, JSON.stringify(blocked.body));
+      assert.match(blocked.body.message, /used: services\.nodeports=2, limited: services\.nodeports=2/);
+      // The live Service's own allocation of its port counts once: union by (cluster, port).
+      const own = await allocate(c2, { service: 'shop/live', port: 30600 });
+      assert.equal(own.status, 201, JSON.stringify(own.body));
+      assert.equal(await tenantNodePortCount(s.server.deps.db.kysely, tenant), 2);
+    });
+
+    it('lets the webhook\'s allocations of one Service count as one request against services.nodeports, all or none', async () => {
+      const c = cluster();
+      const tenant = `hooked-${backend}`;
+      s.directory.tenants.set(tenant, { clusters: [c], namespaces: [{ cluster: c, name: 'shop' }], quota: { 'services.nodeports': '3' } });
+      const ports = tenancyOf(s.server.instances).parts.nodePorts;
+      const ctx: RequestContext = { principal: { type: 'user', name: `system:admission:${c}`, platformRoles: ['platform-admin'], tenantRoles: [] }, sourceIp: `cluster/${c}`, requestId: 'r1' };
+      const two = await ports.allocateForService(ctx, c, { tenant, namespace: 'shop', name: 'web', generateName: false, ports: [undefined, 30700] });
+      assert.equal(two.length, 2);
+      assert.equal(two[1], 30700);
+      const listed = (await admin('GET', `${base(c)}/allocations?tenant=${tenant}`)).body.items;
+      assert.deepEqual(listed.map((a: any) => [a.origin, a.state, a.service, typeof a.expiresAt]), [['admission', 'pending', 'shop/web', 'string'], ['admission', 'pending', 'shop/web', 'string']]);
+      await assert.rejects(ports.allocateForService(ctx, c, { tenant, namespace: 'shop', name: 'api', generateName: false, ports: [undefined, undefined] }),
+        (err: Error) => err.message === `services "api" is forbidden: exceeded tenant quota: ${tenant}, requested: services.nodeports=2, used: services.nodeports=2, limited: services.nodeports=3`);
+      assert.equal((await admin('GET', `${base(c)}/allocations?tenant=${tenant}`)).body.items.length, 2, 'none of the refused Service\'s ports is kept');
+      // The same Service created again with its ports takes nothing more.
+      const again = await ports.allocateForService(ctx, c, { tenant, namespace: 'shop', name: 'web', generateName: false, ports: [30700] });
+      assert.deepEqual(again, [30700]);
+      assert.equal((await admin('GET', `${base(c)}/allocations?tenant=${tenant}`)).body.items.length, 2);
     });
 
     it('deletes a reservation by its exact ports, after which its ports can be allocated', async () => {
