@@ -25,7 +25,7 @@ uses, as C's API server lists them now, each for its Service ("Service namespace
 const maxFileBytes = 512 * 1024;
 
 interface Reservation { cluster: string; ports: string; from: number; to: number; owner: string; note: string }
-interface Allocation { cluster: string; port: number; tenant: string; service?: string }
+interface Allocation { cluster: string; port: number; tenant: string; service?: string; state?: 'held' | 'pending' | 'bound'; expiresAt?: string }
 interface Use { port: number; namespace: string; service: string }
 interface Conflict { port: number; ports: string; owner: string; service: string }
 interface ImportedPort { port: number; service: string; status: string }
@@ -50,12 +50,21 @@ const allocationColumns: Column<Allocation>[] = [
   { heading: 'PORT', get: (a) => a.port },
   { heading: 'TENANT', get: (a) => a.tenant },
   { heading: 'SERVICE', get: (a) => a.service },
+  { heading: 'STATE', get: (a) => a.state },
 ];
+
+/** `allocated` for a port held through the API; the webhook's show whether their Service was seen yet (`allocated/pending`, `allocated/bound`). */
+function allocationState(a: Allocation): string {
+  return a.state === undefined || a.state === 'held' ? 'allocated' : `allocated/${a.state}`;
+}
 
 function rowsOf(map: PortMap): Row[] {
   const rows: Row[] = [
     ...map.reserved.map((r) => ({ ports: r.ports, from: r.from, state: 'reserved', owner: r.owner, detail: r.note })),
-    ...map.allocated.map((a) => ({ ports: String(a.port), from: a.port, state: 'allocated', owner: `tenant ${a.tenant}`, detail: a.service ?? '' })),
+    ...map.allocated.map((a) => ({
+      ports: String(a.port), from: a.port, state: allocationState(a), owner: `tenant ${a.tenant}`,
+      detail: `${a.service ?? ''}${a.expiresAt ? ` (released at ${a.expiresAt} unless the Service shows up)` : ''}`,
+    })),
     ...map.used.map((u) => ({ ports: String(u.port), from: u.port, state: 'used', owner: `service ${u.namespace}/${u.service}`, detail: '' })),
     ...map.conflicts.map((c) => ({ ports: String(c.port), from: c.port, state: 'conflict', owner: c.owner, detail: `reserved (${c.ports}) but Service ${c.service} uses it` })),
   ];

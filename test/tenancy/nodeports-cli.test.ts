@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminPassword } from '../support/server.ts';
+import { tenancyOf } from '../../src/tenancy/index.ts';
 import { startPortsServer, type PortsServer } from './nodeports-support.ts';
 
 const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
@@ -90,6 +91,13 @@ describe('berth ports', () => {
     const port = JSON.parse(a.stdout).port as number;
     const listed = await berth(['ports', 'list', '--cluster', 'east'], env);
     assert.match(listed.stdout, new RegExp(`\\n${port}\\s+allocated\\s+tenant acme\\s+shop/web\\n`));
+    // One the nodeports webhook took for a Service not seen yet shows as pending, with its deadline.
+    const [pending] = await tenancyOf(s.server.instances).parts.nodePorts.allocateForService(
+      { principal: { type: 'user', name: 'system:admission:east', platformRoles: ['platform-admin'], tenantRoles: [] }, sourceIp: 'cluster/east', requestId: 'cli-test' },
+      'east', { tenant: 'acme', namespace: 'shop', name: 'api', generateName: false, ports: [undefined] });
+    const withPending = await berth(['ports', 'list', '--cluster', 'east'], env);
+    assert.match(withPending.stdout, new RegExp(`\\n${pending}\\s+allocated/pending\\s+tenant acme\\s+shop/api \\(released at \\S+Z unless the Service shows up\\)\\n`));
+    assert.equal((await berth(['ports', 'release', '--cluster', 'east', String(pending), '--allocation'], env)).code, 0);
     const freed = await berth(['ports', 'release', '--cluster', 'east', String(port), '--allocation'], env);
     assert.equal(freed.code, 0, freed.stderr);
     const unreserved = await berth(['ports', 'release', '--cluster', 'east', '30080-30090'], env);
