@@ -45,12 +45,13 @@ export interface UsedPortsDeps {
 }
 
 /**
- * Under `cluster`'s ports lock in `tx`: binds the webhook's pending allocations whose Service now
+ * In `tx`, which holds `cluster`'s ports lock ({@link ports.lockClusterPorts}), given `used`, the
+ * cluster's full set of ports live Services hold: binds the webhook's pending allocations whose Service now
  * holds the port, releases the bound ones whose Service no longer holds it and the pending ones
  * past their deadline; each change audited (actor `system:nodeports-controller`, the
  * allocation's tenant) and, when anything changed, the `tenancy.nodeports` event published.
  */
-async function settle(tx: ChangeTx, audit: AuditLog, cluster: string, used: readonly UsedPort[], now: Date): Promise<void> {
+export async function settleAllocations(tx: ChangeTx, audit: AuditLog, cluster: string, used: readonly UsedPort[], now: Date): Promise<void> {
   const allocations = await ports.admissionAllocations(tx, cluster);
   if (allocations.length === 0) return;
   const { bind, release } = settleAdmissionAllocations(allocations, used, now);
@@ -81,7 +82,7 @@ export async function runUsedPorts(deps: UsedPortsDeps, term: Pick<Term, 'signal
     await term.fenced(async (tx) => {
       await ports.lockClusterPorts(tx, deps.db.dialect, cluster);
       if (replace) await ports.replaceUsedPorts(tx, cluster, used, now);
-      await settle(tx, deps.audit, cluster, used, now);
+      await settleAllocations(tx, deps.audit, cluster, used, now);
     }).catch((err: unknown) => { if (!term.signal.aborted) deps.logger.warn({ err, cluster }, 'recording used NodePorts failed'); });
   };
   // Pending allocations expire with no Service event to notice it; the store is asked only while

@@ -5,7 +5,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends } from '../support/pg.ts';
 import { replaceUsedPorts, tenancyOf } from '../../src/tenancy/index.ts';
-import { insertAllocation, insertReservations, tenantNodePortCount } from '../../src/tenancy/port-store.ts';
+import { insertAllocation, insertReservations, lockClusterPorts, tenantNodePortCount } from '../../src/tenancy/port-store.ts';
+import { settleAllocations } from '../../src/tenancy/used-ports-controller.ts';
 import { insertNamespace, tenantRow } from '../../src/tenancy/store.ts';
 import type { RequestContext } from '../../src/platform/context.ts';
 import { startPortsServer, type PortsServer } from './nodeports-support.ts';
@@ -265,6 +266,17 @@ for (const backend of backends) {
       assert.equal(await tenantNodePortCount(s.server.deps.db.kysely, tenant), 2);
     });
 
+    it('never lets concurrent allocations on two clusters take more than the tenant\'s services.nodeports', async () => {
+      const [c1, c2] = [cluster(), cluster()];
+      const tenant = `racing-${backend}`;
+      s.directory.tenants.set(tenant, { clusters: [c1, c2], namespaces: [], quota: { 'services.nodeports': '5' } });
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => admin('POST', `${base(i % 2 ? c1 : c2)}/allocations`, { tenant })));
+      const codes = answers.map((a) => a.status);
+      assert.equal(codes.filter((x) => x === 201).length, 5, JSON.stringify(codes));
+      assert.equal(codes.filter((x) => x === 403).length, 35, JSON.stringify(answers.find((a) => a.status !== 201 && a.status !== 403)?.body));
+      assert.equal(await tenantNodePortCount(s.server.deps.db.kysely, tenant), 5);
+    });
+
     it('lets the webhook\'s allocations of one Service count as one request against services.nodeports, all or none', async () => {
       const c = cluster();
       const tenant = `hooked-${backend}`;
@@ -283,6 +295,40 @@ for (const backend of backends) {
       const again = await ports.allocateForService(ctx, c, { tenant, namespace: 'shop', name: 'web', generateName: false, ports: [30700] });
       assert.deepEqual(again, [30700]);
       assert.equal((await admin('GET', `${base(c)}/allocations?tenant=${tenant}`)).body.items.length, 2);
+    });
+
+    it('settles the webhook\'s allocations against live Services: binds, releases the gone and the expired, audited, with the event', async () => {
+      const c = cluster();
+      const ports = tenancyOf(s.server.instances).parts.nodePorts;
+      const ctx: RequestContext = { principal: { type: 'user', name: `system:admission:${c}`, platformRoles: ['platform-admin'], tenantRoles: [] }, sourceIp: `cluster/${c}`, requestId: 'r2' };
+      const admit = (name: string, generateName = false) => ports.allocateForService(ctx, c, { tenant: 'acme', namespace: 'shop', name, generateName, ports: [undefined] }).then((p) => p[0]);
+      const [web, gen, never, api] = [await admit('web'), await admit('gen-', true), await admit('never'), (await admin('POST', `${base(c)}/allocations`, { tenant: 'acme', service: 'shop/kept' })).body.port];
+      const db = s.server.deps.db;
+      const settleAt = (used: { port: number; namespace: string; service: string }[], now: Date) => db.transaction(async (tx) => {
+        await lockClusterPorts(tx, db.dialect, c);
+        await replaceUsedPorts(tx, c, used, now);
+        await settleAllocations(tx, s.server.deps.audit, c, used, now);
+      });
+      const state = async () => Object.fromEntries((await admin('GET', `${base(c)}/allocations?tenant=acme`)).body.items.map((a: any) => [a.port, `${a.state} ${a.service}`]));
+      const events = async () => Number((await db.kysely.selectFrom('outbox_events').select((e) => e.fn.countAll().as('n')).where('topic', '=', 'tenancy.nodeports').where('key', '=', c).executeTakeFirstOrThrow()).n);
+
+      // The Services show up (one under its generated name); `never` does not, and its wait is not over.
+      const before = await events();
+      await settleAt([{ port: web, namespace: 'shop', service: 'web' }, { port: gen, namespace: 'shop', service: 'gen-abcde' }, { port: api, namespace: 'shop', service: 'kept' }], new Date());
+      assert.deepEqual(await state(), { [web]: 'bound shop/web', [gen]: 'bound shop/gen-abcde', [never]: 'pending shop/never', [api]: 'held shop/kept' });
+      assert.equal(await events(), before + 1);
+      // Every Service is gone, and the wait is over: the webhook's allocations are released, the API's is kept.
+      await settleAt([], new Date(Date.now() + 61_000));
+      assert.deepEqual(await state(), { [api]: 'held shop/kept' });
+      const audit = (await admin('GET', '/api/v1/audit?resource=nodeports&limit=500')).body.items.filter((i: any) => i.actor === 'system:nodeports-controller' && i.name.startsWith(`${c}/`));
+      assert.deepEqual(audit.map((i: any) => [i.action, i.name, i.tenant, i.detail.reason ?? i.detail.state]).sort(), [
+        ['delete', `${c}/${gen}`, 'acme', 'ServiceGone'], ['delete', `${c}/${never}`, 'acme', 'ServiceNeverSeen'], ['delete', `${c}/${web}`, 'acme', 'ServiceGone'],
+        ['update', `${c}/${gen}`, 'acme', 'bound'], ['update', `${c}/${web}`, 'acme', 'bound'],
+      ].sort());
+      // Nothing left to change: no event.
+      const settled = await events();
+      await settleAt([], new Date(Date.now() + 61_000));
+      assert.equal(await events(), settled);
     });
 
     it('deletes a reservation by its exact ports, after which its ports can be allocated', async () => {
