@@ -238,9 +238,18 @@ async function inChinese(page: Page): Promise<void> {
   await page.getByText('English', { exact: true }).click();
 }
 
-/** A reservation made through the API shows on the cluster's page: a reserved segment of the strip, its owner in the table; in English and Chinese. */
+/**
+ * A reservation made through the API shows on the cluster's page: a reserved segment of the strip,
+ * its owner in the table; allocations with their state (one held through the API, one the webhook's
+ * allocator took for a Service not seen yet); in English and Chinese. (A Service cannot be created
+ * in team-a here: its tenant-quota webhook waits for the unreachable cluster `relayed`.)
+ */
 async function nodePorts(page: Page, s: TestServer, token: string): Promise<void> {
   await must(s, token, 'POST', '/api/v1/clusters/east/nodeports/reservations', { ports: '30100-30109', owner: 'legacy-lb', note: 'the old balancer' });
+  const held = await must(s, token, 'POST', '/api/v1/clusters/east/nodeports/allocations', { tenant: 'team-a' });
+  const [pending] = await tenancyOf(s.server.instances).parts.nodePorts.allocateForService(
+    { principal: { type: 'user', name: 'system:admission:east', platformRoles: ['platform-admin'], tenantRoles: [] }, sourceIp: 'cluster/east', requestId: 'console-test' },
+    'east', { tenant: 'team-a', namespace: 'web', name: 'front', generateName: false, ports: [undefined] });
   const map = await must(s, token, 'GET', '/api/v1/clusters/east/nodeports');
   await page.getByRole('menu').getByText('Clusters', { exact: true }).click();
   await page.getByRole('link', { name: 'east', exact: true }).click();
@@ -250,17 +259,22 @@ async function nodePorts(page: Page, s: TestServer, token: string): Promise<void
   await reserved.waitFor();
   assert.equal(await reserved.getAttribute('data-ports'), '30100-30109');
   assert.equal((await section.getByTestId('nodeports-summary').innerText()).trim(), `${map.free} of ${map.size} ports free in ${map.range}`);
-  assert.equal(map.free, map.size - 10);
+  assert.equal(map.free, map.size - 12);
   await reserved.hover();
   await page.getByRole('tooltip').getByText('30100-30109: Reserved (10 ports)', { exact: true }).waitFor();
   const row = section.getByTestId('nodeports-reserved').getByRole('row').filter({ hasText: 'legacy-lb' });
   assert.deepEqual((await row.getByRole('cell').allInnerTexts()).map((c) => c.trim()), ['30100-30109', 'legacy-lb', 'the old balancer']);
+  const allocated = section.getByTestId('nodeports-allocated');
+  const cells = async (port: number) => (await allocated.getByRole('row').filter({ hasText: String(port) }).getByRole('cell').allInnerTexts()).map((c) => c.trim());
+  assert.deepEqual(await cells(held.port), [String(held.port), 'team-a', '—', 'Held']);
+  assert.deepEqual(await cells(pending), [String(pending), 'team-a', 'web/front', 'Waiting for its Service']);
 
   await page.getByText('中文', { exact: true }).click();
   await section.getByText('预留端口', { exact: true }).waitFor();
   await section.getByTestId('nodeports-legend').getByText('已预留', { exact: true }).waitFor();
   assert.equal((await section.getByTestId('nodeports-summary').innerText()).trim(), `${map.range} 中 ${map.size} 个端口有 ${map.free} 个空闲`);
   await section.getByTestId('nodeports-reserved').getByRole('row').filter({ hasText: 'legacy-lb' }).waitFor();
+  await allocated.getByRole('row').filter({ hasText: 'web/front' }).getByText('等待服务出现', { exact: true }).waitFor();
   await page.getByText('English', { exact: true }).click();
 }
 

@@ -87,6 +87,7 @@ export function ClusterNodePorts({ cluster, loaded }: { readonly cluster: string
     { title: t('clusters.nodePorts.port'), dataIndex: 'port', key: 'port' },
     { title: t('clusters.nodePorts.tenant'), dataIndex: 'tenant', key: 'tenant' },
     { title: t('clusters.nodePorts.service'), dataIndex: 'service', key: 'service', render: (v?: string) => v ?? '—' },
+    { title: t('clusters.nodePorts.allocationState'), dataIndex: 'state', key: 'state', render: (v: NodePortAllocation['state']) => t(`clusters.nodePorts.allocationState.${v}`) },
   ];
   const usedColumns: TableColumnsType<NodePortUse> = [
     { title: t('clusters.nodePorts.port'), dataIndex: 'port', key: 'port' },
