@@ -14,6 +14,9 @@ export type NamespaceOwner = (cluster: string, namespace: string) => Promise<str
 
 interface ServicePort { readonly nodePort?: number }
 
+// kube-apiserver keeps the first 58 characters of a generateName (63, less its 5 random ones).
+const maxGenerateName = 58;
+
 // Service types that get node ports (a LoadBalancer may opt out with allocateLoadBalancerNodePorts: false).
 function wantsNodePorts(spec: Record<string, unknown>): boolean {
   if (spec.type === 'NodePort') return true;
@@ -50,7 +53,7 @@ export function nodePortAdmission(allocator: NodePortService, owner: NamespaceOw
       if (tenant === undefined) return { allowed: true };
       const ctx = systemContext(cluster, req.uid);
       const meta = (req.object?.metadata ?? {}) as { name?: string; generateName?: string };
-      const prefix = !req.name && !meta.name && typeof meta.generateName === 'string' && meta.generateName !== '' ? meta.generateName : undefined;
+      const prefix = !req.name && !meta.name && typeof meta.generateName === 'string' && meta.generateName !== '' ? meta.generateName.slice(0, maxGenerateName) : undefined;
       const wanted = list.map((p) => (typeof p.nodePort === 'number' && p.nodePort !== 0 ? p.nodePort : undefined));
       let ports: readonly number[];
       try {

@@ -421,8 +421,11 @@ export class NodePortService {
     authorize(ctx, 'nodeports:create', req.tenant);
     const range = await this.#range(cluster);
     const service = `${req.namespace}/${req.name}`;
-    // A generateName prefix need not be a valid name itself (`web-`): only its namespace is checked.
+    // A generateName prefix need not be a valid name itself (`web-`): only its namespace is checked, and its characters.
     const tenant = await this.#checkTenant(cluster, { tenant: req.tenant, service: req.generateName ? `${req.namespace}/x` : service });
+    if (req.generateName && !/^[a-z][-a-z0-9]{0,57}$/.test(req.name)) {
+      throw invalid('NodePortAllocation', cluster, [{ field: 'service', reason: 'FieldValueInvalid', message: `Invalid value: "${req.name.slice(0, 64)}": a generateName prefix of at most 58 lowercase letters, digits and '-', starting with a letter` }]);
+    }
     for (const p of req.ports) if (p !== undefined) checkInRange(cluster, range, p);
     const dialect = this.#deps.db.dialect;
     for (let attempt = 1; ; attempt++) {

@@ -140,7 +140,11 @@ test('NodePort Services in tenant namespaces get their ports from Berth, live in
     assert.ok(Date.parse(pending.expiresAt) - Date.parse(pending.createdAt) === pendingMs, 'it waited the configured time');
   });
 
-  await t.test('a Service created with generateName binds its allocation under its final name', async () => {
+  await t.test('a Service created with generateName binds its allocation under its final name, also when the API server shortens the prefix', async () => {
+    const long = expectOk(await createService(east, 'acme-shop', { ...service('unused'), metadata: { generateName: `gen-${'x'.repeat(57)}-` } }), 'create with a long generateName') as any;
+    assert.equal(long.metadata.name.length, 63);
+    await eventually('bound under the final name', async () => ((await allocation('east', portOf(long)))?.service === `acme-shop/${long.metadata.name}` ? true : undefined), 15_000);
+    expectOk(await east.request('DELETE', `/api/v1/namespaces/acme-shop/services/${long.metadata.name}`), 'delete');
     const body = { ...service('unused'), metadata: { generateName: 'gen-' } };
     const created = expectOk(await createService(east, 'acme-shop', body), 'create with generateName') as any;
     const name = created.metadata.name as string;
