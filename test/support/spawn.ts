@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { TestServer } from './server.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -80,4 +81,20 @@ async function spawnOnce(opts: { dataDir: string; env?: Record<string, string>; 
     await new Promise((r) => setTimeout(r, 100));
   }
   return { url, child, exited, output: () => out };
+}
+
+/** The slice of TestServer the HTTP helpers use (`api`), over a spawned process. */
+export function spawnedApi(p: Pick<SpawnedServer, 'url'>): Pick<TestServer, 'api'> {
+  return {
+    async api(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(p.url + path, { method, headers, body: opts.body === undefined ? opts.raw : JSON.stringify(opts.body) });
+      const text = await res.text();
+      let body: unknown = text;
+      try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+      return { status: res.status, body, headers: res.headers };
+    },
+  };
 }

@@ -9,28 +9,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually, withCluster } from '../clusters/index.ts';
 import type { TestServer } from '../support/server.ts';
-import { spawnServer, type SpawnedServer } from '../support/spawn.ts';
+import { spawnServer, spawnedApi } from '../support/spawn.ts';
 import { adminKubeconfig } from './support.ts';
 import { appliedState, managedKeys, pathOf, renderOf, sameAsRendered, settle, type WriteState } from './live-support.ts';
 
 const password = 'admin-password-1';
 const count = 50;
-
-/** The slice of TestServer the live helpers use, over a spawned process. */
-function client(p: SpawnedServer): Pick<TestServer, 'api'> {
-  return {
-    async api(method, path, opts = {}) {
-      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(p.url + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-      const text = await res.text();
-      let body: unknown = text;
-      try { body = JSON.parse(text); } catch { /* not JSON */ }
-      return { status: res.status, body, headers: res.headers };
-    },
-  };
-}
 
 async function call(s: Pick<TestServer, 'api'>, token: string, method: string, path: string, body?: unknown): Promise<any> {
   const r = await s.api(method, path, { token, body });
@@ -47,7 +31,7 @@ test('kill -9 of Berth in the middle of a reconcile of 50 namespaces, restarted 
   const env = { BERTH_ADMIN_PASSWORD: password, BERTH_REPLICA_ID: 'solo' };
   let proc = await spawnServer({ dataDir, env });
   try {
-    let s = client(proc);
+    let s = spawnedApi(proc);
     let token = await login(s);
     await call(s, token, 'POST', '/api/v1/clusters', { name: 'c1', kubeconfig: adminKubeconfig(cluster) });
     await call(s, token, 'POST', '/api/v1/tenants', {
@@ -76,7 +60,7 @@ test('kill -9 of Berth in the middle of a reconcile of 50 namespaces, restarted 
 
     const restarted = Date.now();
     proc = await spawnServer({ dataDir, env });
-    s = client(proc);
+    s = spawnedApi(proc);
     token = await login(s);
     const rendered = await renderOf(s as TestServer, token, 'bulk', 'c1');
     assert.equal(rendered.length, count * perNs);

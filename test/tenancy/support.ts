@@ -10,7 +10,7 @@ export function adminKubeconfig(cluster: Cluster): string {
 }
 
 /** Calls the API and throws with the answer unless the status is one of `ok`. */
-export async function must(s: TestServer, token: string, method: string, path: string, body?: unknown, ok: readonly number[] = [200, 201]): Promise<any> {
+export async function must(s: Pick<TestServer, 'api'>, token: string, method: string, path: string, body?: unknown, ok: readonly number[] = [200, 201]): Promise<any> {
   const r = await s.api(method, path, { token, body });
   if (!ok.includes(r.status)) throw new Error(`${method} ${path}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
