@@ -57,3 +57,4 @@ export { TenantUsage, quotaWatchedKinds } from './tenant-usage-controller.ts';
 export type { TenantOf, TenantUsageOptions, WatchedObject } from './tenant-usage-controller.ts';
 export { DEFAULT_RESERVATION_TTL_MS, TenantQuotaAdmission } from './tenant-quota-service.ts';
 export type { TenantQuotaAnswer, TenantQuotaDeps, TenantQuotaReview } from './tenant-quota-service.ts';
+export { TenantQuota } from './quota-admission-controller.ts';

@@ -110,14 +110,15 @@ export class TenantUsage {
   /**
    * The clusters whose first list has not been delivered yet for every kind (usage there is
    * unknown); with `tenant` (and {@link TenantUsageOptions.namespacesOf}), only those where the
-   * tenant has a namespace.
+   * tenant has a namespace, and also those of them not watched at all (not added yet, or their
+   * watch could not start): counting such a cluster as empty would admit unchecked.
    */
   unsynced(tenant?: string): string[] {
     const unsynced = [...this.#clusters.entries()].filter(([, w]) => !w.informers.every((i) => i.hasSynced)).map(([c]) => c);
     const namespacesOf = this.#opts.namespacesOf;
-    if (tenant === undefined || namespacesOf === undefined || unsynced.length === 0) return unsynced;
+    if (tenant === undefined || namespacesOf === undefined) return unsynced;
     const its = new Set([...namespacesOf(tenant)].map((n) => n.cluster));
-    return unsynced.filter((c) => its.has(c));
+    return [...its].filter((c) => !this.#clusters.has(c) || unsynced.includes(c)).sort();
   }
 
   /** Resolves when every cluster added so far has delivered its first lists. */

@@ -205,6 +205,12 @@ for (const backend of backends) {
       const unknown = await w.admission.admit(review('east', w.namespaces.east, 'e'));
       assert.deepEqual(unknown, { allowed: false, code: 503, message: `the usage of tenant ${w.tenant} is not known yet: Berth is still listing cluster gone` });
       delete w.namespaces.gone;
+      // So is a cluster where the tenant has a namespace but that is not watched at all: not added
+      // yet (a server starting, a snapshot published before its watch) or its watch never started.
+      w.namespaces.unwatched = 'ns-there';
+      assert.deepEqual(await w.admission.admit(review('east', w.namespaces.east, 'e')),
+        { allowed: false, code: 503, message: `the usage of tenant ${w.tenant} is not known yet: Berth is still listing cluster unwatched` });
+      delete w.namespaces.unwatched;
       await w.usage.removeCluster('gone');
 
       assert.equal(await w.admission.sweep(), 0);
