@@ -1,4 +1,4 @@
-// `berth clusters add|list|get|remove`: the Kubernetes clusters Berth manages.
+// `berth clusters add|list|get|update|remove`: the Kubernetes clusters Berth manages.
 import { readFileSync } from 'node:fs';
 import { CliError, loadClient } from './client.ts';
 import { flags, guarded } from './command.ts';
@@ -9,11 +9,15 @@ const usage = `usage:
   berth clusters add NAME --kubeconfig FILE [--label KEY=VALUE]... [--webhook-failure-policy Fail|Ignore] [-o ...]
   berth clusters list [-o table|json|yaml]
   berth clusters get NAME [-o ...]
+  berth clusters update NAME [--webhook-failure-policy Fail|Ignore] [--label KEY=VALUE]... [--kubeconfig FILE] [-o ...]
   berth clusters remove NAME [--force]
 
 The kubeconfig must carry its credentials inline (token or client certificate data); Berth stores
 them encrypted and never shows them again. remove is refused while tenants have namespaces on the
-cluster; --force first deletes Berth's objects from the cluster.`;
+cluster; --force first deletes Berth's objects from the cluster. update replaces what it is given:
+the labels (all of them) when --label is, the credentials when --kubeconfig is; the reconciler
+then registers Berth's webhooks with the new failure policy (Ignore lets creates in tenant
+namespaces through unchecked while Berth cannot be reached; Fail refuses them).`;
 
 interface Condition { type: string; status: string; reason: string; message: string; lastTransitionTime: string }
 interface Cluster {
@@ -78,6 +82,19 @@ export function run(args: readonly string[]): Promise<number> {
         const c = await loadClient().request<Cluster>('GET', `/api/v1/clusters/${seg(need(name, 'a cluster NAME', usage))}`);
         print(out, c, [c], columns);
         if (out === 'table' && c.conditions.length > 0) process.stdout.write(`\n${table(c.conditions, conditionColumns)}`);
+        return;
+      }
+      case 'update': {
+        const policy = values['webhook-failure-policy'];
+        const patch = {
+          ...(values.label === undefined ? {} : { labels: keyValues(values.label, '--label') }),
+          ...(policy === undefined ? {} : { settings: { webhookFailurePolicy: policy } }),
+          ...(values.kubeconfig === undefined ? {} : { kubeconfig: readKubeconfig(values.kubeconfig) }),
+        };
+        if (Object.keys(patch).length === 0) throw new CliError(`nothing to update: give at least one flag\n${usage}`, 2);
+        const c = await loadClient().request<Cluster>('PATCH', `/api/v1/clusters/${seg(need(name, 'a cluster NAME', usage))}`, patch);
+        if (out === 'table') process.stdout.write(`cluster ${c.name} updated\n`);
+        else print(out, c, [c], columns);
         return;
       }
       case 'remove': {

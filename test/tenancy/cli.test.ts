@@ -86,6 +86,14 @@ async function clusters(berth: Berth, dir: string, east: Cluster, west: Cluster)
   assert.match(get, /^Ready\s+True\s/m);
   assert.match(get, /^Degraded\s+False\s/m);
   assert.deepEqual(JSON.parse((await berth(['clusters', 'get', 'east', '-o', 'json'])).stdout).settings, { webhookFailurePolicy: 'Ignore' });
+
+  // update replaces what it is given and nothing else.
+  assert.equal((await berth(['clusters', 'update', 'west', '--webhook-failure-policy', 'Ignore', '--label', 'site=paris'])).stdout, 'cluster west updated\n');
+  const west2 = JSON.parse((await berth(['clusters', 'get', 'west', '-o', 'json'])).stdout);
+  assert.deepEqual([west2.settings, west2.labels, west2.server], [{ webhookFailurePolicy: 'Ignore' }, { site: 'paris' }, west1.server]);
+  assert.deepEqual(JSON.parse((await berth(['clusters', 'update', 'west', '--webhook-failure-policy', 'Fail', '-o', 'json'])).stdout).labels, { site: 'paris' });
+  assert.match((await berth(['clusters', 'update', 'west'], 2)).stderr, /nothing to update: give at least one flag/);
+  assert.match((await berth(['clusters', 'update', 'west', '--webhook-failure-policy', 'Sometimes'], 1)).stderr, /settings\.webhookFailurePolicy|Fail.*Ignore/);
 }
 
 async function tenantsAndNamespaces(berth: Berth, dir: string): Promise<void> {
