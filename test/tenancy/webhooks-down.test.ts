@@ -6,7 +6,9 @@
 // after an orderly stop and on another port after kill -9: creates are decided by Berth again with
 // no manual step (the reconciler moves the registered URL itself), and the tenant quota is
 // enforced from the first answer on, also while Berth is starting. With Ignore, tenant-namespace
-// creates go through unchecked while Berth is down.
+// creates go through unchecked while Berth is down. Two windows too short to hit from outside
+// reliably (a server's first moments, a namespace newer than the policy's snapshot) are shown by
+// asking the policy a server registers directly, on the same database.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,6 +134,8 @@ async function createUntilRefused(cluster: Cluster, prefix: string, room: number
     const kind = r.status === 201 ? 'admitted'
       : quota !== null ? `refused by the tenant quota, used ${quota[1]}`
         : r.status === 500 && /connect: connection refused/.test(text) ? 'webhook not reachable'
+          // A server starting on a loaded machine may take the connection and answer late, or 404 before its policies are registered.
+          : r.status === 500 && /failed calling webhook "tenant-quota\.admission\.berth\.io"/.test(text) ? 'webhook not answering'
           : r.status === 503 && /is not known yet|Berth is starting/.test(text) ? 'usage not known yet'
             : `other: ${r.status} ${text.replaceAll(name, '<pod>')}`;
     seen.set(kind, (seen.get(kind) ?? 0) + 1);
@@ -223,7 +227,8 @@ test('Berth\'s webhooks while Berth is down: Fail refuses in tenant namespaces o
       if (i === 0) t.diagnostic(`as a user sees them: ${message(pod)} | ${message(svc)}`);
     }
     t.diagnostic(`refused pod creates: ${stats(pods)}; refused NodePort Service creates: ${stats(services)}`);
-    for (const ms of [...pods, ...services]) assert.ok(ms < 1000, `a refusal took ${ms} ms: a refused connection must not wait for the ${WEBHOOK_TIMEOUT_SECONDS} s timeout`);
+    // Measured 2-50 ms; the bound leaves room for a loaded CI machine and still tells a refused connection from a wait for the timeout.
+    for (const ms of [...pods, ...services]) assert.ok(ms < 2000, `a refusal took ${ms} ms: a refused connection must not wait for the ${WEBHOOK_TIMEOUT_SECONDS} s timeout`);
 
     const system = uniqueName('sys');
     expectOk(await createPod(cluster, 'kube-system', system), 'a pod in kube-system');
@@ -254,7 +259,7 @@ test('Berth\'s webhooks while Berth is down: Fail refuses in tenant namespaces o
   await t.test('Berth started again on the same port: it decides from its first answer, quota enforced, with no manual step', async () => {
     const { refusedMs, readyMs } = await restartUnderLoad(t, cluster, dataDir, port, (b) => { berth = b; });
     expectOk(await cluster.request('DELETE', `/api/v1/namespaces/${ns}/pods/${firstPods[1]}?gracePeriodSeconds=0`), 'delete a pod');
-    await eventually('the freed pod counted', async () => ((await createPod(cluster, ns, 'again')).status === 201 ? true : undefined), 15_000, 100);
+    await eventually('the freed pod counted', async () => ((await createPod(cluster, ns, 'again')).status === 201 ? true : undefined), 30_000, 100);
     assert.match(message(await createPod(cluster, ns, 'over')), exceeded('over', 2));
     const svc = expectOk(await createService(cluster, ns, 'web-again'), 'create web-again') as KubeObject;
     assert.ok(await allocatedByBerth(berth, svc), 'the nodePort is Berth\'s allocation again');
@@ -283,7 +288,7 @@ test('Berth\'s webhooks while Berth is down: Fail refuses in tenant namespaces o
     const { refusedMs, readyMs } = await restartUnderLoad(t, cluster, dataDir, other, (b) => { berth = b; });
     for (const w of (await registered(cluster)).values()) assert.equal(new URL(w.url).port, String(other), 'the registered URL follows the new port');
     expectOk(await cluster.request('DELETE', `/api/v1/namespaces/${ns}/pods/again?gracePeriodSeconds=0`), 'delete a pod');
-    await eventually('the freed pod counted', async () => ((await createPod(cluster, ns, 'moved')).status === 201 ? true : undefined), 15_000, 100);
+    await eventually('the freed pod counted', async () => ((await createPod(cluster, ns, 'moved')).status === 201 ? true : undefined), 30_000, 100);
     assert.match(message(await createPod(cluster, ns, 'over-moved')), exceeded('over-moved', 2));
     const svc = expectOk(await createService(cluster, ns, 'web-moved'), 'create web-moved') as KubeObject;
     assert.ok(await allocatedByBerth(berth, svc), 'the nodePort is Berth\'s allocation');
