@@ -30,8 +30,8 @@ export {
   managedLabels, renderNamespace, renderTenant, roleClusterRoles,
 } from './render.ts';
 export type { Manifest, ManifestMetadata } from './render.ts';
-export { BERTH_MANAGER, appliedByBerth, driftOf, objectKey, planCluster } from './plan.ts';
-export type { DesiredState, ObjectState, ObjectStatusRow, ObservedObject, Plan, PlannedApply, PlannedPrune } from './plan.ts';
+export { BERTH_MANAGER, appliedByBerth, driftOf, holdingOf, objectKey, planCluster } from './plan.ts';
+export type { DesiredState, Holding, ObjectState, ObjectStatusRow, ObservedObject, Plan, PlannedApply, PlannedPrune } from './plan.ts';
 export { Reconciler, isClusterFailure, managedKinds } from './controller.ts';
 export type { ReconcileSink, ReconcileSource, ReconcilerCounters, ReconcilerOptions } from './controller.ts';
 export { tenancyArea, createTenancyArea, tenancyOf } from './module.ts';

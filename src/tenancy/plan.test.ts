@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { driftOf, planCluster, subsetDifference, unwantedOwnedField, type ObservedObject, type Plan } from './plan.ts';
+import { driftOf, holdingOf, planCluster, subsetDifference, unwantedOwnedField, type ObservedObject, type Plan } from './plan.ts';
 import { renderNamespace, type Manifest } from './render.ts';
 import type { Tenant, TenantNamespace } from './model.ts';
 
@@ -71,6 +71,23 @@ describe('driftOf', () => {
     assert.equal(driftOf(quota, applied(quota, {}, { 'f:spec': { 'f:hard': { 'f:pods': {}, 'f:requests.cpu': {}, 'f:services': {} } } })),
       'spec.hard.services: owned by Berth and no longer wanted');
   });
+});
+
+describe('holdingOf', () => {
+  const labels = (tenant?: string): Record<string, string> => ({ 'app.kubernetes.io/managed-by': 'berth', ...(tenant === undefined ? {} : { 'berth.io/tenant': tenant }) });
+  const ns = (l: Record<string, string>, ...managers: string[]): ObservedObject =>
+    ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web', labels: l, managedFields: managers.map((manager) => ({ manager, operation: 'Apply' })) } });
+  const cases: [string, ObservedObject, ReturnType<typeof holdingOf>][] = [
+    ['applied by Berth for the tenant', ns(labels('team-a'), 'berth'), { state: 'berth' }],
+    ['applied by Berth among other managers', ns(labels('team-a'), 'kubectl-edit', 'berth'), { state: 'berth' }],
+    ['applied by Berth for another tenant', ns(labels('team-b'), 'berth'), { state: 'other-tenant', owner: 'team-b' }],
+    ['applied by Berth, tenant label removed', ns(labels(), 'berth'), { state: 'other-tenant', owner: '' }],
+    ['Berth\'s labels written by someone else', ns(labels('team-a'), 'kubectl-create'), { state: 'foreign', labelled: true }],
+    ['Berth\'s labels, no managedFields at all', { metadata: { name: 'web', labels: labels('team-a') } }, { state: 'foreign', labelled: true }],
+    ['Berth\'s field manager but not its label (given back)', ns({ 'berth.io/tenant': 'team-a' }, 'berth'), { state: 'foreign', labelled: false }],
+    ['neither', ns({}, 'kubectl-create'), { state: 'foreign', labelled: false }],
+  ];
+  for (const [name, o, want] of cases) it(name, () => assert.deepEqual(holdingOf(o, 'team-a'), want));
 });
 
 describe('planCluster', () => {

@@ -98,6 +98,27 @@ export function appliedByBerth(o: ObservedObject): boolean {
     && (o.metadata.managedFields ?? []).some((f) => f.manager === BERTH_MANAGER);
 }
 
+/** Whose an existing object is, to a tenant (see {@link holdingOf}). */
+export type Holding =
+  | { readonly state: 'berth' }
+  | { readonly state: 'other-tenant'; readonly owner: string }
+  | { readonly state: 'foreign'; readonly labelled: boolean };
+
+/**
+ * Whether the existing object `o` (a Namespace a tenant is about to place, or one Berth is about
+ * to remove) is Berth's own for `tenant`, by the one rule the reconciler's plan also applies
+ * ({@link appliedByBerth}: Berth's label and Berth's field manager): `berth` when Berth applied it
+ * for `tenant`; `other-tenant` when Berth applied it for another tenant (its label names which);
+ * `foreign` otherwise, `labelled` when it carries Berth's label all the same (anyone who may edit
+ * a namespace may write a label). Pure.
+ */
+export function holdingOf(o: ObservedObject, tenant: string): Holding {
+  const labels = o.metadata?.labels ?? {};
+  if (!appliedByBerth(o)) return { state: 'foreign', labelled: labels[MANAGED_BY_LABEL] === MANAGED_BY };
+  const owner = labels[TENANT_LABEL] ?? '';
+  return owner === tenant ? { state: 'berth' } : { state: 'other-tenant', owner };
+}
+
 // Quantities the API server rewrites into canonical form: a ResourceQuota's hard and a
 // LimitRange item's bounds. Elsewhere a string is compared as is.
 const quantityMap = /^spec\.hard$|^spec\.limits\[\d+\]\.(max|min|default|defaultRequest|maxLimitRequestRatio)$/;

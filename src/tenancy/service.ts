@@ -21,7 +21,8 @@ import {
   NAMESPACES_RESOURCE, type Cluster, type ClusterSettings, type LimitRangeSpec, type QuotaMap, type Tenant, type TenantMember,
   type TenantNamespace, type TenantRole,
 } from './model.ts';
-import { MANAGED_BY, MANAGED_BY_LABEL, TENANT_LABEL, renderNamespace, renderTenant, type Manifest } from './render.ts';
+import { holdingOf, type Holding } from './plan.ts';
+import { renderNamespace, renderTenant, type Manifest } from './render.ts';
 import { allocatedQuota, validateNamespace, validateTenant, validateTenantUpdate } from './rules.ts';
 import * as store from './store.ts';
 import type { ClusterRecord, ClusterStatus, NamespaceRecord, ObjectStatusRecord, ProbedFacts, TenantRecord } from './store.ts';
@@ -397,9 +398,8 @@ export class TenancyService {
     const removeOwned = async (ref: { apiVersion: string; kind: string }, objName: string, tenant: string, namespace?: string, adopted = false): Promise<void> => {
       try {
         const found = await client.get(ref, objName, namespace);
-        const labels = found.metadata?.labels ?? {};
         // A Namespace already terminating is on its way out; deleting it again is a Conflict.
-        if (found.metadata?.deletionTimestamp !== undefined || labels[MANAGED_BY_LABEL] !== MANAGED_BY || labels[TENANT_LABEL] !== tenant) return;
+        if (found.metadata?.deletionTimestamp !== undefined || holdingOf(found, tenant).state !== 'berth') return;
         await (ref === namespaceRef && adopted ? release(objName) : client.delete(ref, objName, namespace));
       } catch (err) {
         if (!(err instanceof BerthError && err.reason === 'NotFound')) throw err;
@@ -565,12 +565,13 @@ export class TenancyService {
   }
 
   /**
-   * Whether namespace `ns` already exists in its cluster: 'absent', 'berth' (labelled as this
-   * tenant's by Berth), 'foreign' (created by someone else, or Berth's for another tenant: never
-   * taken over silently), or 'unknown' when the cluster cannot be asked now (the namespace is
-   * recorded and the reconciler meets it when the cluster is back).
+   * Whether namespace `ns` already exists in its cluster: 'absent'; what {@link holdingOf}
+   * says of it (the reconciler's rule: Berth's only when Berth's field manager applied it, so a
+   * namespace someone else labelled as Berth's is foreign and never taken over silently); or
+   * 'unknown' when the cluster cannot be asked now (the namespace is recorded and the reconciler
+   * meets it when the cluster is back).
    */
-  async #existing(ns: TenantNamespace): Promise<{ state: 'absent' | 'berth' | 'foreign' | 'unknown'; owner?: string; why?: string }> {
+  async #existing(ns: TenantNamespace): Promise<Holding | { state: 'absent' } | { state: 'unknown'; why: string }> {
     let obj: KubeObject;
     try {
       obj = await (await this.#connections.clientFor(ns.cluster)).get(namespaceRef, ns.name, undefined, { timeoutMs: this.#probeTimeoutMs });
@@ -579,17 +580,16 @@ export class TenancyService {
       if (err instanceof BerthError && unreachableReasons.has(err.reason)) return { state: 'unknown', why: err.message };
       throw err;
     }
-    const labels = obj.metadata?.labels ?? {};
-    if (labels[MANAGED_BY_LABEL] === MANAGED_BY && labels[TENANT_LABEL] === ns.tenant) return { state: 'berth' };
-    return { state: 'foreign', owner: labels[MANAGED_BY_LABEL] === MANAGED_BY ? labels[TENANT_LABEL] : undefined };
+    return holdingOf(obj, ns.tenant);
   }
 
   /**
    * Creates a namespace of `tenant` on one of its clusters, with its quota slice and optional
    * LimitRange override, after validateNamespace (Invalid naming resource, sum and limit when
    * the slices would exceed the tenant quota). A namespace that already exists in the cluster
-   * and is not Berth's is refused (AlreadyExists) unless `adopt`; one of another Berth tenant
-   * always. Throws Forbidden, NotFound (tenant), Invalid, AlreadyExists.
+   * and is not Berth's (not applied by Berth's field manager, whatever its labels say: the
+   * reconciler's rule, plan.ts holdingOf) is refused (AlreadyExists) unless `adopt`; one of
+   * another Berth tenant always. Throws Forbidden, NotFound (tenant), Invalid, AlreadyExists.
    */
   async createNamespace(ctx: RequestContext, tenant: string, input: NamespaceInput): Promise<NamespaceView> {
     authorize(ctx, 'namespaces:create', tenant);
@@ -607,9 +607,10 @@ export class TenancyService {
     // Decided before the cluster is asked, so a refused request costs the cluster nothing.
     await check(this.#db.kysely);
     const found = await this.#existing(ns);
-    if (found.state === 'foreign' && found.owner !== undefined) throw this.#taken(input, `as a namespace of tenant "${found.owner}"`);
+    if (found.state === 'other-tenant') throw this.#taken(input, `as a namespace of tenant "${found.owner}"`);
     if (found.state === 'foreign' && input.adopt !== true) {
-      throw this.#taken(input, 'and is not Berth\'s; send "adopt": true to have Berth manage it (its quota, LimitRange, RoleBindings and NetworkPolicies)');
+      const labelled = found.labelled ? ' (it carries Berth\'s labels, but Berth did not apply it)' : '';
+      throw this.#taken(input, `and is not Berth's${labelled}; send "adopt": true to have Berth manage it (its quota, LimitRange, RoleBindings and NetworkPolicies)`);
     }
     const adopted = found.state === 'foreign';
     const placed: TenantNamespace = { ...ns, adopted };

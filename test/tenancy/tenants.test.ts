@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { createNamespace, eventually, expectOk, withClusters } from '../clusters/index.ts';
+import { createNamespace, eventually, expectOk, uniqueName, withClusters } from '../clusters/index.ts';
 import type { Cluster } from '../clusters/index.ts';
 import { backends } from '../support/pg.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
-import { adminUser, kubeconfigFor } from '../kube/support.ts';
+import { adminUser, kubeconfigFor, kubectl } from '../kube/support.ts';
 import { addQuantities, formatQuantity, parseQuantity } from '../../src/objects/index.ts';
 import { auditOf, must, registerCluster } from './support.ts';
 
@@ -156,13 +156,50 @@ async function adoption(s: TestServer, t: Tokens, east: Cluster, west: Cluster):
   const adopted = await must(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: foreign, cluster: 'east', quota: slice('500m'), adopt: true });
   assert.equal(adopted.adopted, true);
 
+  // Berth's labels written by someone else (no field-manager entry of Berth's) make a namespace
+  // no more Berth's than any other: refused with the adopt hint, as the reconciler would refuse it.
   const labelled = await createNamespace(west, { prefix: 'labelled', labels: { 'app.kubernetes.io/managed-by': 'berth', 'berth.io/tenant': 'acme' } });
+  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: labelled, cluster: 'west', quota: slice('500m') }, 409);
+  assert.equal(b.reason, 'AlreadyExists');
+  assert.match(b.message, /already exists on cluster "west" and is not Berth's \(it carries Berth's labels, but Berth did not apply it\); send "adopt": true/);
+  assert.equal((await s.api('GET', nsPath('west', labelled), { token: t.alice })).status, 404, 'nothing recorded by the refusal');
   const other = await createNamespace(east, { prefix: 'globexs', labels: { 'app.kubernetes.io/managed-by': 'berth', 'berth.io/tenant': 'globex' } });
-  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: other, cluster: 'east', quota: slice('500m'), adopt: true }, 409);
-  assert.match(b.message, /as a namespace of tenant "globex"/);
-  const own = await must(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: labelled, cluster: 'west', quota: slice('500m') });
-  assert.equal(own.adopted, false, 'a namespace Berth labelled for this tenant is its own, not adopted');
+  b = await causesOf(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: other, cluster: 'east', quota: slice('500m') }, 409);
+  assert.match(b.message, /is not Berth's \(it carries Berth's labels, but Berth did not apply it\); send "adopt": true/);
+  await east.request('DELETE', `/api/v1/namespaces/${other}`);
+  // Adopted, the labelled namespace is taken over and reconciled like any adopted one.
+  const took = await must(s, t.alice, 'POST', '/api/v1/tenants/acme/namespaces', { name: labelled, cluster: 'west', quota: slice('500m'), adopt: true });
+  assert.equal(took.adopted, true, 'a namespace labelled as Berth\'s by someone else is adopted');
+  await eventually(`${labelled} reconciled`, async () => {
+    const objects = (await must(s, t.alice, 'GET', nsPath('west', labelled))).objects;
+    return objects.length > 1 && objects.every((o: any) => o.state === 'Applied') ? true : undefined;
+  }, 30_000, 100);
+  const managers = ((expectOk(await west.request('GET', `/api/v1/namespaces/${labelled}`), 'the adopted namespace') as any).metadata.managedFields as { manager: string }[]).map((f) => f.manager);
+  assert.ok(managers.includes('berth'), `Berth applied the adopted namespace: ${managers}`);
   return { foreign, labelled };
+}
+
+/**
+ * A namespace Berth applied earlier (its field manager, its labels) whose row Berth no longer
+ * holds is Berth's: its tenant places it again without adopting; another tenant may not take it
+ * even by adopting.
+ */
+async function appliedEarlier(s: TestServer, t: Tokens, east: Cluster): Promise<void> {
+  const name = uniqueName('restored');
+  const manifest = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'berth', 'berth.io/tenant': 'globex' } } };
+  await must(s, t.admin, 'POST', '/api/v1/tenants', { name: 'umbrella', clusters: ['east'] });
+  await kubectl(east, ['apply', '--server-side', '--field-manager=berth', '-f', '-'], JSON.stringify(manifest));
+  const b = await causesOf(s, t.admin, 'POST', '/api/v1/tenants/umbrella/namespaces', { name, cluster: 'east', adopt: true }, 409);
+  assert.match(b.message, /already exists on cluster "east" as a namespace of tenant "globex"/);
+  // Berth's reconciler, holding no row for it, may already be deleting it: still Berth's, placed
+  // again, and created anew once the deletion completes.
+  const placed = await must(s, t.bob, 'POST', '/api/v1/tenants/globex/namespaces', { name, cluster: 'east' });
+  assert.equal(placed.adopted, false, 'a namespace Berth applied is its own, not adopted');
+  await eventually(`${name} reconciled`, async () => {
+    const objects = (await must(s, t.bob, 'GET', `/api/v1/tenants/globex/namespaces/east/${name}`)).objects;
+    return objects.length > 0 && objects.every((o: any) => o.state === 'Applied') ? true : undefined;
+  }, 90_000, 200);
+  await must(s, t.bob, 'DELETE', `/api/v1/tenants/globex/namespaces/east/${name}`);
 }
 
 async function renderAndUsage(s: TestServer, t: Tokens, foreign: string, eastCluster: Cluster, westCluster: Cluster): Promise<void> {
@@ -233,12 +270,16 @@ async function deletions(s: TestServer, t: Tokens, east: Cluster, west: Cluster,
   assert.equal((await s.api('GET', nsPath('east', 'acme-a'), { token: t.alice })).status, 404);
   assert.equal((await east.request('GET', `/api/v1/namespaces/${foreign}`)).status, 200, 'an adopted namespace stays in the cluster');
 
-  // Forced, a cluster goes with Berth's namespaces there, deleted from the cluster first.
+  // Forced, a cluster goes with Berth's namespaces there, deleted from the cluster; an adopted one is given back.
   await must(s, t.admin, 'DELETE', '/api/v1/clusters/west?force=true');
-  await eventually(`namespace ${labelled} deleted`, async () => {
-    const r = await west.request('GET', `/api/v1/namespaces/${labelled}`);
+  await eventually('namespace acme-w deleted', async () => {
+    const r = await west.request('GET', '/api/v1/namespaces/acme-w');
     return r.status === 404 || (r.body as any).metadata?.deletionTimestamp !== undefined ? true : undefined;
   });
+  await eventually(`Berth's quota gone from ${labelled}`, async () => ((await west.request('GET', `/api/v1/namespaces/${labelled}/resourcequotas/berth-quota`)).status === 404 ? true : undefined));
+  const kept = expectOk(await west.request('GET', `/api/v1/namespaces/${labelled}`), 'the adopted namespace') as any;
+  assert.equal(kept.metadata.deletionTimestamp, undefined, 'an adopted namespace stays');
+  await west.request('DELETE', `/api/v1/namespaces/${labelled}`);
   const left = await must(s, t.admin, 'GET', '/api/v1/tenants/acme');
   assert.deepEqual(left.clusters, ['east']);
   assert.deepEqual((await must(s, t.alice, 'GET', '/api/v1/tenants/acme/namespaces')).items, []);
@@ -323,6 +364,7 @@ test('tenants and namespaces through the API, against two clusters', withCluster
         await auditAndEvents(s, tokens.admin);
         await outage(s, tokens.admin, west);
         await concurrentSlices(s, tokens.admin);
+        await appliedEarlier(s, tokens, east);
       } finally {
         await s.close();
       }
