@@ -62,6 +62,7 @@ class Rows implements ReconcileSink {
   }
   async condition(): Promise<void> {}
   async quotaUsage(): Promise<void> {}
+  async swept(): Promise<void> {}
 }
 
 async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
@@ -78,6 +79,8 @@ async function runBerth(cluster: TestCluster, manifests: readonly Manifest[]): P
     clusters: async () => ['bench'],
     client: async () => client,
     desired: async (): Promise<DesiredState> => ({ manifests, adopted: new Set() }),
+    removals: async () => [],
+    removedClient: async () => undefined,
   };
   const sink = new Rows();
   const reconciler = new Reconciler({ source, sink, logger: pino({ level: 'silent' }), concurrency });

@@ -7,7 +7,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { ClusterClient, type ClusterClientOptions } from '../kube/index.ts';
 import type { Database } from '../platform/db/database.ts';
 import { BerthError, notFound } from '../platform/errors.ts';
-import { clusterCredentials } from './store.ts';
+import { clusterCredentials, removalCredentials } from './store.ts';
 
 const sealVersion = 1;
 const ivBytes = 12;
@@ -119,6 +119,16 @@ export class ClusterConnections {
     const sealed = await clusterCredentials(this.#db.kysely, cluster);
     if (sealed === undefined) throw notFound('Cluster', cluster);
     return this.transient(cluster, openCredentials(this.#key, cluster, sealed));
+  }
+
+  /**
+   * A client of cluster `cluster`, removed with force, from the credentials its removal kept for
+   * the last sweep; the caller closes it. Undefined once that sweep is done; throws InternalError
+   * for credentials that do not open.
+   */
+  async removedClient(cluster: string): Promise<ClusterClient | undefined> {
+    const sealed = await removalCredentials(this.#db.kysely, cluster);
+    return sealed === undefined ? undefined : this.transient(cluster, openCredentials(this.#key, cluster, sealed));
   }
 
   /** Closes and drops the client of `cluster` (it was removed or its credentials replaced). Idempotent. */

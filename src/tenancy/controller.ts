@@ -5,7 +5,9 @@
 // (plan.ts), then applies with server-side apply as field manager `berth` (Namespaces first),
 // prunes, and reports every desired object's status. A cluster that fails is retried with
 // exponential backoff and reported not ready; its first good pass after that reads the cluster
-// afresh rather than trusting caches that missed the outage.
+// afresh rather than trusting caches that missed the outage. A cluster removed with force gets a
+// last sweep, once its worker's pass in flight has finished: nothing of Berth's is written there
+// after it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { KubeError, watchKind } from '../kube/index.ts';
@@ -23,6 +25,10 @@ export interface ReconcileSource {
   client(cluster: string): Promise<ClusterClient>;
   /** Every object every tenant wants in `cluster` (renderTenant's output for it), and the namespaces adopted there. */
   desired(cluster: string): Promise<DesiredState>;
+  /** Names of clusters removed with force whose last sweep is due (Berth's objects may still be there). */
+  removals(): Promise<readonly string[]>;
+  /** A client of removed `cluster` for its last sweep, which the reconciler closes; undefined when no sweep is due any more. */
+  removedClient(cluster: string): Promise<ClusterClient | undefined>;
 }
 
 /** Where the reconciler reports what it found and did. */
@@ -37,6 +43,8 @@ export interface ReconcileSink {
   condition(cluster: string, cond: { readonly ready: boolean; readonly reason: string; readonly message: string }): Promise<void>;
   /** A managed ResourceQuota's `status.hard` and `status.used`, whenever the watch sees them change. */
   quotaUsage(cluster: string, namespace: string, hard: Record<string, string>, used: Record<string, string>): Promise<void>;
+  /** Removed `cluster`'s last sweep is done: nothing Berth applied is left there, and no sweep is due any more. */
+  swept(cluster: string): Promise<void>;
 }
 
 /** Counters of the reconciler, per cluster or summed, for tests, status and the benchmark. */
@@ -180,6 +188,8 @@ class ClusterWorker {
   /** The namespaces desired in the last pass: usage is reported again when one becomes desired. */
   #usageNamespaces = new Set<string>();
   #reported: string | undefined;
+  // Aborted by retire(): ends the waits between passes, never a pass's requests.
+  readonly #retiring = new AbortController();
 
   constructor(name: string, deps: WorkerDeps) {
     this.name = name;
@@ -193,13 +203,22 @@ class ClusterWorker {
     this.#wake?.();
   }
 
-  /** Runs passes until `signal` aborts, then stops the watches. */
+  /**
+   * Makes run() return once the pass in flight, if any, has finished with every request it sent
+   * answered (none is cut short, so none can land later); no pass starts after it.
+   */
+  retire(): void {
+    this.#retiring.abort();
+  }
+
+  /** Runs passes until `signal` aborts (requests in flight are cut short) or retire() is called, then stops the watches. */
   async run(signal: AbortSignal): Promise<void> {
+    const idle = AbortSignal.any([signal, this.#retiring.signal]);
     let failures = 0;
     try {
-      while (!signal.aborted) {
-        await this.#whenDirty(signal);
-        if (!(await this.#pause(this.#deps.debounceMs, signal))) break;
+      while (!idle.aborted) {
+        await this.#whenDirty(idle);
+        if (!(await this.#pause(this.#deps.debounceMs, idle))) break;
         this.#dirty = false;
         try {
           await this.#pass(signal);
@@ -210,12 +229,26 @@ class ClusterWorker {
           await this.#failed(err);
           this.#dirty = true;
           const wait = Math.min(this.#deps.backoff.initialMs * 2 ** (failures - 1), this.#deps.backoff.maxMs);
-          if (!(await this.#pause(wait, signal))) break;
+          if (!(await this.#pause(wait, idle))) break;
         }
       }
     } finally {
       await this.#stopInformers();
     }
+  }
+
+  /**
+   * The last pass of a removed cluster, made after run() has returned: reads through `client`
+   * every object of the managed kinds with Berth's label, deletes what Berth applied and gives
+   * adopted namespaces back (planCluster with nothing desired). Throws when the cluster fails;
+   * a request refused for one object is counted and logged, as in a pass.
+   */
+  async sweep(client: ClusterClient, signal: AbortSignal): Promise<void> {
+    const lists = await Promise.all(managedKinds.map((ref) => client.list(ref, { labelSelector: managedSelector, signal })));
+    const observed = lists.flatMap((l) => l.items);
+    const plan = planCluster({ manifests: [], adopted: new Set() }, observed);
+    await this.#execute(client, plan, observed, signal);
+    this.#log.info({ prunes: plan.prune.length, released: plan.release.length }, 'removed cluster swept');
   }
 
   async #pause(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -461,12 +494,18 @@ class ClusterWorker {
  * on the leader only; call `notify(cluster)` when a tenant's or namespace's desired state in
  * that cluster may have changed (outbox `tenancy.tenant`), `notify()` when the set of clusters
  * or a cluster's credentials may have changed (outbox `tenancy.cluster`). Passes are idempotent,
- * so a notify too many costs reads only. Sink failures are logged, never thrown.
+ * so a notify too many costs reads only. Sink failures are logged, never thrown. A cluster in
+ * `source.removals()` and no longer registered is swept (everything Berth applied there deleted,
+ * adopted namespaces given back) after its worker finished its pass in flight and stopped,
+ * retried with backoff until done, then reported to `sink.swept`; a term that ends first leaves
+ * the sweep to the next leader.
  */
 export class Reconciler {
   readonly #deps: WorkerDeps;
   readonly #resyncMs: number;
   readonly #workers = new Map<string, { worker: ClusterWorker; stop: AbortController; done: Promise<void> }>();
+  // Removed clusters being swept, each until its sweep is done or the run ends.
+  readonly #sweeps = new Map<string, { worker: ClusterWorker; done: Promise<void> }>();
   // Counters of workers that stopped, so totals never go down.
   readonly #retired = zeroCounters();
   #membershipDirty = true;
@@ -497,9 +536,9 @@ export class Reconciler {
 
   /** The counters of `cluster` (zero when it has no worker), or the totals over every cluster. */
   stats(cluster?: string): ReconcilerCounters {
-    if (cluster !== undefined) return { ...(this.#workers.get(cluster)?.worker.counters ?? zeroCounters()) };
+    if (cluster !== undefined) return { ...((this.#workers.get(cluster) ?? this.#sweeps.get(cluster))?.worker.counters ?? zeroCounters()) };
     const total = { ...this.#retired };
-    for (const { worker } of this.#workers.values()) {
+    for (const { worker } of [...this.#workers.values(), ...this.#sweeps.values()]) {
       for (const k of Object.keys(total) as (keyof ReconcilerCounters)[]) total[k] += worker.counters[k];
     }
     return total;
@@ -523,27 +562,70 @@ export class Reconciler {
     } finally {
       clearInterval(resync);
       await Promise.all([...this.#workers.keys()].map((name) => this.#stopWorker(name)));
+      await Promise.all([...this.#sweeps.values()].map((e) => e.done));
     }
   }
 
   async #syncWorkers(signal: AbortSignal): Promise<void> {
     let names: readonly string[];
+    let removed: ReadonlySet<string>;
     try {
       names = await this.#deps.source.clusters();
+      removed = new Set(await this.#deps.source.removals());
     } catch (err) {
       this.#deps.logger.error({ err, component: 'reconciler' }, 'reading the registered clusters failed; retrying');
       setTimeout(() => this.notify(), this.#deps.backoff.initialMs).unref();
       return;
     }
     const wanted = new Set(names);
-    await Promise.all([...this.#workers.keys()].filter((n) => !wanted.has(n)).map((n) => this.#stopWorker(n)));
+    await Promise.all([...this.#workers.keys()].filter((n) => !wanted.has(n) && !removed.has(n)).map((n) => this.#stopWorker(n)));
+    for (const name of removed) if (!wanted.has(name) && !this.#sweeps.has(name) && !signal.aborted) this.#startSweep(name, signal);
     for (const name of wanted) {
-      if (this.#workers.has(name) || signal.aborted) continue;
+      if (this.#workers.has(name) || this.#sweeps.has(name) || signal.aborted) continue;
       const worker = new ClusterWorker(name, this.#deps);
       const stop = new AbortController();
       const both = AbortSignal.any([signal, stop.signal]);
       this.#workers.set(name, { worker, stop, done: worker.run(both) });
     }
+  }
+
+  // A removed cluster's worker may be in a pass that read the desired state before the removal
+  // and still writes what it wanted then: it is retired and its pass awaited first, so that the
+  // sweep is the last write to the cluster. The sweep is retried with backoff until it is done.
+  #startSweep(name: string, signal: AbortSignal): void {
+    const entry = this.#workers.get(name);
+    this.#workers.delete(name);
+    const worker = entry?.worker ?? new ClusterWorker(name, this.#deps);
+    const log = this.#deps.logger.child({ component: 'reconciler', cluster: name });
+    const sweep = async (): Promise<void> => {
+      entry?.worker.retire();
+      await entry?.done;
+      for (let failures = 0; !signal.aborted; failures++) {
+        try {
+          const client = await this.#deps.source.removedClient(name);
+          if (client === undefined) return;
+          try {
+            await worker.sweep(client, signal);
+          } finally {
+            client.close();
+          }
+          await this.#deps.sink.swept(name);
+          return;
+        } catch (err) {
+          if (signal.aborted) return;
+          worker.counters.errors++;
+          log.warn({ err }, 'sweeping a removed cluster failed; retrying');
+          await sleep(Math.min(this.#deps.backoff.initialMs * 2 ** failures, this.#deps.backoff.maxMs), undefined, { signal }).catch(() => undefined);
+        }
+      }
+    };
+    this.#sweeps.set(name, {
+      worker,
+      done: sweep().finally(() => {
+        this.#sweeps.delete(name);
+        for (const k of Object.keys(this.#retired) as (keyof ReconcilerCounters)[]) this.#retired[k] += worker.counters[k];
+      }),
+    });
   }
 
   async #stopWorker(name: string): Promise<void> {

@@ -45,6 +45,8 @@ export function storeSource(db: Database, connections: ClusterConnections, webho
       const adopted = new Set(namespaces.filter((n) => n.cluster === cluster && n.adopted).map((n) => n.name));
       return { manifests, adopted };
     },
+    removals: async () => store.pendingRemovals(db.kysely),
+    removedClient: async (cluster) => connections.removedClient(cluster),
   };
 }
 
@@ -65,6 +67,7 @@ export function storeSink(term: Pick<Term, 'fenced'>): ReconcileSink {
       else degradedByUs.add(cluster);
     },
     quotaUsage: async (cluster, ns, hard, used) => term.fenced((tx) => store.recordQuotaUsage(tx, cluster, ns, hard, used, new Date())),
+    swept: async (cluster) => term.fenced((tx) => store.dropClusterRemoval(tx, cluster)),
   };
 }
 

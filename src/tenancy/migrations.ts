@@ -69,6 +69,16 @@ async function createObjectStatus(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('tenancy_object_status_tenant').on('tenancy_object_status').column('tenant').execute();
 }
 
+async function createClusterRemovals(db: Kysely<unknown>): Promise<void> {
+  // A cluster removed with force whose last sweep the leader has not finished: its credentials
+  // outlive the cluster's row until then.
+  await db.schema.createTable('tenancy_cluster_removals')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('credentials', 'text', (c) => c.notNull())
+    .addColumn('removed_at', 'text', (c) => c.notNull())
+    .execute();
+}
+
 /** The tenancy area's migrations, in application order. */
 export const tenancyMigrations: readonly Migration[] = [
   {
@@ -80,4 +90,5 @@ export const tenancyMigrations: readonly Migration[] = [
       await createObjectStatus(db);
     },
   },
+  { name: 'tenancy-0202-cluster-removals', up: createClusterRemovals },
 ];

@@ -87,11 +87,18 @@ export function createTenancyArea(options: TenancyAreaOptions = {}): AreaModule 
       deps.admission.policies.register('tenant-quota', tenantQuota.policy());
       deps.admission.policies.register('nodeports', nodePortAdmission(nodePorts, async (cluster, ns) => (await store.findNamespace(deps.db.kysely, cluster, ns))?.tenant));
       const webhooks = { url: deps.admission.url, caPem: deps.admission.caPem, policies: deps.admission.policies };
-      const work = { db: deps.db, connections, service, webhooks, logger: deps.logger.child({ area: 'tenancy' }), probeEveryMs: options.probeEveryMs };
+      // The reconciler's clients are its own: the service closes a removed cluster's client here
+      // (connections.forget), which would cut short the requests of a pass still in flight,
+      // and a request cut short may still land after the removed cluster's last sweep.
+      const reconcilerConnections = new ClusterConnections({ db: deps.db, secretKey: deps.secretKey });
+      const work = { db: deps.db, connections: reconcilerConnections, service, webhooks, logger: deps.logger.child({ area: 'tenancy' }), probeEveryMs: options.probeEveryMs };
       return {
         parts,
         async plugin(app) {
-          app.addHook('onClose', async () => connections.close());
+          app.addHook('onClose', async () => {
+            connections.close();
+            reconcilerConnections.close();
+          });
           await app.register(async (api) => {
             await tenancyRoutes(api, service);
             await nodePortRoutes(api, nodePorts);

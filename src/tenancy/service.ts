@@ -135,6 +135,11 @@ function removalRefused(cluster: string, held: readonly NamespaceRecord[]): Bert
   return conflict('Cluster', cluster, `tenants still have namespaces there: ${held.map((n) => `"${n.tenant}/${n.name}"`).join(', ')}; delete them first, or delete the cluster with force=true to remove Berth's objects from it`);
 }
 
+/** The Conflict of registering a cluster under the name of one whose forced removal the leader has not finished. */
+function removalPending(cluster: string): BerthError {
+  return conflict('Cluster', cluster, 'a cluster of this name was removed and Berth is still removing its objects from it; retry in a moment');
+}
+
 function principalOf(ctx: RequestContext) {
   if (!ctx.principal) throw unauthorized();
   return ctx.principal;
@@ -270,6 +275,7 @@ export class TenancyService {
     const causes = [...dns1123LabelErrors(input.name).map((e) => invalidValue('name', input.name, e)), ...mapCauses(labels, 'labels'), ...settingsCauses(settings)];
     if (causes.length > 0) throw invalid('Cluster', input.name, causes);
     if (await store.findCluster(this.#db.kysely, input.name)) throw alreadyExists('Cluster', input.name);
+    if (await store.removalCredentials(this.#db.kysely, input.name) !== undefined) throw removalPending(input.name);
     const { server, facts } = await this.#probeKubeconfig(input.name, input.kubeconfig);
     const now = this.#now();
     const row: store.ClustersTable = {
@@ -281,7 +287,10 @@ export class TenancyService {
       await change(this.#deps, ctx, {
         permission: 'clusters:create', audit: { action: 'create', resource: 'clusters', name: input.name, detail: { server, labels, settings } },
         event: { topic: CLUSTER_TOPIC, key: input.name, payload: {} },
-      }, (tx) => store.insertCluster(tx, row));
+      }, async (tx) => {
+        if (await store.removalCredentials(tx, input.name) !== undefined) throw removalPending(input.name);
+        await store.insertCluster(tx, row);
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw alreadyExists('Cluster', input.name);
       throw err;
@@ -343,43 +352,39 @@ export class TenancyService {
    * Removes a cluster from Berth. Refused (Conflict, naming them) while tenants have namespaces
    * there, unless `force`: then Berth first deletes its objects from the cluster (the Namespaces
    * it created; in adopted namespaces only the objects it applied), and the removal fails with
-   * the cluster's error, nothing removed, when that cannot be done. Throws NotFound.
+   * the cluster's error, nothing removed, when that cannot be done. The reconciler puts back what
+   * that sweep deletes until the rows go, so the removal also records that the cluster's last
+   * sweep is due: the leader's reconciler makes it once the cluster's worker has finished its pass
+   * in flight and stopped, so no write of Berth's follows it (controller.ts). Until then the name
+   * cannot be registered again. Throws NotFound.
    */
   async deleteCluster(ctx: RequestContext, name: string, force: boolean): Promise<void> {
     authorize(ctx, 'clusters:delete');
     if (!(await store.findCluster(this.#db.kysely, name))) throw notFound('Cluster', name);
     const namespaces = await store.clusterNamespaces(this.#db.kysely, name);
     if (namespaces.length > 0 && !force) throw removalRefused(name, namespaces);
-    // Taken before the row goes: the second sweep below needs the credentials the row holds, and
-    // a client of its own, which the reconciler's lookups of the removed cluster do not close.
-    const client = namespaces.length > 0 ? await this.#connections.ownClient(name) : undefined;
-    try {
-      await this.#removeClusterRows(ctx, name, force, namespaces, client);
-    } finally {
-      client?.close();
+    if (namespaces.length > 0) {
+      const client = await this.#connections.ownClient(name);
+      try {
+        await this.#removeBerthObjects(client, namespaces);
+      } finally {
+        client.close();
+      }
     }
-    this.#connections.forget(name);
-  }
-
-  async #removeClusterRows(ctx: RequestContext, name: string, force: boolean, namespaces: readonly NamespaceRecord[], client: ClusterClient | undefined): Promise<void> {
-    if (client !== undefined) await this.#removeBerthObjects(client, namespaces);
     await change(this.#deps, ctx, {
       permission: 'clusters:delete', audit: { action: 'delete', resource: 'clusters', name, detail: { force, namespaces: namespaces.map((n) => `${n.tenant}/${n.name}`) } },
       event: { topic: CLUSTER_TOPIC, key: name, payload: {} },
     }, async (tx) => {
-      const now = await store.clusterNamespaces(tx, name);
-      if (now.length > 0 && !force) throw removalRefused(name, now);
-      if (!(await store.deleteCluster(tx, name, this.#now()))) throw notFound('Cluster', name);
+      const held = await store.clusterNamespaces(tx, name);
+      if (held.length > 0 && !force) throw removalRefused(name, held);
+      const at = this.#now();
+      if (held.length > 0 && !(await store.recordClusterRemoval(tx, name, at))) throw notFound('Cluster', name);
+      if (!(await store.deleteCluster(tx, name, at))) throw notFound('Cluster', name);
     }).catch((err: unknown) => {
       if (store.isForeignKeyViolation(err)) throw conflict('Cluster', name, 'a namespace was placed on it meanwhile; read it again and retry');
       throw err;
     });
-    // Until the rows went, the reconciler still wanted these objects and put back what the first
-    // sweep deleted (it corrects drift within moments); now nothing wants them, so a second sweep
-    // leaves the cluster clean. The cluster is already removed: a failure here is only logged.
-    if (client !== undefined) {
-      await this.#removeBerthObjects(client, namespaces).catch((err: unknown) => this.#logger.warn({ err, cluster: name }, 'removing Berth\'s objects from a removed cluster failed'));
-    }
+    this.#connections.forget(name);
   }
 
   /**

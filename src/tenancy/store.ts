@@ -73,9 +73,17 @@ export type ObjectStatusTable = {
   updated_at: string;
 }
 
+export type ClusterRemovalsTable = {
+  name: string;
+  /** The removed cluster's sealed kubeconfig, kept for the leader's last sweep. */
+  credentials: string;
+  removed_at: string;
+}
+
 /** The tenancy area's tables. */
 export type TenancyTables = {
   tenancy_clusters: ClustersTable;
+  tenancy_cluster_removals: ClusterRemovalsTable;
   tenancy_tenants: TenantsTable;
   tenancy_namespaces: NamespacesTable;
   tenancy_object_status: ObjectStatusTable;
@@ -257,6 +265,38 @@ export async function deleteCluster(tx: TenancyQueryable, name: string, now: Dat
   }
   const r = await db.deleteFrom('tenancy_clusters').where('name', '=', name).executeTakeFirst();
   return Number(r.numDeletedRows) === 1;
+}
+
+/**
+ * Records, in the removal's transaction and before {@link deleteCluster}, that cluster `name` is
+ * removed with Berth's objects still to be swept from it by the leader, keeping its sealed
+ * credentials for that. False when there was no such cluster.
+ */
+export async function recordClusterRemoval(tx: TenancyQueryable, name: string, now: Date): Promise<boolean> {
+  const credentials = await clusterCredentials(tx, name);
+  if (credentials === undefined) return false;
+  await t(tx).insertInto('tenancy_cluster_removals').values({ name, credentials, removed_at: now.toISOString() }).execute();
+  return true;
+}
+
+/** Names of removed clusters whose last sweep is not done, in name order. */
+export async function pendingRemovals(db: TenancyQueryable): Promise<string[]> {
+  return (await t(db).selectFrom('tenancy_cluster_removals').select('name').orderBy('name').execute()).map((r) => r.name);
+}
+
+/** The sealed credentials kept for removed cluster `name`, or undefined when its sweep is done (or it was never removed with force). */
+export async function removalCredentials(db: TenancyQueryable, name: string): Promise<string | undefined> {
+  return (await t(db).selectFrom('tenancy_cluster_removals').select('credentials').where('name', '=', name).executeTakeFirst())?.credentials;
+}
+
+/**
+ * Forgets removed cluster `name` and its credentials: its last sweep is done. Also drops status
+ * rows of it that a pass in flight at the removal reported after the removal had dropped the
+ * others. Idempotent.
+ */
+export async function dropClusterRemoval(tx: TenancyQueryable, name: string): Promise<void> {
+  await t(tx).deleteFrom('tenancy_object_status').where('cluster', '=', name).execute();
+  await t(tx).deleteFrom('tenancy_cluster_removals').where('name', '=', name).execute();
 }
 
 function condition(type: 'Ready' | 'Degraded', holds: boolean, reason: string, message: string, since: string): ClusterCondition {

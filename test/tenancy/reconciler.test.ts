@@ -52,6 +52,15 @@ class World implements ReconcileSource {
     const adopted = new Set(this.namespaces.filter((n) => n.cluster === cluster && n.adopted).map((n) => n.name));
     return { manifests: this.rendered(cluster), adopted };
   }
+
+  // A cluster leaving this world is only unregistered: nothing is swept.
+  async removals(): Promise<readonly string[]> {
+    return [];
+  }
+
+  async removedClient(): Promise<undefined> {
+    return undefined;
+  }
 }
 
 interface Condition { readonly cluster: string; readonly ready: boolean; readonly reason: string; readonly message: string }
@@ -77,6 +86,8 @@ class Recorder implements ReconcileSink {
   async quotaUsage(cluster: string, namespace: string, hard: Record<string, string>, used: Record<string, string>): Promise<void> {
     this.usage.push({ cluster, namespace, hard, used });
   }
+
+  async swept(): Promise<void> {}
 
   rowsIn(cluster: string, namespace: string): ObjectStatusRow[] {
     return (this.rows.get(cluster) ?? []).filter((r) => r.namespace === namespace);
