@@ -38,6 +38,12 @@ export interface WatchKindOptions {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Told about each failure to list or watch (the informer retries) and each handler failure. */
   readonly onError?: (err: unknown) => void;
+  /**
+   * Applied to every object listed or watched before it is cached or delivered, as client-go's
+   * SetTransform: a caller that needs only part of each object (not its managedFields, say)
+   * keeps only that part in memory. Must keep metadata's namespace, name and resourceVersion.
+   */
+  readonly transform?: (object: KubeObject) => KubeObject;
 }
 
 /** Counters of an informer, for status and tests. */
@@ -173,12 +179,14 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   async #relist(signal: AbortSignal): Promise<string> {
-    const { items, resourceVersion } = await this.#client.list<T>(this.#ref, {
+    const { items: listed, resourceVersion } = await this.#client.list<T>(this.#ref, {
       namespace: this.#options.namespace, labelSelector: this.#options.labelSelector, fieldSelector: this.#options.fieldSelector, signal,
     });
     this.stats.lists++;
     this.lastError = undefined;
     this.#resourceVersion = resourceVersion;
+    const transform = this.#options.transform;
+    const items = transform === undefined ? listed : listed.map((o) => transform(o) as T);
     const vanished = this.store.replace(items);
     for (const object of vanished) await this.#deliver({ type: 'deleted', object });
     await this.#deliver({ type: 'resync', reason: this.#hasSynced ? 'relist' : 'initial', objects: items });
@@ -209,7 +217,8 @@ export class Informer<T extends KubeObject = KubeObject> {
             const status = event.object as KubeStatus;
             throw errorFromResponse(this.#client.name, status.code ?? 500, status, `WATCH ${this.#ref.kind}`);
           }
-          const object = event.object as T;
+          const transform = this.#options.transform;
+          const object = (transform === undefined || event.type === 'BOOKMARK' ? event.object : transform(event.object)) as T;
           rv = object.metadata?.resourceVersion ?? rv;
           this.#resourceVersion = rv;
           this.lastError = undefined;

@@ -171,3 +171,29 @@ test('bookmarks advance the resume point; a periodic resync comes from the cache
     await informer.stop();
   }
 });
+
+test('a transform shapes every object before it is cached or delivered, listed or watched', async () => {
+  const ns = await createNamespace(cluster, { prefix: 'watch' });
+  expectOk(await cluster.request('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'before', { k: 'v' })), 'create before');
+  const seen: KubeObject[] = [];
+  const informer = watchKind(client, ConfigMap, {
+    namespace: ns, labelSelector: 'watched=yes',
+    transform: (o) => ({ ...o, metadata: { ...o.metadata, managedFields: undefined, labels: { shaped: 'yes' } } }),
+  }, (e) => {
+    if (e.type === 'resync') seen.push(...e.objects);
+    else seen.push(e.object);
+  });
+  try {
+    await informer.synced;
+    expectOk(await cluster.request('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'after', { k: 'v' })), 'create after');
+    await eventually('the watched ConfigMap', async () => (informer.store.get('after', ns) !== undefined ? true : undefined));
+    for (const o of [...seen, ...informer.store.list()]) {
+      assert.equal(o.metadata?.managedFields, undefined, `${o.metadata?.name} keeps no managedFields`);
+      assert.deepEqual(o.metadata?.labels, { shaped: 'yes' });
+      assert.ok(o.metadata?.resourceVersion, 'the resourceVersion stays');
+    }
+    assert.deepEqual(seen.map((o) => o.metadata?.name).sort(), ['after', 'before']);
+  } finally {
+    await informer.stop();
+  }
+});
