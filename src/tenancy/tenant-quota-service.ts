@@ -185,7 +185,7 @@ export class TenantQuotaAdmission {
     return new Promise((resolve, reject) => this.#enqueue({ review, d, resolve, reject }));
   }
 
-  /** The decision on this replica's copy of the reservations, without the lock and reserving nothing. */
+  /** The decision on this replica's copy of the reservations, without the lock and reserving nothing; the caller allowed `d` on the watched usage alone. */
   async #unlocked(d: Decidable): Promise<TenantQuotaAnswer> {
     let rows: Iterable<Held>;
     try {
@@ -194,8 +194,10 @@ export class TenantQuotaAdmission {
       return mapDatabaseError(err);
     }
     const now = this.#now().getTime();
-    const live = [...rows].filter((r) => r.expiresMs > now);
-    const used = this.#usedWith(d.tenant, d.hard, this.#split(live).counted);
+    const { counted } = this.#split([...rows].filter((r) => r.expiresMs > now));
+    // Nothing to add to the watched usage the caller already decided on: the same answer.
+    if (counted.length === 0) return allowed;
+    const used = this.#usedWith(d.tenant, d.hard, counted);
     const decision = this.#decide(d, used);
     return decision.allowed ? allowed : { allowed: false, message: decision.message, code: 403 };
   }
