@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Cause } from '../platform/errors.ts';
 import {
   MAX_IMPORT_CAUSES, checkReservation, chooseFreePort, parseCsv, parsePortSpan, parseReservationImport, parseServiceRef, portStrip,
-  settleAdmissionAllocations, type AdmissionAllocation, type Settlement, type UsedPort,
+  nodePortNeeds, settleAdmissionAllocations, type AdmissionAllocation, type NodePortNeed, type ServicePortsSpec, type Settlement, type UsedPort,
 } from './ports.ts';
 
 const range = { base: 30000, size: 2768 };
@@ -145,4 +145,26 @@ describe('settleAdmissionAllocations', () => {
     { name: 'a generateName allocation does not bind to a name without its prefix', allocations: [{ port: 30002, service: 'shop/web-', generateName: true, expiresAt: after }], used: [{ port: 30002, namespace: 'shop', service: 'api-x7k2p' }], want: { bind: [], release: [] } },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(settleAdmissionAllocations(c.allocations, c.used, now), c.want));
+});
+
+describe('nodePortNeeds', () => {
+  const np = (...ports: object[]): ServicePortsSpec => ({ type: 'NodePort', ports });
+  const cases: { name: string; spec: ServicePortsSpec; old?: ServicePortsSpec; want: NodePortNeed[] }[] = [
+    { name: 'a created NodePort Service: empty ports are chosen, explicit ones asked for', spec: np({ port: 80 }, { port: 81, nodePort: 30050 }), want: ['choose', 30050] },
+    { name: 'a ClusterIP Service needs nothing', spec: { type: 'ClusterIP', ports: [{ port: 80 }] }, want: ['keep'] },
+    { name: 'a LoadBalancer that opts out of node ports needs nothing', spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80 }] }, want: ['keep'] },
+    { name: 'a LoadBalancer gets node ports', spec: { type: 'LoadBalancer', ports: [{ port: 80 }] }, want: ['choose'] },
+    { name: 'a ClusterIP Service retyped to NodePort needs a port', spec: np({ port: 80 }), old: { type: 'ClusterIP', ports: [{ port: 80 }] }, want: ['choose'] },
+    { name: 'a ClusterIP Service retyped with an explicit port asks for it', spec: np({ port: 80, nodePort: 30500 }), old: { type: 'ClusterIP', ports: [{ port: 80 }] }, want: [30500] },
+    { name: 'an update keeping the held port needs nothing', spec: np({ port: 80, nodePort: 30050 }), old: np({ port: 80, nodePort: 30050 }), want: ['keep'] },
+    { name: 'an update without nodePorts keeps what the API server carries over by name', spec: np({ name: 'http', port: 80 }), old: np({ name: 'http', port: 80, nodePort: 30050 }), want: ['keep'] },
+    { name: 'an unnamed port is carried over too', spec: np({ port: 8080 }), old: np({ port: 80, nodePort: 30050 }), want: ['keep'] },
+    { name: 'a port added beside a held one needs a port', spec: np({ name: 'http', port: 80, nodePort: 30050 }, { name: 'https', port: 443 }), old: np({ name: 'http', port: 80, nodePort: 30050 }), want: ['keep', 'choose'] },
+    { name: 'an explicit port changed asks for the new one', spec: np({ port: 80, nodePort: 30060 }), old: np({ port: 80, nodePort: 30050 }), want: [30060] },
+    { name: 'a held port moved to another port of the Service is still held', spec: np({ name: 'a', port: 80 }, { name: 'b', port: 81, nodePort: 30050 }), old: np({ name: 'a', port: 80, nodePort: 30050 }), want: ['choose', 'keep'] },
+    { name: 'nothing is carried over from a Service that did not want node ports', spec: np({ port: 80 }), old: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80, nodePort: 30050 }] }, want: ['choose'] },
+    { name: 'a NodePort Service retyped to ClusterIP needs nothing', spec: { type: 'ClusterIP', ports: [{ port: 80, nodePort: 30050 }] }, old: np({ port: 80, nodePort: 30050 }), want: ['keep'] },
+    { name: 'ports that are not objects are empty ports', spec: { type: 'NodePort', ports: [null, 7] }, want: ['choose', 'choose'] },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(nodePortNeeds(c.spec, c.old), c.want));
 });

@@ -374,3 +374,58 @@ function holds(a: AdmissionAllocation, u: UsedPort): boolean {
   const slash = a.service.indexOf('/');
   return u.namespace === a.service.slice(0, slash) && u.service.startsWith(a.service.slice(slash + 1));
 }
+
+/** The fields of a Service's spec that decide its node ports. */
+export interface ServicePortsSpec {
+  readonly type?: unknown;
+  readonly allocateLoadBalancerNodePorts?: unknown;
+  readonly ports?: unknown;
+}
+
+/**
+ * What one port of a Service needs from Berth's map: `keep` (no node port wanted, or one the
+ * Service already holds, or one the API server carries over from the stored Service), `choose`
+ * (Berth picks a free port), or the explicit port asked for.
+ */
+export type NodePortNeed = 'keep' | 'choose' | number;
+
+/** Whether a Service of this spec gets node ports: NodePort, or LoadBalancer unless it opts out. */
+export function wantsNodePorts(spec: ServicePortsSpec): boolean {
+  if (spec.type === 'NodePort') return true;
+  return spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false;
+}
+
+interface SpecPort { readonly name?: unknown; readonly nodePort?: unknown }
+
+function specPorts(spec: ServicePortsSpec): readonly SpecPort[] {
+  return Array.isArray(spec.ports) ? spec.ports.map((p) => (typeof p === 'object' && p !== null ? p as SpecPort : {})) : [];
+}
+
+function nodePortOf(p: SpecPort): number | undefined {
+  return typeof p.nodePort === 'number' && p.nodePort !== 0 ? p.nodePort : undefined;
+}
+
+/**
+ * What each port of `spec` needs from Berth, in order, for a create (`old` absent) or an update
+ * of a Service whose stored spec is `old`. Nothing is needed unless `spec` wants node ports. On
+ * an update, a port whose explicit nodePort the stored Service holds is kept; so is a port
+ * without one that kube-apiserver fills in itself after mutating admission (both specs want node
+ * ports, and the stored port of the same name has a nodePort that no port of `spec` names
+ * explicitly), so Berth never takes a second port for a port the Service keeps. Pure.
+ */
+export function nodePortNeeds(spec: ServicePortsSpec, old?: ServicePortsSpec): NodePortNeed[] {
+  const ports = specPorts(spec);
+  if (!wantsNodePorts(spec)) return ports.map(() => 'keep');
+  const oldPorts = old === undefined ? [] : specPorts(old);
+  const held = new Set(oldPorts.map(nodePortOf).filter((p) => p !== undefined));
+  const named = new Set(ports.map(nodePortOf).filter((p) => p !== undefined));
+  // kube-apiserver's carry-over on update: by port name, only between two specs that want node ports.
+  const carried = new Map<unknown, number | undefined>();
+  if (old !== undefined && wantsNodePorts(old)) for (const p of oldPorts) carried.set(p.name ?? '', nodePortOf(p));
+  return ports.map((p) => {
+    const explicit = nodePortOf(p);
+    if (explicit !== undefined) return held.has(explicit) ? 'keep' : explicit;
+    const previous = carried.get(p.name ?? '');
+    return previous !== undefined && !named.has(previous) ? 'keep' : 'choose';
+  });
+}

@@ -31,7 +31,7 @@ describe('the webhook configurations Berth registers in a member cluster', () =>
       webhooks: [{
         name: 'nodeports.admission.berth.io', ...common, reinvocationPolicy: 'Never',
         clientConfig: { url: 'https://berth.example:9443/admission/mutate/nodeports/east', caBundle },
-        rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['services'], scope: 'Namespaced' }],
+        rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['services'], scope: 'Namespaced' }],
       }],
     });
   });

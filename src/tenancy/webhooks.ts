@@ -24,10 +24,10 @@ export interface WebhookSpec {
   readonly operations: readonly ('CREATE' | 'UPDATE' | 'DELETE')[];
 }
 
-/** The webhooks Berth registers: the tenant-wide quota on what it counts, and NodePort assignment on new Services. */
+/** The webhooks Berth registers: the tenant-wide quota on what it counts, and NodePort assignment on Services created or updated. */
 export const berthWebhooks: readonly WebhookSpec[] = [
   { policy: 'tenant-quota', mode: 'validate', resources: ['persistentvolumeclaims', 'pods', 'services'], operations: ['CREATE', 'UPDATE'] },
-  { policy: 'nodeports', mode: 'mutate', resources: ['services'], operations: ['CREATE'] },
+  { policy: 'nodeports', mode: 'mutate', resources: ['services'], operations: ['CREATE', 'UPDATE'] },
 ];
 
 /** What {@link renderWebhookConfigurations} needs. */
