@@ -44,7 +44,7 @@ export function nodePortAdmission(allocator: NodePortService, owner: NamespaceOw
       const update = req.operation === 'UPDATE';
       if (cluster === undefined || req.kind.kind !== 'Service' || req.namespace === undefined || req.subResource !== undefined) return { allowed: true };
       if (req.operation !== 'CREATE' && !update) return { allowed: true };
-      const needs = nodePortNeeds(specOf(req.object), update ? specOf(req.oldObject) : undefined);
+      const { needs, released } = nodePortNeeds(specOf(req.object), update ? specOf(req.oldObject) : undefined);
       const asked = [...needs.keys()].filter((i) => needs[i] !== 'keep');
       if (asked.length === 0 || req.dryRun) return { allowed: true };
       const tenant = await owner(cluster, req.namespace);
@@ -52,11 +52,11 @@ export function nodePortAdmission(allocator: NodePortService, owner: NamespaceOw
       const ctx = systemContext(cluster, req.uid);
       const meta = (req.object?.metadata ?? {}) as { name?: string; generateName?: string };
       const prefix = !update && !req.name && !meta.name && typeof meta.generateName === 'string' && meta.generateName !== '' ? meta.generateName.slice(0, maxGenerateName) : undefined;
-      const wanted = asked.map((i) => { const n = needs[i]; return n === 'choose' ? undefined : n as number; });
+      const wanted = asked.map((i) => (needs[i] === 'choose' ? undefined : needs[i] as number));
       let ports: readonly number[];
       try {
         ports = await allocator.allocateForService(ctx, cluster, {
-          tenant, namespace: req.namespace, name: prefix ?? (req.name || meta.name || ''), generateName: prefix !== undefined, ports: wanted,
+          tenant, namespace: req.namespace, name: prefix ?? (req.name || meta.name || ''), generateName: prefix !== undefined, ports: wanted, released,
         });
       } catch (err) {
         if (err instanceof BerthError && err.code < 500) return { allowed: false, code: err.code, message: err.message };

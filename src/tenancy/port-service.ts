@@ -145,6 +145,12 @@ export interface ServicePortsRequest {
   readonly generateName: boolean;
   /** Each port of the Service: the nodePort it asks for, or undefined for Berth to choose. */
   readonly ports: readonly (number | undefined)[];
+  /**
+   * On an update, the node ports the stored Service holds and gives up: the update replaces them,
+   * so the quota check does not count them (as the ResourceQuota admission counts an update by
+   * its difference), except a port the tenant holds through the API, which it keeps.
+   */
+  readonly released?: readonly number[];
 }
 
 /** The outcome of an import: what it reserved, and how many rows were already reserved exactly so. */
@@ -415,7 +421,7 @@ export class NodePortService {
    * undefined is chosen as {@link allocate} chooses; an explicit port must be free, or already
    * allocated to the tenant for this very Service (renewed as pending when the webhook took it)
    * or through the API for no Service. Forbidden when the tenant's `services.nodeports` would be
-   * exceeded; otherwise the errors of {@link allocate}.
+   * exceeded (not counting the ports `req.released` gives up); otherwise the errors of {@link allocate}.
    */
   async allocateForService(ctx: RequestContext, cluster: string, req: ServicePortsRequest): Promise<readonly number[]> {
     authorize(ctx, 'nodeports:create', req.tenant);
@@ -459,7 +465,12 @@ export class NodePortService {
             chosen.push(port);
             fresh.push(port);
           }
-          await checkNodePortQuota(tx, cluster, req.tenant, tenant, fresh, { resource: 'services', name: req.name });
+          const replaced: number[] = [];
+          for (const p of fresh.length > 0 ? req.released ?? [] : []) {
+            const holder = await store.holderIn(tx, cluster, { from: p, to: p });
+            if (!(holder?.kind === 'allocated' && holder.allocation.origin === 'api')) replaced.push(p);
+          }
+          await checkNodePortQuota(tx, cluster, req.tenant, tenant, fresh, { resource: 'services', name: req.name }, replaced);
           return chosen;
         });
       } catch (err) {
@@ -539,14 +550,15 @@ const NODEPORTS_QUOTA = 'services.nodeports';
 /**
  * Forbidden, in the ResourceQuota admission's words with the tenant quota's noun, when the
  * `fresh` ports of `cluster` just allocated to `name` push its NodePort count (every cluster:
- * {@link store.tenantNodePortCount}) beyond its `services.nodeports`. Run it in the allocating
+ * {@link store.tenantNodePortCount}, without the `replaced` ports an update gives up) beyond its
+ * `services.nodeports`. Run it in the allocating
  * transaction, under the tenant's lock, so that the refusal rolls the allocations back.
  */
-async function checkNodePortQuota(tx: ChangeTx, cluster: string, name: string, tenant: TenantPortInfo, fresh: readonly number[], object: RefusedObject): Promise<void> {
+async function checkNodePortQuota(tx: ChangeTx, cluster: string, name: string, tenant: TenantPortInfo, fresh: readonly number[], object: RefusedObject, replaced: readonly number[] = []): Promise<void> {
   const limit = tenant.quota?.[NODEPORTS_QUOTA];
   if (limit === undefined || fresh.length === 0) return;
   const hard = parseQuantity(limit);
-  const used = await store.tenantNodePortCount(tx, name, { except: fresh.map((port) => ({ cluster, port })) });
+  const used = await store.tenantNodePortCount(tx, name, { except: [...fresh, ...replaced].map((port) => ({ cluster, port })) });
   if (compareQuantities(newQuantity(used + fresh.length), hard) <= 0) return;
   const refusal: QuotaRefusal = {
     reason: 'ExceededQuota', quota: name,

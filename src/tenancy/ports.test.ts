@@ -149,7 +149,7 @@ describe('settleAdmissionAllocations', () => {
 
 describe('nodePortNeeds', () => {
   const np = (...ports: object[]): ServicePortsSpec => ({ type: 'NodePort', ports });
-  const cases: { name: string; spec: ServicePortsSpec; old?: ServicePortsSpec; want: NodePortNeed[] }[] = [
+  const cases: { name: string; spec: ServicePortsSpec; old?: ServicePortsSpec; want: NodePortNeed[]; released?: number[] }[] = [
     { name: 'a created NodePort Service: empty ports are chosen, explicit ones asked for', spec: np({ port: 80 }, { port: 81, nodePort: 30050 }), want: ['choose', 30050] },
     { name: 'a ClusterIP Service needs nothing', spec: { type: 'ClusterIP', ports: [{ port: 80 }] }, want: ['keep'] },
     { name: 'a LoadBalancer that opts out of node ports needs nothing', spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80 }] }, want: ['keep'] },
@@ -160,11 +160,12 @@ describe('nodePortNeeds', () => {
     { name: 'an update without nodePorts keeps what the API server carries over by name', spec: np({ name: 'http', port: 80 }), old: np({ name: 'http', port: 80, nodePort: 30050 }), want: ['keep'] },
     { name: 'an unnamed port is carried over too', spec: np({ port: 8080 }), old: np({ port: 80, nodePort: 30050 }), want: ['keep'] },
     { name: 'a port added beside a held one needs a port', spec: np({ name: 'http', port: 80, nodePort: 30050 }, { name: 'https', port: 443 }), old: np({ name: 'http', port: 80, nodePort: 30050 }), want: ['keep', 'choose'] },
-    { name: 'an explicit port changed asks for the new one', spec: np({ port: 80, nodePort: 30060 }), old: np({ port: 80, nodePort: 30050 }), want: [30060] },
+    { name: 'an explicit port changed asks for the new one', spec: np({ port: 80, nodePort: 30060 }), old: np({ port: 80, nodePort: 30050 }), want: [30060], released: [30050] },
     { name: 'a held port moved to another port of the Service is still held', spec: np({ name: 'a', port: 80 }, { name: 'b', port: 81, nodePort: 30050 }), old: np({ name: 'a', port: 80, nodePort: 30050 }), want: ['choose', 'keep'] },
-    { name: 'nothing is carried over from a Service that did not want node ports', spec: np({ port: 80 }), old: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80, nodePort: 30050 }] }, want: ['choose'] },
-    { name: 'a NodePort Service retyped to ClusterIP needs nothing', spec: { type: 'ClusterIP', ports: [{ port: 80, nodePort: 30050 }] }, old: np({ port: 80, nodePort: 30050 }), want: ['keep'] },
+    { name: 'a port removed gives its node port up', spec: np({ name: 'a', port: 80 }), old: np({ name: 'a', port: 80, nodePort: 30050 }, { name: 'b', port: 81, nodePort: 30051 }), want: ['keep'], released: [30051] },
+    { name: 'nothing is carried over from a Service that did not want node ports', spec: np({ port: 80 }), old: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80, nodePort: 30050 }] }, want: ['choose'], released: [30050] },
+    { name: 'a NodePort Service retyped to ClusterIP needs nothing', spec: { type: 'ClusterIP', ports: [{ port: 80, nodePort: 30050 }] }, old: np({ port: 80, nodePort: 30050 }), want: ['keep'], released: [30050] },
     { name: 'ports that are not objects are empty ports', spec: { type: 'NodePort', ports: [null, 7] }, want: ['choose', 'choose'] },
   ];
-  for (const c of cases) it(c.name, () => assert.deepEqual(nodePortNeeds(c.spec, c.old), c.want));
+  for (const c of cases) it(c.name, () => assert.deepEqual(nodePortNeeds(c.spec, c.old), { needs: c.want, released: c.released ?? [] }));
 });

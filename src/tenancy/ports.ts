@@ -405,27 +405,44 @@ function nodePortOf(p: SpecPort): number | undefined {
   return typeof p.nodePort === 'number' && p.nodePort !== 0 ? p.nodePort : undefined;
 }
 
+/** What an update (or create) of a Service needs from Berth's map. */
+export interface NodePortPlan {
+  /** Per port of the new spec, in order. */
+  readonly needs: readonly NodePortNeed[];
+  /** Node ports the stored Service holds that it will not hold after the update, ascending. */
+  readonly released: readonly number[];
+}
+
 /**
  * What each port of `spec` needs from Berth, in order, for a create (`old` absent) or an update
- * of a Service whose stored spec is `old`. Nothing is needed unless `spec` wants node ports. On
- * an update, a port whose explicit nodePort the stored Service holds is kept; so is a port
- * without one that kube-apiserver fills in itself after mutating admission (both specs want node
- * ports, and the stored port of the same name has a nodePort that no port of `spec` names
- * explicitly), so Berth never takes a second port for a port the Service keeps. Pure.
+ * of a Service whose stored spec is `old`, and which of the stored node ports the update gives
+ * up. Nothing is needed unless `spec` wants node ports. On an update, a port whose explicit
+ * nodePort the stored Service holds is kept; so is a port without one that kube-apiserver fills
+ * in itself after mutating admission (both specs want node ports, and the stored port of the same
+ * name has a nodePort that no port of `spec` names explicitly), so Berth never takes a second
+ * port for a port the Service keeps. Pure.
  */
-export function nodePortNeeds(spec: ServicePortsSpec, old?: ServicePortsSpec): NodePortNeed[] {
+export function nodePortNeeds(spec: ServicePortsSpec, old?: ServicePortsSpec): NodePortPlan {
   const ports = specPorts(spec);
-  if (!wantsNodePorts(spec)) return ports.map(() => 'keep');
   const oldPorts = old === undefined ? [] : specPorts(old);
   const held = new Set(oldPorts.map(nodePortOf).filter((p) => p !== undefined));
+  if (!wantsNodePorts(spec)) return { needs: ports.map(() => 'keep'), released: [...held].sort((a, b) => a - b) };
   const named = new Set(ports.map(nodePortOf).filter((p) => p !== undefined));
   // kube-apiserver's carry-over on update: by port name, only between two specs that want node ports.
   const carried = new Map<unknown, number | undefined>();
   if (old !== undefined && wantsNodePorts(old)) for (const p of oldPorts) carried.set(p.name ?? '', nodePortOf(p));
-  return ports.map((p) => {
+  const kept = new Set<number>();
+  const needs = ports.map((p): NodePortNeed => {
     const explicit = nodePortOf(p);
-    if (explicit !== undefined) return held.has(explicit) ? 'keep' : explicit;
+    if (explicit !== undefined) {
+      if (!held.has(explicit)) return explicit;
+      kept.add(explicit);
+      return 'keep';
+    }
     const previous = carried.get(p.name ?? '');
-    return previous !== undefined && !named.has(previous) ? 'keep' : 'choose';
+    if (previous === undefined || named.has(previous)) return 'choose';
+    kept.add(previous);
+    return 'keep';
   });
+  return { needs, released: [...held].filter((p) => !kept.has(p)).sort((a, b) => a - b) };
 }

@@ -4,7 +4,9 @@
 // sees it; a retype or a changed nodePort asking for a reserved port is refused naming its owner;
 // an update that leaves the ports alone (even one that omits the nodePorts, which kube-apiserver
 // carries over after mutating admission) keeps the port and allocates nothing; a port added gets
-// a second allocation; a dry run allocates nothing; kube-system is left to the API server.
+// a second allocation; a dry run allocates nothing; kube-system is left to the API server; the
+// tenant's services.nodeports counts an update by what it adds, so a port can be changed at the
+// limit but not added.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually, expectOk, uniqueName, withCluster } from '../clusters/index.ts';
@@ -125,5 +127,32 @@ test('an UPDATE that gives a Service node ports takes them from Berth, live', wi
     assert.equal(after[0], first);
     assert.ok(after[1] !== first && !inReserved(after[1]), `second port ${after[1]}`);
     await boundTo('multi', after);
+  });
+
+  await t.test('services.nodeports counts what an update adds: at the limit a port may be changed, not added, and no Service retyped', async () => {
+    await must(s, admin, 'POST', '/api/v1/tenants', { name: 'capped', clusters: ['east'], quota: { 'services.nodeports': '1' } });
+    await must(s, admin, 'POST', '/api/v1/tenants/capped/namespaces', { name: 'capped-ns', cluster: 'east' });
+    await eventually('the namespace exists', async () => ((await east.request('GET', '/api/v1/namespaces/capped-ns')).status === 200 ? true : undefined), 30_000);
+    const cappedPath = (name: string) => path('capped-ns', name);
+    const capped = async (): Promise<any[]> => (await must(s, admin, 'GET', '/api/v1/clusters/east/nodeports/allocations?tenant=capped&limit=500')).items;
+    await create(east, 'capped-ns', { ...clusterIpService('one'), spec: { ...clusterIpService('one').spec, type: 'NodePort' } });
+    await eventually('the first port is bound', async () => ((await capped())[0]?.state === 'bound' ? true : undefined), 15_000);
+
+    const changed = nodePorts(expectOk(await east.request('PATCH', cappedPath('one'), { spec: { ports: [{ name: 'http', port: 80, nodePort: 30060 }] } }, merge), 'change the port at the limit'));
+    assert.deepEqual(changed, [30060]);
+    await eventually('the new port is the tenant\'s, the old one released', async () => {
+      const list = await capped();
+      return list.length === 1 && list[0].port === 30060 && list[0].state === 'bound' ? true : undefined;
+    }, 15_000);
+
+    const words = /services "one" is forbidden: exceeded tenant quota: capped, requested: services\.nodeports=1, used: services\.nodeports=1, limited: services\.nodeports=1/;
+    const added = await east.request('PATCH', cappedPath('one'), { spec: { ports: [{ name: 'http', port: 80, nodePort: 30060 }, { name: 'https', port: 443 }] } }, merge);
+    assert.equal(added.status, 403, JSON.stringify(added.body));
+    assert.match((added.body as any).message, words);
+    await create(east, 'capped-ns', clusterIpService('two'));
+    const retyped = await east.request('PATCH', cappedPath('two'), { spec: { type: 'NodePort' } }, merge);
+    assert.equal(retyped.status, 403, JSON.stringify(retyped.body));
+    assert.match((retyped.body as any).message, /services "two" is forbidden: exceeded tenant quota: capped/);
+    assert.deepEqual((await capped()).map((a) => a.port), [30060]);
   });
 }));
