@@ -13,6 +13,8 @@ export interface PacedLoad {
   readonly adminCert: string;
   readonly adminKey: string;
   readonly namespace: string;
+  /** Put before each pod's number, so rounds do not collide. */
+  readonly prefix: string;
   readonly rate: number;
   readonly seconds: number;
 }
@@ -57,7 +59,7 @@ for (let i = 0; i < count; i++) {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   runs.push((async () => {
     const start = performance.now();
-    const r = await create(`${load.namespace}-${i}`);
+    const r = await create(`${load.prefix}-${i}`);
     latencies[i] = performance.now() - start;
     if (r.status !== 201) {
       failed++;
