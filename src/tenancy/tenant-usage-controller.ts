@@ -127,11 +127,12 @@ export class TenantUsage {
    * watch could not start): counting such a cluster as empty would admit unchecked.
    */
   unsynced(tenant?: string): string[] {
-    const unsynced = [...this.#clusters.entries()].filter(([, w]) => !w.informers.every((i) => i.hasSynced)).map(([c]) => c);
+    const listed = (w: ClusterWatch | undefined): boolean => w !== undefined && w.informers.every((i) => i.hasSynced);
     const namespacesOf = this.#opts.namespacesOf;
-    if (tenant === undefined || namespacesOf === undefined) return unsynced;
-    const its = new Set([...namespacesOf(tenant)].map((n) => n.cluster));
-    return [...its].filter((c) => !this.#clusters.has(c) || unsynced.includes(c)).sort();
+    if (tenant === undefined || namespacesOf === undefined) return [...this.#clusters.entries()].filter(([, w]) => !listed(w)).map(([c]) => c);
+    const unknown = new Set<string>();
+    for (const { cluster } of namespacesOf(tenant)) if (!listed(this.#clusters.get(cluster))) unknown.add(cluster);
+    return [...unknown].sort();
   }
 
   /** Resolves when every cluster added so far has delivered its first lists. */

@@ -2,8 +2,8 @@
 // describe; consumers claim them with a lease, acknowledge, or fail (retried with exponential
 // backoff, dead-lettered after a number of tries). Everything is in the database, so events and
 // progress survive a crash or a kill of the server; handlers must be idempotent.
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/database.ts';
+import type { Transaction } from 'kysely';
+import type { Database, Queryable } from '../db/database.ts';
 import type { PlatformTables } from '../db/schema.ts';
 
 /** An event as consumers see it. */
@@ -30,7 +30,7 @@ export async function publish(tx: Transaction<PlatformTables>, topic: string, ke
  * a replica to tell whether anything it derives from those topics' changes may have changed.
  * One indexed lookup per topic.
  */
-export async function latestEventIds(q: Kysely<PlatformTables> | Transaction<PlatformTables>, topics: readonly string[]): Promise<number[]> {
+export async function latestEventIds(q: Queryable<PlatformTables>, topics: readonly string[]): Promise<number[]> {
   return Promise.all(topics.map(async (topic) => {
     const row = await q.selectFrom('outbox_events').select((eb) => eb.fn.max('id').as('id')).where('topic', '=', topic).executeTakeFirst();
     return Number(row?.id ?? 0);
