@@ -88,10 +88,10 @@ export function chargeExisting(usage: QuotaUsage, evaluator: QuotaEvaluator, obj
  * What a request charges one quota (CheckRequest): the object's usage; for an update of an
  * object the quota already counted (the old object matches it), what the new object adds to the
  * old one, resource by resource and never below zero. Zero quantities are dropped: they cannot
- * exceed anything, even a quota already over its limit.
+ * exceed anything, even a quota already over its limit. `usage` is the object's usage when the
+ * caller has it already.
  */
-export function requestDelta(evaluator: QuotaEvaluator, quota: ResourceQuota, obj: KubeObject, request: QuotaRequest = {}): ResourceList {
-  const usage = evaluator.usage(obj);
+export function requestDelta(evaluator: QuotaEvaluator, quota: ResourceQuota, obj: KubeObject, request: QuotaRequest = {}, usage = evaluator.usage(obj)): ResourceList {
   if (request.old === undefined || !quotaMatches(evaluator, quota, request.old)) return removeZeros(usage);
   return removeZeros(subtractNonNegative(usage, evaluator.usage(request.old)));
 }
@@ -123,13 +123,15 @@ export function evaluateQuotas(
     if (violation) return { allowed: false, refusal: { reason: 'FailedQuota', quota: quota.metadata.name, detail: violation } };
     interesting.push(i);
   }
-  const negative = negativeKeys(evaluator.usage(obj));
+  // The object's usage, computed once for the sign check and every quota's delta.
+  const usage = evaluator.usage(obj);
+  const negative = negativeKeys(usage);
   if (negative.length > 0) return { allowed: false, refusal: { reason: 'NegativeUsage', resources: negative } };
 
   const out = [...quotas];
   for (const i of interesting) {
     const { quota, used } = quotas[i];
-    const delta = requestDelta(evaluator, quota, obj, request);
+    const delta = requestDelta(evaluator, quota, obj, request, usage);
     if (Object.keys(delta).length === 0) continue;
     const requested = maskList(delta, Object.keys(quota.hard));
     const newUsage = addLists(used, requested);

@@ -93,8 +93,11 @@ function interpretSuffix(suffix: string): SuffixMeaning | undefined {
   return undefined;
 }
 
+/** 10^0 … 10^40 (the range of parsed quantities' scales), computed once. */
+const POW10: readonly bigint[] = Array.from({ length: 41 }, (_, i) => 10n ** BigInt(i));
+
 function pow10(n: number): bigint {
-  return 10n ** BigInt(n);
+  return POW10[n] ?? 10n ** BigInt(n);
 }
 
 /** Divides rounding away from zero, as inf.RoundUp does on the magnitude. */
@@ -105,11 +108,31 @@ function divAwayFromZero(a: bigint, b: bigint): bigint {
 }
 
 /**
+ * Quantities parsed lately, by their text: objects carry the same few ("100m", "128Mi") over
+ * and over, and every admission decodes them again. Bounded in entries and key length, and
+ * emptied when full, so that no input can grow it.
+ */
+const parsed = new Map<string, Quantity>();
+const PARSED_MAX_ENTRIES = 1024;
+const PARSED_MAX_KEY = 40;
+
+/**
  * Parses a quantity exactly as resource.ParseQuantity does, including its leniencies
  * ("1.", ".5", "1.G") and its rounding of non-zero values up to 1n.
  * @throws QuantityError quoting the input when it is not a quantity.
  */
 export function parseQuantity(str: string): Quantity {
+  const known = parsed.get(str);
+  if (known !== undefined) return known;
+  const q = parseQuantityText(str);
+  if (str.length <= PARSED_MAX_KEY) {
+    if (parsed.size >= PARSED_MAX_ENTRIES) parsed.clear();
+    parsed.set(str, q);
+  }
+  return q;
+}
+
+function parseQuantityText(str: string): Quantity {
   if (str.length === 0) throw new QuantityError(str, quantityErrors.formatWrong);
   if (str === '0') return { nanos: 0n, format: 'DecimalSI', text: '0' };
 
