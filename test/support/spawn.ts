@@ -39,7 +39,7 @@ function portTaken(output: string): boolean {
  * same time); then it starts again on another free port, up to five times. A given `port` is used
  * as it is.
  */
-export async function spawnServer(opts: { dataDir: string; env?: Record<string, string>; port?: number }): Promise<SpawnedServer> {
+export async function spawnServer(opts: { dataDir: string; env?: Record<string, string>; port?: number; nodeArgs?: readonly string[] }): Promise<SpawnedServer> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await spawnOnce({ ...opts, port: opts.port ?? await freePort() });
@@ -51,9 +51,9 @@ export async function spawnServer(opts: { dataDir: string; env?: Record<string, 
 
 class PortTakenError extends Error {}
 
-async function spawnOnce(opts: { dataDir: string; env?: Record<string, string>; port: number }): Promise<SpawnedServer> {
+async function spawnOnce(opts: { dataDir: string; env?: Record<string, string>; port: number; nodeArgs?: readonly string[] }): Promise<SpawnedServer> {
   const port = opts.port;
-  const child = spawn(process.execPath, [join(root, 'src', 'cli', 'main.ts'), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', opts.dataDir], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(root, 'src', 'cli', 'main.ts'), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', opts.dataDir], {
     // Several servers run at once: each takes a free webhook port unless the test names one.
     env: { ...process.env, BERTH_LOG_LEVEL: 'warn', BERTH_WEBHOOK_PORT: '0', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
