@@ -83,6 +83,8 @@ export class TenantUsage {
   readonly #opts: TenantUsageOptions;
   readonly #clusters = new Map<string, ClusterWatch>();
   readonly #listeners = new Set<(o: WatchedObject) => void>();
+  /** The zero usage of each quota's names (the callers keep one `hard` object per quota). */
+  readonly #zeros = new WeakMap<ResourceList, ResourceList>();
 
   constructor(opts: TenantUsageOptions) {
     this.#opts = opts;
@@ -130,9 +132,9 @@ export class TenantUsage {
     const listed = (w: ClusterWatch | undefined): boolean => w !== undefined && w.informers.every((i) => i.hasSynced);
     const namespacesOf = this.#opts.namespacesOf;
     if (tenant === undefined || namespacesOf === undefined) return [...this.#clusters.entries()].filter(([, w]) => !listed(w)).map(([c]) => c);
-    const unknown = new Set<string>();
-    for (const { cluster } of namespacesOf(tenant)) if (!listed(this.#clusters.get(cluster))) unknown.add(cluster);
-    return [...unknown].sort();
+    let unknown: Set<string> | undefined;
+    for (const { cluster } of namespacesOf(tenant)) if (!listed(this.#clusters.get(cluster))) (unknown ??= new Set()).add(cluster);
+    return unknown === undefined ? [] : [...unknown].sort();
   }
 
   /** Resolves when every cluster added so far has delivered its first lists. */
@@ -148,7 +150,9 @@ export class TenantUsage {
 
   /** The watched usage of `tenant`'s namespaces in every cluster, of the names in `hard` (zero for each it can measure). */
   usage(tenant: string, hard: ResourceList): ResourceList {
-    const parts: ResourceList[] = [namespaceUsage(this.#opts.registry, hard, [])];
+    let zero = this.#zeros.get(hard);
+    if (zero === undefined) this.#zeros.set(hard, (zero = namespaceUsage(this.#opts.registry, hard, [])));
+    const parts: ResourceList[] = [zero];
     const namespacesOf = this.#opts.namespacesOf;
     if (namespacesOf !== undefined) {
       for (const { cluster, namespace } of namespacesOf(tenant)) {
