@@ -57,6 +57,31 @@ function tenantAsQuota(tenant: string, hard: ResourceList): ResourceQuota {
   };
 }
 
+/** What every decision on one tenant's limits derives from them alone. */
+interface Derived {
+  readonly registry: EvaluatorRegistry;
+  readonly tenant: string;
+  readonly hardNames: readonly string[];
+  /** Zero for each hard name the registry can measure. */
+  readonly zero: ResourceList;
+  readonly quota: ResourceQuota;
+}
+
+/**
+ * The last derivation for each limits object: callers keep one `hard` object per tenant quota,
+ * so each admission of the tenant reuses it (memoized: the result depends on the arguments only).
+ */
+const derived = new WeakMap<ResourceList, Derived>();
+
+function derivedOf(registry: EvaluatorRegistry, tenant: string, hard: ResourceList): Derived {
+  const known = derived.get(hard);
+  if (known !== undefined && known.registry === registry && known.tenant === tenant) return known;
+  const hardNames = Object.keys(hard);
+  const d: Derived = { registry, tenant, hardNames, zero: zeroList(hardNames.filter((n) => registry.tracks(n))), quota: tenantAsQuota(tenant, hard) };
+  derived.set(hard, d);
+  return d;
+}
+
 /**
  * Whether the tenant's quota admits the request, as ResourceQuota admission decides for one
  * unscoped quota: its constraints (a tenant limiting `limits.cpu` makes every container state
@@ -70,10 +95,8 @@ export function decideTenantQuota(registry: EvaluatorRegistry, request: TenantQu
   const { object } = request;
   const gr = groupResourceString(object.type);
   const evaluator = registry.get(gr);
-  const hardNames = Object.keys(request.hard);
-  const tracked = hardNames.filter((n) => registry.tracks(n));
-  const used = { ...zeroList(tracked), ...maskList(request.used, hardNames) };
-  const quota = tenantAsQuota(request.tenant, request.hard);
+  const { hardNames, zero, quota } = derivedOf(registry, request.tenant, request.hard);
+  const used = { ...zero, ...maskList(request.used, hardNames) };
   const evaluation = evaluateQuotas(evaluator, [{ quota, used }], object, request);
   if (!evaluation.allowed) {
     const name = object.metadata.name || object.metadata.generateName || '';
