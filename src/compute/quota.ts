@@ -96,6 +96,17 @@ export function requestDelta(evaluator: QuotaEvaluator, quota: ResourceQuota, ob
   return removeZeros(subtractNonNegative(usage, evaluator.usage(request.old)));
 }
 
+/** Each limits object's names an evaluator constrains, as last computed (memoized: they depend on the arguments only). */
+const matching = new WeakMap<ResourceList, { readonly evaluator: QuotaEvaluator; readonly names: readonly string[] }>();
+
+function matchingOf(evaluator: QuotaEvaluator, hard: ResourceList): readonly string[] {
+  const known = matching.get(hard);
+  if (known !== undefined && known.evaluator === evaluator) return known.names;
+  const names = evaluator.matchingResources(Object.keys(hard));
+  matching.set(hard, { evaluator, names });
+  return names;
+}
+
 /**
  * CheckRequest: each matching quota's constraints in order, the object's usage (never
  * negative), then for each matching quota the delta ({@link requestDelta}) restricted to its
@@ -118,7 +129,7 @@ export function evaluateQuotas(
       throw err;
     }
     if (!match) continue;
-    const restricted = evaluator.matchingResources(Object.keys(quota.hard));
+    const restricted = matchingOf(evaluator, quota.hard);
     const violation = evaluator.constraints(restricted, obj);
     if (violation) return { allowed: false, refusal: { reason: 'FailedQuota', quota: quota.metadata.name, detail: violation } };
     interesting.push(i);

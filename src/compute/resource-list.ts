@@ -1,14 +1,25 @@
 // ResourceList arithmetic with the semantics of k8s.io/apiserver/pkg/quota/v1 (Add, Mask,
-// LessThanOrEqual …) and of component-helpers' addResourceList/maxResourceList. All functions
-// return new lists; a copied quantity keeps its printed text, a summed one does not.
+// LessThanOrEqual …) and of component-helpers' addResourceList/maxResourceList. Lists are
+// immutable: functions return new lists or an input unchanged; a copied quantity keeps its
+// printed text, a summed one does not.
 import {
   addQuantities, compareQuantities, formatQuantity, type Quantity, type ResourceList, subtractQuantities, zeroQuantity,
 } from '../objects/index.ts';
 
 type MutableList = Record<string, Quantity>;
 
-/** quota.Add: every key of a and b; keys in both are summed. */
+function isEmpty(list: ResourceList): boolean {
+  for (const _ in list) return false;
+  return true;
+}
+
+/**
+ * quota.Add: every key of a and b; keys in both are summed. Lists are immutable, so adding an
+ * empty list hands back the other one rather than a copy.
+ */
 export function addLists(a: ResourceList, b: ResourceList): ResourceList {
+  if (isEmpty(b)) return a;
+  if (isEmpty(a)) return b;
   const out: MutableList = { ...a };
   for (const key in b) {
     const existing = out[key];
@@ -80,11 +91,16 @@ export function isZeroList(list: ResourceList): boolean {
 
 /** quota.IsNegative: the keys with a negative quantity. */
 export function negativeKeys(list: ResourceList): string[] {
-  return Object.keys(list).filter((k) => list[k].nanos < 0n).sort();
+  let out: string[] | undefined;
+  for (const key in list) if (list[key].nanos < 0n) (out ??= []).push(key);
+  return out === undefined ? [] : out.sort();
 }
 
-/** quota.RemoveZeros: the list without zero quantities. */
+/** quota.RemoveZeros: the list without zero quantities (the list itself when it holds none). */
 export function removeZeros(list: ResourceList): ResourceList {
+  let zeros = false;
+  for (const key in list) if (list[key].nanos === 0n) zeros = true;
+  if (!zeros) return list;
   const out: MutableList = {};
   for (const key in list) if (list[key].nanos !== 0n) out[key] = list[key];
   return out;
