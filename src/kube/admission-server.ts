@@ -3,7 +3,7 @@
 // to kube's 3 MiB), no bearer-token guard, no console or /api routes, and its own TLS identity.
 // Policies plug in by name; the certificate renews itself under the running server.
 import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { ServingCertificates } from '../platform/tls/serving-service.ts';
@@ -176,7 +176,7 @@ export async function startAdmissionServer(opts: AdmissionServerOptions): Promis
       // with its request id) and two log calls: a measurable share of a review's cost. Failures
       // are logged with the policy and the review's uid, which is what identifies them.
       childLoggerFactory: (logger) => logger,
-      disableRequestLogging: true,
+      logController: new LogController({ disableRequestLogging: true }),
       https: {
         cert: first.certPem, key: first.keyPem, minVersion: 'TLSv1.2', handshakeTimeout: REQUEST_TIMEOUT_MS,
         // Node checks the request deadline every 30 s by default: a 10 s bound would hold for up to 40.
