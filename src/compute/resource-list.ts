@@ -1,25 +1,14 @@
 // ResourceList arithmetic with the semantics of k8s.io/apiserver/pkg/quota/v1 (Add, Mask,
-// LessThanOrEqual …) and of component-helpers' addResourceList/maxResourceList. Lists are
-// immutable: functions return new lists or an input unchanged; a copied quantity keeps its
-// printed text, a summed one does not.
+// LessThanOrEqual …) and of component-helpers' addResourceList/maxResourceList. All functions
+// return new lists; a copied quantity keeps its printed text, a summed one does not.
 import {
   addQuantities, compareQuantities, formatQuantity, type Quantity, type ResourceList, subtractQuantities, zeroQuantity,
 } from '../objects/index.ts';
 
 type MutableList = Record<string, Quantity>;
 
-function isEmpty(list: ResourceList): boolean {
-  for (const _ in list) return false;
-  return true;
-}
-
-/**
- * quota.Add: every key of a and b; keys in both are summed. Lists are immutable, so adding an
- * empty list hands back the other one rather than a copy.
- */
+/** quota.Add: every key of a and b; keys in both are summed. */
 export function addLists(a: ResourceList, b: ResourceList): ResourceList {
-  if (isEmpty(b)) return a;
-  if (isEmpty(a)) return b;
   const out: MutableList = { ...a };
   for (const key in b) {
     const existing = out[key];
@@ -96,11 +85,8 @@ export function negativeKeys(list: ResourceList): string[] {
   return out === undefined ? [] : out.sort();
 }
 
-/** quota.RemoveZeros: the list without zero quantities (the list itself when it holds none). */
+/** quota.RemoveZeros: the list without zero quantities. */
 export function removeZeros(list: ResourceList): ResourceList {
-  let zeros = false;
-  for (const key in list) if (list[key].nanos === 0n) zeros = true;
-  if (!zeros) return list;
   const out: MutableList = {};
   for (const key in list) if (list[key].nanos !== 0n) out[key] = list[key];
   return out;
