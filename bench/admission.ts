@@ -21,10 +21,12 @@
 //    runs in a worker thread of this process.
 //    Goal: Berth reaches at least half the bare route's requests/s.
 //
-// Run: node bench/admission.ts   (BENCH_SECONDS=5 for the throughput part)
+// Run: node bench/admission.ts   (BENCH_ROUNDS=5 latency rounds, BENCH_SECONDS=5 a throughput run,
+// BENCH_PARTS=latency,throughput; for profiling: BENCH_SERVER_NODE_ARGS and BENCH_PEER_NODE_ARGS
+// pass node flags to Berth and the peer, BENCH_SERVER_LOG=FILE keeps Berth's output)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -273,7 +275,7 @@ try {
 } finally {
   proc.child.kill('SIGTERM');
   await proc.exited;
-  if (process.env.BENCH_SERVER_LOG) (await import('node:fs')).writeFileSync(process.env.BENCH_SERVER_LOG, proc.output());
+  if (process.env.BENCH_SERVER_LOG) writeFileSync(process.env.BENCH_SERVER_LOG, proc.output());
   await cluster.stop();
   await rm(dataDir, { recursive: true, force: true });
 }
